@@ -1,0 +1,49 @@
+"""Figures of a recording for people to look at.
+
+Built on matplotlib.figure.Figure, never pyplot: pyplot keeps global state and the app draws from
+many threads at once.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: figures are rendered to images
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .audio import FRAME_RATE, SAMPLE_RATE, log_mel_spectrogram
+from .recording import Recording
+
+__all__ = ["plot_recording"]
+
+_SPEECH_COLOUR = "#2a9d8f"
+
+
+def plot_recording(recording: Recording, title: str = "Your recording") -> Figure:
+    """Waveform above a log-mel spectrogram, with the speech segments found by VAD shaded.
+
+    Time runs along x in seconds; the spectrogram's y axis is the mel band (low pitch at the bottom).
+    """
+    wave = recording.wave
+    mel_db = log_mel_spectrogram(wave)  # (n_mels, n_frames)
+    times = np.arange(len(wave)) / SAMPLE_RATE
+    figure = Figure(figsize=(10, 4.6), layout="constrained")
+    wave_axes, mel_axes = figure.subplots(2, 1, sharex=True, height_ratios=[1, 2.2])
+    step = max(1, len(wave) // 20000)  # draw at most ~20k points
+    wave_axes.plot(times[::step], wave[::step], color="#264653", linewidth=0.6)
+    wave_axes.set_ylim(-1.05, 1.05)
+    wave_axes.set_ylabel("amplitude")
+    wave_axes.set_title(f"{title}: {len(recording.segments)} speech segment(s) shaded")
+    extent = (0.0, mel_db.shape[1] / FRAME_RATE, 0, mel_db.shape[0])
+    image = mel_axes.imshow(mel_db, origin="lower", aspect="auto", extent=extent, cmap="magma", vmin=-80, vmax=0)
+    for segment in recording.segments:
+        wave_axes.axvspan(segment.start, segment.end, color=_SPEECH_COLOUR, alpha=0.25, linewidth=0)
+        for edge in (segment.start, segment.end):
+            mel_axes.axvline(edge, color=_SPEECH_COLOUR, linewidth=1.2)
+    mel_axes.set_xlabel("time (s)")
+    mel_axes.set_ylabel("mel band")
+    mel_axes.set_xlim(0, len(wave) / SAMPLE_RATE)
+    figure.colorbar(image, ax=mel_axes, label="level (dB)", pad=0.01)
+    return figure

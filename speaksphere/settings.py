@@ -1,0 +1,42 @@
+"""The settings of a SpeakSphere deployment, read from configs/app.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .audio import AudioLimits
+from .config import load_config
+from .recording import WindowConfig
+from .vad import VadConfig
+
+__all__ = ["ServerConfig", "Settings", "load_settings", "DEFAULT_SETTINGS_PATH"]
+
+DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parent.parent / "configs" / "app.yaml"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How the Gradio app serves requests."""
+
+    host: str = "127.0.0.1"  # loopback: only this computer can connect unless you choose otherwise
+    port: int = 7860  # Gradio's usual port
+    max_upload_mb: float = 64.0  # refused before decoding; 5 min of 48 kHz stereo 16-bit WAV is 58 MB
+    concurrency: int = 2  # requests processed at once: one per CPU core on a small machine
+    max_queue: int = 64  # waiting requests beyond this are told to retry later
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about analysing recordings and serving the app."""
+
+    audio: AudioLimits = field(default_factory=AudioLimits)
+    vad: VadConfig = field(default_factory=VadConfig)
+    windows: WindowConfig = field(default_factory=WindowConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+
+
+def load_settings(path: str | Path = DEFAULT_SETTINGS_PATH) -> Settings:
+    """Read the settings YAML; a missing file means the defaults."""
+    path = Path(path)
+    return load_config(path, Settings) if path.exists() else Settings()

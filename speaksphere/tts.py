@@ -1,0 +1,152 @@
+"""Speech synthesis with espeak-ng, loaded from the `espeakng-loader` wheel (no system package).
+
+espeak-ng speaks 131 languages and many dialects of English; SpeakSphere uses it to synthesise a
+golden reference for any text a learner types, and tests use it to make real speech on the fly.
+The C library is driven through ctypes in synchronous mode: samples arrive in a callback.
+espeak-ng keeps global state, so every call holds one process-wide lock.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import threading
+
+import numpy as np
+
+__all__ = ["SynthesisError", "synthesize", "ESPEAK_SAMPLE_RATE"]
+
+ESPEAK_SAMPLE_RATE = 22050  # Hz: espeak-ng's native output rate
+
+_AUDIO_OUTPUT_SYNCHRONOUS = 2  # samples are delivered to the callback, no sound device is opened
+_POS_CHARACTER = 1
+_CHARS_UTF8 = 1
+_PHONEMES = 0x100  # allow [[phoneme]] input inside the text
+_PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
+_EE_OK = 0
+
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+_lock = threading.Lock()
+_library: ctypes.CDLL | None = None
+_chunks: list[np.ndarray] = []
+
+
+class _Voice(ctypes.Structure):  # espeak_VOICE in speak_lib.h
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_void_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
+class SynthesisError(RuntimeError):
+    """espeak-ng could not speak the text (unknown voice, library missing, empty text)."""
+
+
+@_CALLBACK
+def _collect(samples, n_samples, _events):  # called by espeak-ng, inside synthesize()'s lock
+    if n_samples > 0:
+        _chunks.append(np.ctypeslib.as_array(samples, shape=(n_samples,)).copy())
+    return 0  # 0 = go on synthesising
+
+
+def _load() -> ctypes.CDLL:
+    global _library
+    if _library is None:
+        try:
+            import espeakng_loader
+        except ImportError as error:  # pragma: no cover - a broken install
+            raise SynthesisError("espeak-ng is not installed: pip install espeakng-loader") from error
+        library = ctypes.CDLL(espeakng_loader.get_library_path())
+        library.espeak_Initialize.restype = ctypes.c_int
+        library.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        library.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        library.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        library.espeak_Synth.argtypes = [
+            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+            ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+        ]
+        library.espeak_SetSynthCallback.argtypes = [_CALLBACK]
+        library.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+        library.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        # espeak_Initialize wants the folder that *contains* espeak-ng-data.
+        data_parent = espeakng_loader.get_data_path().rsplit("/espeak-ng-data", 1)[0]
+        rate = library.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_parent.encode(), 0)
+        if rate != ESPEAK_SAMPLE_RATE:
+            raise SynthesisError(f"espeak-ng failed to start (it answered {rate})")
+        library.espeak_SetSynthCallback(_collect)
+        _library = library
+    return _library
+
+
+def _languages(voice: _Voice) -> list[str]:
+    """Decode espeak_VOICE.languages: (priority byte, name, NUL) repeated, ended by a 0 byte."""
+    names, address = [], voice.languages
+    while address and ctypes.c_ubyte.from_address(address).value:
+        name = ctypes.string_at(address + 1)
+        names.append(name.decode().lower())
+        address += len(name) + 2
+    return names
+
+
+def _voice_by_language(library: ctypes.CDLL) -> dict[str, str]:
+    """Language code (e.g. "en-gb") -> voice identifier (e.g. "gmw/en"), from the installed voices."""
+    table: dict[str, str] = {}
+    voices = library.espeak_ListVoices(None)
+    for i in itertools.count():
+        if not voices[i]:
+            break
+        for language in _languages(voices[i].contents):
+            table.setdefault(language, voices[i].contents.identifier.decode())
+    return table
+
+
+def _set_voice(library: ctypes.CDLL, voice: str) -> None:
+    """Select a voice by name or file ("en-us", "gmw/en"), else by language ("en-gb"); "+f3" picks a variant."""
+    if library.espeak_SetVoiceByName(voice.encode()) == _EE_OK:
+        return
+    base, plus, variant = voice.partition("+")
+    identifier = _voice_by_language(library).get(base.lower())
+    if identifier is None or library.espeak_SetVoiceByName(f"{identifier}{plus}{variant}".encode()) != _EE_OK:
+        raise SynthesisError(f"espeak-ng has no voice called {voice!r}")
+
+
+def synthesize(
+    text: str,
+    voice: str = "en-us",
+    rate_wpm: int = 160,
+    pitch: int = 50,
+    pitch_range: int = 50,
+    volume: int = 100,
+) -> tuple[np.ndarray, int]:
+    """Speak `text` with an espeak-ng voice.
+
+    Parameters
+    ----------
+    text: the words; phonemes may be given inside ``[[...]]`` in espeak-ng's notation.
+    voice: an espeak-ng voice name, e.g. "en-us", "en-gb-scotland", "fr", "de", "en-us+f3".
+    rate_wpm: speaking rate in words per minute (80-450).
+    pitch, pitch_range: base pitch and pitch range, 0-100 (50 is the voice's default).
+    volume: amplitude, 0-200 (100 is normal).
+
+    Returns
+    -------
+    (samples, sample_rate): float32 mono samples in [-1, 1], shape (n_samples,), at 22050 Hz.
+    """
+    if not text or not text.strip():
+        raise SynthesisError("there is no text to speak")
+    with _lock:
+        library = _load()
+        _set_voice(library, voice)
+        for parameter, value in ((_PARAM_RATE, rate_wpm), (_PARAM_PITCH, pitch),
+                                 (_PARAM_RANGE, pitch_range), (_PARAM_VOLUME, volume)):
+            library.espeak_SetParameter(parameter, int(value), 0)
+        encoded = text.encode("utf-8") + b"\0"
+        _chunks.clear()
+        status = library.espeak_Synth(encoded, len(encoded), 0, _POS_CHARACTER, 0,
+                                      _CHARS_UTF8 | _PHONEMES, None, None)
+        library.espeak_Synchronize()
+        pcm = np.concatenate(_chunks) if _chunks else np.zeros(0, dtype=np.int16)
+        _chunks.clear()
+    if status != _EE_OK or pcm.size == 0:
+        raise SynthesisError(f"espeak-ng produced no audio for {text!r}")
+    return (pcm.astype(np.float32) / 32768.0), ESPEAK_SAMPLE_RATE

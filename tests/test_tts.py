@@ -1,0 +1,32 @@
+"""espeak-ng synthesis from the espeakng-loader wheel."""
+
+import numpy as np
+import pytest
+
+from speaksphere.tts import ESPEAK_SAMPLE_RATE, SynthesisError, synthesize
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en-gb", "en-gb-scotland", "fr", "de", "es", "it", "en-us+f3"])
+def test_voices_speak(voice):
+    samples, rate = synthesize("One, two, three.", voice=voice)
+    assert rate == ESPEAK_SAMPLE_RATE and samples.dtype == np.float32
+    assert 0.4 < len(samples) / rate < 4.0
+    assert 0.05 < np.max(np.abs(samples)) <= 1.0
+
+
+def test_slower_rate_gives_longer_speech():
+    fast, _ = synthesize("This sentence is spoken at two speeds.", rate_wpm=220)
+    slow, _ = synthesize("This sentence is spoken at two speeds.", rate_wpm=110)
+    assert len(slow) > 1.5 * len(fast)
+
+
+def test_phoneme_input_changes_the_sound():
+    plain, _ = synthesize("ship")
+    phonemes, _ = synthesize("[[S'i:p]]")  # "sheep"
+    assert len(plain) != len(phonemes) or not np.allclose(plain, phonemes)
+
+
+@pytest.mark.parametrize("text, voice", [("", "en-us"), ("   ", "en-us"), ("hello", "xx-nowhere")])
+def test_bad_requests_raise(text, voice):
+    with pytest.raises(SynthesisError):
+        synthesize(text, voice=voice)

@@ -1,0 +1,61 @@
+"""Silero VAD finds planted speech, trims silence and measures pauses."""
+
+import numpy as np
+import pytest
+
+from speaksphere import SAMPLE_RATE, load_recording
+from speaksphere.vad import SpeechSegment, VadConfig, pause_statistics, trim_silence
+
+
+def test_segments_match_the_planted_speech(speech_with_pause, write):
+    wave, rate, planted = speech_with_pause
+    recording = load_recording(write(wave, rate))
+    onsets = [s.start for s in recording.segments]
+    offsets = [s.end for s in recording.segments]
+    assert onsets[0] == pytest.approx(planted[0][0], abs=0.15)
+    assert offsets[-1] == pytest.approx(planted[1][1], abs=0.15)
+    # nothing is called speech inside the planted 1.2 s silence
+    gap_start, gap_end = planted[0][1] + 0.15, planted[1][0] - 0.15
+    assert not any(s.start < gap_end and s.end > gap_start for s in recording.segments)
+
+
+def test_pause_statistics_find_the_planted_pause(speech_with_pause, write):
+    wave, rate, planted = speech_with_pause
+    pauses = load_recording(write(wave, rate)).pauses
+    assert pauses.n_pauses >= 1
+    assert pauses.longest_pause_s == pytest.approx(planted[1][0] - planted[0][1], abs=0.2)
+    assert pauses.leading_silence_s == pytest.approx(1.0, abs=0.15)
+    assert pauses.trailing_silence_s == pytest.approx(0.5, abs=0.2)
+    assert 0 < pauses.phonation_ratio < 1
+    assert pauses.speech_s + pauses.pause_total_s <= pauses.duration_s
+
+
+def test_pause_statistics_by_hand():
+    segments = [SpeechSegment(0.5, 1.5), SpeechSegment(1.6, 2.0), SpeechSegment(2.5, 3.5)]
+    stats = pause_statistics(segments, 4.0, VadConfig(min_pause_s=0.25))
+    assert stats.n_pauses == 1  # the 0.1 s gap is too short to count
+    assert stats.pause_total_s == pytest.approx(0.5)
+    assert stats.speech_s == pytest.approx(2.4)
+    assert stats.phonation_ratio == pytest.approx(2.4 / 3.0)
+    assert (stats.leading_silence_s, stats.trailing_silence_s) == pytest.approx((0.5, 0.5))
+
+
+def test_no_segments_means_no_speech():
+    stats = pause_statistics([], 2.0)
+    assert stats.speech_s == 0 and stats.n_pauses == 0 and stats.leading_silence_s == 2.0
+
+
+def test_trim_silence_keeps_the_speech_and_a_margin(speech_with_pause, write):
+    wave, rate, planted = speech_with_pause
+    recording = load_recording(write(wave, rate))
+    trimmed = trim_silence(recording.wave, recording.segments, pad_s=0.05)
+    speech_span = planted[1][1] - planted[0][0]
+    assert len(trimmed) / SAMPLE_RATE == pytest.approx(speech_span + 0.1, abs=0.3)
+    assert len(trimmed) < len(recording.wave)
+    assert trim_silence(recording.wave, []) is recording.wave
+
+
+def test_config_changes_what_counts_as_a_pause(speech_with_pause, write):
+    wave, rate, _ = speech_with_pause
+    lenient = load_recording(write(wave, rate), vad=VadConfig(min_pause_s=5.0))
+    assert lenient.pauses.n_pauses == 0
