@@ -1,0 +1,99 @@
+"""Serving a trained SpeakSphere model: calls of rising convenience, as in SpeechBrain's classifiers.
+
+`classify_batch` (waveforms -> probabilities per task), `classify_windows` (a recording cut into
+fixed windows), `analyze` (a file or bytes -> what was spoken, judged over the whole recording).
+Serving needs only the checkpoint folder: neither train.py nor the data code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import Wav2Vec2FeatureExtractor
+
+from ..audio import SAMPLE_RATE
+from ..recording import Recording, WindowConfig, Windows, frame_windows, load_recording
+from .multitask import SpeakSphereModel
+
+__all__ = ["Predictor", "load_model", "DEFAULT_MODEL_DIR"]
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "speaksphere-small"
+_MIN_WINDOW_SPEECH_S = 0.25  # a window with less speech than this says nothing about the speaker
+
+
+class Predictor:
+    """A trained model with its feature extractor, ready for inference on CPU or GPU."""
+
+    def __init__(self, model: SpeakSphereModel, feature_extractor: Wav2Vec2FeatureExtractor,
+                 windows: WindowConfig = WindowConfig(), batch_size: int = 8):
+        self.model = model.eval()
+        self.feature_extractor = feature_extractor
+        self.windows = windows
+        self.batch_size = batch_size
+        self.tasks = dict(model.config.tasks)
+
+    @torch.inference_mode()
+    def classify_batch(self, waves: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels) probabilities."""
+        inputs = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, padding=True,
+                                        return_attention_mask=True, return_tensors="pt")
+        device = next(self.model.parameters()).device
+        output = self.model(inputs["input_values"].to(device), inputs["attention_mask"].to(device))
+        return {task: torch.softmax(logits.float(), dim=-1).cpu().numpy() for task, logits in output.logits.items()}
+
+    def classify_windows(self, windows: Windows) -> dict[str, np.ndarray]:
+        """Every window of a recording -> task -> (n_windows, n_labels) probabilities, in batches."""
+        rows = [windows.samples[i, : windows.lengths[i]] for i in range(len(windows.lengths))]
+        parts = [self.classify_batch(rows[i : i + self.batch_size]) for i in range(0, len(rows), self.batch_size)]
+        return {task: np.concatenate([p[task] for p in parts]) for task in self.tasks}
+
+    def analyze_recording(self, recording: Recording) -> dict:
+        """Probabilities per task for the whole recording, and the language of every window.
+
+        Window probabilities are averaged, weighted by the seconds of speech in each window, so a
+        long or mixed recording is judged as a whole and silent windows do not vote.
+        """
+        windows = frame_windows(recording.wave, self.windows.window_s, self.windows.hop_s, self.windows.min_last_s)
+        speech = np.array([_speech_in(recording, start, end) for start, end in zip(windows.starts_s, windows.ends_s)])
+        probabilities = self.classify_windows(windows)
+        weights = np.where(speech >= _MIN_WINDOW_SPEECH_S, speech, 0.0)
+        if weights.sum() == 0:
+            weights = np.ones_like(speech)
+        result = {task: _as_dict(self.tasks[task], weights @ probabilities[task] / weights.sum())
+                  for task in self.tasks}
+        result["windows"] = [
+            {"start": round(float(start), 2), "end": round(float(end), 2), "speech_s": round(float(s), 2),
+             **({"language": _as_dict(self.tasks["language"], probabilities["language"][i])}
+                if "language" in self.tasks else {})}
+            for i, (start, end, s) in enumerate(zip(windows.starts_s, windows.ends_s, speech))
+        ]
+        return result
+
+    def analyze(self, source: str | Path | bytes) -> dict:
+        """A recording (path or bytes) -> {"language": {label: p}, "accent": ..., "emotion": ...,
+        "command": ..., "windows": [{"start", "end", "speech_s", "language"}]}. Raises AudioError."""
+        return self.analyze_recording(load_recording(source))
+
+
+def _speech_in(recording: Recording, start: float, end: float) -> float:
+    """Seconds of speech (by VAD) between `start` and `end` seconds."""
+    return sum(max(0.0, min(end, s.end) - max(start, s.start)) for s in recording.segments)
+
+
+def _as_dict(labels: list[str], probabilities: np.ndarray) -> dict[str, float]:
+    """Labels with their probabilities, most likely first."""
+    order = np.argsort(-probabilities)
+    return {labels[i]: round(float(probabilities[i]), 4) for i in order}
+
+
+def load_model(path: str | Path | None = None, device: str = "cpu") -> Predictor:
+    """Load a saved SpeakSphere model folder; `None` loads the embedded default in models/."""
+    folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"No SpeakSphere model in {folder}: it needs config.json and the weights "
+                                "written by train.py (save_pretrained).")
+    model = SpeakSphereModel.from_pretrained(folder).to(device)
+    feature_extractor = Wav2Vec2FeatureExtractor.from_pretrained(folder)
+    return Predictor(model, feature_extractor)

@@ -1,0 +1,111 @@
+"""The multi-task model: shapes, -100 skipping, loss weights, freezing, self-describing checkpoints."""
+
+import numpy as np
+import pytest
+import torch
+from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor
+
+from speaksphere.model import IGNORE_INDEX, SpeakSphereConfig, SpeakSphereModel, load_model
+
+TASKS = {"language": ["de", "en", "fr"], "emotion": ["neutral", "happy", "sad", "angry"]}
+
+
+def tiny_backbone() -> dict:
+    # layer-normalised front end: unlike wav2vec2-base's group norm, it lets padded batches match
+    return Wav2Vec2Config(feat_extract_norm="layer", do_stable_layer_norm=True, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                          conv_dim=(32,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4).to_dict()
+
+
+def tiny_model(**overrides) -> SpeakSphereModel:
+    torch.manual_seed(0)
+    return SpeakSphereModel(SpeakSphereConfig(backbone=tiny_backbone(), tasks=TASKS, head_hidden=16, **overrides))
+
+
+def batch(n: int = 3, seconds: float = 1.0):
+    x = torch.randn(n, int(16000 * seconds))
+    mask = torch.ones_like(x, dtype=torch.long)
+    mask[0, x.shape[1] // 2 :] = 0
+    return x, mask
+
+
+def test_logits_per_task_with_the_label_count():
+    out = tiny_model()(*batch())
+    assert {task: tuple(l.shape) for task, l in out.logits.items()} == {"language": (3, 3), "emotion": (3, 4)}
+    assert out.loss is None and out.pooled.shape == (3, 32)
+
+
+def test_ignore_index_skips_a_task():
+    model = tiny_model()
+    x, mask = batch()
+    out = model(x, mask, labels={"language": torch.tensor([0, 1, 2]), "emotion": torch.full((3,), IGNORE_INDEX)})
+    assert set(out.task_losses) == {"language"}
+    assert torch.allclose(out.loss, out.task_losses["language"])
+    out.loss.backward()
+    assert all(p.grad is None or not p.grad.abs().sum() for p in model.heads["emotion"].parameters())
+
+
+def test_unlabelled_batch_gives_a_zero_loss_that_still_backpropagates():
+    model = tiny_model()
+    out = model(*batch(), labels={"language": torch.full((3,), IGNORE_INDEX)})
+    assert out.loss.item() == 0.0
+    out.loss.backward()
+
+
+def test_loss_weights_scale_each_task():
+    x, mask = batch()
+    labels = {"language": torch.tensor([0, 1, 2]), "emotion": torch.tensor([0, 1, IGNORE_INDEX])}
+    plain = tiny_model().eval()(x, mask, labels=labels)
+    weighted = tiny_model(loss_weights={"emotion": 3.0}).eval()(x, mask, labels=labels)
+    expected = plain.task_losses["language"] + 3.0 * plain.task_losses["emotion"]
+    assert torch.allclose(weighted.loss, expected, atol=1e-5)
+
+
+def test_padding_does_not_change_an_utterance_embedding():
+    model = tiny_model().eval()
+    x = torch.randn(1, 16000)
+    padded = torch.cat([x, torch.zeros(1, 8000)], dim=1)
+    mask = torch.cat([torch.ones(1, 16000), torch.zeros(1, 8000)], dim=1).long()
+    alone = model(x, torch.ones_like(x, dtype=torch.long)).pooled
+    assert torch.allclose(alone, model(padded, mask).pooled, atol=1e-4)
+
+
+def test_freezing():
+    model = tiny_model()
+    model.freeze_feature_encoder()
+    assert not any(p.requires_grad for p in model.backbone.feature_extractor.parameters())
+    assert all(p.requires_grad for p in model.backbone.encoder.parameters())
+    model.freeze_backbone()
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    assert all(p.requires_grad for p in model.heads.parameters())
+
+
+def test_class_weights_must_match_the_labels():
+    with pytest.raises(ValueError, match="one weight per label"):
+        SpeakSphereConfig(backbone=tiny_backbone(), tasks=TASKS, class_weights={"language": [1.0]})
+
+
+def test_checkpoint_describes_itself(tmp_path):
+    model = tiny_model(class_weights={"language": [1.0, 2.0, 0.5]}).eval()
+    model.save_pretrained(tmp_path)
+    Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(tmp_path)
+    predictor = load_model(tmp_path)
+    assert predictor.tasks == TASKS
+    x, mask = batch()
+    torch.testing.assert_close(model(x, mask).logits["language"], predictor.model(x, mask).logits["language"])
+
+
+def test_predictor_analyzes_a_recording(tmp_path, speech, write):
+    tiny_model().save_pretrained(tmp_path)
+    Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(tmp_path)
+    samples, rate = speech
+    result = load_model(tmp_path).analyze(write(np.tile(samples, 2), rate))
+    for task, labels in TASKS.items():
+        assert set(result[task]) == set(labels)
+        assert sum(result[task].values()) == pytest.approx(1.0, abs=1e-3)
+    assert len(result["windows"]) >= 2
+    assert result["windows"][0]["start"] == 0.0 and sum(result["windows"][0]["language"].values()) == pytest.approx(1, abs=1e-3)
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No SpeakSphere model"):
+        load_model(tmp_path)
