@@ -1,14 +1,33 @@
 """SpeakSphere: a speaking coach for language learners.
 
-The public API (see DESIGN.md): load_audio and AudioError; later load_model, score_pronunciation
-and compare. Data flows one way: audio -> features -> model -> analysis/scoring -> app.
+The public API (see DESIGN.md): `load_audio` and `AudioError`, `load_model`, `score_pronunciation`
+and `compare`. Data flows one way: audio -> features -> model -> analysis/scoring -> app.
+The model (transformers) and the scorer (numba, pocketsphinx) are imported on first use, so that
+reading a recording does not pay for them.
 """
+
+from importlib import import_module
 
 from .audio import SAMPLE_RATE, AudioError, AudioLimits
 from .recording import Recording, frame_windows, load_audio, load_recording, speech_facts, warm_up
 from .vad import VadConfig
 
+_LAZY = {
+    "load_model": ".model",
+    "score_pronunciation": ".pronounce",
+    "compare": ".pronounce",
+    "ScoringError": ".pronounce",
+}
+
 __all__ = [
     "SAMPLE_RATE", "AudioError", "AudioLimits", "Recording", "VadConfig",
-    "load_audio", "load_recording", "frame_windows", "speech_facts", "warm_up",
+    "load_audio", "load_recording", "frame_windows", "speech_facts", "warm_up", *_LAZY,
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'speaksphere' has no attribute {name!r}")

@@ -1,0 +1,64 @@
+"""Which frame features separate a right reading from a wrong one best? (dev voices only)
+
+Reference: espeak-ng "en-us"; attempts: other espeak-ng voices (the dev set, never the validity test
+voices) reading the same phrase (right) or another phrase (wrong). For each feature kind and metric,
+prints the mean DTW cost per path step for right and wrong readings, Cohen's d and the ROC AUC.
+Run: python benchmarks/pronunciation_features.py
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import librosa
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from speaksphere.dtw import cost_matrix, dtw
+from speaksphere.pronounce.features import FeatureConfig, frame_features
+from speaksphere.tts import synthesize
+
+PHRASES = [
+    "please leave your message after the tone",
+    "the number you have dialed is not in service",
+    "thank you for calling, goodbye",
+    "your call is important to us",
+    "please enter your account number followed by the pound key",
+    "the person you are trying to reach is not available",
+]
+DEV_VOICES = ["en-us+m1", "en-gb+f2", "en-029+m4", "en-us-nyc+f4"]
+
+
+def speech(text: str, voice: str) -> np.ndarray:
+    wave, rate = synthesize(text, voice)
+    wave = librosa.resample(wave, orig_sr=rate, target_sr=16000)
+    keep = np.flatnonzero(np.abs(wave) > 0.01)
+    return wave[keep[0] : keep[-1] + 1]
+
+
+def main() -> None:
+    references = {p: speech(p, "en-us") for p in PHRASES}
+    attempts = {(p, v): speech(p, v) for p in PHRASES for v in DEV_VOICES}
+    options = {
+        "mfcc+d cmvn": FeatureConfig(),
+        "mfcc cmvn": FeatureConfig(deltas=False),
+        "mfcc+d no-cmvn": FeatureConfig(cmvn=False),
+        "logmel+d cmvn": FeatureConfig(kind="logmel"),
+        "logmel cmvn": FeatureConfig(kind="logmel", deltas=False),
+    }
+    for (name, config), metric in itertools.product(options.items(), ["euclidean", "cosine"]):
+        ref_feats = {p: frame_features(w, config) for p, w in references.items()}
+        right, wrong = [], []
+        for (phrase, voice), wave in attempts.items():
+            feats = frame_features(wave, config)
+            for ref_phrase, ref in ref_feats.items():
+                result = dtw(cost_matrix(ref, feats, metric))
+                (right if ref_phrase == phrase else wrong).append(result.cost / len(result.path))
+        right, wrong = np.array(right), np.array(wrong)
+        d = (wrong.mean() - right.mean()) / np.sqrt((wrong.var() + right.var()) / 2)
+        auc = roc_auc_score([0] * len(right) + [1] * len(wrong), np.concatenate([right, wrong]))
+        print(f"{name:16s} {metric:9s} right {right.mean():.3f}  wrong {wrong.mean():.3f}  d' {d:.2f}  AUC {auc:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Validity of pronunciation scoring on a graded test set, with voices the references never use.
+
+    python benchmarks/pronunciation_validity.py --split test     # the reported figures
+    python benchmarks/pronunciation_validity.py --split dev      # calibration statistics (espeak-ng voices)
+
+References: the built-in library (Asterisk's Allison) for library phrases, espeak-ng "en-us" synthesis
+for typed phrases. Error levels (fixed before any result was seen):
+  0 right text, native voice          1 one injected error (phone substitution via espeak-ng [[...]]
+  2 two injected errors                 input, dropped word, repeated word, or a 1-s pause)
+  3 heavily accented reading (mbrola mb-XX-en voices: English with another language's phonology)
+  4 wrong text (another phrase)
+Test voices need Debian packages (benchmark only, never the app): espeak-ng, mbrola + mbrola-us1/us2/
+us3/en1/de1/de2/fr1/nl2/pl1/hu1, flite, libttspico-utils (contrib/non-free, see shared/DATA.md).
+Dev voices are espeak-ng variants from the pip wheel, on other phrases. Prints Spearman (overall score
+vs error level), ROC AUC (right vs wrong text), and how often the worst segment is the injected word.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+from scipy.stats import spearmanr
+from sklearn.metrics import roc_auc_score
+
+from speaksphere.pronounce import library, score_pronunciation
+from speaksphere.tts import synthesize
+
+CACHE = Path(tempfile.gettempdir()) / "speaksphere_validity"
+SPLITS = {
+    "test": {
+        "phrases": ["en-conf-onlyperson", "en-dir-nomore", "en-feature-not-avail-line",
+                    "could you tell me the way to the station", "i would like a cup of tea with milk",
+                    "the children played football in the park"],
+        "native": ["mb-us1", "mb-us2", "mb-us3", "mb-en1", "flite:slt", "flite:rms", "flite:awb",
+                   "pico:en-US", "pico:en-GB"],
+        "errors": ["mb-us1", "mb-us2", "mb-us3", "mb-en1"],  # espeak-ng front end: [[phoneme]] input works
+        "accented": ["mb-de1-en", "mb-de2-en", "mb-fr1-en", "mb-nl2-en", "mb-pl1-en", "mb-hu1-en"],
+    },
+    "dev": {
+        "phrases": ["en-conf-invalid", "en-privacy-prompt", "en-transfer",
+                    "my brother works in a big hospital", "we are going to the beach on sunday",
+                    "please open the window before you leave"],
+        "native": ["espeak:en-us+m1", "espeak:en-gb+f2", "espeak:en-029+m4", "espeak:en-us-nyc+f4",
+                   "espeak:en-gb-x-rp+m2"],
+        "errors": ["espeak:en-us+m1", "espeak:en-gb+f2", "espeak:en-gb-x-rp+m2"],
+        "accented": ["espeak:en-gb-scotland+m3", "espeak:en-gb-x-gbcwmd+f3"],  # weaker: only regional accents
+    },
+}
+VOWEL_SWAP = {"i:": "A:", "I": "u:", "E": "u:", "a": "i:", "aa": "i:", "A:": "i:", "0": "i:", "O:": "i:", "V": "i:",
+              "U": "a", "u:": "a", "3:": "a", "eI": "u:", "aI": "u:", "oU": "i:", "aU": "i:", "OI": "eI", "@": "oU"}
+CONSONANT_SWAP = {"p": "l", "b": "n", "t": "m", "d": "l", "k": "n", "g": "m", "f": "j", "v": "w", "s": "m",
+                  "z": "n", "m": "s", "n": "s", "l": "k", "r": "k", "w": "s", "h": "b", "j": "d", "T": "k",
+                  "D": "g", "S": "p", "Z": "p"}
+
+
+@dataclass
+class Item:
+    text: str  # what the learner should say (the reference text)
+    voice: str
+    level: int
+    kind: str  # "native", "sub", "drop", "repeat", "pause", "double", "accented", "wrong"
+    error_index: int | None  # the expected word the error sits on (single word errors)
+    wave_path: Path
+
+
+def phrase_text(phrase: str) -> tuple[str, str | None]:
+    """(text, library id or None)."""
+    entry = next((p for p in library("en") if p.id == phrase), None)
+    return (entry.text, entry.id) if entry else (phrase, None)
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z']+", text)
+
+
+def phonemes(word: str) -> str:
+    out = subprocess.run(["espeak-ng", "-q", "-x", "-v", "en-us", word], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def mispronounce(word: str) -> str:
+    """espeak-ng phonemes of `word` with its stressed vowel and first consonant replaced by distant ones."""
+    ph = phonemes(word)
+    tokens = sorted(VOWEL_SWAP, key=len, reverse=True)
+    stress = ph.find("'")
+    start = stress + 1 if stress >= 0 else 0
+    for i in range(start, len(ph)):
+        token = next((t for t in tokens if ph.startswith(t, i)), None)
+        if token:
+            ph = ph[:i] + VOWEL_SWAP[token] + ph[i + len(token):]
+            break
+    for i, c in enumerate(ph):
+        if c in CONSONANT_SWAP:
+            ph = ph[:i] + CONSONANT_SWAP[c] + ph[i + 1:]
+            break
+    return f"[[{ph}]]"
+
+
+def speak(text: str, voice: str) -> tuple[np.ndarray, int]:
+    """Synthesise with a test or dev voice; '<pause>' in the text becomes one second of silence."""
+    if "<pause>" in text:
+        parts = [speak(part.strip(), voice) for part in text.split("<pause>")]
+        rate = parts[0][1]
+        silence = np.zeros(rate, dtype=np.float32)
+        return np.concatenate([np.concatenate([w, silence]) for w, _ in parts])[:-rate], rate
+    engine, _, name = voice.rpartition(":") if ":" in voice else ("mbrola", "", voice)
+    if engine == "espeak":
+        return synthesize(text, voice=name, rate_wpm=150)
+    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+        if engine == "flite":
+            subprocess.run(["flite", "-voice", name, "-t", text, "-o", tmp.name], check=True, capture_output=True)
+        elif engine == "pico":
+            subprocess.run(["pico2wave", "-l", name, "-w", tmp.name, text], check=True, capture_output=True)
+        else:  # espeak-ng CLI with an mbrola voice
+            subprocess.run(["espeak-ng", "-v", name, "-s", "150", "-w", tmp.name, text], check=True, capture_output=True)
+        wave, rate = sf.read(tmp.name, dtype="float32")
+    return wave, rate
+
+
+def render(text: str, voice: str) -> Path:
+    key = hashlib.sha1(f"{voice}|{text}".encode()).hexdigest()[:16]
+    path = CACHE / f"{key}.wav"
+    if not path.exists():
+        wave, rate = speak(text, voice)
+        sf.write(path, wave, rate)
+    return path
+
+
+def build_items(split: str, seed: int = 0) -> list[Item]:
+    spec = SPLITS[split]
+    rng = random.Random(seed)
+    CACHE.mkdir(exist_ok=True)
+    items = []
+    texts = [phrase_text(p)[0] for p in spec["phrases"]]
+    for t_index, text in enumerate(texts):
+        words = words_of(text)
+        other = texts[(t_index + 1) % len(texts)]
+        for voice in spec["native"]:
+            items.append(Item(text, voice, 0, "native", None, render(text, voice)))
+            items.append(Item(text, voice, 4, "wrong", None, render(other, voice)))
+        for voice in spec["accented"]:
+            items.append(Item(text, voice, 3, "accented", None, render(text, voice)))
+            items.append(Item(text, voice, 4, "wrong", None, render(other, voice)))
+        for voice in spec["errors"]:
+            for kind in ("sub", "drop", "repeat", "pause"):
+                k = rng.randrange(1, len(words) - 1)  # not the first or last word: VAD trims those edges
+                spoken = list(words)
+                if kind == "sub":
+                    spoken[k] = mispronounce(words[k])
+                elif kind == "drop":
+                    del spoken[k]
+                elif kind == "repeat":
+                    spoken.insert(k + 1, words[k])
+                else:
+                    spoken.insert(k + 1, "<pause>")
+                items.append(Item(text, voice, 1, kind, k, render(" ".join(spoken), voice)))
+            k1, k2 = sorted(rng.sample(range(1, len(words) - 1), 2))
+            spoken = list(words)
+            spoken[k1] = mispronounce(words[k1])
+            del spoken[k2]
+            items.append(Item(text, voice, 2, "double", None, render(" ".join(spoken), voice)))
+    return items
+
+
+def worst_is_error(result: dict, item: Item) -> bool:
+    """Is the worst-scoring segment the word where the error was injected?"""
+    worst = min(result["segments"], key=lambda s: s["score"])
+    if item.kind == "repeat" and worst["miscue"] == "insertion":
+        return True
+    return worst.get("index") == item.error_index
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=list(SPLITS), default="test")
+    args = parser.parse_args()
+    items = build_items(args.split)
+    rows, seconds = [], []
+    for item in items:
+        started = time.perf_counter()
+        result = score_pronunciation(str(item.wave_path), text=item.text, language="en")
+        seconds.append(time.perf_counter() - started)
+        rows.append((item, result))
+    import json
+    (CACHE / f"results_{args.split}.json").write_text(json.dumps(
+        [{"kind": it.kind, "level": it.level, "voice": it.voice, "text": it.text, "error_index": it.error_index,
+          "result": r} for it, r in rows]))
+    levels = np.array([it.level for it, _ in rows])
+    overall = np.array([r["overall"] for _, r in rows])
+    rho = spearmanr(overall, levels).statistic
+    right = [r["overall"] for it, r in rows if it.kind == "native"]
+    wrong = [r["overall"] for it, r in rows if it.kind == "wrong"]
+    auc = roc_auc_score([1] * len(right) + [0] * len(wrong), right + wrong)
+    located = [worst_is_error(r, it) for it, r in rows if it.kind in ("sub", "drop", "repeat")]
+    print(f"split {args.split}: {len(rows)} attempts, voices {sorted({it.voice for it, _ in rows})}")
+    print(f"  Spearman(overall, error level) = {rho:.3f}  (target <= -0.85)")
+    print(f"  AUC right vs wrong text        = {auc:.3f}  (target >= 0.95; {len(right)} right, {len(wrong)} wrong)")
+    print(f"  worst segment = injected word  = {100 * np.mean(located):.1f}%  (target >= 70%; {len(located)} attempts)")
+    for kind in ("sub", "drop", "repeat"):
+        hits = [worst_is_error(r, it) for it, r in rows if it.kind == kind]
+        print(f"    {kind:7s} {100 * np.mean(hits):5.1f}% of {len(hits)}")
+    print("  mean scores by kind (overall, accuracy, fluency, prosody, completeness, coherence):")
+    for kind in ("native", "sub", "drop", "repeat", "pause", "double", "accented", "wrong"):
+        chosen = [r for it, r in rows if it.kind == kind]
+        if chosen:
+            means = [np.mean([r[k] for r in chosen]) for k in ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")]
+            print(f"    {kind:8s} n={len(chosen):3d} " + " ".join(f"{m:5.1f}" for m in means))
+    if args.split == "dev":  # calibration statistics: the raw measurements the anchors are read from
+        def pick(kind, key):
+            return [r["details"][key] for it, r in rows if it.kind == kind]
+        for key in ("dtw_cost", "pitch_correlation", "energy_correlation"):
+            print(f"  {key}: native median {np.median(pick('native', key)):.3f}, wrong median {np.median(pick('wrong', key)):.3f}")
+        native_words = [w for it, r in rows if it.kind == "native" for w in r.get("words", []) if w["word"]]
+        wrong_words = [w for it, r in rows if it.kind == "wrong" for w in r.get("words", []) if w["word"]]
+        sub_words = [w for it, r in rows if it.kind == "sub" for w in r.get("words", []) if w.get("index") == it.error_index]
+        for name, chosen in (("native", native_words), ("substituted", sub_words), ("wrong", wrong_words)):
+            gops = [w["gop_relative"] for w in chosen if "gop" in w]
+            costs = [w["cost"] for w in chosen]
+            print(f"  words {name:11s}: relative GOP median {np.median(gops) if gops else float('nan'):.1f}, "
+                  f"DTW cost median {np.median(costs):.3f} (n={len(chosen)})")
+    print(f"  scoring time per attempt: median {1000 * np.median(seconds):.0f} ms (references cached after first use)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""Pronunciation scoring against golden references (DESIGN.md, "Pronunciation scoring").
+
+score_pronunciation(attempt, reference=None, text=None, language=None) -> dict of scores and segments;
+compare(a, b, ...) -> both results and their differences; library(), golden_reference(),
+synthesised_reference(), uploaded_reference() give the three kinds of reference.
+"""
+
+from .assess import Assessment, assess, compare, score_pronunciation
+from .references import (Phrase, Reference, ScoringError, golden_reference, library, library_reference,
+                         synthesised_reference, uploaded_reference)
+
+__all__ = ["score_pronunciation", "compare", "assess", "Assessment", "ScoringError", "Phrase", "Reference",
+           "library", "library_reference", "golden_reference", "synthesised_reference", "uploaded_reference"]

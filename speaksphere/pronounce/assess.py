@@ -1,0 +1,333 @@
+"""Score an attempt against a golden reference: VAD trim, features, DTW, words, miscues, five skills.
+
+`assess` returns everything (the arrays the figures draw and the learner-facing result);
+`score_pronunciation` returns the result dict only (DESIGN.md contract); `compare` scores two attempts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..audio import FRAME_RATE, SAMPLE_RATE
+from ..dtw import DtwResult, cost_matrix, dtw, dtw_fast, path_costs, subsequence_dtw
+from ..recording import Recording, load_recording
+from ..tts import synthesize
+from ..vad import trim_silence
+from .align import WordSegment, align_english, english_words, unknown_words
+from .features import FeatureConfig, energy_db, frame_features, pitch_semitones
+from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
+                         library, library_reference, uploaded_reference)
+from .scores import (ScoreConfig, anchor_score, coherence_score, fluency_score, horizontal_runs,
+                     overall_score, prosody_score)
+
+__all__ = ["Analysis", "Unit", "Assessment", "assess", "score_pronunciation", "compare"]
+
+EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~60 s x 60 s of frames (48 MB of costs) use fastdtw
+_CHUNK_S = 0.3  # unit length when the reference's words are unknown: about one syllable and a half
+_TRIM_PAD_S = 0.05  # speech kept around VAD's segments when trimming
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One recording, trimmed to its speech and turned into frames (10 ms each)."""
+
+    recording: Recording
+    offset_s: float  # where the trimmed wave starts in the recording
+    wave: np.ndarray  # float32, shape (n_samples,), 16 kHz, trimmed
+    features: np.ndarray  # float32, shape (n_frames, n_dims), speaker-normalised
+    pitch: np.ndarray  # float64, shape (n_frames,), semitones re the speaker's median, NaN unvoiced
+    energy: np.ndarray  # float64, shape (n_frames,), dB re the loudest frame
+    words: list[WordSegment] | None  # English forced alignment (times in the trimmed wave), if any
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A stretch of the reference scored as one piece: a word, or a chunk when the words are unknown."""
+
+    label: str  # the word, or "#3" for the third chunk
+    ref_start: int  # reference frames [ref_start, ref_end)
+    ref_end: int
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything one scoring produced: the learner-facing result and the arrays behind the figures."""
+
+    result: dict
+    reference: Reference
+    ref: Analysis
+    att: Analysis
+    cost: np.ndarray  # shape (n_ref_frames, n_att_frames), cosine frame distances
+    alignment: DtwResult  # path of (reference frame, attempt frame)
+    units: list[Unit]
+
+
+_cache: OrderedDict[int, tuple[Recording, Analysis]] = OrderedDict()  # reference analyses, by recording
+_cache_lock = threading.Lock()
+
+
+def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig) -> Analysis:
+    wave = trim_silence(recording.wave, recording.segments, pad_s=_TRIM_PAD_S)
+    offset_s = max(0.0, recording.segments[0].start - _TRIM_PAD_S) if recording.segments else 0.0
+    aligned = align_english(wave, words) if words else None
+    return Analysis(recording, offset_s, wave, frame_features(wave, features), pitch_semitones(wave),
+                    energy_db(wave), aligned)
+
+
+def _analyse_reference(reference: Reference, words: list[str] | None, features: FeatureConfig) -> Analysis:
+    key = id(reference.recording)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] is reference.recording:
+            return hit[1]
+    analysis = _analyse(reference.recording, words, features)
+    with _cache_lock:
+        _cache[key] = (reference.recording, analysis)
+        while len(_cache) > 64:
+            _cache.popitem(last=False)
+    return analysis
+
+
+def _word_weights(words: list[str], language: str) -> np.ndarray:
+    """Relative spoken length of each word: its duration when espeak-ng says it alone."""
+    voice = SYNTHESIS_VOICES.get(language, "en-us")
+    return np.array([len(synthesize(w, voice=voice)[0]) if any(c.isalnum() for c in w) else 1 for w in words], float)
+
+
+def _reference_units(ref: Analysis, text_words: list[str] | None, language: str | None) -> list[Unit]:
+    """Split the reference into words (aligned, or spread by their spoken length) or fixed chunks."""
+    n = len(ref.features)
+    if ref.words:
+        starts = [min(max(int(round(w.start * FRAME_RATE)), 0), n - 1) for w in ref.words]
+        ends = [min(max(int(round(w.end * FRAME_RATE)), s + 1), n) for w, s in zip(ref.words, starts)]
+        return [Unit(w.word, s, e) for w, s, e in zip(ref.words, starts, ends)]
+    if text_words:
+        # spread the words over the speech (not the pauses) in proportion to their spoken length
+        speech = np.zeros(n, bool)
+        for seg in ref.recording.segments:
+            a = int((seg.start - ref.offset_s) * FRAME_RATE)
+            speech[max(a, 0) : max(int((seg.end - ref.offset_s) * FRAME_RATE), 0)] = True
+        speech_frames = np.flatnonzero(speech) if speech.any() else np.arange(n)
+        cumulative = np.concatenate([[0], np.cumsum(_word_weights(text_words, language or "en"))])
+        edges = np.round(cumulative / cumulative[-1] * (len(speech_frames) - 1)).astype(int)
+        starts = speech_frames[edges[:-1]]
+        ends = np.append(speech_frames[edges[1:-1]], speech_frames[-1] + 1)
+        return [Unit(w, int(s), int(max(e, s + 1))) for w, s, e in zip(text_words, starts, ends)]
+    width = int(_CHUNK_S * FRAME_RATE)
+    return [Unit(f"#{i + 1}", s, min(s + width, n)) for i, s in enumerate(range(0, n, width)) if min(s + width, n) - s >= 3]
+
+
+def _resolve_reference(reference, text: str | None, language: str | None) -> Reference:
+    if isinstance(reference, Reference):
+        return reference
+    if reference is None:
+        if text is None:
+            raise ScoringError("Please give the text you practised, or a reference recording to compare with.")
+        return golden_reference(text, language)
+    if isinstance(reference, str) and any(p.id == reference for p in library()):
+        return library_reference(reference)
+    if isinstance(reference, (str, Path, bytes, bytearray, Recording)):
+        return uploaded_reference(reference, text, language)
+    raise ScoringError("The reference must be a recording (a file or its bytes) or a built-in phrase id.")
+
+
+def _align(ref: Analysis, att: Analysis, metric: str) -> tuple[np.ndarray, DtwResult]:
+    n, m = len(ref.features), len(att.features)
+    if n * m <= EXACT_DTW_MAX_CELLS:
+        cost = cost_matrix(ref.features, att.features, metric)
+        return cost, dtw(cost)
+    # long inputs: fastdtw on unit-length rows (Euclidean distance is then monotone in cosine)
+    unit = lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)  # noqa: E731
+    approx = dtw_fast(unit(ref.features), unit(att.features), radius=2)
+    cells = cost_matrix(ref.features[approx.path[:, 0]], att.features[approx.path[:, 1]], metric)
+    on_path = np.diag(cells) if len(approx.path) < 4000 else np.array(
+        [cost_matrix(ref.features[[i]], att.features[[j]], metric)[0, 0] for i, j in approx.path])
+    cost = np.full((n, m), np.nan)
+    cost[approx.path[:, 0], approx.path[:, 1]] = on_path
+    return cost, DtwResult(float(on_path.sum()), approx.path)
+
+
+def assess(attempt, reference=None, text: str | None = None, language: str | None = None,
+           config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig()) -> Assessment:
+    """Score an attempt; see score_pronunciation for the arguments. Returns the full Assessment."""
+    if text is not None:
+        text, language = check_text(text, language)
+    golden = _resolve_reference(reference, text, language)
+    text = text if text is not None else golden.text
+    language = language or golden.language or "en"
+    attempt_recording = attempt if isinstance(attempt, Recording) else load_recording(attempt)
+
+    text_words = None
+    aligner_words = None
+    if text is not None:
+        text_words = english_words(text) if language == "en" else text.split()
+        if language == "en" and text_words and not unknown_words(text_words):
+            aligner_words = text_words
+    ref = _analyse_reference(golden, aligner_words, features)
+    att = _analyse(attempt_recording, aligner_words, features)
+    cost, alignment = _align(ref, att, features.metric)
+    units = _reference_units(ref, text_words, language)
+    result = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
+    return Assessment(result, golden, ref, att, cost, alignment, units)
+
+
+def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult, units: list[Unit],
+           golden: Reference, text_words: list[str] | None, english: bool, config: ScoreConfig) -> dict:
+    path = alignment.path
+    cells = cost[path[:, 0], path[:, 1]]
+    dtw_cost = float(cells.mean())
+    att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
+    english_aligned = english and att.words is not None and len(att.words) == len(units)
+
+    words, segments, phones = [], [], []
+    best_positions, present = np.zeros(len(units)), np.zeros(len(units), bool)
+    covered_frames = 0  # attempt frames taken by expected words that were said
+    for i, unit in enumerate(units):
+        on_unit = (path[:, 0] >= unit.ref_start) & (path[:, 0] < unit.ref_end)
+        unit_cost = float(cells[on_unit].mean()) if on_unit.any() else float(cells.max())
+        a0, a1 = int(path[on_unit, 1].min()), int(path[on_unit, 1].max()) + 1
+        ratio = (a1 - a0) / max(unit.ref_end - unit.ref_start, 1)  # attempt time / reference time
+        dtw_part = anchor_score(unit_cost, config.cost_native, config.cost_wrong)
+        score, gop, relative_gop = dtw_part, None, None
+        if english:
+            if english_aligned:
+                word = att.words[i]
+                a0, a1 = int(round(word.start * FRAME_RATE)), max(int(round(word.end * FRAME_RATE)), a0 + 1)
+                gop = word.gop
+                # relative to the reference's own GOP for this word: some words score low for everyone
+                if ref.words is not None and len(ref.words) == len(units):
+                    relative_gop = min(0.0, gop - ref.words[i].gop)
+                else:
+                    relative_gop = gop
+            gop_part = anchor_score(relative_gop if gop is not None else config.gop_wrong, config.gop_native, config.gop_wrong)
+            score = config.gop_weight * gop_part + (1 - config.gop_weight) * dtw_part
+        # where the word matches best on its own, wherever it is: the order of the said words
+        # where the word is, for the order: on the path, unless it matches clearly better elsewhere
+        best_positions[i] = (a0 + a1) / 2
+        if np.isfinite(cost[unit.ref_start]).all():
+            match = subsequence_dtw(cost[unit.ref_start : unit.ref_end])
+            if match.cost / len(match.path) < unit_cost - config.elsewhere_margin:
+                best_positions[i] = match.path[:, 1].mean()
+        skipped = ratio < config.omission_ratio and score < config.omission_score
+        present[i] = score >= config.said_score and not skipped
+        covered_frames += (a1 - a0) if present[i] else 0
+        miscue = "omission" if skipped else "mispronunciation" if not present[i] else "mispronunciation" if score < config.flag_below else "none"
+        start, end = att.offset_s + a0 / FRAME_RATE, att.offset_s + a1 / FRAME_RATE
+        segments.append({"label": unit.label, "index": i, "start": round(start, 3), "end": round(end, 3),
+                         "cost": round(unit_cost, 4), "score": round(score, 1), "flag": bool(score < config.flag_below),
+                         "miscue": miscue})
+        if text_words is not None:
+            entry = {"word": unit.label, "index": i, "start": round(start, 3), "end": round(end, 3),
+                     "score": round(score, 1), "cost": round(unit_cost, 4), "miscue": miscue}
+            if gop is not None:
+                entry["gop"] = round(gop, 2)
+                entry["gop_relative"] = round(relative_gop, 2)
+            words.append(entry)
+        if english_aligned:
+            for ph in att.words[i].phones:
+                phones.append({"phone": ph.phone, "word": unit.label, "start": round(att.offset_s + ph.start, 3),
+                               "end": round(att.offset_s + ph.end, 3), "gop": round(ph.gop, 2),
+                               "score": round(anchor_score(ph.gop, config.gop_native, config.gop_wrong), 1)})
+
+    # insertions: attempt speech matched to no new reference frame, and unlike what it was matched to
+    inserted_s = 0.0
+    loud = att.energy > -35.0
+    for first, last in horizontal_runs(path, int(config.insertion_s * FRAME_RATE)):
+        frames = np.arange(first, last + 1)
+        frames = frames[loud[np.minimum(frames, len(loud) - 1)]]
+        if len(frames) < config.insertion_s * FRAME_RATE or att_frame_cost[frames].mean() < config.insertion_cost:
+            continue
+        inserted_s += len(frames) / FRAME_RATE
+        run_cost = float(att_frame_cost[frames].mean())
+        start, end = att.offset_s + first / FRAME_RATE, att.offset_s + (last + 1) / FRAME_RATE
+        segments.append({"label": "(inserted)", "start": round(start, 3), "end": round(end, 3), "cost": round(run_cost, 4),
+                         "score": round(anchor_score(run_cost, config.cost_native, config.cost_wrong), 1),
+                         "flag": True, "miscue": "insertion", "index": None})
+        if text_words is not None:
+            words.append({"word": None, "index": None, "start": round(start, 3), "end": round(end, 3), "score": 0.0, "cost": round(run_cost, 4), "miscue": "insertion"})
+    segments.sort(key=lambda s: s["start"])
+    words.sort(key=lambda w: w["start"])
+
+    said = np.sort([s["score"] for s, p in zip((s for s in segments if s["miscue"] != "insertion"), present) if p])
+    # the mean of the words said, and the mean of their weakest quarter (a phrase is as clear as its worst words)
+    accuracy = float(0.5 * said.mean() + 0.5 * said[: max(1, len(said) // 4)].mean()) if said.size else 0.0
+    completeness = 100.0 * float(present.mean()) if len(units) else 0.0
+    r_pauses, a_pauses = ref.recording.pauses, att.recording.pauses
+    fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
+                            a_pauses.n_pauses, r_pauses.n_pauses, config)
+    prosody, pitch_r, energy_r = prosody_score(ref.pitch, att.pitch, ref.energy, att.energy, path, config)
+    coherence = coherence_score(best_positions / FRAME_RATE, present, covered_frames / FRAME_RATE, a_pauses.speech_s)
+    skills = {"accuracy": accuracy, "fluency": fluency, "prosody": prosody, "completeness": completeness,
+              "coherence": coherence}
+    # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
+    gate = min(1.0, (0.5 * accuracy + 0.5 * completeness) / 50.0)
+    overall = overall_score(skills, config) * gate
+    span_s = (a_pauses.speech_s + a_pauses.pause_total_s) or 1e-3
+    n_words = len(text_words) if text_words else None
+    result = {"overall": round(overall, 1), **{k: round(v, 1) for k, v in skills.items()}, "segments": segments,
+              "details": {
+                  "reference": golden.source, "reference_text": golden.text, "dtw_cost": round(dtw_cost, 4),
+                  "pitch_correlation": round(pitch_r, 3), "energy_correlation": round(energy_r, 3),
+                  "speech_s": round(a_pauses.speech_s, 2), "reference_speech_s": round(r_pauses.speech_s, 2),
+                  "pauses": a_pauses.n_pauses, "reference_pauses": r_pauses.n_pauses,
+                  "pause_total_s": round(a_pauses.pause_total_s, 2), "longest_pause_s": round(a_pauses.longest_pause_s, 2),
+                  "speech_rate_wpm": round(60 * n_words / span_s, 1) if n_words else None,
+                  "articulation_rate_wpm": round(60 * n_words / max(a_pauses.speech_s, 1e-3), 1) if n_words else None,
+                  "inserted_s": round(inserted_s, 2),
+              }}
+    if text_words is not None:
+        result["words"] = words
+    if english:
+        result["phones"] = phones
+    return result
+
+
+def score_pronunciation(attempt, reference=None, text: str | None = None, language: str | None = None) -> dict:
+    """Score a learner's attempt against a golden reference.
+
+    Parameters
+    ----------
+    attempt: the learner's recording: a path, the bytes of an audio file, or a loaded Recording.
+    reference: None (use the built-in library's native recording of `text` if it has one, else
+        synthesise `text`), a built-in phrase id (see pronounce.library()), or a teacher's recording
+        (path, bytes or Recording).
+    text: what should be said; enables word scores (and phone scores and miscues for English).
+    language: ISO 639-1 code of the text ("en" when not given).
+
+    Returns
+    -------
+    dict with "overall", "accuracy", "fluency", "prosody", "completeness", "coherence" (0-100),
+    "segments" (label, start, end in seconds of the attempt, cost, score, flag, miscue), "details"
+    (timing and measurements), and with a known text "words" (and "phones" for English).
+
+    Raises
+    ------
+    AudioError: an attempt or reference that is not usable audio. ScoringError: no text and no
+    reference, empty text, unsupported language, text in another language than the one chosen.
+    """
+    return assess(attempt, reference, text, language).result
+
+
+def compare(a, b, text: str | None = None, language: str | None = None, reference=None) -> dict:
+    """Score two attempts at the same text or reference and show what changed.
+
+    Returns {"a": result, "b": result, "difference": {skill: b - a}, "words": [{word, a, b, difference}]}:
+    positive differences mean attempt b did better.
+    """
+    first = score_pronunciation(a, reference, text, language)
+    second = score_pronunciation(b, reference, text, language)
+    skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
+    difference = {k: round(second[k] - first[k], 1) for k in skills}
+    words = []
+    if "words" in first and "words" in second:
+        said_a = [w for w in first["words"] if w["word"] is not None]
+        said_b = [w for w in second["words"] if w["word"] is not None]
+        for wa, wb in zip(said_a, said_b):
+            words.append({"word": wa["word"], "a": wa["score"], "b": wb["score"],
+                          "difference": round(wb["score"] - wa["score"], 1)})
+    return {"a": first, "b": second, "difference": difference, "words": words}

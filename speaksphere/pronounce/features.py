@@ -1,0 +1,107 @@
+"""Frame features for pronunciation comparison: speaker-normalised spectra, pitch and energy.
+
+All frame series use SpeakSphere's 10 ms hop (audio.HOP_LENGTH at 16 kHz), so frame i covers
+the time i / FRAME_RATE seconds of the wave it was computed from.
+Speaker normalisation is per utterance: cepstral mean and variance normalisation (CMVN) removes the
+channel and most of the vocal-tract-length and loudness differences between two speakers
+(the choice of log-mel + deltas with CMVN and cosine distance was measured on dev voices:
+benchmarks/pronunciation_features.py)..
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+
+from ..audio import FRAME_RATE, HOP_LENGTH, N_FFT, SAMPLE_RATE
+
+__all__ = ["FeatureConfig", "frame_features", "pitch_semitones", "energy_db", "n_frames"]
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Which frame features DTW compares."""
+
+    kind: str = "logmel"  # "logmel" or "mfcc"; log-mel + deltas + CMVN with cosine distance separated
+    # right from wrong text best on the dev voices (d' 4.5 vs 2.4 for MFCC; pronunciation_features.py)
+    metric: str = "cosine"  # frame distance for DTW: "cosine" (0..2) or "euclidean"
+    n_mfcc: int = 13  # cepstra 1..12 plus c0; more mostly adds speaker detail (pitch harmonics)
+    n_mels: int = 40  # mel bands under the cepstra: enough for 16 kHz speech, fewer is smoother
+    deltas: bool = True  # first derivatives add the transitions that distinguish consonants
+    drop_c0: bool = True  # c0 is loudness, which says nothing about which sound was made
+    cmvn: bool = True  # per-utterance mean/variance normalisation: the speaker normalisation
+
+
+def n_frames(n_samples: int) -> int:
+    """Frames of a centred 10 ms hop analysis over `n_samples` samples."""
+    return 1 + n_samples // HOP_LENGTH
+
+
+def _mel_power(wave: np.ndarray, n_mels: int) -> np.ndarray:
+    return librosa.feature.melspectrogram(
+        y=wave, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=n_mels, fmin=60, fmax=7600
+    )
+
+
+def frame_features(wave: np.ndarray, config: FeatureConfig = FeatureConfig()) -> np.ndarray:
+    """Speaker-normalised spectral frames.
+
+    wave: float32, shape (n_samples,), 16 kHz (already trimmed to the speech).
+    Returns float32, shape (n_frames, n_dims), one row per 10 ms frame.
+    """
+    log_mel = librosa.power_to_db(_mel_power(wave, config.n_mels), ref=1.0, amin=1e-10, top_db=None)
+    if config.kind == "mfcc":
+        frames = librosa.feature.mfcc(S=log_mel, n_mfcc=config.n_mfcc)
+        if config.drop_c0:
+            frames = frames[1:]
+    elif config.kind == "logmel":
+        frames = log_mel
+    else:
+        raise ValueError(f"unknown feature kind {config.kind!r}")
+    if config.deltas and frames.shape[1] >= 3:
+        width = min(9, frames.shape[1] if frames.shape[1] % 2 else frames.shape[1] - 1)
+        frames = np.vstack([frames, librosa.feature.delta(frames, width=max(3, width))])
+    frames = frames.T  # (n_frames, n_dims)
+    if config.cmvn:
+        frames = (frames - frames.mean(axis=0)) / (frames.std(axis=0) + 1e-6)
+    return frames.astype(np.float32)
+
+
+def pitch_semitones(wave: np.ndarray, fmin: float = 65.0, fmax: float = 500.0) -> np.ndarray:
+    """Pitch contour in semitones relative to the speaker's median pitch, NaN where unvoiced.
+
+    wave: float32, shape (n_samples,), 16 kHz. Returns float64, shape (n_frames,).
+    YIN (de Cheveigne & Kawahara 2002) with a voicing decision from periodicity and energy;
+    semitones relative to the median make a bass and a soprano comparable.
+    """
+    frame_length = 1024  # 64 ms: two periods of the lowest pitch (65 Hz)
+    f0 = librosa.yin(wave, fmin=fmin, fmax=fmax, sr=SAMPLE_RATE, frame_length=frame_length,
+                     hop_length=HOP_LENGTH, trough_threshold=0.1)
+    rms = librosa.feature.rms(y=wave, frame_length=frame_length, hop_length=HOP_LENGTH)[0]
+    zcr = librosa.feature.zero_crossing_rate(wave, frame_length=frame_length, hop_length=HOP_LENGTH)[0]
+    # voiced: loud enough (within 30 dB of the loudest frame), few zero crossings (not a fricative),
+    # and not pinned to the search limits (YIN's answer when no period is found)
+    loud = 20 * np.log10(rms + 1e-10) > 20 * np.log10(rms.max() + 1e-10) - 30
+    voiced = loud & (zcr < 0.25) & (f0 > fmin * 1.05) & (f0 < fmax * 0.95)
+    semitones = np.full(f0.shape, np.nan)
+    if voiced.sum() >= 3:
+        reference = np.median(f0[voiced])
+        semitones[voiced] = 12 * np.log2(f0[voiced] / reference)
+    return semitones
+
+
+def energy_db(wave: np.ndarray) -> np.ndarray:
+    """Short-time energy in dB relative to the loudest frame, floored at -60 dB.
+
+    wave: float32, shape (n_samples,), 16 kHz. Returns float64, shape (n_frames,).
+    """
+    rms = librosa.feature.rms(y=wave, frame_length=N_FFT, hop_length=HOP_LENGTH)[0]
+    level = 20 * np.log10(rms + 1e-10)
+    return np.maximum(level - level.max(), -60.0)
+
+
+def frames_to_seconds(frames: np.ndarray | int) -> np.ndarray | float:
+    """Frame index -> time in seconds from the start of the analysed wave."""
+    return np.asarray(frames) / FRAME_RATE

@@ -1,0 +1,112 @@
+"""Figures of an Assessment: matplotlib.figure.Figure only (never pyplot: the app is multi-threaded).
+
+- spectrograms: reference and attempt side by side, aligned segments marked, the worst shaded;
+- dtw_path: the path over the cost matrix;
+- pitch: the two pitch contours overlaid, the attempt warped onto the reference's time axis;
+- word_table: the words coloured by score (red 0 .. green 100), with their miscue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+
+from ..audio import FRAME_RATE, log_mel_spectrogram
+from .assess import Assessment
+
+__all__ = ["spectrograms", "dtw_path", "pitch", "word_table", "all_figures"]
+
+SCORE_COLOURS = LinearSegmentedColormap.from_list("score", ["#d7301f", "#fdae61", "#1a9850"])  # 0 red .. 100 green
+
+
+def _shade(axis, start: float, end: float, score: float, worst: bool) -> None:
+    axis.axvspan(start, end, color=SCORE_COLOURS(score / 100.0), alpha=0.45 if worst else 0.12, lw=0)
+    axis.axvline(start, color="white", lw=0.6, alpha=0.7)
+
+
+def spectrograms(assessment: Assessment, n_worst: int = 3) -> Figure:
+    """Reference (top) and attempt (bottom) log-mel spectrograms with aligned segments; worst shaded."""
+    ref, att = assessment.ref, assessment.att
+    segments = [s for s in assessment.result["segments"]]
+    worst = {id(s) for s in sorted(segments, key=lambda s: s["score"])[:n_worst] if s["flag"]}
+    figure = Figure(figsize=(11, 5.5), layout="constrained")
+    top, bottom = figure.subplots(2, 1)
+    for axis, analysis, title in ((top, ref, "Reference"), (bottom, att, "Your attempt")):
+        mel = log_mel_spectrogram(analysis.wave)
+        seconds = mel.shape[1] / FRAME_RATE
+        axis.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, mel.shape[0]))
+        axis.set_ylabel("mel band")
+        axis.set_title(title, loc="left")
+    bottom.set_xlabel("seconds")
+    for unit, segment in zip(assessment.units, (s for s in segments if s["miscue"] != "insertion")):
+        is_worst = id(segment) in worst
+        _shade(top, unit.ref_start / FRAME_RATE, unit.ref_end / FRAME_RATE, segment["score"], is_worst)
+        top.text(unit.ref_start / FRAME_RATE, 76, segment["label"], color="white", fontsize=8, va="top")
+    for segment in segments:
+        start, end = segment["start"] - att.offset_s, segment["end"] - att.offset_s
+        _shade(bottom, start, end, segment["score"], id(segment) in worst)
+        bottom.text(start, 76, segment["label"], color="white", fontsize=8, va="top")
+    return figure
+
+
+def dtw_path(assessment: Assessment) -> Figure:
+    """The frame-distance matrix with the optimal warping path drawn over it."""
+    figure = Figure(figsize=(6, 5.5), layout="constrained")
+    axis = figure.subplots()
+    cost = assessment.cost
+    image = axis.imshow(cost, origin="lower", aspect="auto", cmap="viridis",
+                        extent=(0, cost.shape[1] / FRAME_RATE, 0, cost.shape[0] / FRAME_RATE))
+    path = assessment.alignment.path / FRAME_RATE
+    axis.plot(path[:, 1], path[:, 0], color="white", lw=1.2)
+    axis.set_xlabel("attempt (s)")
+    axis.set_ylabel("reference (s)")
+    axis.set_title(f"DTW path, mean distance {assessment.result['details']['dtw_cost']:.3f}")
+    figure.colorbar(image, ax=axis, label="frame distance (cosine)")
+    return figure
+
+
+def pitch(assessment: Assessment) -> Figure:
+    """Pitch contours (semitones re each speaker's median) on the reference's time axis."""
+    ref, att = assessment.ref, assessment.att
+    path = assessment.alignment.path
+    warped = np.full(len(ref.pitch), np.nan)
+    for i in range(len(ref.pitch)):  # attempt pitch averaged over the frames aligned to reference frame i
+        columns = path[path[:, 0] == i, 1]
+        values = att.pitch[np.minimum(columns, len(att.pitch) - 1)]
+        values = values[np.isfinite(values)]
+        if values.size:
+            warped[i] = values.mean()
+    seconds = np.arange(len(ref.pitch)) / FRAME_RATE
+    figure = Figure(figsize=(11, 3.2), layout="constrained")
+    axis = figure.subplots()
+    axis.plot(seconds, ref.pitch, label="reference", color="#2166ac", lw=2)
+    axis.plot(seconds, warped, label="your attempt (aligned)", color="#b2182b", lw=1.5)
+    axis.set_xlabel("reference time (s)")
+    axis.set_ylabel("semitones")
+    axis.set_title(f"Pitch contour, correlation {assessment.result['details']['pitch_correlation']:.2f}", loc="left")
+    axis.legend(loc="upper right")
+    return figure
+
+
+def word_table(assessment: Assessment) -> Figure:
+    """Words (or segments) as a table coloured by score, with the miscue of each."""
+    rows = assessment.result.get("words") or assessment.result["segments"]
+    figure = Figure(figsize=(min(2 + 1.1 * len(rows), 16), 1.8), layout="constrained")
+    axis = figure.subplots()
+    axis.axis("off")
+    labels = [r.get("word") or r.get("label") or "(inserted)" for r in rows]
+    cells = [[f"{r['score']:.0f}" for r in rows], [r.get("miscue", "") for r in rows]]
+    table = axis.table(cellText=cells, colLabels=labels, rowLabels=["score", "miscue"], loc="center", cellLoc="center")
+    for column, r in enumerate(rows):
+        for row in (1, 2):
+            table[row, column].set_facecolor(SCORE_COLOURS(r["score"] / 100.0))
+    table.auto_set_font_size(False)
+    table.set_fontsize(9)
+    return figure
+
+
+def all_figures(assessment: Assessment) -> dict[str, Figure]:
+    """The four figures, by name."""
+    return {"spectrograms": spectrograms(assessment), "dtw_path": dtw_path(assessment),
+            "pitch": pitch(assessment), "word_table": word_table(assessment)}

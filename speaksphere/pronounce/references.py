@@ -1,0 +1,174 @@
+"""Golden references, three kinds: the built-in library, synthesis for any text, a teacher's upload.
+
+A reference is a Recording (decoded, with its speech segments) plus what is known about it: its text,
+language and where it came from. The built-in library is native recordings (speaksphere/references/,
+built by build_references.py); synthesis uses espeak-ng from its wheel; a teacher's upload is any
+recording, with its text when the teacher gives it.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+import yaml
+
+from ..audio import SAMPLE_RATE
+from ..recording import Recording, load_recording
+from ..tts import synthesize
+
+__all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "find_phrase",
+           "check_text", "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference"]
+
+LIBRARY_DIR = Path(__file__).resolve().parents[1] / "references"
+# espeak-ng voice that reads each supported language; en-us is the clearest of its English voices
+SYNTHESIS_VOICES = {"en": "en-us", "es": "es", "fr": "fr", "it": "it", "de": "de", "pt": "pt", "nl": "nl", "ru": "ru"}
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "it": "Italian", "de": "German",
+                  "pt": "Portuguese", "nl": "Dutch", "ru": "Russian"}
+_MAX_TEXT_CHARS = 300  # about 50 words: one passage a learner reads in one go
+# Frequent function words, to catch a text typed in another language than the one chosen
+_FUNCTION_WORDS = {
+    "en": "the and is are you to of in it that this with for not have what your my we be".split(),
+    "es": "el la los las y es que de en un una por para con no su mi yo estoy".split(),
+    "fr": "le la les et est que de des en un une pour avec ne pas je vous nous il suis".split(),
+    "it": "il lo la gli le e che di un una per con non sono io mi ti della nel".split(),
+    "de": "der die das und ist ich nicht ein eine zu mit sie es wir sind auf für".split(),
+    "pt": "o os as e que de em um uma para com não eu você é do da".split(),
+    "nl": "de het een en is ik niet van dat op te je met zijn wij".split(),
+}
+
+
+class ScoringError(ValueError):
+    """Input that pronunciation scoring cannot use (not audio): the message is for the learner."""
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One entry of the built-in library."""
+
+    id: str  # e.g. "en-vm-goodbye"
+    language: str  # ISO 639-1
+    text: str  # what is said
+    file: str  # audio path relative to the library folder
+    voice: str  # who says it
+    source: str  # where the recording comes from
+    licence: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A golden reference ready for scoring."""
+
+    recording: Recording
+    text: str | None  # known text, or None for an upload without text
+    language: str | None  # ISO 639-1, or None when unknown
+    source: str  # "library:<id>", "synthesised:<voice>" or "upload"
+
+
+@functools.lru_cache(maxsize=1)
+def _library() -> tuple[Phrase, ...]:
+    index = LIBRARY_DIR / "phrases.yaml"
+    if not index.is_file():
+        return ()
+    data = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
+    return tuple(Phrase(**entry) for entry in data.get("phrases", []))
+
+
+def library(language: str | None = None) -> list[Phrase]:
+    """The built-in phrases, optionally for one language (ISO 639-1 code)."""
+    return [p for p in _library() if language is None or p.language == language]
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    return " ".join(re.findall(r"[\w']+", text))
+
+
+def find_phrase(text: str, language: str | None = None) -> Phrase | None:
+    """The library phrase with this text (ignoring case and punctuation), if there is one."""
+    wanted = _normalise(text)
+    return next((p for p in library(language) if _normalise(p.text) == wanted), None)
+
+
+def check_text(text: str | None, language: str | None) -> tuple[str, str]:
+    """Validate a learner's text and language; returns (clean text, language code).
+
+    Raises ScoringError for an empty or over-long text, an unsupported language, or a text that is
+    plainly in another language (wrong script, or function words of another language only).
+    """
+    if text is None or not text.strip():
+        raise ScoringError("Please type the sentence you want to practise (the text is empty).")
+    text = " ".join(text.split())
+    if len(text) > _MAX_TEXT_CHARS:
+        raise ScoringError(f"Please practise at most {_MAX_TEXT_CHARS} characters at a time; split the text into sentences.")
+    if not re.search(r"\w", text):
+        raise ScoringError("The text has no words in it. Please type the sentence you want to practise.")
+    language = (language or "en").lower().split("-")[0]
+    if language not in SYNTHESIS_VOICES:
+        supported = ", ".join(f"{LANGUAGE_NAMES[c]} ({c})" for c in SYNTHESIS_VOICES)
+        raise ScoringError(f"Pronunciation practice does not support the language {language!r} yet. Choose one of: {supported}.")
+    letters = [c for c in text if c.isalpha()]
+    cyrillic = sum("CYRILLIC" in unicodedata.name(c, "") for c in letters) / max(len(letters), 1)
+    if (language == "ru") != (cyrillic > 0.5):
+        raise ScoringError(f"This text does not look like {LANGUAGE_NAMES[language]}. Please check the language you chose.")
+    words = _normalise(text).split()
+    if language in _FUNCTION_WORDS and len(words) >= 4:
+        hits = {code: sum(w in vocab for w in words) for code, vocab in _FUNCTION_WORDS.items()}
+        best = max(hits, key=hits.get)
+        if hits[language] == 0 and hits[best] >= 2:
+            raise ScoringError(
+                f"This text looks like {LANGUAGE_NAMES[best]}, not {LANGUAGE_NAMES[language]}. "
+                "Please check the language you chose.")
+    return text, language
+
+
+def _recording_from_samples(samples: np.ndarray, rate: int) -> Recording:
+    """Run synthesised samples through the same loading path as any upload (WAV bytes -> Recording)."""
+    if rate != SAMPLE_RATE:
+        samples = librosa.resample(samples, orig_sr=rate, target_sr=SAMPLE_RATE)
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+    return load_recording(buffer.getvalue())
+
+
+@functools.lru_cache(maxsize=256)
+def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) -> Reference:
+    """A reference spoken by espeak-ng for any text in a supported language (cached)."""
+    text, language = check_text(text, language)
+    voice = SYNTHESIS_VOICES[language]
+    samples, rate = synthesize(text, voice=voice, rate_wpm=rate_wpm)
+    return Reference(_recording_from_samples(samples, rate), text, language, f"synthesised:espeak-ng {voice}")
+
+
+@functools.lru_cache(maxsize=128)
+def library_reference(phrase_id: str) -> Reference:
+    """A built-in native recording by its id (cached)."""
+    phrase = next((p for p in _library() if p.id == phrase_id), None)
+    if phrase is None:
+        raise ScoringError(f"There is no built-in phrase called {phrase_id!r}.")
+    return Reference(load_recording(str(LIBRARY_DIR / phrase.file)), phrase.text, phrase.language, f"library:{phrase.id}")
+
+
+def uploaded_reference(source: str | Path | bytes | Recording, text: str | None = None,
+                       language: str | None = None) -> Reference:
+    """A teacher's own recording as the reference; its text (if given) enables word scores."""
+    recording = source if isinstance(source, Recording) else load_recording(source)
+    if text is not None:
+        text, language = check_text(text, language)
+    return Reference(recording, text, language, "upload")
+
+
+def golden_reference(text: str, language: str | None = None) -> Reference:
+    """The best reference for a text: the library's native recording when it has the phrase, else synthesis."""
+    text, language = check_text(text, language)
+    phrase = find_phrase(text, language)
+    if phrase is not None:
+        return library_reference(phrase.id)
+    return synthesised_reference(text, language)

@@ -1,0 +1,140 @@
+"""From measurements to 0-100 scores: pure numpy functions, calibrated by the anchors in ScoreConfig.
+
+Each raw measurement is mapped linearly between a "native" anchor (100) and a "wrong" anchor (0),
+clipped. The anchors were chosen on the dev voices (benchmarks/pronunciation_calibrate.py), never on
+the validity test voices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["ScoreConfig", "anchor_score", "fluency_score", "prosody_score", "coherence_score",
+           "horizontal_runs", "overall_score"]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each skill counts in the overall score (they are normalised to sum to 1)."""
+
+    accuracy: float = 0.4  # the sounds themselves matter most to being understood
+    completeness: float = 0.2  # saying all of it
+    coherence: float = 0.15  # in the right order, without extra material
+    fluency: float = 0.15  # timing and pauses
+    prosody: float = 0.1  # melody and stress: the least reliable to measure against one reference
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    """Anchors (value for 100, value for 0) of every mapping, and the miscue thresholds."""
+
+    cost_native: float = 0.36  # mean cosine DTW cost of a native reading of the right text (dev median)
+    cost_wrong: float = 0.58  # ... of a reading of another text (dev median)
+    gop_native: float = -3.0  # word GOP relative to the reference's (log units per frame), native dev readings
+    gop_wrong: float = -25.0  # ... of a word replaced by other sounds (dev substitutions: median -20)
+    gop_weight: float = 0.5  # English words: share of GOP in word accuracy (the rest is the DTW cost)
+    prosody_native: float = 0.6  # correlation of aligned pitch+energy contours, native
+    prosody_wrong: float = 0.35  # ... unrelated speech
+    rate_tolerance: float = 0.25  # |ln(speech time ratio)| that costs nothing: 25% slower or faster is fine
+    rate_penalty: float = 60.0  # points lost per unit of |ln ratio| beyond the tolerance
+    pause_penalty_s: float = 25.0  # points lost per second of pausing beyond the reference's
+    extra_pause_penalty: float = 8.0  # points lost per silent pause beyond the reference's
+    flag_below: float = 60.0  # a segment scoring under this is flagged as needing work
+    omission_ratio: float = 0.35  # a word said in under 35% of the reference's time ...
+    omission_score: float = 40.0  # ... and scoring under this is counted as left out
+    said_score: float = 25.0  # a word scoring under this is not recognisably said (completeness)
+    elsewhere_margin: float = 0.05  # a word found elsewhere for the order must match this much better
+    insertion_s: float = 0.25  # attempt speech this long matched to no new reference frame is an insertion
+    insertion_cost: float = 0.5  # ... when its DTW cost is above this (a held sound is cheap)
+    weights: Weights = field(default_factory=Weights)
+
+
+def anchor_score(value: np.ndarray | float, native: float, wrong: float) -> np.ndarray | float:
+    """Linear map: `native` -> 100, `wrong` -> 0, clipped to 0..100 (works either direction)."""
+    score = 100.0 * (np.asarray(value, dtype=np.float64) - wrong) / (native - wrong)
+    score = np.clip(score, 0.0, 100.0)
+    return float(score) if score.ndim == 0 else score
+
+
+def fluency_score(attempt_speech_s: float, reference_speech_s: float, attempt_pause_s: float,
+                  reference_pause_s: float, attempt_pauses: int, reference_pauses: int,
+                  config: ScoreConfig = ScoreConfig()) -> float:
+    """Timing against the reference: articulation tempo (speech time ratio) and extra pausing."""
+    ratio = max(attempt_speech_s, 1e-3) / max(reference_speech_s, 1e-3)
+    rate_loss = config.rate_penalty * max(0.0, abs(np.log(ratio)) - config.rate_tolerance)
+    pause_loss = config.pause_penalty_s * max(0.0, attempt_pause_s - reference_pause_s)
+    pause_loss += config.extra_pause_penalty * max(0, attempt_pauses - reference_pauses)
+    return float(np.clip(100.0 - rate_loss - pause_loss, 0.0, 100.0))
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    if a.size < 5 or a.std() < 1e-6 or b.std() < 1e-6:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def prosody_score(ref_pitch: np.ndarray, att_pitch: np.ndarray, ref_energy: np.ndarray,
+                  att_energy: np.ndarray, path: np.ndarray, config: ScoreConfig = ScoreConfig()) -> tuple[float, float, float]:
+    """Pitch and energy contours compared frame by frame along the DTW path.
+
+    ref_pitch, ref_energy: shape (n,); att_pitch, att_energy: shape (m,); path: shape (k, 2) of
+    (reference frame, attempt frame). Pitch in semitones (NaN unvoiced), energy in dB.
+    Returns (score 0-100, pitch correlation, energy correlation).
+    """
+    rows = np.minimum(path[:, 0], len(ref_pitch) - 1)
+    cols = np.minimum(path[:, 1], len(att_pitch) - 1)
+    rp, ap = ref_pitch[rows], att_pitch[cols]
+    voiced = np.isfinite(rp) & np.isfinite(ap)
+    pitch_r = _correlation(rp[voiced], ap[voiced])
+    energy_r = _correlation(ref_energy[np.minimum(rows, len(ref_energy) - 1)],
+                            att_energy[np.minimum(cols, len(att_energy) - 1)])
+    score = anchor_score(0.5 * pitch_r + 0.5 * energy_r, config.prosody_native, config.prosody_wrong)
+    return score, pitch_r, energy_r
+
+
+def coherence_score(best_positions: np.ndarray, present: np.ndarray, covered_s: float, speech_s: float) -> float:
+    """Order and continuity of the said content against the expected.
+
+    best_positions: shape (n_units,): where each expected unit was found in the attempt (seconds);
+    present: bool, shape (n_units,): the units judged said; covered_s: attempt time those said units
+    take; speech_s: the attempt's speech time (VAD).
+    Order is the share of pairs of said units in the expected order (Kendall's concordance: 1 in order,
+    0.5 for a random order), rescaled so that random scores 0; continuity is the share of the attempt's
+    speech taken by expected content that was said (inserted, repeated or other words lower it).
+    """
+    positions = best_positions[present]
+    if positions.size < 2:
+        order = 1.0 if positions.size == 1 else 0.0
+    else:
+        i, j = np.triu_indices(positions.size, k=1)
+        concordance = float(np.mean(positions[j] > positions[i]))
+        order = max(0.0, 2.0 * concordance - 1.0)
+    continuity = min(1.0, covered_s / max(speech_s, 1e-3))
+    return 100.0 * order * continuity
+
+
+def horizontal_runs(path: np.ndarray, min_frames: int) -> list[tuple[int, int]]:
+    """Stretches of the attempt aligned to one single reference frame (the attempt added material).
+
+    path: shape (k, 2) of (reference frame, attempt frame). Returns (first, last) attempt frames of
+    each run at least `min_frames` long.
+    """
+    runs = []
+    start = 0
+    for k in range(1, len(path) + 1):
+        if k == len(path) or path[k, 0] != path[start, 0]:
+            first, last = path[start, 1], path[k - 1, 1]
+            if last - first + 1 >= min_frames:
+                runs.append((int(first), int(last)))
+            start = k
+    return runs
+
+
+def overall_score(scores: dict[str, float], config: ScoreConfig = ScoreConfig()) -> float:
+    """Weighted mean of the five skill scores (weights in ScoreConfig.weights)."""
+    weights = config.weights
+    pairs = [(scores[name], getattr(weights, name)) for name in
+             ("accuracy", "completeness", "coherence", "fluency", "prosody")]
+    return float(sum(s * w for s, w in pairs) / sum(w for _, w in pairs))

@@ -1,0 +1,118 @@
+"""Pronunciation scoring: ordering of right, mispronounced and wrong readings; words/phones; bad input.
+
+Audio is synthesised on the fly with espeak-ng (pip wheel). The reference for a typed text is espeak-ng
+"en-us"; attempts use other voices so that no attempt is the reference itself.
+"""
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from speaksphere import AudioError
+from speaksphere.pronounce import ScoringError, compare, library, score_pronunciation
+from speaksphere.recording import load_recording
+from speaksphere.tts import synthesize
+
+TEXT = "please leave your message after the tone"
+SKILLS = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
+
+
+def spoken(text: str, voice: str = "en-gb+f2") -> bytes:
+    wave, rate = synthesize(text, voice=voice)
+    buffer = io.BytesIO()
+    sf.write(buffer, wave, rate, format="WAV")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def results():
+    attempts = {
+        "right": spoken(TEXT),
+        "mispronounced": spoken("please [[l'u:b]] your [[m'A:zi:dZ]] after the [[s'i:m]]"),
+        "wrong": spoken("the quick brown fox jumps over the lazy dog"),
+    }
+    return {name: score_pronunciation(audio, text=TEXT, language="en") for name, audio in attempts.items()}
+
+
+def test_scores_are_in_range_and_complete(results):
+    for result in results.values():
+        for skill in SKILLS:
+            assert 0.0 <= result[skill] <= 100.0
+        assert result["segments"], "segments must not be empty"
+        for segment in result["segments"]:
+            assert {"start", "end", "cost", "flag"} <= set(segment)
+            assert segment["end"] >= segment["start"] >= 0.0
+
+
+def test_right_beats_mispronounced_beats_wrong(results):
+    assert results["right"]["overall"] > results["mispronounced"]["overall"] > results["wrong"]["overall"]
+    assert results["right"]["accuracy"] > results["wrong"]["accuracy"]
+    assert results["right"]["completeness"] > results["wrong"]["completeness"]
+
+
+def test_english_words_and_phones(results):
+    right = results["right"]
+    said = [w for w in right["words"] if w["word"] is not None]
+    assert [w["word"] for w in said] == TEXT.split()
+    assert all(w["miscue"] in {"none", "omission", "mispronunciation"} for w in said)
+    assert right["phones"] and {"phone", "word", "start", "end", "gop", "score"} <= set(right["phones"][0])
+    assert [p["phone"] for p in right["phones"] if p["word"] == "tone"] == ["T", "OW", "N"]
+    bad = {w["word"]: w["score"] for w in results["mispronounced"]["words"] if w["word"]}
+    good = {w["word"]: w["score"] for w in said}
+    assert bad["message"] < good["message"]
+
+
+def test_other_language_gives_words_without_phones():
+    text = "je voudrais un café"
+    result = score_pronunciation(spoken(text, "fr+m2"), text=text, language="fr")
+    assert [w["word"] for w in result["words"] if w["word"]] == text.split()
+    assert "phones" not in result
+
+
+def test_teacher_upload_and_library_reference():
+    teacher = spoken(TEXT, "en-us+m3")
+    result = score_pronunciation(spoken(TEXT), reference=teacher)
+    assert "words" not in result and result["segments"]  # no text: chunks only
+    phrase = library("en")[0]
+    by_id = score_pronunciation(load_recording(spoken(phrase.text)), reference=phrase.id)
+    assert by_id["details"]["reference"] == f"library:{phrase.id}" and "words" in by_id
+
+
+def test_compare_reports_differences(results):
+    first, second = spoken("please [[l'u:b]] your [[m'A:zi:dZ]] after the [[s'i:m]]"), spoken(TEXT)
+    report = compare(first, second, text=TEXT)
+    assert report["difference"]["overall"] == pytest.approx(report["b"]["overall"] - report["a"]["overall"], abs=0.11)
+    assert len(report["words"]) == len(TEXT.split())
+
+
+@pytest.mark.parametrize("text, language", [("", "en"), ("   ", "en"), ("hello there", "xx"),
+                                            ("the cat is on the table with my dog", "fr"), ("bonjour", "ru")])
+def test_bad_text_raises_a_clear_error(text, language):
+    with pytest.raises(ScoringError):
+        score_pronunciation(spoken(TEXT), text=text, language=language)
+
+
+def test_bad_audio_and_missing_reference():
+    with pytest.raises(AudioError):
+        score_pronunciation(b"not audio at all", text=TEXT)
+    silence = io.BytesIO()
+    sf.write(silence, np.zeros(16000, dtype=np.float32), 16000, format="WAV")
+    with pytest.raises(AudioError):
+        score_pronunciation(silence.getvalue(), text=TEXT)
+    with pytest.raises(ScoringError):
+        score_pronunciation(spoken(TEXT))
+
+
+def test_figures_are_drawn(tmp_path):
+    from matplotlib.figure import Figure
+
+    from speaksphere.pronounce import assess
+    from speaksphere.pronounce.plots import all_figures
+
+    assessment = assess(spoken("please leave your [[m'A:zi:dZ]] after the tone"), text=TEXT)
+    for name, figure in all_figures(assessment).items():
+        assert isinstance(figure, Figure)
+        figure.savefig(tmp_path / f"{name}.png")
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
