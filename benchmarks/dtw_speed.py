@@ -7,6 +7,9 @@ Prints times (best of several runs after a warm-up) and the path costs, which mu
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import io
 import os
 import time
@@ -17,6 +20,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 import torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
 from speaksphere.dtw import cost_matrix, dtw, dtw_fast  # noqa: E402
 

@@ -8,11 +8,16 @@ Run: python benchmarks/pronunciation_features.py
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import itertools
 
 import librosa
 import numpy as np
 from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
 from speaksphere.dtw import cost_matrix, dtw
 from speaksphere.pronounce.features import FeatureConfig, frame_features

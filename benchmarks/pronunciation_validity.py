@@ -17,6 +17,8 @@ vs error level), ROC AUC (right vs wrong text), and how often the worst segment 
 
 from __future__ import annotations
 
+import sys
+
 import argparse
 import hashlib
 import random
@@ -32,6 +34,8 @@ import numpy as np
 import soundfile as sf
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
 from speaksphere.pronounce import library, score_pronunciation
 from speaksphere.tts import synthesize
