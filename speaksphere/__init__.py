@@ -17,6 +17,9 @@ _LAZY = {
     "score_pronunciation": ".pronounce",
     "compare": ".pronounce",
     "ScoringError": ".pronounce",
+    "LearnerStore": ".store",
+    "LearnerError": ".store",
+    "Recommender": ".recommend",
 }
 
 __all__ = [

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from .audio import FRAME_RATE, SAMPLE_RATE, log_mel_spectrogram
 from .recording import Recording
 
-__all__ = ["plot_recording"]
+__all__ = ["plot_recording", "plot_confusion"]
 
 _SPEECH_COLOUR = "#2a9d8f"
 
@@ -46,4 +46,31 @@ def plot_recording(recording: Recording, title: str = "Your recording") -> Figur
     mel_axes.set_ylabel("mel band")
     mel_axes.set_xlim(0, len(wave) / SAMPLE_RATE)
     figure.colorbar(image, ax=mel_axes, label="level (dB)", pad=0.01)
+    return figure
+
+
+def plot_confusion(references: np.ndarray, predictions: np.ndarray, labels: list[str], title: str) -> Figure:
+    """Confusion matrix, rows = true class, columns = predicted class, cells = share of the true class.
+
+    references, predictions: int class ids, shape (n_examples,); labels: the class names in id order.
+    """
+    n = len(labels)
+    counts = np.zeros((n, n), dtype=np.int64)
+    np.add.at(counts, (np.asarray(references), np.asarray(predictions)), 1)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = min(4 + 0.35 * n, 14)
+    figure = Figure(figsize=(size, size * 0.85), layout="constrained")
+    axes = figure.subplots()
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    axes.set_xticks(range(n), labels, rotation=90 if n > 8 else 0)
+    axes.set_yticks(range(n), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title(title)
+    if n <= 16:
+        for (row, column), count in np.ndenumerate(counts):
+            if count:
+                axes.text(column, row, str(count), ha="center", va="center", fontsize=8,
+                          color="white" if shares[row, column] > 0.5 else "black")
+    figure.colorbar(image, ax=axes, label="share of the true class")
     return figure

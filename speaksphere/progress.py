@@ -1,0 +1,117 @@
+"""A learner's progress: per-skill score history as data, a summary table and plots for the app.
+
+Plots are built on matplotlib.figure.Figure, never pyplot: pyplot keeps global state that is not
+safe in the app's worker threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .store import SCORES, LearnerStore
+
+__all__ = ["SkillSeries", "least_squares_slope", "skill_history", "history_from_attempts", "progress_summary",
+           "plot_progress", "SMOOTHING_ATTEMPTS", "TREND_ATTEMPTS"]
+
+SMOOTHING_ATTEMPTS = 3  # the moving average over 3 attempts: one reading varies by several points
+TREND_ATTEMPTS = 6  # the recent trend is the least-squares slope over the last 6 attempts
+
+
+def least_squares_slope(values) -> float:
+    """Slope of `values` (n,) against their index, in units per step; 0 for fewer than 2 values."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    centre_x, mean_y = (n - 1) / 2.0, sum(values) / n
+    covariance = sum((i - centre_x) * (y - mean_y) for i, y in enumerate(values))
+    return float(covariance / sum((i - centre_x) ** 2 for i in range(n)))
+
+
+@dataclass(frozen=True)
+class SkillSeries:
+    """The scores of one skill over a learner's attempts, oldest first."""
+
+    skill: str
+    attempt_ids: np.ndarray  # (n,) int
+    times: np.ndarray  # (n,) float, seconds since the Unix epoch (UTC)
+    scores: np.ndarray  # (n,) float, 0-100
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def smoothed(self, window: int = SMOOTHING_ATTEMPTS) -> np.ndarray:
+        """Moving average (n,) over the last `window` attempts (fewer at the start)."""
+        end = np.arange(1, len(self) + 1)
+        start = np.maximum(end - window, 0)
+        cumulative = np.concatenate([[0.0], np.cumsum(self.scores)])
+        return (cumulative[end] - cumulative[start]) / (end - start)
+
+    def trend(self, attempts: int = TREND_ATTEMPTS) -> float:
+        """Points per attempt: least-squares slope over the last `attempts` scores (0 for fewer than 2)."""
+        return least_squares_slope(self.scores[-attempts:].tolist())
+
+
+def history_from_attempts(attempts: list[dict]) -> dict[str, SkillSeries]:
+    """Per score name (SCORES order), its series from `attempts` as `LearnerStore.history` returns them."""
+    history = {}
+    for skill in SCORES:
+        scored = [a for a in attempts if skill in a["scores"]]
+        history[skill] = SkillSeries(skill, np.array([a["id"] for a in scored], dtype=np.int64),
+                                     np.array([a["created_at"] for a in scored], dtype=np.float64),
+                                     np.array([a["scores"][skill] for a in scored], dtype=np.float64))
+    return history
+
+
+def skill_history(store: LearnerStore, learner_id: str) -> dict[str, SkillSeries]:
+    """The learner's history per score name; raises LearnerError for a malformed or unknown id."""
+    return history_from_attempts(store.history(learner_id))
+
+
+def progress_summary(history: dict[str, SkillSeries]) -> list[dict]:
+    """One row per score name for a table: "skill", "attempts", "first", "latest" (smoothed), "best",
+    "change" (latest - first, both smoothed) and "trend" (points per attempt); None where unscored."""
+    rows = []
+    for skill, series in history.items():
+        if len(series) == 0:
+            rows.append({"skill": skill, "attempts": 0, "first": None, "latest": None, "best": None,
+                         "change": None, "trend": None})
+            continue
+        smoothed = series.smoothed()
+        first = float(series.scores[:SMOOTHING_ATTEMPTS].mean())
+        rows.append({"skill": skill, "attempts": len(series), "first": round(first, 1),
+                     "latest": round(float(smoothed[-1]), 1), "best": round(float(series.scores.max()), 1),
+                     "change": round(float(smoothed[-1]) - first, 1), "trend": round(series.trend(), 2)})
+    return rows
+
+
+def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress") -> Figure:
+    """Small multiples, one panel per score: each attempt's score (dots) and the moving average (line)
+    against the attempt number; the x axis is attempts, not dates, so a busy day does not squash."""
+    figure = Figure(figsize=(10, 5.5), layout="constrained")
+    axes = figure.subplots(2, 3, sharex=True, sharey=True)
+    figure.suptitle(title)
+    for ax, skill in zip(axes.flat, SCORES):
+        series = history.get(skill)
+        ax.set_title(skill)
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        if series is None or len(series) == 0:
+            ax.text(0.5, 0.5, "no attempts yet", ha="center", va="center", transform=ax.transAxes, color="gray")
+            continue
+        number = np.arange(1, len(series) + 1)
+        ax.plot(number, series.scores, "o", alpha=0.35, markersize=4, label="attempt")
+        ax.plot(number, series.smoothed(), "-", linewidth=2, label=f"mean of last {SMOOTHING_ATTEMPTS}")
+        ax.annotate(f"{series.smoothed()[-1]:.0f}", (number[-1], series.smoothed()[-1]), xytext=(4, 4),
+                    textcoords="offset points")
+    for ax in axes[-1]:
+        ax.set_xlabel("attempt")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("score (0-100)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="lower right", fontsize="small")
+    return figure
+

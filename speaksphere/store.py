@@ -1,0 +1,523 @@
+"""The learner store: an embedded SQLite database of learners, their attempts, the exercises
+recommended to them and their thumbs up/down.
+
+A learner is an unguessable random id (192 random bits, 32 URL-safe characters) that the app keeps in
+the learner's browser. Every read and write names one learner id and touches only that learner's
+rows; an id that is malformed or unknown raises `LearnerError` and reads nothing.
+
+Reliability: one connection per call (the Gradio app calls from many threads and several processes
+may share the file), WAL journal so readers never block the writer, a busy timeout so concurrent
+writers queue instead of failing, and one transaction per logical write so that a crash between two
+statements leaves the database as it was before the call. The schema is versioned
+(`PRAGMA user_version`) and migrated forward on open.
+
+Times are seconds since the Unix epoch (UTC); scores are 0-100.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import operator
+import os
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "SKILLS", "SCORES", "TASKS", "SCHEMA_VERSION", "LearnerError", "StoreError", "StoreConfig",
+    "LearnerStore", "default_store_path",
+]
+
+SKILLS = ("accuracy", "fluency", "prosody", "completeness", "coherence")  # scored 0-100 by the scorer
+SCORES = SKILLS + ("overall",)
+TASKS = ("pronounce", "analyze", "compare")
+
+_LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24): 24 bytes -> 32 characters
+_ID_BYTES = 24  # 192 bits: guessing a live id is hopeless even with millions of learners
+
+# Each migration takes the schema from version i to i + 1. Never edit a released one; append.
+# SQLite DDL is transactional, so a migration is applied completely or not at all.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: learners and their scored attempts (progress tracking)
+        """CREATE TABLE learners (
+            id TEXT PRIMARY KEY CHECK (length(id) = 32),
+            created_at REAL NOT NULL)""",
+        """CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            task TEXT NOT NULL CHECK (task IN ('pronounce', 'analyze', 'compare')),
+            language TEXT, accent TEXT, reference_text TEXT, phrase_id TEXT,
+            accuracy REAL CHECK (accuracy BETWEEN 0 AND 100),
+            fluency REAL CHECK (fluency BETWEEN 0 AND 100),
+            prosody REAL CHECK (prosody BETWEEN 0 AND 100),
+            completeness REAL CHECK (completeness BETWEEN 0 AND 100),
+            coherence REAL CHECK (coherence BETWEEN 0 AND 100),
+            overall REAL CHECK (overall BETWEEN 0 AND 100))""",
+        "CREATE INDEX attempts_by_learner ON attempts (learner_id, id)",
+    ),
+    (  # 2: recommendations shown, the learner's thumbs, and which attempt followed a recommendation
+        """CREATE TABLE recommendations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            exercise_id TEXT NOT NULL, skill TEXT NOT NULL, policy TEXT NOT NULL,
+            explanation TEXT NOT NULL,
+            context TEXT NOT NULL,
+            outcome_attempt_id INTEGER REFERENCES attempts(id) ON DELETE SET NULL)""",
+        "CREATE INDEX recommendations_by_learner ON recommendations (learner_id, id)",
+        """CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+            recommendation_id INTEGER NOT NULL REFERENCES recommendations(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            thumbs_up INTEGER NOT NULL CHECK (thumbs_up IN (0, 1)),
+            comment TEXT)""",
+        "CREATE INDEX feedback_by_learner ON feedback (learner_id, id)",
+        "ALTER TABLE attempts ADD COLUMN exercise_id TEXT",
+        "ALTER TABLE attempts ADD COLUMN recommendation_id INTEGER REFERENCES recommendations(id) ON DELETE SET NULL",
+    ),
+    (  # 3: the recommender's per-learner state; `version` makes concurrent updates detectable
+        """CREATE TABLE policy_states (
+            learner_id TEXT PRIMARY KEY REFERENCES learners(id) ON DELETE CASCADE,
+            state TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at REAL NOT NULL)""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_ATTEMPT_COLUMNS = ("id", "created_at", "task", "language", "accent", "reference_text", "phrase_id",
+                    "exercise_id", "recommendation_id") + SCORES
+_RECOMMENDATION_COLUMNS = ("id", "created_at", "exercise_id", "skill", "policy", "explanation", "context",
+                           "outcome_attempt_id")
+_FEEDBACK_COLUMNS = ("id", "created_at", "recommendation_id", "thumbs_up", "comment")
+
+
+class LearnerError(ValueError):
+    """A learner id that is malformed or unknown, or a row that is not this learner's.
+
+    The message is written for the learner; `reason` is "malformed", "unknown" or "not_found".
+    """
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class StoreError(RuntimeError):
+    """The database file cannot be used (not a database, written by a newer SpeakSphere, unwritable)."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where and how the learner database is kept."""
+
+    path: str | None = None  # None: $SPEAKSPHERE_DB, else ~/.speaksphere/learners.sqlite3
+    busy_timeout_s: float = 30.0  # a writer waits this long for another's transaction before failing
+    synchronous: Literal["NORMAL", "FULL"] = "FULL"  # FULL: a committed attempt survives a power cut too
+
+
+def default_store_path() -> Path:
+    """The database file used when none is named: $SPEAKSPHERE_DB, else ~/.speaksphere/learners.sqlite3."""
+    return Path(os.environ.get("SPEAKSPHERE_DB") or Path.home() / ".speaksphere" / "learners.sqlite3")
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_scores(scores: Mapping[str, float]) -> dict[str, float]:
+    unknown = sorted(set(scores) - set(SCORES))
+    if unknown:
+        raise ValueError(f"unknown score name(s) {unknown}; known: {list(SCORES)}")
+    checked = {}
+    for name, value in scores.items():
+        if value is None:
+            continue
+        value = float(value)
+        if not (math.isfinite(value) and 0.0 <= value <= 100.0):
+            raise ValueError(f"score {name}={value} is outside 0-100")
+        checked[name] = value
+    return checked
+
+
+class LearnerStore:
+    """The learner database at `path` (created with its folders if missing; an empty file is fine).
+
+    Safe to share between threads and processes: each call opens its own connection.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, busy_timeout_s: float = 30.0,
+                 synchronous: Literal["NORMAL", "FULL"] = "FULL"):
+        if synchronous not in ("NORMAL", "FULL"):  # it is spliced into a PRAGMA: accept nothing else
+            raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', not {synchronous!r}")
+        self.path = Path(path) if path is not None else default_store_path()
+        self.busy_timeout_s = busy_timeout_s
+        self.synchronous = synchronous
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the folder for the learner database {self.path}: {error}") from error
+        self._open_and_migrate()
+
+    @classmethod
+    def from_config(cls, config: StoreConfig) -> "LearnerStore":
+        """The store described by a `StoreConfig`."""
+        return cls(config.path, busy_timeout_s=config.busy_timeout_s, synchronous=config.synchronous)
+
+    # ---- connections and transactions ----
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            # isolation_level=None: no implicit transactions; we BEGIN and COMMIT ourselves.
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open the learner database {self.path}: {error}") from error
+        try:
+            conn.row_factory = sqlite3.Row
+            try:
+                conn.execute("PRAGMA foreign_keys = ON")  # off by default in SQLite; cascades depend on it
+                conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+                conn.execute("PRAGMA secure_delete = ON")  # deleted data is overwritten, not left in free pages
+            except sqlite3.DatabaseError as error:
+                raise StoreError(f"{self.path} is not a SpeakSphere learner database: {error}") from error
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
+        """One transaction; IMMEDIATE for writes, so two writers queue at BEGIN instead of deadlocking
+        when both try to upgrade a read lock."""
+        with self._connect() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.DatabaseError as error:
+                raise StoreError(f"the learner database {self.path} cannot be used: {error}") from error
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _open_and_migrate(self) -> None:
+        with self._connect() as conn:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    # WAL is a property of the file, set once; readers then never block the writer.
+                    conn.execute("PRAGMA journal_mode = WAL")
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as error:
+                raise StoreError(f"{self.path} is not a SpeakSphere learner database: {error}") from error
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer SpeakSphere (schema {version}, "
+                             f"this one knows up to {SCHEMA_VERSION}); update SpeakSphere")
+        if version < SCHEMA_VERSION:
+            self.migrate()
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> int:
+        """Bring the schema up to version `target` in one transaction (all steps or none); returns the version."""
+        with self._transaction(write=True) as conn:
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for step in range(version, target):
+                for statement in MIGRATIONS[step]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {step + 1}")
+            return max(version, target)
+
+    def schema_version(self) -> int:
+        """The schema version of the database file."""
+        with self._connect() as conn:
+            return conn.execute("PRAGMA user_version").fetchone()[0]
+
+    # ---- learners ----
+
+    @staticmethod
+    def check_learner_id(learner_id: Any) -> str:
+        """`learner_id` if it has the form of one, else LearnerError (reason "malformed")."""
+        if not isinstance(learner_id, str) or not _LEARNER_ID.fullmatch(learner_id):
+            raise LearnerError("This learner id is not valid. Learner ids are 32 letters, digits, '-' or '_'; "
+                               "start afresh to get a new one.", "malformed")
+        return learner_id
+
+    def _require_learner(self, conn: sqlite3.Connection, learner_id: Any) -> str:
+        learner_id = self.check_learner_id(learner_id)
+        if conn.execute("SELECT 1 FROM learners WHERE id = ?", (learner_id,)).fetchone() is None:
+            raise LearnerError("No progress is stored for this learner id: it was deleted or never created "
+                               "here. Start afresh to get a new one.", "unknown")
+        return learner_id
+
+    def new_learner(self, created_at: float | None = None) -> str:
+        """Create a learner; returns the new unguessable id (keep it in the learner's browser)."""
+        learner_id = secrets.token_urlsafe(_ID_BYTES)
+        with self._transaction(write=True) as conn:
+            conn.execute("INSERT INTO learners (id, created_at) VALUES (?, ?)",
+                         (learner_id, time.time() if created_at is None else created_at))
+        return learner_id
+
+    def learner_exists(self, learner_id: Any) -> bool:
+        """Whether `learner_id` is well formed and stored (never raises for a bad id)."""
+        try:
+            with self._transaction(write=False) as conn:
+                self._require_learner(conn, learner_id)
+            return True
+        except LearnerError:
+            return False
+
+    def delete_learner(self, learner_id: str) -> dict[str, int]:
+        """Delete the learner and everything stored about them; returns the rows deleted per table."""
+        with self._transaction(write=True) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            counts = {table: conn.execute(f"SELECT count(*) FROM {table} WHERE learner_id = ?",
+                                          (learner_id,)).fetchone()[0]
+                      for table in ("attempts", "recommendations", "feedback", "policy_states")}
+            conn.execute("DELETE FROM learners WHERE id = ?", (learner_id,))  # cascades to the rest
+        with self._connect() as conn:  # best effort: fold the WAL back so old pages leave it too
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return counts
+
+    # ---- attempts ----
+
+    def record_attempt(self, learner_id: str, task: str, scores: Mapping[str, float], *,
+                       language: str | None = None, accent: str | None = None,
+                       reference_text: str | None = None, phrase_id: str | None = None,
+                       exercise_id: str | None = None, recommendation_id: int | None = None,
+                       created_at: float | None = None) -> int:
+        """Store one scored attempt; returns its id.
+
+        `scores` maps names in SCORES to 0-100 (missing ones are not scored). `accent` is the detected
+        accent label ("L1-de", "en-GB", ...). If `recommendation_id` names this learner's recommendation,
+        the attempt is linked to it, and the first attempt after a recommendation becomes its outcome.
+        """
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; known: {list(TASKS)}")
+        scores = _check_scores(scores)
+        with self._transaction(write=True) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            if recommendation_id is not None:
+                recommendation_id = self._require_recommendation(conn, learner_id, recommendation_id)
+            values = {"learner_id": learner_id, "created_at": time.time() if created_at is None else created_at,
+                      "task": task, "language": language, "accent": accent, "reference_text": reference_text,
+                      "phrase_id": phrase_id, "exercise_id": exercise_id,
+                      "recommendation_id": recommendation_id, **scores}
+            columns = ", ".join(values)
+            cursor = conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({', '.join('?' * len(values))})",
+                                  tuple(values.values()))
+            attempt_id = cursor.lastrowid
+            if recommendation_id is not None:
+                self._set_outcome(conn, recommendation_id, attempt_id)
+        return attempt_id
+
+    def _set_outcome(self, conn: sqlite3.Connection, recommendation_id: int, attempt_id: int) -> None:
+        # Only the first attempt after a recommendation measures its effect; later ones are practice.
+        conn.execute("UPDATE recommendations SET outcome_attempt_id = ? WHERE id = ? AND outcome_attempt_id IS NULL",
+                     (attempt_id, recommendation_id))
+
+    def history(self, learner_id: str, skill: str | None = None, limit: int | None = None) -> list[dict]:
+        """The learner's attempts, oldest first (the last `limit` of them if given).
+
+        Each is a dict with "id", "created_at" (s since epoch), "task", "language", "accent",
+        "reference_text", "phrase_id", "exercise_id", "recommendation_id" and "scores" ({name: 0-100},
+        only the names scored). With `skill`, only attempts where that skill was scored.
+        """
+        if skill is not None and skill not in SCORES:
+            raise ValueError(f"unknown skill {skill!r}; known: {list(SCORES)}")
+        where = f" AND {skill} IS NOT NULL" if skill else ""
+        with self._transaction(write=False) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            rows = conn.execute(f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE learner_id = ?{where} "
+                                "ORDER BY id DESC LIMIT ?", (learner_id, -1 if limit is None else limit)).fetchall()
+        return [self._attempt(row) for row in reversed(rows)]
+
+    @staticmethod
+    def _attempt(row: sqlite3.Row) -> dict:
+        attempt = {name: row[name] for name in _ATTEMPT_COLUMNS if name not in SCORES}
+        attempt["scores"] = {name: row[name] for name in SCORES if row[name] is not None}
+        return attempt
+
+    # ---- recommendations and feedback ----
+
+    def _require_recommendation(self, conn: sqlite3.Connection, learner_id: str, recommendation_id: Any) -> int:
+        # Both ids must match: another learner's recommendation is reported exactly like a missing one.
+        try:  # ints and numpy ints; not True, "3" or 3.0
+            recommendation_id = None if isinstance(recommendation_id, bool) else operator.index(recommendation_id)
+        except TypeError:
+            recommendation_id = None
+        if recommendation_id is None or conn.execute(
+                "SELECT 1 FROM recommendations WHERE id = ? AND learner_id = ?",
+                (recommendation_id, learner_id)).fetchone() is None:
+            raise LearnerError("This recommendation was not found for this learner.", "not_found")
+        return recommendation_id
+
+    def record_recommendation(self, learner_id: str, exercise_id: str, skill: str, explanation: str,
+                              context: Mapping[str, Any], policy: str, created_at: float | None = None) -> int:
+        """Store a recommendation shown to the learner; `context` (JSON-serialisable) is what the
+        policy saw and needs later to learn from the outcome. Returns the recommendation id."""
+        if skill not in SKILLS:
+            raise ValueError(f"unknown skill {skill!r}; known: {list(SKILLS)}")
+        with self._transaction(write=True) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            cursor = conn.execute(
+                "INSERT INTO recommendations (learner_id, created_at, exercise_id, skill, policy, explanation, "
+                "context) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (learner_id, time.time() if created_at is None else created_at, exercise_id, skill, policy,
+                 explanation, json.dumps(dict(context))))
+            return cursor.lastrowid
+
+    def record_feedback(self, learner_id: str, recommendation_id: int, thumbs_up: bool,
+                        comment: str | None = None, created_at: float | None = None) -> int:
+        """Store the learner's thumbs up (True) or down (False) on one of their recommendations."""
+        with self._transaction(write=True) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            recommendation_id = self._require_recommendation(conn, learner_id, recommendation_id)
+            cursor = conn.execute(
+                "INSERT INTO feedback (learner_id, recommendation_id, created_at, thumbs_up, comment) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (learner_id, recommendation_id, time.time() if created_at is None else created_at,
+                 int(bool(thumbs_up)), comment))
+            return cursor.lastrowid
+
+    def recommendations(self, learner_id: str, limit: int | None = None) -> list[dict]:
+        """The learner's recommendations, oldest first, each with its "context" decoded."""
+        with self._transaction(write=False) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            rows = conn.execute(f"SELECT {', '.join(_RECOMMENDATION_COLUMNS)} FROM recommendations "
+                                "WHERE learner_id = ? ORDER BY id DESC LIMIT ?",
+                                (learner_id, -1 if limit is None else limit)).fetchall()
+        return [self._recommendation(row) for row in reversed(rows)]
+
+    @staticmethod
+    def _recommendation(row: sqlite3.Row) -> dict:
+        recommendation = {name: row[name] for name in _RECOMMENDATION_COLUMNS}
+        recommendation["context"] = json.loads(recommendation["context"])
+        return recommendation
+
+    def feedback(self, learner_id: str) -> list[dict]:
+        """The learner's thumbs, oldest first; "thumbs_up" is a bool."""
+        with self._transaction(write=False) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            rows = conn.execute(f"SELECT {', '.join(_FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? "
+                                "ORDER BY id", (learner_id,)).fetchall()
+        return [{**dict(row), "thumbs_up": bool(row["thumbs_up"])} for row in rows]
+
+    def outcomes_since(self, learner_id: str, after_attempt_id: int = 0,
+                       after_feedback_id: int = 0) -> tuple[list[tuple[dict, dict]], list[tuple[dict, dict]]]:
+        """What the recommender has not learned from yet, read in one snapshot.
+
+        Returns (recommendation, outcome attempt) pairs whose outcome attempt id is above
+        `after_attempt_id`, and (recommendation, feedback) pairs whose feedback id is above
+        `after_feedback_id`, each in id order.
+        """
+        with self._transaction(write=False) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            rec_columns = ", ".join(f"r.{c} AS r_{c}" for c in _RECOMMENDATION_COLUMNS)
+            outcomes = conn.execute(
+                f"SELECT {rec_columns}, {', '.join(f'a.{c} AS a_{c}' for c in _ATTEMPT_COLUMNS)} "
+                "FROM recommendations r JOIN attempts a ON a.id = r.outcome_attempt_id "
+                "WHERE r.learner_id = ? AND a.learner_id = ? AND a.id > ? ORDER BY a.id",
+                (learner_id, learner_id, after_attempt_id)).fetchall()
+            thumbs = conn.execute(
+                f"SELECT {rec_columns}, {', '.join(f'f.{c} AS f_{c}' for c in _FEEDBACK_COLUMNS)} "
+                "FROM recommendations r JOIN feedback f ON f.recommendation_id = r.id "
+                "WHERE r.learner_id = ? AND f.learner_id = ? AND f.id > ? ORDER BY f.id",
+                (learner_id, learner_id, after_feedback_id)).fetchall()
+
+        def part(row: sqlite3.Row, prefix: str, columns: tuple[str, ...]) -> dict:
+            return {c: row[f"{prefix}_{c}"] for c in columns}
+
+        return ([(self._recommendation(part(row, "r", _RECOMMENDATION_COLUMNS)),
+                  self._attempt(part(row, "a", _ATTEMPT_COLUMNS))) for row in outcomes],
+                [(self._recommendation(part(row, "r", _RECOMMENDATION_COLUMNS)),
+                  {**part(row, "f", _FEEDBACK_COLUMNS), "thumbs_up": bool(row["f_thumbs_up"])}) for row in thumbs])
+
+    # ---- the recommender's state ----
+
+    def load_policy_state(self, learner_id: str) -> tuple[dict | None, int]:
+        """The recommender's state for this learner (None before the first) and its version (0 before)."""
+        with self._transaction(write=False) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            row = conn.execute("SELECT state, version FROM policy_states WHERE learner_id = ?",
+                               (learner_id,)).fetchone()
+        return (None, 0) if row is None else (json.loads(row["state"]), row["version"])
+
+    def save_policy_state(self, learner_id: str, state: Mapping[str, Any], expected_version: int) -> bool:
+        """Replace the state if it is still at `expected_version` (compare and swap); False if another
+        request updated it meanwhile (reload, redo the update, try again)."""
+        with self._transaction(write=True) as conn:
+            learner_id = self._require_learner(conn, learner_id)
+            row = conn.execute("SELECT version FROM policy_states WHERE learner_id = ?", (learner_id,)).fetchone()
+            if (row["version"] if row else 0) != expected_version:
+                return False
+            conn.execute("INSERT INTO policy_states (learner_id, state, version, updated_at) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT (learner_id) DO UPDATE SET state = excluded.state, "
+                         "version = excluded.version, updated_at = excluded.updated_at",
+                         (learner_id, json.dumps(dict(state)), expected_version + 1, time.time()))
+            return True
+
+    # ---- export ----
+
+    def export(self, learner_id: str, format: Literal["json", "csv"] = "json") -> str:
+        """Everything stored about the learner, as text.
+
+        "json": one document with "learner", "attempts", "recommendations", "feedback" and
+        "policy_state". "csv": one timeline, a row per attempt, recommendation or thumb in time order,
+        with a "record" column saying which; times are ISO 8601 UTC.
+        """
+        if format not in ("json", "csv"):
+            raise ValueError(f"unknown export format {format!r}; use 'json' or 'csv'")
+        with self._transaction(write=False) as conn:  # one snapshot: the parts agree with each other
+            learner_id = self._require_learner(conn, learner_id)
+            learner = dict(conn.execute("SELECT id, created_at FROM learners WHERE id = ?", (learner_id,)).fetchone())
+            attempts = [self._attempt(r) for r in conn.execute(
+                f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE learner_id = ? ORDER BY id", (learner_id,))]
+            recommendations = [self._recommendation(r) for r in conn.execute(
+                f"SELECT {', '.join(_RECOMMENDATION_COLUMNS)} FROM recommendations WHERE learner_id = ? ORDER BY id",
+                (learner_id,))]
+            thumbs = [{**dict(r), "thumbs_up": bool(r["thumbs_up"])} for r in conn.execute(
+                f"SELECT {', '.join(_FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? ORDER BY id", (learner_id,))]
+            state = conn.execute("SELECT state FROM policy_states WHERE learner_id = ?", (learner_id,)).fetchone()
+        if format == "json":
+            return json.dumps({"format": "speaksphere-learner-export", "schema_version": SCHEMA_VERSION,
+                               "exported_at": _iso(time.time()), "learner": learner, "attempts": attempts,
+                               "recommendations": recommendations, "feedback": thumbs,
+                               "policy_state": json.loads(state["state"]) if state else None}, indent=1)
+        return _timeline_csv(attempts, recommendations, thumbs)
+
+
+_CSV_COLUMNS = ("record", "id", "time", "task", "language", "accent", "reference_text", "phrase_id", "exercise_id",
+                "recommendation_id") + SCORES + ("skill", "explanation", "thumbs_up", "comment")
+
+
+def _timeline_csv(attempts: list[dict], recommendations: list[dict], thumbs: list[dict]) -> str:
+    rows = []
+    for attempt in attempts:
+        rows.append({"record": "attempt", **{k: v for k, v in attempt.items() if k != "scores"},
+                     **attempt["scores"]})
+    for recommendation in recommendations:
+        rows.append({"record": "recommendation", "id": recommendation["id"],
+                     "created_at": recommendation["created_at"], "exercise_id": recommendation["exercise_id"],
+                     "skill": recommendation["skill"], "explanation": recommendation["explanation"]})
+    for thumb in thumbs:
+        rows.append({"record": "feedback", **thumb})
+    rows.sort(key=lambda row: (row["created_at"], row["record"] != "recommendation"))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "time": _iso(row["created_at"])})
+    return buffer.getvalue()
