@@ -28,9 +28,10 @@ from tqdm.auto import tqdm
 from transformers import Wav2Vec2FeatureExtractor, get_cosine_schedule_with_warmup
 
 from speaksphere.config import load_config, to_dict
-from speaksphere.data.clips import ClipDataset, collate, inverse_frequency_weights, task_labels
+from speaksphere.data.clips import ClipDataset, collate, task_labels
 from speaksphere.data.labels import VOCABULARIES
 from speaksphere.data.manifest import read_manifest
+from speaksphere.data.splits import class_weights
 from speaksphere.model import SpeakSphereConfig, SpeakSphereModel
 from speaksphere.plots import plot_confusion
 
@@ -97,8 +98,11 @@ def get_dataloaders(config: Experiment, manifest: Path, feature_extractor):
 
 
 def build_model(config: ModelConfig, tasks: dict[str, list[str]], train_rows: list[dict]) -> SpeakSphereModel:
-    weights = {t: inverse_frequency_weights(train_rows, t, labels) for t, labels in tasks.items()} \
-        if config.class_weighting else {}
+    weights = {}
+    if config.class_weighting:  # mean count / count over the training split, for the model's labels only
+        for task, labels in tasks.items():
+            per_class = class_weights(train_rows, task)
+            weights[task] = [round(float(per_class[VOCABULARIES[task].index(label)]), 4) for label in labels]
     model_config = SpeakSphereConfig(
         backbone=config.backbone, tasks=tasks, head_hidden=config.head_hidden, head_dropout=config.head_dropout,
         use_weighted_layer_sum=config.use_weighted_layer_sum, loss_weights=config.loss_weights,

@@ -5,7 +5,6 @@ The trainer's only bridge from the data layer to tensors; the model never import
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,20 +14,13 @@ from torch.utils.data import Dataset
 from ..audio import SAMPLE_RATE, read_audio
 from .labels import IGNORE_INDEX
 
-__all__ = ["ClipDataset", "collate", "task_labels", "inverse_frequency_weights"]
+__all__ = ["ClipDataset", "collate", "task_labels"]
 
 
 def task_labels(rows: list[dict[str, str]], task: str, vocabulary: tuple[str, ...]) -> list[str]:
     """The labels of `task` that occur in `rows`, in vocabulary order (the model's class order)."""
     present = {row[task] for row in rows if row.get(task)}
     return [label for label in vocabulary if label in present]
-
-
-def inverse_frequency_weights(rows: list[dict[str, str]], task: str, labels: list[str]) -> list[float]:
-    """One loss weight per label, proportional to 1 / its count in `rows`, with mean 1 over labels."""
-    counts = Counter(row[task] for row in rows if row.get(task))
-    raw = np.array([1.0 / max(counts[label], 1) for label in labels])
-    return (raw * len(raw) / raw.sum()).round(4).tolist()
 
 
 class ClipDataset(Dataset):
