@@ -53,6 +53,7 @@ class ModelConfig:
     head_hidden: int = 256  # width of each task head's hidden layer
     head_dropout: float = 0.1  # dropout inside the heads
     use_weighted_layer_sum: bool = True  # pool a learned mix of all encoder layers
+    pooling: str = "mean"  # "mean" or "mean_std" (statistics pooling) of each layer's frames
     freeze_feature_encoder: bool = True  # keep the convolutional front end fixed
     freeze_backbone: bool = False  # train the heads only
     loss_weights: dict[str, float] = field(default_factory=dict)  # task -> weight in the total loss
@@ -71,6 +72,7 @@ class TrainConfig:
     warmup_ratio: float = 0.1  # fraction of updates spent warming up linearly
     patience: int = 3  # epochs without a better validation score before stopping
     seed: int = 0  # for initialisation, crops and shuffling
+    cache_features: bool = False  # frozen backbone only: pool every clip once, then train the heads on that
 
 
 @dataclass
@@ -105,7 +107,7 @@ def build_model(config: ModelConfig, tasks: dict[str, list[str]], train_rows: li
             weights[task] = [round(float(per_class[VOCABULARIES[task].index(label)]), 4) for label in labels]
     model_config = SpeakSphereConfig(
         backbone=config.backbone, tasks=tasks, head_hidden=config.head_hidden, head_dropout=config.head_dropout,
-        use_weighted_layer_sum=config.use_weighted_layer_sum, loss_weights=config.loss_weights,
+        use_weighted_layer_sum=config.use_weighted_layer_sum, pooling=config.pooling, loss_weights=config.loss_weights,
         class_weights=weights, label_smoothing=config.label_smoothing,
     )
     model = SpeakSphereModel.from_backbone(config.pretrained, model_config) if config.pretrained \
@@ -137,10 +139,23 @@ def score(found: dict, metrics: list) -> dict[str, dict[str, float]]:
     """Task -> {"accuracy", "macro_f1", "n"} from predicted and reference ids."""
     results = {}
     for task, (predictions, references) in found.items():
+        if not len(references):
+            continue
         results[task] = {"n": int(len(references))}
         for metric in metrics:
             results[task].update(metric.compute(predictions=predictions, references=references))
     return results
+
+
+def score_subsets(found: dict, rows: list[dict], metrics: list) -> dict[str, dict]:
+    """Scores of real and synthetic test rows apart (found holds one prediction per row and task,
+    references -100 where unlabelled): {"real": {task: ...}, "synthetic": {task: ...}}."""
+    real = np.array([r.get("real", "").lower() in ("1", "true") for r in rows])
+    subsets = {}
+    for name, keep in (("real", real), ("synthetic", ~real)):
+        part = {t: (p[keep & (r != -100)], r[keep & (r != -100)]) for t, (p, r) in found.items()}
+        subsets[name] = score(part, metrics)
+    return subsets
 
 
 def mean_macro_f1(results: dict) -> float:
@@ -158,6 +173,91 @@ def report(found: dict, results: dict, tasks: dict, folder: Path) -> None:
                            f"accuracy, macro-F1 {results[task]['macro_f1']:.2f}").savefig(folder / f"confusion_{task}.png")
 
 
+@torch.no_grad()
+def layer_statistics(model, rows, tasks, config: Experiment, feature_extractor, accelerator, desc: str):
+    """Per-layer statistics of every row (n_rows, n_layers, dim) and labels {task: (n_rows,)}, in row order."""
+    loader = accelerator.prepare(DataLoader(
+        ClipDataset(rows, tasks, config.data.crop_s, random=False), batch_size=config.train.batch_size,
+        collate_fn=partial(collate, feature_extractor=feature_extractor), num_workers=config.data.num_workers))
+    statistics, labels = [], {t: [] for t in tasks}
+    model.eval()
+    for batch in tqdm(loader, desc=desc, disable=not accelerator.is_local_main_process, mininterval=10):
+        found = model.layer_statistics(batch["input_values"], batch["attention_mask"])
+        statistics.append(accelerator.gather_for_metrics(found).cpu())
+        for task in tasks:
+            labels[task].append(accelerator.gather_for_metrics(batch["labels"][task]).cpu())
+    return torch.cat(statistics), {t: torch.cat(v) for t, v in labels.items()}
+
+
+def heads_predict(model, statistics, labels) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Task -> (predicted ids, reference ids) for every row, -100 references kept."""
+    model.eval()
+    with torch.no_grad():
+        logits = model(layer_statistics=statistics).logits
+    return {t: (logits[t].argmax(-1).numpy(), labels[t].numpy()) for t in labels}
+
+
+def labelled(found: dict) -> dict:
+    return {t: (p[r != -100], r[r != -100]) for t, (p, r) in found.items()}
+
+
+def train_on_statistics(config: Experiment, args, accelerator, splits, tasks, feature_extractor, model, metrics) -> dict:
+    """Frozen backbone: pool each clip once, then train the layer mix and heads on those statistics.
+
+    Exactly the full model's computation (pooling is per layer, the mix linear), at a fraction of the
+    cost: the backbone runs once per clip instead of once per clip and epoch.
+    """
+    output = Path(args.output_dir)
+    # clips of similar length share a batch (little padding); the order of rows is otherwise irrelevant here
+    splits = {name: sorted(rows, key=lambda r: float(r.get("duration_s") or 0)) for name, rows in splits.items()}
+    model = accelerator.prepare(model)
+    unwrapped = accelerator.unwrap_model(model)
+    data = {name: layer_statistics(unwrapped, splits[name], tasks, config, feature_extractor, accelerator,
+                                   f"pooling {name} clips") for name in ("train", "val", "test") if splits[name]}
+    generator = torch.Generator().manual_seed(config.train.seed)
+    trainable = [p for p in unwrapped.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
+    statistics, labels = data["train"]
+    steps = math.ceil(len(statistics) / config.train.batch_size)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.train.warmup_ratio * steps * config.train.epochs),
+                                                steps * config.train.epochs)
+    progress = {"epoch": 0, "best": -1.0, "stale": 0, "history": []}
+    for epoch in range(config.train.epochs):
+        unwrapped.train()
+        for index in torch.randperm(len(statistics), generator=generator).split(config.train.batch_size):
+            loss = unwrapped(layer_statistics=statistics[index], labels={t: v[index] for t, v in labels.items()}).loss
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+        results = score(labelled(heads_predict(unwrapped, *data["val"])), metrics)
+        val_score = mean_macro_f1(results)
+        improved = val_score > progress["best"]
+        progress["history"].append({"epoch": epoch + 1, "val": results})
+        progress.update(epoch=epoch + 1, best=max(val_score, progress["best"]), stale=0 if improved else progress["stale"] + 1)
+        accelerator.print(f"epoch {epoch + 1}: val mean macro-F1 {val_score:.3f}"
+                          + "".join(f" | {t} acc {r['accuracy']:.3f}" for t, r in results.items()))
+        if improved and accelerator.is_main_process:
+            unwrapped.save_pretrained(output / "model")
+            feature_extractor.save_pretrained(output / "model")
+        if progress["stale"] >= config.train.patience:
+            break
+    results = {}
+    if "test" in data:
+        best = SpeakSphereModel.from_pretrained(output / "model")
+        found = heads_predict(best, *data["test"])
+        results = score(labelled(found), metrics)
+        results["subsets"] = score_subsets(found, splits["test"], metrics)
+        if accelerator.is_main_process:
+            report(labelled(found), {t: r for t, r in results.items() if t in tasks}, tasks, output / "test")
+            (output / "test" / "metrics.json").write_text(json.dumps(results, indent=2))
+    if accelerator.is_main_process:
+        (output / "train_config.json").write_text(json.dumps(to_dict(config), indent=2))
+        (output / "history.json").write_text(json.dumps(progress["history"], indent=2))
+        accelerator.print("test: " + json.dumps(results))
+    return results
+
+
 def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     accelerator = Accelerator(gradient_accumulation_steps=config.train.gradient_accumulation_steps)
     set_seed(config.train.seed)
@@ -167,13 +267,17 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     manifest = Path(args.manifest or config.data.manifest)
     train_dl, val_dl, splits, tasks = get_dataloaders(config, manifest, feature_extractor)
     model = build_model(config.model, tasks, splits["train"])
+    metrics = [evaluate.load(str(METRICS_DIR / "accuracy.py")), evaluate.load(str(METRICS_DIR / "macro_f1.py"))]
+    if config.train.cache_features:
+        if not config.model.freeze_backbone:
+            raise SystemExit("train.cache_features needs model.freeze_backbone: true (a trained backbone changes its features)")
+        return train_on_statistics(config, args, accelerator, splits, tasks, feature_extractor, model, metrics)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
     updates_per_epoch = math.ceil(len(train_dl) / accelerator.num_processes / config.train.gradient_accumulation_steps)
     total = config.train.max_steps or config.train.epochs * updates_per_epoch
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.train.warmup_ratio * total), total)
     model, optimizer, train_dl, val_dl, scheduler = accelerator.prepare(model, optimizer, train_dl, val_dl, scheduler)
-    metrics = [evaluate.load(str(METRICS_DIR / "accuracy.py")), evaluate.load(str(METRICS_DIR / "macro_f1.py"))]
 
     state_file = output / "checkpoint" / "progress.json"
     progress = {"epoch": 0, "step": 0, "best": -1.0, "stale": 0, "history": []}

@@ -60,8 +60,9 @@ def test_loss_weights_scale_each_task():
     assert torch.allclose(weighted.loss, expected, atol=1e-5)
 
 
-def test_padding_does_not_change_an_utterance_embedding():
-    model = tiny_model().eval()
+@pytest.mark.parametrize("pooling", ["mean", "mean_std"])
+def test_padding_does_not_change_an_utterance_embedding(pooling):
+    model = tiny_model(pooling=pooling).eval()
     x = torch.randn(1, 16000)
     padded = torch.cat([x, torch.zeros(1, 8000)], dim=1)
     mask = torch.cat([torch.ones(1, 16000), torch.zeros(1, 8000)], dim=1).long()
@@ -109,3 +110,23 @@ def test_predictor_analyzes_a_recording(tmp_path, speech, write):
 def test_missing_model_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="No SpeakSphere model"):
         load_model(tmp_path)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "mean_std"])
+def test_pooled_statistics_reproduce_the_full_forward(pooling):
+    """Heads trained on cached per-layer statistics see exactly what the model computes from audio."""
+    model = tiny_model(pooling=pooling).eval()
+    x, mask = batch()
+    with torch.no_grad():
+        full = model(x, mask)
+        statistics = model.layer_statistics(x, mask)
+        cached = model(layer_statistics=statistics)
+    assert statistics.shape == (3, 3, 32 * (2 if pooling == "mean_std" else 1))  # 2 layers + embeddings
+    assert full.pooled.shape == (3, statistics.shape[-1])
+    for task in full.logits:
+        assert torch.allclose(full.logits[task], cached.logits[task], atol=1e-5)
+
+
+def test_unknown_pooling_is_refused():
+    with pytest.raises(ValueError, match="pooling"):
+        SpeakSphereConfig(backbone=tiny_backbone(), tasks=TASKS, pooling="max")

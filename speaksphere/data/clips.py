@@ -11,10 +11,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..audio import SAMPLE_RATE, read_audio
+from ..audio import SAMPLE_RATE, AudioLimits, read_audio
 from .labels import IGNORE_INDEX
 
-__all__ = ["ClipDataset", "collate", "task_labels"]
+__all__ = ["ClipDataset", "collate", "task_labels", "CORPUS_LIMITS"]
+
+# Corpus clips were checked when built; a fast-spoken command word may be shorter than the quarter
+# second a learner's upload needs, and is still a valid training example.
+CORPUS_LIMITS = AudioLimits(min_seconds=0.02)
 
 
 def task_labels(rows: list[dict[str, str]], task: str, vocabulary: tuple[str, ...]) -> list[str]:
@@ -46,7 +50,7 @@ class ClipDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict:
         row = self.rows[index]
-        wave, _ = read_audio(Path(row["audio"]))
+        wave, _ = read_audio(Path(row["audio"]), CORPUS_LIMITS)
         if len(wave) > self.crop:
             start = int(self.generator.integers(0, len(wave) - self.crop + 1)) if self.random else 0
             wave = wave[start : start + self.crop]

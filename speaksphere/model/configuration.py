@@ -24,6 +24,8 @@ class SpeakSphereConfig(PretrainedConfig):
     head_dropout: dropout before each head's layers, during training only.
     use_weighted_layer_sum: pool a learned softmax-weighted sum of all backbone layers instead of
         the last one (lower layers carry more speaker and prosody, upper ones more phonetics).
+    pooling: "mean" (average of the frames) or "mean_std" (their average and standard deviation,
+        statistics pooling as in x-vectors), computed per layer before the layers are mixed.
     loss_weights: task -> weight of its cross-entropy in the total loss (default 1 each).
     class_weights: task -> one weight per label, for imbalanced classes (default uniform).
     label_smoothing: cross-entropy label smoothing, 0-1.
@@ -38,6 +40,7 @@ class SpeakSphereConfig(PretrainedConfig):
         head_hidden: int = 256,
         head_dropout: float = 0.1,
         use_weighted_layer_sum: bool = True,
+        pooling: str = "mean",
         loss_weights: dict[str, float] | None = None,
         class_weights: dict[str, list[float]] | None = None,
         label_smoothing: float = 0.0,
@@ -49,6 +52,9 @@ class SpeakSphereConfig(PretrainedConfig):
         self.head_hidden = head_hidden
         self.head_dropout = head_dropout
         self.use_weighted_layer_sum = use_weighted_layer_sum
+        if pooling not in ("mean", "mean_std"):
+            raise ValueError(f"pooling must be 'mean' or 'mean_std', not {pooling!r}")
+        self.pooling = pooling
         self.loss_weights = dict(loss_weights or {})
         self.class_weights = {task: list(w) for task, w in (class_weights or {}).items()}
         self.label_smoothing = label_smoothing

@@ -46,7 +46,7 @@ class SpeakSphereModel(PreTrainedModel):
         super().__init__(config)
         backbone_config = dict(config.backbone)
         self.backbone = backbone or AutoModel.from_config(AutoConfig.for_model(**backbone_config))
-        hidden = self.backbone.config.hidden_size
+        hidden = self.backbone.config.hidden_size * (2 if config.pooling == "mean_std" else 1)
         n_layers = self.backbone.config.num_hidden_layers + 1  # + the input embeddings
         self.layer_weights = nn.Parameter(torch.zeros(n_layers)) if config.use_weighted_layer_sum else None
         if self.layer_weights is not None:  # LayerDrop would change how many hidden states there are
@@ -87,31 +87,56 @@ class SpeakSphereModel(PreTrainedModel):
         lengths = self.backbone._get_feat_extract_output_lengths(attention_mask.sum(-1))
         return torch.arange(n_frames, device=attention_mask.device)[None, :] < lengths[:, None]
 
-    def encode(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Waveforms (batch, n_samples), 16 kHz, normalised -> utterance embeddings (batch, hidden)."""
+    def layer_statistics(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Waveforms (batch, n_samples), 16 kHz, normalised -> statistics of every pooled layer
+        (batch, n_layers, hidden) for "mean" pooling or (batch, n_layers, 2 * hidden) for "mean_std",
+        over valid frames only. n_layers is 1 (the last layer) without the weighted layer sum.
+
+        Pooling each layer before mixing them makes the mix a linear function of these statistics,
+        so a frozen backbone's statistics can be computed once and the heads trained on them.
+        """
         output = self.backbone(input_values, attention_mask=attention_mask,
                                output_hidden_states=self.layer_weights is not None)
         if self.layer_weights is not None:
-            layers = torch.stack(output.hidden_states, dim=0)  # (n_layers, batch, frames, hidden)
-            weights = torch.softmax(self.layer_weights, dim=0)
-            frames = (weights[:, None, None, None] * layers).sum(0)
+            layers = torch.stack(output.hidden_states, dim=1)  # (batch, n_layers, frames, hidden)
         else:
-            frames = output.last_hidden_state  # (batch, frames, hidden)
-        mask = self.frame_mask(attention_mask, frames.shape[1])
+            layers = output.last_hidden_state[:, None]  # (batch, 1, frames, hidden)
+        mask = self.frame_mask(attention_mask, layers.shape[2])
         if mask is None:
-            return frames.mean(dim=1)
-        mask = mask.to(frames.dtype)[..., None]
-        return (frames * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            mask = torch.ones(layers.shape[0], layers.shape[2], dtype=torch.bool, device=layers.device)
+        weights = mask.to(layers.dtype)[:, None, :, None]  # (batch, 1, frames, 1)
+        count = weights.sum(2).clamp(min=1.0)
+        mean = (layers * weights).sum(2) / count  # (batch, n_layers, hidden)
+        if self.config.pooling != "mean_std":
+            return mean
+        variance = (((layers - mean[:, :, None]) ** 2) * weights).sum(2) / count
+        return torch.cat([mean, torch.sqrt(variance + 1e-5)], dim=-1)
+
+    def pool(self, statistics: torch.Tensor) -> torch.Tensor:
+        """Per-layer statistics (batch, n_layers, dim) -> utterance embedding (batch, dim): the
+        softmax-weighted mix of layers, or the only layer."""
+        if self.layer_weights is None:
+            return statistics[:, -1]
+        weights = torch.softmax(self.layer_weights, dim=0)
+        return (weights[None, :, None] * statistics).sum(1)
+
+    def encode(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Waveforms (batch, n_samples), 16 kHz, normalised -> utterance embeddings (batch, dim)."""
+        return self.pool(self.layer_statistics(input_values, attention_mask))
 
     def forward(
         self,
-        input_values: torch.Tensor,
+        input_values: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         labels: dict[str, torch.Tensor] | None = None,
+        layer_statistics: torch.Tensor | None = None,
     ) -> MultiTaskOutput:
         """input_values: (batch, n_samples) 16 kHz; attention_mask: (batch, n_samples) 1 = audio;
-        labels: task -> (batch,) class indices, IGNORE_INDEX where unknown."""
-        pooled = self.encode(input_values, attention_mask)
+        labels: task -> (batch,) class indices, IGNORE_INDEX where unknown. Instead of audio,
+        `layer_statistics` (batch, n_layers, dim) from `layer_statistics()` skips the backbone."""
+        if layer_statistics is None:
+            layer_statistics = self.layer_statistics(input_values, attention_mask)
+        pooled = self.pool(layer_statistics)
         logits = {task: head(pooled) for task, head in self.heads.items()}
         if labels is None:
             return MultiTaskOutput(logits=logits, pooled=pooled)

