@@ -1,6 +1,7 @@
 """Forward time of a SpeakSphere model config against a wav2vec2-base-sized encoder, in the same run.
 
     python benchmarks/model_speed.py --config configs/tiny.yaml [--seconds 10] [--threads 1] [--repeats 7]
+    python benchmarks/model_speed.py --model models/speaksphere-small    # a trained model folder
 
 Both models have random weights (speed does not depend on them). Prints the median and spread of
 each forward pass over `repeats` runs after one warm-up, their ratio, and the parameter counts.
@@ -44,7 +45,8 @@ def time_forward(model: SpeakSphereModel, samples: int, repeats: int) -> list[fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default="configs/tiny.yaml")
+    parser.add_argument("--config", default="configs/tiny.yaml", help="a train.py config with model.backbone")
+    parser.add_argument("--model", default=None, help="or a saved model folder (its own weights and heads)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=7)
@@ -52,11 +54,16 @@ def main() -> None:
     from train import Experiment  # the experiment schema lives with the trainer
 
     torch.set_num_threads(args.threads)
-    candidate = build(dict(load_config(args.config, Experiment).model.backbone))
+    if args.model:
+        from speaksphere.model import load_model
+
+        candidate, label = load_model(args.model).model, "model " + Path(args.model).name
+    else:
+        candidate, label = build(dict(load_config(args.config, Experiment).model.backbone)), "config " + args.config
     reference = build(Wav2Vec2Config().to_dict())  # wav2vec2-base: 12 layers, 768 wide, 95M parameters
     samples = int(args.seconds * 16000)
     rows = []
-    for name, model in (("candidate " + args.config, candidate), ("wav2vec2-base (reference)", reference)):
+    for name, model in ((label, candidate), ("wav2vec2-base (reference)", reference)):
         times = time_forward(model, samples, args.repeats)
         parameters = sum(p.numel() for p in model.parameters()) / 1e6
         rows.append((name, statistics.median(times), min(times), max(times), parameters))

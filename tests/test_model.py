@@ -130,3 +130,22 @@ def test_pooled_statistics_reproduce_the_full_forward(pooling):
 def test_unknown_pooling_is_refused():
     with pytest.raises(ValueError, match="pooling"):
         SpeakSphereConfig(backbone=tiny_backbone(), tasks=TASKS, pooling="max")
+
+
+def test_export_halves_the_weights_and_serves_the_same_answers(tmp_path, speech, write):
+    from speaksphere.model.export import export
+
+    source = tmp_path / "trained"
+    model = tiny_model(pooling="mean_std")
+    model.save_pretrained(source)
+    Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(source)
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "metrics.json").write_text("{}")
+    size = export(source, tmp_path / "shipped", tmp_path / "report")
+    full = sum(f.stat().st_size for f in source.glob("*.safetensors"))
+    assert size < 0.6 * full and (tmp_path / "shipped" / "test" / "metrics.json").is_file()
+    path = write(*speech)
+    a, b = load_model(source).analyze(path), load_model(tmp_path / "shipped").analyze(path)
+    for task in ("language", "emotion"):
+        for label, p in a[task].items():
+            assert abs(p - b[task][label]) < 0.02

@@ -94,6 +94,7 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> Predictor
     if not (folder / "config.json").is_file():
         raise FileNotFoundError(f"No SpeakSphere model in {folder}: it needs config.json and the weights "
                                 "written by train.py (save_pretrained).")
-    model = SpeakSphereModel.from_pretrained(folder).to(device)
+    # the shipped weights may be stored in float16 (half the download); CPU inference runs in float32
+    model = SpeakSphereModel.from_pretrained(folder, dtype=torch.float32).to(device)
     feature_extractor = Wav2Vec2FeatureExtractor.from_pretrained(folder)
     return Predictor(model, feature_extractor)

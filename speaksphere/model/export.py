@@ -1,0 +1,47 @@
+"""Copy a trained model folder into the shape it ships in: float16 weights (half the size; load_model
+runs them in float32) and the test report (metrics.json, confusion PNGs) beside them.
+
+    python -m speaksphere.model.export runs/embedded/model models/speaksphere-small [--report runs/embedded/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import torch
+from transformers import Wav2Vec2FeatureExtractor
+
+from .multitask import SpeakSphereModel
+
+__all__ = ["export"]
+
+
+def export(source: Path, target: Path, report: Path | None = None) -> int:
+    """Write the shipped copy of `source` into `target`; returns the weights' size in bytes."""
+    model = SpeakSphereModel.from_pretrained(source, dtype=torch.float32)
+    target.mkdir(parents=True, exist_ok=True)
+    model.half().save_pretrained(target)
+    Wav2Vec2FeatureExtractor.from_pretrained(source).save_pretrained(target)
+    if report is not None and report.is_dir():
+        destination = target / "test"
+        destination.mkdir(exist_ok=True)
+        for item in report.iterdir():
+            if item.suffix in (".json", ".png"):
+                shutil.copy(item, destination / item.name)
+    return sum(f.stat().st_size for f in target.glob("*.safetensors"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", type=Path, help="model folder written by train.py (OUTPUT/model)")
+    parser.add_argument("target", type=Path, help="where the shipped copy goes, e.g. models/speaksphere-small")
+    parser.add_argument("--report", type=Path, default=None, help="train.py's OUTPUT/test folder to copy along")
+    args = parser.parse_args()
+    size = export(args.source, args.target, args.report)
+    print(f"{args.target}: weights {size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
