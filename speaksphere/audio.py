@@ -174,7 +174,8 @@ def read_audio(source: str | Path | bytes, limits: AudioLimits = AudioLimits()) 
     samples, file_info = _decode(handle, size, limits)
     if not np.all(np.isfinite(samples)):
         raise AudioError("The recording contains invalid samples (NaN or infinity); it is probably damaged.")
-    wave = samples.mean(axis=1)  # downmix: the average of all channels
+    # downmix (the average of all channels) in float64: float32 sums of huge but finite samples overflow to inf
+    wave = samples.mean(axis=1, dtype=np.float64)
     duration_s = len(wave) / file_info.samplerate
     if duration_s < limits.min_seconds:
         raise AudioError(
@@ -183,7 +184,7 @@ def read_audio(source: str | Path | bytes, limits: AudioLimits = AudioLimits()) 
         )
     if file_info.samplerate != SAMPLE_RATE:
         wave = librosa.resample(wave, orig_sr=file_info.samplerate, target_sr=SAMPLE_RATE, res_type="soxr_hq")
-    wave = (wave - wave.mean()).astype(np.float32)  # remove DC offset
+    wave = wave - wave.mean()  # remove DC offset
     peak = float(np.max(np.abs(wave))) if wave.size else 0.0
     gain = 1.0
     if peak > 1.0:  # float files can exceed full scale
