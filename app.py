@@ -1,98 +1,231 @@
-"""SpeakSphere's Gradio app. It wires the UI to speaksphere functions and holds no speech math.
+"""SpeakSphere's Gradio app: UI wiring only. The work is done by speaksphere.coach (no speech math here).
 
-Run `python app.py` and open http://127.0.0.1:7860. Every tab is also an API endpoint
-(api_name "/analyze", ...) callable with gradio_client.
+Run `python app.py` and open http://127.0.0.1:7860. Every tab is also an API endpoint callable with
+gradio_client: "/analyze", "/pronounce", "/compare", "/recommend", "/feedback", "/history", plus
+"/new_learner", "/export" and "/delete_learner" (see the README for calls).
+
+Learner ids: the browser keeps the learner's id in gr.BrowserState (localStorage, encrypted); the UI copies
+it into the `learner_id` input of every endpoint. API callers pass their own id (from "/new_learner") or
+an empty string where it is optional ("/analyze", "/pronounce", "/compare": nothing is stored then).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import secrets
+import sys
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, also offline
 
 import gradio as gr
 
-from speaksphere import AudioError, load_recording, speech_facts, warm_up
-from speaksphere.plots import plot_recording
+from app_api import make_endpoints, user_error
+from speaksphere.coach import Coach, ModelMissingError, load_coach
+from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
+from speaksphere.pronounce.references import SYNTHESIS_VOICES, library
+from speaksphere.recommend import RecommendConfig
 from speaksphere.settings import Settings, load_settings
 
 log = logging.getLogger("speaksphere.app")
 
 INTRO = """# SpeakSphere
 A speaking coach for language learners. Record yourself or upload a recording (WAV, MP3, FLAC or OGG,
-up to 5 minutes) to see how you spoke."""
+up to 5 minutes): **Analyze** tells you what you spoke, **Pronounce** scores an attempt against a golden
+reference, **Compare** shows what changed between two attempts, **Progress** keeps your history and suggests
+what to practise next. Your progress is kept under an id stored in this browser only."""
+ABOUT = (Path(__file__).resolve().parent / "speaksphere" / "coach" / "about.md").read_text(encoding="utf-8")
+REFERENCE_KINDS = ["Built-in phrase", "Type a text", "Teacher's recording"]
 
 
-def _user_error(function):
-    """Turn our errors into a message for the learner; never show a raw traceback."""
-
-    def handler(*args):
-        try:
-            return function(*args)
-        except gr.Error:
-            raise
-        except AudioError as error:
-            raise gr.Error(str(error)) from error
-        except Exception as error:  # a bug of ours: log it, tell the learner plainly
-            log.exception("unexpected error in %s", function.__name__)
-            raise gr.Error("Something went wrong on our side while analysing this recording. "
-                           "Please try again; if it keeps happening, try another recording.") from error
-
-    handler.__name__ = function.__name__
-    handler.__doc__ = function.__doc__
-    return handler
+def plot(caption: str) -> gr.Plot:
+    """A figure with its caption above it (gr.Plot's own label would cover the figure's title)."""
+    gr.Markdown(f"**{caption}**")
+    return gr.Plot(label=caption, show_label=False)
 
 
-def describe_speech(facts: dict) -> str:
-    """A few sentences a learner can read about their recording's timing and level."""
-    lines = [
-        f"**{facts['speech_s']:.1f} s of speech** in a {facts['duration_s']:.1f} s recording, "
-        f"in {facts['speech_segments']} stretch(es).",
-        f"**{facts['pauses']} pause(s)** of a quarter second or more"
-        + (f", {facts['pause_total_s']:.1f} s in all, the longest {facts['longest_pause_s']:.1f} s." if facts["pauses"] else "."),
-    ]
-    level = facts["speech_level_dbfs"]
-    if facts["peak_level_dbfs"] > -0.1:
-        lines.append(f"**Level {level:.0f} dBFS:** the recording reaches full scale and may be distorted; "
-                     "move a little away from the microphone.")
-    elif level < -40:
-        lines.append(f"**Level {level:.0f} dBFS:** very quiet; speak closer to the microphone.")
-    else:
-        lines.append(f"**Level {level:.0f} dBFS:** a good recording level.")
-    return "\n\n".join(lines)
+def browser_secret(coach: Coach) -> str:
+    """The key that encrypts the learner id in the browser: $SPEAKSPHERE_BROWSER_SECRET, else one kept
+    next to the learner database, so ids survive a restart of the app."""
+    if os.environ.get("SPEAKSPHERE_BROWSER_SECRET"):
+        return os.environ["SPEAKSPHERE_BROWSER_SECRET"]
+    path = coach.store.path.parent / "browser-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
-def make_analyze(settings: Settings):
-    @_user_error
-    def analyze(audio_path: str | None):
-        """Facts about a recording: durations, pauses, level, and a spectrogram with speech marked."""
-        if not audio_path:
-            raise gr.Error("Please record or upload a recording first.")
-        recording = load_recording(audio_path, settings.audio, settings.vad)
-        facts = speech_facts(recording)
-        return facts, describe_speech(facts), plot_recording(recording)
+def reference_inputs():
+    """The three ways to give a golden reference; only the chosen one's fields are shown and sent."""
+    kind = gr.Radio(REFERENCE_KINDS, value=REFERENCE_KINDS[0], label="Reference to compare with")
+    phrases = [(f"{p.language}: {p.text}", p.id) for p in library()]
+    phrase = gr.Dropdown(phrases, value=phrases[0][1] if phrases else None, label="Built-in phrase (native speakers)",
+                         allow_custom_value=True)  # an unknown id reaches the coach, which explains it
+    text = gr.Textbox(label="Text", placeholder="Type the sentence you practise", visible=False)
+    language = gr.Dropdown([(language_name(c), c) for c in SYNTHESIS_VOICES if c in LANGUAGE_NAMES], value="en",
+                           label="Language of the text", visible=False,
+                           allow_custom_value=True)
+    teacher = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Teacher's recording", visible=False)
 
-    return analyze
+    def choose(selected):  # hide and clear the fields of the other kinds, so they are not sent
+        typed, upload = selected == REFERENCE_KINDS[1], selected == REFERENCE_KINDS[2]
+        return (gr.Dropdown(visible=not typed and not upload, value=None if typed or upload else phrase.value),
+                gr.Textbox(visible=typed or upload, value="",
+                           label="Text (optional: enables word scores)" if upload else "Text"),
+                gr.Dropdown(visible=typed or upload), gr.Audio(visible=upload, value=None))
+
+    kind.input(choose, kind, [phrase, text, language, teacher], api_visibility="private", queue=False)
+    return kind, phrase, text, language, teacher
 
 
-def build_app(settings: Settings | None = None) -> gr.Blocks:
-    """The SpeakSphere Blocks app, not yet launched."""
+def build_app(settings: Settings | None = None, recommend_config: RecommendConfig | None = None) -> gr.Blocks:
+    """The SpeakSphere Blocks app, not yet launched; loads the model once (ModelMissingError if absent)."""
     settings = settings or load_settings()
-    warm_up()
-    with gr.Blocks(title="SpeakSphere") as demo:
+    coach = load_coach(settings, recommend_config)
+    api = make_endpoints(coach)
+    audio_input = functools.partial(gr.Audio, sources=["upload", "microphone"], type="filepath")
+    with gr.Blocks(title="SpeakSphere", delete_cache=(3600, 3600)) as demo:  # uploads leave within 2 h
         gr.Markdown(INTRO)
-        with gr.Tab("Analyze"):
-            with gr.Row():
-                with gr.Column(scale=1):
-                    audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Your recording")
-                    button = gr.Button("Analyze", variant="primary")
-                with gr.Column(scale=2):
-                    summary = gr.Markdown(label="Summary")
+        learner_state = gr.BrowserState("", storage_key="speaksphere-learner", secret=browser_secret(coach))
+        with gr.Tabs() as tabs:
+            with gr.Tab("Analyze", id="analyze"):
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        audio = audio_input(label="Your recording", elem_id="analyze-audio")
+                        analyze_button = gr.Button("Analyze", variant="primary")
+                    with gr.Column(scale=2):
+                        summary = gr.Markdown(label="Summary")
+                        heard = gr.Markdown(label="What the model heard")
+                predictions_figure = plot("What the model heard: language over time, and the likeliest answers")
+                figure = plot("Waveform and spectrogram (speech shaded)")
+                with gr.Accordion("All numbers (as the API returns them)", open=False):
                     facts = gr.JSON(label="Speech facts (seconds, dBFS)")
-            figure = gr.Plot(label="Waveform and spectrogram (speech shaded)")
-            button.click(make_analyze(settings), inputs=audio, outputs=[facts, summary, figure], api_name="analyze")
+                    predictions = gr.JSON(label="Model predictions (probabilities 0-1)")
+            with gr.Tab("Pronounce", id="pronounce"):
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        kind, phrase, text, language, teacher = reference_inputs()
+                        listen_button = gr.Button("Listen to the reference")
+                        reference_audio = gr.Audio(label="Reference", type="filepath", interactive=False)
+                        attempt = audio_input(label="Your attempt", elem_id="pronounce-attempt")
+                        recommendation_id = gr.Number(value=None, visible=False, precision=0)
+                        pronounce_button = gr.Button("Score my attempt", variant="primary")
+                    with gr.Column(scale=2):
+                        feedback_text = gr.Markdown(label="Feedback")
+                word_table = plot("Your words, coloured by score (red 0 to green 100)")
+                spectrograms = plot("Reference (top) and your attempt (bottom); the weakest parts shaded")
+                pitch = plot("Your melody (pitch) against the reference's")
+                with gr.Accordion("Alignment and all numbers", open=False):
+                    dtw_path = plot("How your attempt was aligned with the reference (DTW path)")
+                    result = gr.JSON(label="Scores and details")
+            with gr.Tab("Compare", id="compare"):
+                with gr.Row():
+                    with gr.Column(scale=1):
+                        c_kind, c_phrase, c_text, c_language, c_teacher = reference_inputs()
+                        attempt_a = audio_input(label="Attempt A (earlier)", elem_id="compare-a")
+                        attempt_b = audio_input(label="Attempt B (later)", elem_id="compare-b")
+                        compare_button = gr.Button("Compare", variant="primary")
+                    with gr.Column(scale=2):
+                        comparison_text = gr.Markdown(label="Summary")
+                comparison_figure = plot("Scores of A and B, and each word")
+                spectrograms_a = plot("Attempt A against the reference")
+                spectrograms_b = plot("Attempt B against the reference")
+                with gr.Accordion("All numbers", open=False):
+                    comparison = gr.JSON(label="Both results and their differences")
+            with gr.Tab("Progress", id="progress"):
+                history_button = gr.Button("Show my progress", variant="primary")
+                progress_text = gr.Markdown(label="Progress")
+                progress_figure = plot("Your scores, attempt by attempt")
+                with gr.Row():
+                    rec_language = gr.Dropdown([("My latest language", "")] + [(language_name(c), c) for c in
+                                               coach.recommender.catalogue.languages()], value="",
+                                               label="Practise in", allow_custom_value=True)
+                    recommend_button = gr.Button("Suggest an exercise")
+                recommendation_text = gr.Markdown(label="Exercise")
+                with gr.Row():
+                    up_button = gr.Button("Thumbs up: helpful", size="sm")
+                    down_button = gr.Button("Thumbs down: not for me", size="sm")
+                    practise_button = gr.Button("Practise it on Pronounce", size="sm", variant="primary")
+                thumb_text = gr.Markdown(label="Message")
+                with gr.Accordion("My data: export or delete", open=False):
+                    learner_id = gr.Textbox(elem_id="learner-id", label="Your learner id (kept in this browser; it is the only key to "
+                                                  "your progress)", interactive=False)
+                    with gr.Row():
+                        export_format = gr.Radio(["json", "csv"], value="json", label="Export format")
+                        export_button = gr.Button("Export my data")
+                    export_file = gr.File(label="Your data")
+                    confirm = gr.Checkbox(label="I understand that deleting removes all my progress for good")
+                    delete_button = gr.Button("Delete my data", variant="stop")
+                    delete_text = gr.Markdown(label="Deleted")
+                summary_rows, recommendation, thumb_result = gr.JSON(visible=False), gr.JSON(visible=False), gr.JSON(visible=False)
+                thumb, new_id_button = gr.Checkbox(visible=False), gr.Button(visible=False)
+                shown_id = gr.Number(value=None, visible=False, precision=0)  # the shown recommendation's id
+            with gr.Tab("About", id="about"):
+                gr.Markdown(ABOUT.replace("{model}", coach.model_name) + _model_card(coach))
+
+        # learner id: from the browser, checked against the store (a new one if unknown)
+        demo.load(user_error(coach.ensure_learner), learner_state, learner_id, api_visibility="private", queue=False)
+        learner_id.change(lambda x: x, learner_id, learner_state, api_visibility="private", queue=False)
+        new_id_button.click(api["new_learner"], None, learner_id, api_name="new_learner")
+
+        analyze_button.click(api["analyze"], [audio, learner_id],
+                             [facts, summary, figure, predictions, heard, predictions_figure], api_name="analyze")
+        listen_button.click(user_error(lambda *a: coach.reference_preview(*a)["audio"]),
+                            [phrase, text, language, teacher], reference_audio, api_visibility="private")
+        pronounce_button.click(api["pronounce"], [attempt, phrase, text, language, teacher, learner_id, recommendation_id],
+                               [result, feedback_text, reference_audio, spectrograms, pitch, word_table, dtw_path],
+                               api_name="pronounce")
+        compare_button.click(api["compare"], [attempt_a, attempt_b, c_phrase, c_text, c_language, c_teacher, learner_id],
+                             [comparison, comparison_text, comparison_figure, spectrograms_a, spectrograms_b],
+                             api_name="compare")
+        history_button.click(api["history"], learner_id, [summary_rows, progress_text, progress_figure],
+                             api_name="history")
+        recommend_button.click(api["recommend"], [learner_id, rec_language], [recommendation, recommendation_text],
+                               api_name="recommend")
+        recommendation.change(lambda r: (r or {}).get("recommendation_id"), recommendation, shown_id,
+                              api_visibility="private", queue=False)
+        up_button.click(lambda: True, None, thumb, api_visibility="private", queue=False).then(
+            api["feedback"], [learner_id, shown_id, thumb], [thumb_result, thumb_text], api_name="feedback")
+        down_button.click(lambda: False, None, thumb, api_visibility="private", queue=False).then(
+            api["feedback"], [learner_id, shown_id, thumb], [thumb_result, thumb_text], api_visibility="private")
+        practise_button.click(_practise, recommendation, [tabs, kind, phrase, text, language, recommendation_id,
+                                                          reference_audio, attempt, feedback_text, word_table,
+                                                          spectrograms, pitch, dtw_path, result],
+                              api_visibility="private").then(
+            lambda k, t, l: (gr.Dropdown(visible=k == REFERENCE_KINDS[0]), gr.Textbox(visible=k != REFERENCE_KINDS[0], value=t),
+                             gr.Dropdown(visible=k != REFERENCE_KINDS[0], value=l)),
+            [kind, text, language], [phrase, text, language], api_visibility="private")
+        export_button.click(api["export"], [learner_id, export_format], export_file, api_name="export")
+        delete_button.click(api["delete_learner"], [learner_id, confirm], delete_text, api_name="delete_learner").success(
+            coach.new_learner, None, learner_id, api_visibility="private").then(
+            lambda: (False, None, "", None), None, [confirm, recommendation, progress_text, progress_figure],
+            api_visibility="private")
     return demo
+
+
+def _practise(recommendation: dict | None):
+    """Open the Pronounce tab on the recommended exercise's reference, linked to the recommendation."""
+    if not recommendation:
+        raise gr.Error("Ask for an exercise first (Suggest an exercise).")
+    reference = recommendation["exercise"]["reference"]
+    kind = REFERENCE_KINDS[0] if reference.get("phrase_id") else REFERENCE_KINDS[1]
+    phrase_id = reference.get("phrase_id")
+    exercise = recommendation["exercise"]
+    brief = (f"### Exercise: {exercise['title']}\n\n{exercise['instructions']}\n\nListen to the reference, then "
+             "record your attempt and score it: it tells the coach how much this exercise helped.")
+    return (gr.Tabs(selected="pronounce"), kind, phrase_id, "" if phrase_id else reference["text"],
+            reference["language"], recommendation["recommendation_id"], None, None, brief, None, None, None, None, None)
+
+
+def _model_card(coach: Coach) -> str:
+    card = coach.model_dir / "MODEL_CARD.md"
+    if card.is_file():
+        return "\n\n## Model card\n\n" + card.read_text(encoding="utf-8")
+    return (f"\n\n## Model card\n\nThe served model ({coach.model_name}) has no MODEL_CARD.md: its accuracy has not "
+            "been measured on voices it never saw, so treat its answers with care.")
 
 
 def launch(demo: gr.Blocks, settings: Settings, **overrides):
@@ -102,7 +235,7 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
     options = dict(
         server_name=os.environ.get("GRADIO_SERVER_NAME", server.host),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", server.port)),
-        max_file_size=f"{int(server.max_upload_mb)}mb",
+        max_file_size=f"{int(server.max_upload_mb * 1024)}kb",
         show_error=True,
     )
     options.update(overrides)
@@ -112,4 +245,8 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     app_settings = load_settings()
-    launch(build_app(app_settings), app_settings)
+    try:
+        app = build_app(app_settings)
+    except ModelMissingError as missing:
+        sys.exit(str(missing))
+    launch(app, app_settings)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .store import SCORES, LearnerStore
 
@@ -108,6 +109,7 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
                     textcoords="offset points")
     for ax in axes[-1]:
         ax.set_xlabel("attempt")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # attempt 1, 2, 3: never attempt 1.4
     for ax in axes[:, 0]:
         ax.set_ylabel("score (0-100)")
     handles, labels = axes.flat[0].get_legend_handles_labels()

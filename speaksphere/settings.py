@@ -10,7 +10,7 @@ from .config import load_config
 from .recording import WindowConfig
 from .vad import VadConfig
 
-__all__ = ["ServerConfig", "Settings", "load_settings", "DEFAULT_SETTINGS_PATH"]
+__all__ = ["ModelSettings", "ServerConfig", "Settings", "load_settings", "DEFAULT_SETTINGS_PATH"]
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parent.parent / "configs" / "app.yaml"
 
@@ -27,6 +27,13 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class ModelSettings:
+    """Which trained model the app serves."""
+
+    path: str | None = None  # None: the embedded models/speaksphere-small; relative paths start at the repository root
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable about analysing recordings and serving the app."""
 
@@ -34,6 +41,7 @@ class Settings:
     vad: VadConfig = field(default_factory=VadConfig)
     windows: WindowConfig = field(default_factory=WindowConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
+    model: ModelSettings = field(default_factory=ModelSettings)
 
 
 def load_settings(path: str | Path = DEFAULT_SETTINGS_PATH) -> Settings:

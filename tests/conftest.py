@@ -40,3 +40,32 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+# Labels of the untrained model the app tests serve (the contract's label names, a few of each).
+APP_TEST_TASKS = {"language": ["en", "fr", "de", "es", "it", "ru"],
+                  "accent": ["en-US", "en-GB", "L1-de", "L1-fr"],
+                  "emotion": ["neutral", "happy", "sad", "angry"],
+                  "command": ["yes", "no", "stop", "go", "_unknown_", "_silence_"]}
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A model folder with configs/tiny.yaml's architecture and random weights, built once per session.
+
+    The app tests check wiring, not accuracy: its predictions are meaningless but well formed."""
+    import torch
+    import yaml
+    from pathlib import Path
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor
+
+    from speaksphere.model import SpeakSphereConfig, SpeakSphereModel
+
+    tiny = yaml.safe_load((Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml").read_text())["model"]
+    torch.manual_seed(0)
+    config = SpeakSphereConfig(backbone=Wav2Vec2Config(**tiny["backbone"]).to_dict(), tasks=APP_TEST_TASKS,
+                               head_hidden=tiny["head_hidden"])
+    folder = tmp_path_factory.mktemp("tiny-model")
+    SpeakSphereModel(config).eval().save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(folder)
+    return folder

@@ -1,6 +1,5 @@
 """Silero VAD finds planted speech, trims silence and measures pauses."""
 
-import numpy as np
 import pytest
 
 from speaksphere import SAMPLE_RATE, load_recording

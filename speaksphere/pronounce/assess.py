@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import FRAME_RATE, SAMPLE_RATE
+from ..audio import FRAME_RATE
 from ..dtw import DtwResult, cost_matrix, dtw, dtw_fast, path_costs, subsequence_dtw
 from ..recording import Recording, load_recording
 from ..tts import synthesize
@@ -25,7 +25,7 @@ from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, 
 from .scores import (ScoreConfig, anchor_score, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
 
-__all__ = ["Analysis", "Unit", "Assessment", "assess", "score_pronunciation", "compare"]
+__all__ = ["Analysis", "Unit", "Assessment", "assess", "score_pronunciation", "compare", "compare_results"]
 
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~60 s x 60 s of frames (48 MB of costs) use fastdtw
 _CHUNK_S = 0.3  # unit length when the reference's words are unknown: about one syllable and a half
@@ -319,8 +319,13 @@ def compare(a, b, text: str | None = None, language: str | None = None, referenc
     Returns {"a": result, "b": result, "difference": {skill: b - a}, "words": [{word, a, b, difference}]}:
     positive differences mean attempt b did better.
     """
-    first = score_pronunciation(a, reference, text, language)
-    second = score_pronunciation(b, reference, text, language)
+    return compare_results(score_pronunciation(a, reference, text, language),
+                           score_pronunciation(b, reference, text, language))
+
+
+def compare_results(first: dict, second: dict) -> dict:
+    """What changed between two results of score_pronunciation for the same text or reference
+    (the return value of `compare`; the app uses it with results it has already scored)."""
     skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
     difference = {k: round(second[k] - first[k], 1) for k in skills}
     words = []

@@ -1,0 +1,123 @@
+"""SpeakSphere's API endpoints: thin gradio functions over speaksphere.coach, one per api_name.
+
+Each function's docstring gives its inputs and outputs in order (the README shows calls with
+gradio_client). Errors meant for the learner become gr.Error with the same message; anything else is
+logged and reported plainly, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, also offline
+
+import gradio as gr
+
+from speaksphere import AudioError, LearnerError, ScoringError
+from speaksphere.coach import Coach, CoachError
+
+__all__ = ["LEARNER_ERRORS", "make_endpoints", "user_error"]
+
+log = logging.getLogger("speaksphere.app")
+LEARNER_ERRORS = (AudioError, ScoringError, LearnerError, CoachError)
+
+
+def user_error(function):
+    """Turn our errors into a message for the learner; never show a raw traceback."""
+
+    @functools.wraps(function)
+    def handler(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except gr.Error:
+            raise
+        except LEARNER_ERRORS as error:
+            raise gr.Error(str(error)) from error
+        except Exception as error:  # a bug of ours: log it, tell the learner plainly
+            log.exception("unexpected error in %s", function.__name__)
+            raise gr.Error("Something went wrong on our side with this request. Please try again; if it keeps "
+                           "happening, try another recording.") from error
+
+    return handler
+
+
+def _reporter(progress: gr.Progress):
+    return lambda fraction, message: progress(fraction, desc=message)
+
+
+def make_endpoints(coach: Coach) -> dict:
+    """The API endpoints, by api_name. Each docstring gives its inputs and outputs in order."""
+
+    def analyze(audio: str | None, learner_id: str = "", progress=gr.Progress()):
+        """What was spoken. Inputs: audio (file), learner_id ("" = store nothing). Outputs: facts
+        (dict: seconds, dBFS), summary (Markdown), figure (waveform + spectrogram), predictions (dict
+        {"language", "accent", "emotion", "command": {label: probability}, "windows": [...]}),
+        predictions summary (Markdown), predictions figure."""
+        r = coach.analyze(audio, learner_id, _reporter(progress))
+        return (r["facts"], r["summary"], r["figure"], r["predictions"], r["predictions_summary"],
+                r["predictions_figure"])
+
+    def pronounce(attempt: str | None, phrase_id: str = "", text: str = "", language: str = "",
+                  reference_audio: str | None = None, learner_id: str = "", recommendation_id: float | None = None,
+                  progress=gr.Progress()):
+        """Score an attempt. Inputs: attempt (file); the reference: reference_audio (a teacher's file,
+        with `text` if known) wins over text (synthesised, or the library's recording of that text) which
+        wins over phrase_id (a built-in phrase id, see the dropdown);
+        language (ISO 639-1, "" = en); learner_id ("" = store nothing); recommendation_id (the exercise
+        this attempt answers, or None). Outputs: result (dict: overall, accuracy, fluency, prosody,
+        completeness, coherence 0-100, segments, words, phones, details), feedback (Markdown),
+        reference audio (file), spectrograms, pitch, word table and DTW path figures."""
+        r = coach.pronounce(attempt, phrase_id, text, language, reference_audio, learner_id, recommendation_id,
+                            _reporter(progress))
+        return (r["result"], r["feedback"], r["reference_audio"], r["spectrograms"], r["pitch"], r["word_table"],
+                r["dtw_path"])
+
+    def compare(attempt_a: str | None, attempt_b: str | None, phrase_id: str = "", text: str = "",
+                language: str = "", reference_audio: str | None = None, learner_id: str = "",
+                progress=gr.Progress()):
+        """Two attempts at the same reference (chosen as in /pronounce). Outputs: comparison (dict: "a",
+        "b" results, "difference" per score = B - A, "words" [{word, a, b, difference}]), summary
+        (Markdown), scores figure, spectrograms of A, spectrograms of B. Stores attempt B for a learner."""
+        r = coach.compare(attempt_a, attempt_b, phrase_id, text, language, reference_audio, learner_id,
+                          _reporter(progress))
+        return r["comparison"], r["summary"], r["figure"], r["spectrograms_a"], r["spectrograms_b"]
+
+    def recommend(learner_id: str, language: str = ""):
+        """The next exercise. Inputs: learner_id (required), language ("" = that of the latest attempt).
+        Outputs: recommendation (dict: recommendation_id, explanation, explored, expected_gain, exercise),
+        summary (Markdown)."""
+        r = coach.recommend(learner_id, language)
+        return r["recommendation"], r["summary"]
+
+    def feedback(learner_id: str, recommendation_id: float, thumbs_up: bool):
+        """Thumbs up (true) or down (false) on one of the learner's recommendations; the recommender learns
+        from it. Outputs: result (dict: feedback_id, recommendation_id, thumbs_up, message), message (Markdown)."""
+        r = coach.feedback(learner_id, recommendation_id, thumbs_up)
+        return r, r["message"]
+
+    def history(learner_id: str):
+        """The learner's progress. Outputs: summary (list of {skill, attempts, first, latest, best, change,
+        trend}), text (Markdown), figure (score per attempt for each skill)."""
+        r = coach.history(learner_id)
+        return r["summary"], r["text"], r["figure"]
+
+    def new_learner():
+        """A new learner id (32 characters); keep it, it is the only key to that learner's progress."""
+        return coach.new_learner()
+
+    def export(learner_id: str, format: str = "json"):
+        """Everything stored about the learner as a file. Inputs: learner_id, format "json" or "csv"."""
+        return coach.export(learner_id, format)
+
+    def delete_learner(learner_id: str, confirm: bool):
+        """Delete everything stored about the learner; confirm must be true. Output: Markdown."""
+        counts = coach.delete(learner_id, confirm)
+        return (f"Deleted: {counts['attempts']} attempt(s), {counts['recommendations']} recommendation(s) and "
+                f"{counts['feedback']} thumb(s). A new, empty learner id now replaces the old one in this browser.")
+
+    endpoints = dict(analyze=analyze, pronounce=pronounce, compare=compare, recommend=recommend,
+                     feedback=feedback, history=history, new_learner=new_learner, export=export,
+                     delete_learner=delete_learner)
+    return {name: user_error(fn) for name, fn in endpoints.items()}

@@ -1,0 +1,151 @@
+"""Cold start of the app to ready, and the latency of every API endpoint for a 10-second clip.
+
+    python benchmarks/app_latency.py [--model DIR] [--repeats 5] [--seconds 10]
+
+Starts `python app.py` in a subprocess (its own learner database in a temporary folder) and times it
+from launch until the page answers: imports, model load and warm-up included. Then calls each endpoint
+with gradio_client over loopback, as an outside client would (upload and figure transfer included),
+`repeats` times after one untimed call, and prints the median and the range.
+
+The model: --model, else the embedded models/speaksphere-small, else an untrained model of the
+configs/tiny.yaml architecture (random weights: as fast as a trained one of that size, but its
+predictions mean nothing). The output says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from anywhere without installing
+
+import numpy as np
+import soundfile as sf
+
+from speaksphere.model import DEFAULT_MODEL_DIR
+from speaksphere.tts import synthesize
+
+SENTENCES = ("Please call Stella and ask her to bring these things with her from the store. "
+             "Six spoons of fresh snow peas, five thick slabs of blue cheese, and maybe a snack for her brother Bob.")
+TINY_TASKS = {"language": ["de", "en", "es", "fr", "it", "ru"], "accent": ["en-US", "en-GB", "L1-de", "L1-fr"],
+              "emotion": ["neutral", "happy", "sad", "angry"], "command": ["yes", "no", "_unknown_", "_silence_"]}
+
+
+def untrained_tiny_model(folder: Path) -> Path:
+    """A model folder with the tiny.yaml architecture and random weights."""
+    import torch
+    import yaml
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor
+
+    from speaksphere.model import SpeakSphereConfig, SpeakSphereModel
+
+    tiny = yaml.safe_load((ROOT / "configs" / "tiny.yaml").read_text())["model"]
+    torch.manual_seed(0)
+    backbone = Wav2Vec2Config(**tiny["backbone"]).to_dict()
+    SpeakSphereModel(SpeakSphereConfig(backbone=backbone, tasks=TINY_TASKS, head_hidden=tiny["head_hidden"])
+                     ).eval().save_pretrained(folder)
+    Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(folder)
+    return folder
+
+
+def clip(path: Path, voice: str, seconds: float) -> Path:
+    """About `seconds` of English speech in `voice`, cut or padded with silence to exactly that length."""
+    samples, rate = synthesize(SENTENCES, voice=voice)
+    n = int(seconds * rate)
+    samples = np.concatenate([samples, np.zeros(max(0, n - len(samples)), np.float32)])[:n]
+    sf.write(path, samples, rate, subtype="PCM_16")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_app(model: Path, folder: Path) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    env = {**os.environ, "SPEAKSPHERE_MODEL": str(model), "SPEAKSPHERE_DB": str(folder / "learners.sqlite3"),
+           "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    url = f"http://127.0.0.1:{port}/"
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=open(folder / "app.log", "w"))
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"the app exited with {process.returncode}: see {folder / 'app.log'}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return process, url, time.perf_counter() - start
+        except OSError:
+            time.sleep(0.1)
+
+
+def timed(call, repeats: int) -> list[float]:
+    call()  # untimed: first transfer, caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: embedded, else tiny)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the test clip")
+    args = parser.parse_args()
+
+    from gradio_client import Client, handle_file
+
+    folder = Path(tempfile.mkdtemp(prefix="speaksphere-app-latency-"))
+    if args.model is not None:
+        model, which = args.model, f"{args.model}"
+    elif (DEFAULT_MODEL_DIR / "config.json").is_file():
+        model, which = DEFAULT_MODEL_DIR, f"embedded {DEFAULT_MODEL_DIR.name}"
+    else:
+        model = untrained_tiny_model(folder / "tiny-model")
+        which = "UNTRAINED tiny.yaml architecture (embedded models/speaksphere-small is absent)"
+    attempt = handle_file(str(clip(folder / "attempt.wav", "en-gb", args.seconds)))
+    other = handle_file(str(clip(folder / "attempt2.wav", "en-us+f3", args.seconds)))
+
+    process, url, cold_s = start_app(model, folder)
+    try:
+        client = Client(url, verbose=False)
+        learner = client.predict(api_name="/new_learner")
+        recommendation = client.predict(learner, "en", api_name="/recommend")[0]["recommendation_id"]
+        calls = {
+            "/analyze": lambda: client.predict(attempt, learner, api_name="/analyze"),
+            "/pronounce": lambda: client.predict(attempt, "", SENTENCES, "en", None, learner, None, api_name="/pronounce"),
+            "/compare": lambda: client.predict(attempt, other, "", SENTENCES, "en", None, learner, api_name="/compare"),
+            "/recommend": lambda: client.predict(learner, "en", api_name="/recommend"),
+            "/feedback": lambda: client.predict(learner, recommendation, True, api_name="/feedback"),
+            "/history": lambda: client.predict(learner, api_name="/history"),
+        }
+        print(f"model: {which}")
+        print(f"machine: {os.cpu_count()} CPU core(s); clip: {args.seconds:.0f} s of English speech (espeak-ng), "
+              f"WAV 22.05 kHz; {args.repeats} timed calls per endpoint after one untimed call")
+        print(f"cold start to ready: {cold_s:.1f} s (python app.py until the page answers: imports, model load, warm-up)")
+        print(f"{'endpoint':<12} {'median s':>9} {'min s':>7} {'max s':>7}")
+        for name, call in calls.items():
+            times = timed(call, args.repeats)
+            print(f"{name:<12} {statistics.median(times):>9.2f} {min(times):>7.2f} {max(times):>7.2f}")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

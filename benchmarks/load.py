@@ -1,0 +1,137 @@
+"""Load test: the app on loopback, driven by N concurrent gradio_client clients.
+
+    python benchmarks/load.py [--clients 16] [--requests 5] [--endpoints analyze,pronounce] [--model PATH]
+                              [--url http://127.0.0.1:7860/] [--no-store] [--json]
+
+Starts `python app.py` on a free loopback port (a fresh learner database in a temporary folder; or
+uses --url), gives every client its own learner id (from "/new_learner") unless --no-store, and has
+each send a bounded number of requests, alternating over the endpoints, with a real 5-s English
+recording (espeak-ng) and, for "/pronounce", its text. Prints per endpoint: requests, errors (with
+their messages), throughput and p50/p95 latency. Targets: 0 errors and p95 <= 5 s at 16 clients; the
+exit status is 1 when they are missed. --json adds one machine-readable line at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
+
+from gradio_client import Client, handle_file  # noqa: E402
+
+from speaksphere.bench import ATTEMPT_TEXT, five_second_attempt, free_port, start_app, stop_app  # noqa: E402
+from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
+
+P95_TARGET_S = 5.0  # seconds: the issue's target at 16 clients on a 2-core machine
+
+
+def request(client: Client, endpoint: str, recording: str, learner_id: str):
+    """One call of `endpoint` with its arguments in the app's order (see app.py's docstrings)."""
+    audio = handle_file(recording)
+    if endpoint == "analyze":
+        return client.predict(audio, learner_id, api_name="/analyze")
+    if endpoint == "pronounce":  # attempt, phrase_id, text, language, reference_audio, learner_id, recommendation_id
+        return client.predict(audio, "", ATTEMPT_TEXT, "en", None, learner_id, None, api_name="/pronounce")
+    raise ValueError(f"no load scenario for endpoint {endpoint!r}")
+
+
+def drive(url: str, clients: int, requests: int, endpoints: list[str], recording: str, store: bool) -> dict:
+    """Run the clients; returns {"endpoints": {name: stats}, "errors": {message: count}, "wall_s": ...}."""
+    connected = [Client(url, verbose=False) for _ in range(clients)]  # connecting is not part of the load
+    learners = [c.predict(api_name="/new_learner") if store else "" for c in connected]
+    for endpoint in endpoints:  # warm-up: the synthesised reference is built and cached once
+        request(connected[0], endpoint, recording, learners[0])
+    results: list[tuple[str, float, str | None]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def run(index: int) -> None:
+        start.wait()
+        for i in range(requests):
+            endpoint = endpoints[(index + i) % len(endpoints)]
+            began, error = time.perf_counter(), None
+            try:
+                request(connected[index], endpoint, recording, learners[index])
+            except Exception as failure:  # any failure is a result of the test: record it and go on
+                error = f"{type(failure).__name__}: {failure}"[:300]
+            with lock:
+                results.append((endpoint, time.perf_counter() - began, error))
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(run, range(clients)))
+    wall = time.perf_counter() - began
+    report = {"clients": clients, "requests_per_client": requests, "wall_s": round(wall, 2), "endpoints": {},
+              "errors": dict(Counter(e for _, _, e in results if e))}
+    for endpoint in endpoints:
+        latencies = np.array([t for name, t, _ in results if name == endpoint])
+        report["endpoints"][endpoint] = {
+            "requests": int(latencies.size), "errors": sum(1 for n, _, e in results if n == endpoint and e),
+            "p50_s": round(float(np.percentile(latencies, 50)), 3), "p95_s": round(float(np.percentile(latencies, 95)), 3),
+            "max_s": round(float(latencies.max()), 3), "throughput_rps": round(latencies.size / wall, 3),
+        }
+    everything = np.array([t for _, t, _ in results])
+    report["all"] = {"requests": len(results), "errors": sum(1 for *_, e in results if e),
+                     "p50_s": round(float(np.percentile(everything, 50)), 3),
+                     "p95_s": round(float(np.percentile(everything, 95)), 3),
+                     "throughput_rps": round(len(results) / wall, 3)}
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=5, help="requests per client")
+    parser.add_argument("--endpoints", default="analyze,pronounce", help="comma-separated: analyze, pronounce")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder the app serves")
+    parser.add_argument("--url", help="an app already running (default: start one on a free loopback port)")
+    parser.add_argument("--no-store", action="store_true", help="send no learner id: nothing is written")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
+    args = parser.parse_args()
+    endpoints = [e.strip().lstrip("/") for e in args.endpoints.split(",") if e.strip()]
+    if not args.url and not (args.model / "config.json").is_file():
+        parser.exit(2, f"error: no SpeakSphere model in {args.model}; pass --model PATH (a folder written by train.py)\n")
+    with tempfile.TemporaryDirectory() as folder:
+        recording = Path(folder) / "attempt.wav"
+        recording.write_bytes(five_second_attempt()[0])
+        process = None
+        if args.url:
+            url = args.url
+        else:
+            port = free_port()
+            process, seconds = start_app(port, args.model.resolve(), Path(folder))
+            url = f"http://127.0.0.1:{port}/"
+            print(f"app started in {seconds:.1f} s on {url}", flush=True)
+        try:
+            report = drive(url, args.clients, args.requests, endpoints, str(recording), not args.no_store)
+        finally:
+            if process is not None:
+                stop_app(process)
+    print(f"{args.clients} clients x {args.requests} requests over {', '.join(endpoints)} in {report['wall_s']:.1f} s")
+    print(f"{'endpoint':12s} {'requests':>8s} {'errors':>6s} {'req/s':>7s} {'p50 s':>7s} {'p95 s':>7s} {'max s':>7s}")
+    for name, r in report["endpoints"].items():
+        print(f"{name:12s} {r['requests']:8d} {r['errors']:6d} {r['throughput_rps']:7.2f} {r['p50_s']:7.2f} "
+              f"{r['p95_s']:7.2f} {r['max_s']:7.2f}")
+    a = report["all"]
+    print(f"{'all':12s} {a['requests']:8d} {a['errors']:6d} {a['throughput_rps']:7.2f} {a['p50_s']:7.2f} {a['p95_s']:7.2f}")
+    for message, count in report["errors"].items():
+        print(f"error x{count}: {message}")
+    met = a["errors"] == 0 and a["p95_s"] <= P95_TARGET_S
+    print(f"targets (0 errors, p95 <= {P95_TARGET_S:g} s): {'met' if met else 'MISSED'}")
+    if args.json:
+        print(json.dumps(report))
+    sys.exit(0 if met else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,453 @@
+"""SpeakSphere's benchmarks in one command: prints a table and writes BENCHMARKS.md.
+
+    python -m speaksphere.bench [--quick] [--model PATH] [--out BENCHMARKS.md] [--sections analysis,dtw,...]
+
+Every figure is a median with its spread (interquartile range and min-max) over repeated runs after
+one warm-up, at 1 and 2 threads (torch and BLAS), measured in this run: the wav2vec2-base reference is
+timed beside the model so the ratio holds on any machine. Sections: analysis (a real 10-s clip through
+`Predictor.analyze`, and the same clip through a wav2vec2-base-sized backbone with random weights),
+pronunciation (a 5-s attempt), dtw (exact vs fastdtw), load (model load time), memory (peak resident
+memory of a fresh process), app (cold start of `python app.py`, load test with benchmarks/load.py),
+train (training throughput of configs/embedded.yaml). This is a repository tool: it reads app.py,
+train.py and benchmarks/ from the checkout and runs app.py only in a subprocess, never importing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import importlib.util
+import io
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from .audio import SAMPLE_RATE
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository checkout
+CLIP_S = 10.0  # seconds: the analysed clip
+ATTEMPT_TEXT = "could you please tell me the way to the railway station"  # about 5 s at 150 words/min
+DTW_SIZES = ((300, 350), (1000, 1000))  # frames: a 3-s phrase against a 3.5-s reference; two 10-s clips
+THREADS = (1, 2)
+SECTIONS = ("analysis", "pronunciation", "dtw", "load", "memory", "app", "train")
+
+
+class Table:
+    """Rows of the results table: what, threads, median, spread, runs, note."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, str, str, str, str, str]] = []
+
+    def timing(self, what: str, threads, times: list[float], note: str = "", unit: str = "s") -> float:
+        t = np.asarray(times)
+        q1, median, q3 = np.percentile(t, [25, 50, 75])
+        show = (lambda v: f"{v * 1e3:.1f} ms") if unit == "s" and median < 1 else (lambda v: f"{v:.2f} {unit}")
+        spread = f"IQR {show(q1)}-{show(q3)}; range {show(t.min())}-{show(t.max())}"
+        self.rows.append((what, str(threads), show(median), spread, str(len(t)), note))
+        print(f"  {what} [{threads} thread(s)]: {show(median)} ({spread})", flush=True)
+        return float(median)
+
+    def value(self, what: str, threads, value: str, note: str = "", spread: str = "", runs: str = "1") -> None:
+        self.rows.append((what, str(threads), value, spread, runs, note))
+        print(f"  {what} [{threads} thread(s)]: {value} {note}", flush=True)
+
+    def markdown(self) -> str:
+        lines = ["| measurement | threads | median | spread | runs | note |", "|---|---|---|---|---|---|"]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in self.rows])
+
+
+def repeat(function, runs: int, warm_up: int = 1) -> list[float]:
+    """Wall-clock seconds of `runs` calls after `warm_up` untimed ones."""
+    for _ in range(warm_up):
+        function()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+@contextlib.contextmanager
+def threads(n: int):
+    """Limit torch and the BLAS/OpenMP pools (numpy, librosa) to `n` threads."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def repository_module(relative: str):
+    """A script of the checkout (benchmarks/, train.py) imported as a module, to reuse rather than copy it."""
+    path = ROOT / relative
+    if path.stem in sys.modules:
+        return sys.modules[path.stem]
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    sys.modules[path.stem] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+def machine() -> list[tuple[str, str]]:
+    import torch
+    import transformers
+
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return [("date", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes")),
+            ("CPU", cpu), ("cores", str(os.cpu_count())), ("RAM", f"{ram_gb:.1f} GiB"),
+            ("OS", platform.platform()), ("python", platform.python_version()), ("torch", torch.__version__),
+            ("transformers", transformers.__version__), ("numpy", np.__version__),
+            ("load average at start (1, 5, 15 min)", load)]
+
+
+def ten_second_clip(folder: Path) -> tuple[Path, str]:
+    """A real 10-s recording: built-in English reference recordings end to end, as a 16 kHz WAV file."""
+    import librosa
+
+    parts, total, names = [], 0, []
+    for path in sorted((ROOT / "speaksphere" / "references" / "audio").glob("en-*.ogg")):
+        samples, rate = sf.read(path, dtype="float32", always_2d=True)
+        wave = librosa.resample(samples.mean(axis=1), orig_sr=rate, target_sr=SAMPLE_RATE)
+        parts.append(wave)
+        names.append(path.stem)
+        total += len(wave)
+        if total >= CLIP_S * SAMPLE_RATE:
+            break
+    clip = folder / "clip-10s.wav"
+    sf.write(clip, np.concatenate(parts)[: int(CLIP_S * SAMPLE_RATE)], SAMPLE_RATE)
+    return clip, f"{len(names)} reference recordings ({names[0]}...) cut to {CLIP_S:.0f} s"
+
+
+def five_second_attempt() -> tuple[bytes, float]:
+    """An English attempt at ATTEMPT_TEXT by an espeak-ng voice that the reference does not use."""
+    from .tts import synthesize
+
+    wave, rate = synthesize(ATTEMPT_TEXT, voice="en-gb+f2", rate_wpm=150)
+    buffer = io.BytesIO()
+    sf.write(buffer, wave, rate, format="WAV")
+    return buffer.getvalue(), len(wave) / rate
+
+
+def bench_analysis(table: Table, model: Path, clip: Path, clip_note: str, runs: int) -> None:
+    from transformers import Wav2Vec2Config
+
+    from .model import Predictor, load_model
+
+    predictor = load_model(model)
+    build = repository_module("benchmarks/model_speed.py").build  # random-weight model of a backbone config
+    reference = Predictor(build(Wav2Vec2Config().to_dict()), predictor.feature_extractor)  # wav2vec2-base
+    sizes = {name: sum(p.numel() for p in p_.model.parameters()) / 1e6
+             for name, p_ in (("model", predictor), ("base", reference))}
+    for n in THREADS:
+        with threads(n):
+            ours = table.timing("full analysis of a 10-s clip (decode, VAD, windows, model)", n,
+                                repeat(lambda: predictor.analyze(clip), runs), f"{clip_note}; {sizes['model']:.1f} M parameters")
+            table.value("real-time factor (analysis time / 10 s)", n, f"{ours / CLIP_S:.4f}")
+            base = table.timing("same analysis, wav2vec2-base backbone (random weights)", n,
+                                repeat(lambda: reference.analyze(clip), max(2, runs // 2)),
+                                f"reference measured in this run; {sizes['base']:.1f} M parameters")
+            table.value("ratio model / wav2vec2-base (analysis time)", n, f"{ours / base:.3f}",
+                        f"the model takes {ours / base:.1%} of the reference's time")
+
+
+def bench_pronunciation(table: Table, runs: int) -> None:
+    from .pronounce import golden_reference, score_pronunciation
+
+    attempt, seconds = five_second_attempt()
+    golden_reference(ATTEMPT_TEXT, "en")
+    for n in THREADS:
+        with threads(n):
+            table.timing("pronunciation scoring of a 5-s attempt", n,
+                         repeat(lambda: score_pronunciation(attempt, text=ATTEMPT_TEXT), runs),
+                         f"{seconds:.1f}-s espeak-ng attempt, English with text (VAD, features, DTW, "
+                         "pocketsphinx alignment and GOP, pitch); synthesised reference cached")
+
+
+def bench_dtw(table: Table, runs: int) -> None:
+    """The setting of benchmarks/dtw_speed.py (13-dim random walks, seed 0, fastdtw radius 1) at two sizes."""
+    from .dtw import cost_matrix, dtw, dtw_fast
+
+    rng = np.random.default_rng(0)
+    for n, m in DTW_SIZES:
+        x, y = np.cumsum(rng.normal(size=(n, 13)), axis=0), np.cumsum(rng.normal(size=(m, 13)), axis=0)
+        exact_cost = dtw(cost_matrix(x, y)).cost
+        fast_cost = dtw_fast(x, y, radius=1).cost
+        for k in THREADS:
+            with threads(k):
+                exact = table.timing(f"exact DTW (numba) {n}x{m}, cost matrix included", k,
+                                     repeat(lambda: dtw(cost_matrix(x, y)), runs * 3), f"cost {exact_cost:.2f}")
+                fast = table.timing(f"fastdtw radius 1 (pure Python) {n}x{m}", k,
+                                    repeat(lambda: dtw_fast(x, y, radius=1), max(2, runs // 2), warm_up=0),
+                                    f"cost {fast_cost:.2f} ({fast_cost / exact_cost - 1:+.1%} vs exact)")
+                table.value(f"ratio fastdtw / exact DTW {n}x{m}", k, f"{fast / exact:.1f}x",
+                            "exact is faster" if fast > exact else "fastdtw is faster")
+
+
+def bench_model_load(table: Table, model: Path, runs: int) -> None:
+    from .model import load_model
+
+    for n in THREADS:
+        with threads(n):
+            table.timing("model load (load_model from disk)", n, repeat(lambda: load_model(model), runs),
+                         "after one warm-up load (imports and file cache warm)")
+
+
+PEAK_RSS = r"""
+import sys, torch
+from speaksphere import warm_up
+from speaksphere.model import load_model
+warm_up()  # imports silero-vad, which sets torch to 1 thread: set ours after it
+torch.set_num_threads(int(sys.argv[3]))
+load_model(sys.argv[1]).analyze(sys.argv[2])
+print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])  # peak RSS in KiB
+"""
+
+
+def bench_memory(table: Table, model: Path, clip: Path) -> None:
+    for n in THREADS:
+        result = subprocess.run([sys.executable, "-c", PEAK_RSS, str(model), str(clip), str(n)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=600, env=_child_env())
+        if result.returncode != 0:
+            raise RuntimeError(f"peak memory run failed: {result.stderr[-2000:]}")
+        kib = int(result.stdout.split()[-1])
+        table.value("peak resident memory: fresh process, load model + analyze 10-s clip", n,
+                    f"{kib / 1024:.0f} MiB", "VmHWM of the child process")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", **extra}
+
+
+def start_app(port: int, model: Path, folder: Path, timeout_s: float = 300.0) -> tuple[subprocess.Popen, float]:
+    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database and log in
+    `folder`; returns the process and the seconds until it answered HTTP."""
+    env = _child_env(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), SPEAKSPHERE_MODEL=str(model),
+                     SPEAKSPHERE_DB=str(folder / "learners.sqlite3"), SPEAKSPHERE_BROWSER_SECRET="benchmark")
+    log = folder / "app.log"
+    started = time.perf_counter()
+    with open(log, "w") as output:  # a file, not a pipe: a chatty app must never block on a full pipe
+        process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                                   stdout=output, stderr=subprocess.STDOUT)
+    while time.perf_counter() - started < timeout_s:
+        if process.poll() is not None:
+            raise RuntimeError(f"app.py exited with {process.returncode}: {log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                if response.status == 200:
+                    return process, time.perf_counter() - started
+        time.sleep(0.05)
+    stop_app(process)
+    raise RuntimeError(f"app.py did not answer on port {port} within {timeout_s:.0f} s")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """Peak resident memory of a live process (VmHWM; unlike ru_maxrss, not inherited from its parent)."""
+    with contextlib.suppress(OSError, IndexError):
+        return int(Path(f"/proc/{pid}/status").read_text().split("VmHWM:")[1].split()[0])
+    return 0
+
+
+def stop_app(process: subprocess.Popen, grace_s: float = 20.0) -> int:
+    """Stop the app (SIGTERM, then SIGKILL after `grace_s`); returns its peak resident memory in KiB."""
+    peak = peak_rss_kib(process.pid)
+    process.terminate()
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return peak
+
+
+def bench_app(table: Table, model: Path, runs: int, load_requests: int) -> None:
+    times, peaks = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            process, seconds = start_app(free_port(), model, Path(folder))
+            times.append(seconds)
+            peaks.append(stop_app(process))
+    table.timing("app cold start (python app.py until it answers HTTP)", "default", times,
+                 "new process each run: imports, settings, warm-up, server start")
+    table.value("peak resident memory: app started, idle", "default", f"{max(peaks) / 1024:.0f} MiB",
+                "VmHWM of the app process")
+    if load_requests:
+        result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "load.py"), "--clients", "16",
+                                 "--requests", str(load_requests), "--model", str(model), "--json"], cwd=ROOT, env=_child_env(),
+                                capture_output=True, text=True, timeout=1800)
+        if result.returncode not in (0, 1):  # 1: ran, but missed its targets
+            raise RuntimeError(f"benchmarks/load.py failed: {result.stderr[-3000:]}")
+        for report in map(json.loads, filter(None, result.stdout.strip().splitlines()[-1:])):
+            for endpoint, r in report["endpoints"].items():
+                table.value(f"load: 16 clients x {load_requests} requests, {endpoint}", "default",
+                            f"p50 {r['p50_s']:.2f} s, p95 {r['p95_s']:.2f} s",
+                            f"{r['errors']} errors of {r['requests']}; {r['throughput_rps']:.2f} requests/s; "
+                            "target 0 errors, p95 <= 5 s")
+
+
+def model_config_note(pretrained: str, model: Path) -> str:
+    return f"{pretrained} absent: the encoder architecture of {model.name} (random weights)"
+
+
+def bench_train(table: Table, model: Path, runs: int) -> None:
+    """Optimiser steps of train.py's model on batches of its config's shape (no data loading, one process)."""
+    import torch
+
+    train = repository_module("train.py")
+    config_path = ROOT / "configs" / "embedded.yaml"
+    note = "configs/embedded.yaml"
+    if not config_path.exists():
+        config_path, note = ROOT / "configs" / "tiny.yaml", "configs/embedded.yaml absent: configs/tiny.yaml instead"
+    from .config import load_config
+
+    config = load_config(config_path, train.Experiment)
+    model_config = replace(config.model, class_weighting=False)  # weights change no timing; they need a manifest
+    pretrained = model_config.pretrained and ROOT / model_config.pretrained
+    if pretrained and not pretrained.exists():  # e.g. runs/distill/student: take the served model's encoder
+        served = json.loads((model / "config.json").read_text())["backbone"]
+        model_config = replace(model_config, pretrained=None, backbone=served)
+        note += f"; {model_config_note(config.model.pretrained, model)}"
+    elif pretrained:
+        model_config = replace(model_config, pretrained=str(pretrained))
+    if getattr(config.train, "cache_features", False):
+        note += "; the config caches pooled features, so real epochs after the first skip the encoder"
+    sizes = repository_module("benchmarks/model_speed.py").TASK_SIZES
+    tasks = {t: [str(i) for i in range(sizes[t])] for t in config.data.tasks}
+    model = train.build_model(model_config, tasks, []).train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.train.learning_rate)
+    batch, samples = config.train.batch_size, int(config.data.crop_s * SAMPLE_RATE)
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(batch, samples, generator=generator)
+    labels = {t: torch.randint(0, len(v), (batch,), generator=generator) for t, v in tasks.items()}
+
+    def step():
+        loss = model(inputs, torch.ones_like(inputs, dtype=torch.long), labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+    for n in THREADS:
+        with threads(n):
+            times = repeat(step, runs)
+            clips = [batch / t for t in times]
+            table.timing("training throughput (forward, backward, AdamW step)", n, clips,
+                         f"{note}; batch {batch} x {config.data.crop_s:g} s; one process, no data loading",
+                         unit="clips/s")
+
+
+def write_report(path: Path, table: Table, details: list[tuple[str, str]], args: argparse.Namespace) -> str:
+    quick = " (quick smoke run: few repeats; not for comparison)" if args.quick else ""
+    text = "\n".join([
+        "# SpeakSphere benchmarks",
+        "",
+        f"Written by `python -m speaksphere.bench`{quick}. Medians over repeated runs after one warm-up; the",
+        "spread is the interquartile range and the min-max range. Threads: torch intra-op and BLAS/OpenMP",
+        "threads. The wav2vec2-base reference (random weights, transformers' default Wav2Vec2Config: 12",
+        "layers, 768 wide) is measured in the same run, so its ratio transfers between machines; absolute",
+        "times depend on the machine below and on what else it was running (see the load average).",
+        "silero-vad sets torch to 1 thread when it is imported, so a process that has run voice activity",
+        "detection (the app included) runs its model on 1 thread unless it sets the count again afterwards.",
+        "",
+        "## Machine",
+        "",
+        "| | |", "|---|---|", *[f"| {k} | {v} |" for k, v in details],
+        "",
+        "## Results",
+        "",
+        table.markdown(),
+        "",
+        "## Reproduce",
+        "",
+        "From the repository root, after `pip install -r requirements.txt -r requirements-dev.txt`:",
+        "",
+        "- every figure above: `python -m speaksphere.bench` (about 10-20 min on 2 cores; `--quick` for a",
+        "  smoke run, `--model PATH` for another model, `--sections analysis,dtw` for some of them);",
+        "- the load test alone: `python benchmarks/load.py --clients 16 --requests 5`;",
+        "- bad input and crash safety (pass/fail, not timed): `python -m pytest tests/test_fuzz_audio.py",
+        "  tests/test_fuzz_api.py tests/test_crash_store.py`.",
+        "",
+        f"Command of this run: `python -m speaksphere.bench {' '.join(sys.argv[1:])}`".rstrip() + "",
+        "",
+    ])
+    path.write_text(text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few repeats: a smoke test of the benchmark")
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: the embedded model)")
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="where to write the report")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {','.join(SECTIONS)}")
+    parser.add_argument("--load-requests", type=int, default=None, help="requests per client in the load test "
+                        "(default 5, 1 with --quick; 0 skips it)")
+    args = parser.parse_args(argv)
+    from .model import DEFAULT_MODEL_DIR
+
+    model = (args.model or DEFAULT_MODEL_DIR).resolve()
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; known: {', '.join(SECTIONS)}")
+    if set(sections) & {"analysis", "load", "memory", "app", "train"} and not (model / "config.json").is_file():
+        parser.exit(2, f"error: no SpeakSphere model in {model} (config.json and weights). The embedded model "
+                       "is models/speaksphere-small; train one with train.py and pass --model PATH.\n")
+    runs = 3 if args.quick else 9
+    load_requests = args.load_requests if args.load_requests is not None else (1 if args.quick else 5)
+    from .recording import warm_up
+
+    warm_up()  # silero-vad calls torch.set_num_threads(1) on import: let it happen before any measurement
+    table = Table()
+    details = machine()
+    details.insert(1, ("model", f"{os.path.relpath(model, ROOT) if model.is_relative_to(ROOT) else model}"))
+    with tempfile.TemporaryDirectory() as folder:
+        clip, clip_note = ten_second_clip(Path(folder))
+        steps = {
+            "analysis": lambda: bench_analysis(table, model, clip, clip_note, runs),
+            "pronunciation": lambda: bench_pronunciation(table, runs),
+            "dtw": lambda: bench_dtw(table, runs),
+            "load": lambda: bench_model_load(table, model, runs),
+            "memory": lambda: bench_memory(table, model, clip),
+            "app": lambda: bench_app(table, model, 1 if args.quick else 3, load_requests),
+            "train": lambda: bench_train(table, model, runs),
+        }
+        for name in SECTIONS:
+            if name in sections:
+                print(f"{name} ...", flush=True)
+                steps[name]()
+    details.append(("load average at end (1, 5, 15 min)", ", ".join(f"{v:.2f}" for v in os.getloadavg())))
+    print(write_report(args.out, table, details, args))
+
+
+if __name__ == "__main__":
+    main()

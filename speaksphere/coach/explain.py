@@ -1,0 +1,206 @@
+"""Plain-language text for learners: every number the app shows comes with what it means.
+
+Pure functions from result dicts to Markdown; no gradio, no speech math.
+"""
+
+from __future__ import annotations
+
+from ..pronounce.references import LANGUAGE_NAMES
+from ..recommend.catalogue import FIRST_LANGUAGE_NAMES
+
+__all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
+           "describe_pronunciation", "describe_comparison", "describe_recommendation", "describe_progress"]
+
+SKILLS = ("accuracy", "fluency", "prosody", "completeness", "coherence")
+SKILL_MEANINGS = {
+    "overall": "all five skills together (accuracy counts most)",
+    "accuracy": "how closely your words sound like the reference",
+    "fluency": "your speed and pauses compared with the reference",
+    "prosody": "how well your melody and loudness follow the reference",
+    "completeness": "how many of the expected words you said",
+    "coherence": "whether you said them in order, with nothing extra",
+}
+SKILL_TIPS = {
+    "accuracy": "Listen to the reference again and repeat the words marked below slowly, then at normal speed.",
+    "fluency": "Read the sentence through a few times before recording, then say it without stopping between words.",
+    "prosody": "Copy the reference's melody: where the voice rises and falls, and which words are louder.",
+    "completeness": "Say every word of the sentence; check the words marked 'left out' below.",
+    "coherence": "Say the words in the order written, with nothing added in between.",
+}
+_NATIVE_ACCENTS = {"en-US": "American English", "en-GB": "British English", "en-scotland": "Scottish English",
+                   "en-caribbean": "Caribbean English"}
+_EMOTIONS = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angry"}
+_UNSURE = 0.5  # below this probability the app says the model is not sure
+_GOOD = 85  # every skill at or above this: praise instead of a tip
+_MISCUES = {"omission": "left out", "mispronunciation": "unclear", "insertion": "extra sound"}
+
+
+def language_name(code: str) -> str:
+    """'fr' -> 'French (fr)'; unknown codes stay as they are."""
+    return f"{LANGUAGE_NAMES[code]} ({code})" if code in LANGUAGE_NAMES else code
+
+
+def accent_name(label: str) -> str:
+    """'L1-de' -> 'English with a German first language'; 'en-GB' -> 'British English'."""
+    if label in _NATIVE_ACCENTS:
+        return _NATIVE_ACCENTS[label]
+    if label in FIRST_LANGUAGE_NAMES:
+        return f"English with a {FIRST_LANGUAGE_NAMES[label]} first language"
+    return label
+
+
+def command_name(label: str) -> str:
+    """'_unknown_' -> 'not a command word'; 'yes' -> '"yes"'."""
+    return {"_unknown_": "not a command word", "_silence_": "silence"}.get(label, f'"{label}"')
+
+
+def _percent(p: float) -> str:
+    return f"{100 * p:.0f}%"
+
+
+def describe_speech(facts: dict) -> str:
+    """A few sentences about a recording's timing and level."""
+    lines = [
+        f"**{facts['speech_s']:.1f} s of speech** in a {facts['duration_s']:.1f} s recording, "
+        f"in {facts['speech_segments']} stretch(es).",
+        f"**{facts['pauses']} pause(s)** of a quarter second or more"
+        + (f", {facts['pause_total_s']:.1f} s in all, the longest {facts['longest_pause_s']:.1f} s."
+           if facts["pauses"] else "."),
+    ]
+    level = facts["speech_level_dbfs"]
+    if facts["peak_level_dbfs"] > -0.1:
+        lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): the recording "
+                     "reaches full scale and may be distorted; move a little away from the microphone.")
+    elif level < -40:
+        lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): very quiet; "
+                     "speak closer to the microphone.")
+    else:
+        lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): a good level.")
+    return "\n\n".join(lines)
+
+
+def _top(probabilities: dict[str, float]) -> tuple[str, float]:
+    label = max(probabilities, key=probabilities.get)
+    return label, probabilities[label]
+
+
+def _guess(probabilities: dict[str, float], name) -> str:
+    label, p = _top(probabilities)
+    others = [f"{name(l)} {_percent(q)}" for l, q in sorted(probabilities.items(), key=lambda x: -x[1])[1:3]]
+    sure = "" if p >= _UNSURE else " (the model is not sure)"
+    return f"**{name(label)}**, {_percent(p)} likely{sure}" + (f"; then {', '.join(others)}" if others else "")
+
+
+def describe_predictions(predictions: dict, model_name: str) -> str:
+    """What the model heard, in words, with each probability explained."""
+    lines = [f"What the model *{model_name}* heard. A percentage is how likely the model thinks each answer is; "
+             "they add up to 100% for each question."]
+    if "language" in predictions:
+        lines.append("- **Language:** " + _guess(predictions["language"], language_name))
+        windows = predictions.get("windows", [])
+        if len(windows) > 1:
+            parts = [f"{w['start']:.0f}-{w['end']:.0f} s: {language_name(_top(w['language'])[0])}"
+                     for w in windows if "language" in w]
+            lines.append(f"  - judged over {len(windows)} windows of about 4 s, weighted by their speech: "
+                         + "; ".join(parts))
+    if "accent" in predictions:
+        lines.append("- **Accent** (meaningful for English speech only): " + _guess(predictions["accent"], accent_name))
+    if "emotion" in predictions:
+        lines.append("- **Emotion in the voice:** " + _guess(predictions["emotion"], lambda e: _EMOTIONS.get(e, e)))
+    if "command" in predictions:
+        lines.append("- **Voice command** (for single words such as *yes*, *stop*, *left*): "
+                     + _guess(predictions["command"], command_name))
+    note = "Skill scores (accuracy, fluency, ...) need a reference to compare with: use the **Pronounce** tab."
+    return lines[0] + "\n\n" + "\n".join(lines[1:]) + "\n\n" + note
+
+
+def _skill_table(result: dict) -> str:
+    rows = ["| score | 0-100 | what it measures |", "| --- | ---: | --- |"]
+    for skill in ("overall",) + SKILLS:
+        rows.append(f"| {skill} | **{result[skill]:.0f}** | {SKILL_MEANINGS[skill]} |")
+    return "\n".join(rows)
+
+
+def _reference_label(source: str) -> str:
+    if source.startswith("library:"):
+        return "a native speaker's recording from the built-in library"
+    if source.startswith("synthesised"):
+        return "a computer voice reading your text (espeak-ng)"
+    return "your teacher's recording"
+
+
+def describe_pronunciation(result: dict) -> str:
+    """Overall and per-skill scores with their meaning, the words to work on, timing and one tip."""
+    details = result["details"]
+    text = details.get("reference_text")
+    lines = [f"### Overall {result['overall']:.0f} / 100",
+             f"Compared with {_reference_label(details['reference'])}" + (f': *"{text}"*' if text else "") + ".",
+             _skill_table(result)]
+    units = result.get("words") or result["segments"]
+    flagged = [u for u in units if u.get("miscue", "none") != "none"]
+    if flagged:
+        named = [f"**{u.get('word') or u.get('label') or 'extra sound'}** ({_MISCUES.get(u['miscue'], u['miscue'])}, "
+                 f"{u['start']:.1f}-{u['end']:.1f} s)" for u in flagged[:6]]
+        lines.append("Work on: " + "; ".join(named) + ".")
+    else:
+        lines.append("No word stood out as unclear.")
+    timing = (f"You spoke for {details['speech_s']:.1f} s (reference {details['reference_speech_s']:.1f} s) with "
+              f"{details['pauses']} pause(s) (reference {details['reference_pauses']}).")
+    if details.get("speech_rate_wpm"):
+        timing += f" That is {details['speech_rate_wpm']:.0f} words a minute."
+    lines.append(timing)
+    weakest = min(SKILLS, key=lambda s: result[s])
+    if result[weakest] < _GOOD:
+        lines.append(f"**Tip ({weakest}, your lowest score):** {SKILL_TIPS[weakest]}")
+    else:
+        lines.append(f"**Well done:** every score is {_GOOD} or more. Try a longer phrase, or say it a little faster.")
+    return "\n\n".join(lines)
+
+
+def describe_comparison(comparison: dict) -> str:
+    """Both attempts' scores side by side, the change per skill, and the words that changed most."""
+    a, b, difference = comparison["a"], comparison["b"], comparison["difference"]
+    rows = ["| score | attempt A | attempt B | change |", "| --- | ---: | ---: | ---: |"]
+    for skill in ("overall",) + SKILLS:
+        rows.append(f"| {skill} | {a[skill]:.0f} | {b[skill]:.0f} | {difference[skill]:+.0f} |")
+    change = difference["overall"]
+    verdict = ("Attempt B is better overall." if change >= 3 else "Attempt A is better overall." if change <= -3
+               else "The two attempts are about as good overall (within 3 points).")
+    lines = [f"### {verdict}", "A positive change means attempt B scored higher. Scores are 0-100.", "\n".join(rows)]
+    words = sorted(comparison["words"], key=lambda w: w["difference"])
+    if words:
+        worse = [f"**{w['word']}** ({w['difference']:+.0f})" for w in words[:3] if w["difference"] <= -5]
+        better = [f"**{w['word']}** ({w['difference']:+.0f})" for w in words[::-1][:3] if w["difference"] >= 5]
+        lines.append("Words that improved: " + (", ".join(better) if better else "none by 5 points or more") + ".")
+        lines.append("Words that got worse: " + (", ".join(worse) if worse else "none by 5 points or more") + ".")
+    return "\n\n".join(lines)
+
+
+def describe_recommendation(recommendation: dict) -> str:
+    """The exercise, why it was chosen, and what to do."""
+    exercise = recommendation["exercise"]
+    reference = exercise["reference"]
+    lines = [f"### {exercise['title']}",
+             f"**Why:** {recommendation['explanation']}",
+             f"**What to do:** {exercise['instructions']}",
+             f"**Say:** *{reference['text']}* ({language_name(reference['language'])})",
+             f"Trains **{exercise['skill']}** ({SKILL_MEANINGS[exercise['skill']]})."]
+    if recommendation.get("explored"):
+        lines.append("This one is partly a try-out: your thumbs up or down teach the coach what helps you.")
+    return "\n\n".join(lines)
+
+
+def describe_progress(summary: list[dict], attempts: int) -> str:
+    """The progress table: first, latest and best per skill, with the columns explained."""
+    if attempts == 0:
+        return ("No scored attempts yet. Practise on the **Pronounce** tab and your scores will appear here, "
+                "kept under the learner id stored in this browser.")
+    rows = ["| score | attempts | first | latest | best | change |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for row in summary:
+        if row["attempts"]:
+            rows.append(f"| {row['skill']} | {row['attempts']} | {row['first']:.0f} | {row['latest']:.0f} | "
+                        f"{row['best']:.0f} | {row['change']:+.0f} |")
+    return "\n\n".join([
+        f"**{attempts} attempt(s)** stored. Scores are 0-100. *First* is the mean of your first three attempts, "
+        "*latest* the mean of your last three (one reading varies by several points), *change* = latest - first.",
+        "\n".join(rows)])

@@ -1,0 +1,336 @@
+"""The coach: everything one app request does, as plain Python (no gradio).
+
+A `Coach` holds the loaded model, the learner store and the recommender. Each public method checks
+its inputs first (audio given, phrase known, learner known, recommendation the learner's own) and
+only then works and writes, so a refused request never changes the learner database. Errors carry
+a message for the learner: AudioError, ScoringError, LearnerError or CoachError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..audio import SAMPLE_RATE, AudioError
+from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
+from ..plots import plot_recording
+from ..progress import history_from_attempts, plot_progress, progress_summary
+from ..pronounce import plots as pronounce_plots
+from ..pronounce.assess import assess, compare_results
+from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_reference,
+                                    uploaded_reference)
+from ..recommend import RecommendConfig, Recommender, load_recommend_config
+from ..recording import Recording, load_recording, speech_facts, warm_up
+from ..settings import Settings
+from ..store import SKILLS, LearnerStore
+from . import explain
+from .figures import plot_comparison, plot_predictions
+
+__all__ = ["Coach", "CoachError", "ModelMissingError", "Progress", "model_path", "load_coach", "settings_with_model"]
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_ENV = "SPEAKSPHERE_MODEL"  # a model folder that wins over configs/app.yaml
+Progress = Callable[[float, str], None]  # (fraction done 0-1, what is happening)
+
+
+def _quiet(fraction: float, message: str) -> None:
+    pass
+
+
+class CoachError(ValueError):
+    """A request the coach cannot serve (nothing uploaded, unknown phrase, ...): the message is for the learner."""
+
+
+class ModelMissingError(FileNotFoundError):
+    """The configured model folder does not exist: the app refuses to start rather than guess."""
+
+
+def model_path(settings: Settings) -> Path:
+    """The model folder: $SPEAKSPHERE_MODEL, else settings.model.path (relative to the repository), else
+    the embedded models/speaksphere-small."""
+    chosen = os.environ.get(MODEL_ENV) or settings.model.path
+    if not chosen:
+        return DEFAULT_MODEL_DIR
+    path = Path(chosen).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
+def load_coach(settings: Settings, recommend_config: RecommendConfig | None = None) -> "Coach":
+    """Load the model once, open the learner store and warm everything up, so the first learner does not wait.
+
+    Raises ModelMissingError (with what to do) when the model folder is missing.
+    """
+    folder = model_path(settings)
+    if not (folder / "config.json").is_file():
+        raise ModelMissingError(
+            f"SpeakSphere cannot start: there is no trained model in {folder} (config.json and weights are missing). "
+            f"Train one with `accelerate launch train.py --config configs/tiny.yaml --manifest DIR/manifest.csv`, "
+            f"then point the app at its model folder with {MODEL_ENV}=PATH or `model.path` in configs/app.yaml.")
+    predictor = load_model(folder)
+    predictor.windows = settings.windows
+    recommender = Recommender.from_config(recommend_config or load_recommend_config())
+    coach = Coach(settings, predictor, recommender, folder)
+    coach.warm_up()
+    return coach
+
+
+def _require_audio(source, message: str):
+    if source is None or (isinstance(source, (str, bytes)) and not source):
+        raise CoachError(message)
+    return source
+
+
+def _top(probabilities: dict[str, float]) -> str:
+    return max(probabilities, key=probabilities.get)
+
+
+@dataclass
+class Coach:
+    """The loaded model, learner store and recommender behind every endpoint."""
+
+    settings: Settings
+    predictor: Predictor
+    recommender: Recommender
+    model_dir: Path  # the model folder; its name is shown to learners with every prediction
+
+    @property
+    def model_name(self) -> str:
+        return self.model_dir.name
+
+    @property
+    def store(self) -> LearnerStore:
+        return self.recommender.store
+
+    def warm_up(self) -> None:
+        """Run the VAD, the model and the scorer once (model weights, numba, pocketsphinx load lazily)."""
+        warm_up()
+        self.predictor.classify_batch([np.zeros(SAMPLE_RATE, dtype=np.float32)])
+        phrases = library("en")
+        if phrases:
+            reference = library_reference(phrases[0].id)
+            assess(reference.recording, reference)
+
+    # ---- checks that come before any work ----
+
+    def _learner(self, learner_id: str | None, required: bool) -> str | None:
+        """A stored learner's id, None when none was given and none is required; LearnerError otherwise."""
+        learner_id = (learner_id or "").strip()
+        if not learner_id:
+            if required:
+                raise CoachError("A learner id is needed for this. The app keeps one in your browser; API callers "
+                                 "get one from /new_learner.")
+            return None
+        self.store.history(learner_id, limit=0)  # raises LearnerError for a malformed or unknown id
+        return learner_id
+
+    def _recommendation(self, learner_id: str | None, recommendation_id) -> dict | None:
+        if recommendation_id in (None, "", 0):
+            return None
+        if learner_id is None:
+            raise CoachError("A recommendation belongs to a learner: give your learner id with it.")
+        number = _whole_number(recommendation_id)
+        found = next((r for r in self.store.recommendations(learner_id) if r["id"] == number), None)
+        if found is None:
+            raise CoachError("This recommendation was not found for this learner.")
+        return found
+
+    def _reference(self, phrase_id: str | None, text: str | None, language: str | None,
+                   reference_audio) -> Reference:
+        """The golden reference: a teacher's upload, else the typed text, else a built-in phrase."""
+        text = (text or "").strip() or None
+        language = (language or "").strip() or None
+        if reference_audio:
+            recording = self._load(reference_audio, "The teacher's reference recording")
+            return uploaded_reference(recording, text, language)
+        if text:
+            return golden_reference(text, language)
+        if phrase_id:
+            if not any(p.id == phrase_id for p in library()):
+                raise CoachError(f"There is no built-in phrase called {phrase_id!r}. Choose one from the list.")
+            return library_reference(phrase_id)
+        raise CoachError("Choose a built-in phrase, type the text you want to practise, or upload a teacher's "
+                         "recording to compare with.")
+
+    def _load(self, source, what: str) -> Recording:
+        try:
+            return load_recording(source, self.settings.audio, self.settings.vad)
+        except AudioError as error:
+            raise AudioError(f"{what}: {error}") from error
+
+    # ---- endpoints ----
+
+    def analyze(self, audio, learner_id: str | None = None, progress: Progress = _quiet) -> dict:
+        """Speech facts and the model's predictions for one recording; stores the detected language and
+        accent for a given learner (no scores: those need a reference)."""
+        learner_id = self._learner(learner_id, required=False)
+        audio = _require_audio(audio, "Please record or upload a recording first.")
+        progress(0.1, "Reading your recording")
+        recording = load_recording(audio, self.settings.audio, self.settings.vad)
+        facts = speech_facts(recording)
+        progress(0.4, "Listening for language, accent, emotion and command")
+        predictions = self.predictor.analyze_recording(recording)
+        progress(0.8, "Drawing")
+        if learner_id:
+            language = _top(predictions["language"]) if "language" in predictions else None
+            accent = _top(predictions["accent"]) if "accent" in predictions and language == "en" else None
+            self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent)
+        return {"facts": facts, "summary": explain.describe_speech(facts), "figure": plot_recording(recording),
+                "predictions": predictions, "model": self.model_name,
+                "predictions_summary": explain.describe_predictions(predictions, self.model_name),
+                "predictions_figure": plot_predictions(predictions, recording.duration_s)}
+
+    def reference_preview(self, phrase_id: str | None, text: str | None, language: str | None,
+                          reference_audio=None) -> dict:
+        """The reference to listen to before an attempt: an audio file path and what it says."""
+        reference = self._reference(phrase_id, text, language, reference_audio)
+        return {"audio": self._reference_audio(reference, reference_audio),
+                "text": reference.text, "language": reference.language, "source": reference.source}
+
+    def _reference_audio(self, reference: Reference, uploaded) -> str:
+        if reference.source == "upload" and isinstance(uploaded, (str, Path)):
+            return str(uploaded)
+        if reference.source.startswith("library:"):
+            phrase = next(p for p in library() if p.id == reference.source.split(":", 1)[1])
+            return str(LIBRARY_DIR / phrase.file)
+        digest = hashlib.sha1(f"{reference.source}|{reference.language}|{reference.text}".encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / "speaksphere-references" / f"reference-{digest}.wav"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(path, reference.recording.wave, SAMPLE_RATE, subtype="PCM_16")
+        return str(path)
+
+    def pronounce(self, attempt, phrase_id: str | None = None, text: str | None = None, language: str | None = None,
+                  reference_audio=None, learner_id: str | None = None, recommendation_id=None,
+                  progress: Progress = _quiet) -> dict:
+        """Score one attempt against its golden reference; stores the scores for a given learner."""
+        learner_id = self._learner(learner_id, required=False)
+        recommendation = self._recommendation(learner_id, recommendation_id)
+        attempt = _require_audio(attempt, "Please record or upload your attempt first.")
+        progress(0.05, "Preparing the reference")
+        reference = self._reference(phrase_id, text, language, reference_audio)
+        progress(0.2, "Reading your attempt")
+        recording = self._load(attempt, "Your attempt")
+        progress(0.35, "Aligning your attempt with the reference and scoring it")
+        assessment = assess(recording, reference, reference.text, reference.language)
+        progress(0.8, "Drawing the figures")
+        figures = pronounce_plots.all_figures(assessment)
+        result = assessment.result
+        if learner_id:
+            self._record(learner_id, "pronounce", result, reference, recommendation)
+        return {"result": result, "feedback": explain.describe_pronunciation(result),
+                "reference_audio": self._reference_audio(reference, reference_audio), **figures}
+
+    def _record(self, learner_id: str, task: str, result: dict, reference: Reference, recommendation: dict | None):
+        phrase_id = reference.source.split(":", 1)[1] if reference.source.startswith("library:") else None
+        self.store.record_attempt(
+            learner_id, task, {k: result[k] for k in SKILLS + ("overall",)}, language=reference.language,
+            reference_text=reference.text, phrase_id=phrase_id,
+            exercise_id=recommendation["exercise_id"] if recommendation else None,
+            recommendation_id=recommendation["id"] if recommendation else None)
+
+    def compare(self, attempt_a, attempt_b, phrase_id: str | None = None, text: str | None = None,
+                language: str | None = None, reference_audio=None, learner_id: str | None = None,
+                progress: Progress = _quiet) -> dict:
+        """Score two attempts at the same reference and show what changed; stores attempt B (the later
+        one) for a given learner."""
+        learner_id = self._learner(learner_id, required=False)
+        attempt_a = _require_audio(attempt_a, "Please record or upload attempt A.")
+        attempt_b = _require_audio(attempt_b, "Please record or upload attempt B.")
+        progress(0.05, "Preparing the reference")
+        reference = self._reference(phrase_id, text, language, reference_audio)
+        recording_a = self._load(attempt_a, "Attempt A")
+        recording_b = self._load(attempt_b, "Attempt B")
+        progress(0.2, "Scoring attempt A")
+        first = assess(recording_a, reference, reference.text, reference.language)
+        progress(0.5, "Scoring attempt B")
+        second = assess(recording_b, reference, reference.text, reference.language)
+        progress(0.8, "Drawing the figures")
+        comparison = compare_results(first.result, second.result)
+        if learner_id:
+            self._record(learner_id, "compare", second.result, reference, None)
+        return {"comparison": comparison, "summary": explain.describe_comparison(comparison),
+                "figure": plot_comparison(comparison), "spectrograms_a": pronounce_plots.spectrograms(first),
+                "spectrograms_b": pronounce_plots.spectrograms(second), "pitch_b": pronounce_plots.pitch(second)}
+
+    def new_learner(self) -> str:
+        """A new learner id (keep it: it is the only key to the learner's progress)."""
+        return self.store.new_learner()
+
+    def ensure_learner(self, stored: str | None) -> str:
+        """The browser's stored id if this store knows it, else a new learner's id."""
+        return stored if isinstance(stored, str) and self.store.learner_exists(stored) else self.new_learner()
+
+    def recommend(self, learner_id: str | None, language: str | None = None) -> dict:
+        """The next exercise for the learner, with why it was chosen."""
+        learner_id = self._learner(learner_id, required=True)
+        language = (language or "").strip() or None
+        if language is not None and language not in self.recommender.catalogue.languages():
+            names = ", ".join(explain.language_name(c) for c in self.recommender.catalogue.languages())
+            raise CoachError(f"There are no exercises for {explain.language_name(language)} yet; choose one of {names}.")
+        recommendation = self.recommender.recommend(learner_id, language).to_dict()
+        return {"recommendation": recommendation, "summary": explain.describe_recommendation(recommendation)}
+
+    def feedback(self, learner_id: str | None, recommendation_id, thumbs_up: bool) -> dict:
+        """Store a thumbs up (True) or down (False) on one of the learner's recommendations; the bandit learns from it."""
+        learner_id = self._learner(learner_id, required=True)
+        if thumbs_up is None:
+            raise CoachError("Say whether the exercise helped: thumbs up (true) or down (false).")
+        recommendation = self._recommendation(learner_id, recommendation_id)
+        if recommendation is None:
+            raise CoachError("Get a recommendation first, then rate it.")
+        feedback_id = self.recommender.feedback(learner_id, recommendation["id"], bool(thumbs_up))
+        message = ("Thanks: the coach will suggest more exercises like this one." if thumbs_up else
+                   "Thanks: the coach will suggest this kind of exercise less often.")
+        return {"feedback_id": feedback_id, "recommendation_id": recommendation["id"], "thumbs_up": bool(thumbs_up),
+                "message": message}
+
+    def history(self, learner_id: str | None) -> dict:
+        """The learner's attempts, a summary per score, and the progress figure."""
+        learner_id = self._learner(learner_id, required=True)
+        attempts = self.store.history(learner_id)
+        series = history_from_attempts(attempts)
+        summary = progress_summary(series)
+        scored = sum(1 for a in attempts if a["scores"])
+        return {"attempts": attempts, "summary": summary, "text": explain.describe_progress(summary, scored),
+                "figure": plot_progress(series)}
+
+    def export(self, learner_id: str | None, format: str = "json") -> str:
+        """Everything stored about the learner in a file (JSON or CSV); returns its path."""
+        learner_id = self._learner(learner_id, required=True)
+        format = (format or "json").lower()
+        if format not in ("json", "csv"):
+            raise CoachError("Choose JSON or CSV for the export.")
+        folder = Path(tempfile.mkdtemp(prefix="speaksphere-export-"))
+        path = folder / f"speaksphere-my-data.{format}"
+        path.write_text(self.store.export(learner_id, format), encoding="utf-8")
+        return str(path)
+
+    def delete(self, learner_id: str | None, confirm: bool) -> dict:
+        """Delete everything stored about the learner (only when `confirm` is true); returns the rows deleted."""
+        learner_id = self._learner(learner_id, required=True)
+        if not confirm:
+            raise CoachError("Tick the box to confirm that you want to delete all your progress; nothing was deleted.")
+        return self.store.delete_learner(learner_id)
+
+
+def _whole_number(value) -> int:
+    """A recommendation id from an API caller: 7, 7.0 or "7" -> 7."""
+    try:
+        number = float("nan") if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number) or number != int(number) or number < 1:
+        raise CoachError(f"{value!r} is not a recommendation id (a whole number from /recommend).")
+    return int(number)
+
+
+def settings_with_model(settings: Settings, path: str | Path) -> Settings:
+    """`settings` serving the model in `path` (tests and benchmarks)."""
+    return replace(settings, model=replace(settings.model, path=str(path)))

@@ -1,0 +1,149 @@
+"""End to end in a real browser: Debian's chromium, driven by Python playwright, uploads a recording in
+each tab and checks what renders. Screenshots land in test-artifacts/browser/ (ignored by git)."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from launching import serve_app
+from speaksphere.coach import settings_with_model
+from speaksphere.pronounce.references import LIBRARY_DIR, library
+from speaksphere.settings import Settings
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+# flags from shared/DATA.md: headless, no sandbox (root in a container), nothing that calls out
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
+PHRASE = next(p for p in library("en") if p.id == "en-auth-incorrect")  # the phrase the test reads
+WAIT_MS = 120_000  # a slow shared CI core can take a while for the first scoring
+
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} is not installed")
+
+
+@pytest.fixture(scope="module")
+def url(tiny_model_dir, tmp_path_factory):
+    settings = settings_with_model(Settings(), tiny_model_dir)
+    database = tmp_path_factory.mktemp("browser-learners") / "learners.sqlite3"
+    with serve_app(settings, database) as demo:
+        yield demo.local_url
+
+
+@pytest.fixture(scope="module")
+def page(url):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(url)
+        yield page
+        browser.close()
+
+
+def shoot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def upload(page, elem_id: str, path: Path) -> None:
+    page.locator(f"#{elem_id} input[type=file]").set_input_files(str(path))
+    page.locator(f"#{elem_id} audio, #{elem_id} .waveform-container").first.wait_for(state="attached")
+
+
+def shown_learner_id(page) -> str:
+    """The id in Progress > My data (tabs and accordions render when first opened)."""
+    tab(page, "Progress")
+    field = page.locator("#learner-id textarea")
+    if not field.is_visible():
+        page.get_by_text("My data: export or delete").click()
+    page.wait_for_function("() => document.querySelector('#learner-id textarea')?.value.length === 32")
+    return field.input_value()
+
+
+def test_1_learner_id_is_kept_in_the_browser(page):
+    first = shown_learner_id(page)
+    page.reload()
+    assert shown_learner_id(page) == first  # the same learner after a reload: gr.BrowserState kept it
+    shoot(page, "0-learner-id")
+
+
+def test_2_analyze(page, speech_with_pause, tmp_path):
+    import soundfile as sf
+
+    wave, rate, _ = speech_with_pause
+    path = tmp_path / "my-recording.wav"
+    sf.write(path, wave, rate)
+    tab(page, "Analyze")
+    upload(page, "analyze-audio", path)
+    page.get_by_role("button", name="Analyze", exact=True).click()
+    page.get_by_text("s of speech").wait_for()
+    page.get_by_text("What the model").first.wait_for()
+    assert page.get_by_text("pause(s)").count() >= 1
+    assert page.locator(".gradio-plot img, [data-testid='matplotlib'] img, img[src*='data:image']").count() >= 2
+    shoot(page, "1-analyze")
+
+
+def test_3_pronounce(page):
+    tab(page, "Pronounce")
+    phrase_input = page.locator("input[aria-label^='Built-in phrase']").first
+    phrase_input.click()
+    phrase_input.fill(PHRASE.text[:20])
+    page.get_by_role("option", name=f"en: {PHRASE.text}").click()
+    page.get_by_role("button", name="Listen to the reference").click()
+    upload(page, "pronounce-attempt", LIBRARY_DIR / PHRASE.file)
+    page.get_by_role("button", name="Score my attempt").click()
+    page.get_by_text("Overall", exact=False).first.wait_for()
+    page.get_by_text(re.compile(r"^(Tip \(|Well done)")).wait_for()
+    for word in ("accuracy", "fluency", "prosody", "completeness", "coherence"):
+        assert page.get_by_text(word, exact=True).count() >= 1
+    shoot(page, "2-pronounce")
+
+
+def test_4_compare(page, speech, tmp_path):
+    import soundfile as sf
+
+    other = tmp_path / "another-sentence.wav"
+    sf.write(other, *speech)
+    tab(page, "Compare")
+    phrase_input = page.locator("input[aria-label^='Built-in phrase']").nth(1)
+    phrase_input.click()
+    phrase_input.fill(PHRASE.text[:20])
+    page.get_by_role("option", name=f"en: {PHRASE.text}").click()
+    upload(page, "compare-a", other)
+    upload(page, "compare-b", LIBRARY_DIR / PHRASE.file)
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.get_by_text("Attempt B is better overall").wait_for()
+    shoot(page, "3-compare")
+
+
+def test_5_progress_recommendation_and_thumbs(page):
+    tab(page, "Progress")
+    page.get_by_role("button", name="Show my progress").click()
+    page.get_by_text("attempt(s)").first.wait_for()
+    page.get_by_role("button", name="Suggest an exercise").click()
+    page.get_by_text("Why:").wait_for()
+    page.get_by_role("button", name="Thumbs up: helpful").click()
+    page.get_by_text("Thanks: the coach will suggest more").wait_for()
+    shoot(page, "4-progress")
+    exercise_text = page.locator("em").filter(has_text=".").last.inner_text()  # the sentence after "Say:"
+    page.get_by_role("button", name="Practise it on Pronounce").click()
+    page.get_by_role("button", name="Score my attempt").wait_for(state="visible")
+    page.wait_for_function("(t) => [...document.querySelectorAll('textarea, input')].some(a => a.value.endsWith(t))",
+                           arg=exercise_text)  # the exercise's sentence is now the reference (typed or built-in)
+    shoot(page, "4b-practise-on-pronounce")
+
+
+def test_6_about(page):
+    tab(page, "About")
+    page.get_by_text("Limits, honestly").wait_for()
+    page.get_by_text("Model card").first.wait_for()
+    shoot(page, "5-about")

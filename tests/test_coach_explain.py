@@ -1,0 +1,35 @@
+"""The learner-facing text: every number comes with its meaning, and doubt is said plainly."""
+
+from speaksphere.coach.explain import (accent_name, describe_comparison, describe_predictions,
+                                       describe_progress, language_name)
+
+
+def test_names_a_learner_reads():
+    assert language_name("fr") == "French (fr)" and language_name("xx") == "xx"
+    assert accent_name("L1-de") == "English with a German first language"
+    assert accent_name("en-GB") == "British English"
+
+
+def test_an_unsure_model_says_so_and_a_sure_one_does_not():
+    unsure = {"language": {"en": 0.4, "fr": 0.35, "de": 0.25}, "command": {"_unknown_": 0.9, "yes": 0.1},
+              "windows": [{"start": 0.0, "end": 4.0, "speech_s": 3.0, "language": {"en": 0.4, "fr": 0.6}},
+                          {"start": 4.0, "end": 8.0, "speech_s": 3.0, "language": {"en": 0.7, "fr": 0.3}}]}
+    text = describe_predictions(unsure, "speaksphere-small")
+    assert "**English (en)**, 40% likely (the model is not sure)" in text
+    assert "not a command word**, 90% likely;" in text
+    assert "0-4 s: French (fr); 4-8 s: English (en)" in text
+    assert "speaksphere-small" in text
+
+
+def test_comparison_states_the_direction_of_change():
+    skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
+    a = dict.fromkeys(skills, 50.0)
+    b = dict.fromkeys(skills, 60.0)
+    text = describe_comparison({"a": a, "b": b, "difference": dict.fromkeys(skills, 10.0),
+                                "words": [{"word": "station", "a": 40.0, "b": 70.0, "difference": 30.0}]})
+    assert "Attempt B is better overall." in text and "| overall | 50 | 60 | +10 |" in text
+    assert "Words that improved: **station** (+30)" in text
+
+
+def test_progress_without_attempts_says_where_to_start():
+    assert "Pronounce" in describe_progress([], 0)
