@@ -27,8 +27,9 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import Wav2Vec2FeatureExtractor, get_cosine_schedule_with_warmup
 
+from speaksphere.checkpoint import load_progress, save_progress
 from speaksphere.config import load_config, to_dict
-from speaksphere.data.manifest import read_manifest
+from speaksphere.data.manifest import is_real, read_manifest
 from speaksphere.distill.cache import TeacherCache, build_teacher_cache
 from speaksphere.distill.student import DistilStudent, FrameDataset, LengthBatches, collate_frames
 
@@ -74,8 +75,8 @@ class DistillExperiment:
 def select_rows(rows: list[dict], config: DistillData, seed: int) -> list[dict]:
     """Every real clip of the allowed splits, then synthetic ones sampled up to max_clips."""
     allowed = [r for r in rows if r["split"] in config.splits]
-    real = [r for r in allowed if r["real"].lower() in ("1", "true")]
-    synthetic = [r for r in allowed if r["real"].lower() not in ("1", "true")]
+    real = [r for r in allowed if is_real(r)]
+    synthetic = [r for r in allowed if not is_real(r)]
     rng = np.random.default_rng(seed)
     take = max(0, min(len(synthetic), config.max_clips - len(real)))
     chosen = real + [synthetic[i] for i in sorted(rng.choice(len(synthetic), take, replace=False))]
@@ -133,11 +134,9 @@ def distill(config: DistillExperiment, args: argparse.Namespace) -> dict:
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.train.warmup_ratio * total), total)
     model, optimizer, train_dl, val_dl, scheduler = accelerator.prepare(model, optimizer, train_dl, val_dl, scheduler)
 
-    state_file = output / "checkpoint" / "progress.json"
-    progress = {"epoch": 0, "step": 0, "history": []}
-    if args.resume and state_file.exists():
-        accelerator.load_state(str(output / "checkpoint"))
-        progress = json.loads(state_file.read_text())
+    progress, resumed = load_progress(accelerator, output / "checkpoint", {"epoch": 0, "step": 0, "history": []},
+                                      args.resume)
+    if resumed:
         accelerator.print(f"resumed after epoch {progress['epoch']}")
     bar = tqdm(total=total, initial=progress["step"], disable=not accelerator.is_local_main_process, desc="distilling")
     for epoch in range(progress["epoch"], config.train.epochs):
@@ -158,12 +157,10 @@ def distill(config: DistillExperiment, args: argparse.Namespace) -> dict:
         progress["epoch"] = epoch + 1
         accelerator.print(f"epoch {epoch + 1}: val loss {val['loss']:.3f}, L1 {val['l1']:.3f}, cosine {val['cosine']:.3f}")
         accelerator.wait_for_everyone()
-        accelerator.save_state(str(output / "checkpoint"))
         if accelerator.is_main_process:
-            student = accelerator.unwrap_model(model).backbone
-            student.save_pretrained(output / "student")
+            accelerator.unwrap_model(model).backbone.save_pretrained(output / "student")
             feature_extractor.save_pretrained(output / "student")
-            state_file.write_text(json.dumps(progress, indent=2))
+        save_progress(accelerator, output / "checkpoint", progress)
         if progress["step"] >= total:
             break
     bar.close()

@@ -27,10 +27,11 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import Wav2Vec2FeatureExtractor, get_cosine_schedule_with_warmup
 
+from speaksphere.checkpoint import load_progress, save_progress
 from speaksphere.config import load_config, to_dict
 from speaksphere.data.clips import ClipDataset, collate, task_labels
 from speaksphere.data.labels import VOCABULARIES
-from speaksphere.data.manifest import read_manifest
+from speaksphere.data.manifest import is_real, read_manifest
 from speaksphere.data.splits import class_weights
 from speaksphere.model import SpeakSphereConfig, SpeakSphereModel
 from speaksphere.plots import plot_confusion
@@ -150,7 +151,7 @@ def score(found: dict, metrics: list) -> dict[str, dict[str, float]]:
 def score_subsets(found: dict, rows: list[dict], metrics: list) -> dict[str, dict]:
     """Scores of real and synthetic test rows apart (found holds one prediction per row and task,
     references -100 where unlabelled): {"real": {task: ...}, "synthetic": {task: ...}}."""
-    real = np.array([r.get("real", "").lower() in ("1", "true") for r in rows])
+    real = np.array([is_real(r) for r in rows])
     subsets = {}
     for name, keep in (("real", real), ("synthetic", ~real)):
         part = {t: (p[keep & (r != -100)], r[keep & (r != -100)]) for t, (p, r) in found.items()}
@@ -249,8 +250,7 @@ def train_on_statistics(config: Experiment, args, accelerator, splits, tasks, fe
         results = score(labelled(found), metrics)
         results["subsets"] = score_subsets(found, splits["test"], metrics)
         if accelerator.is_main_process:
-            report(labelled(found), {t: r for t, r in results.items() if t in tasks}, tasks, output / "test")
-            (output / "test" / "metrics.json").write_text(json.dumps(results, indent=2))
+            report(labelled(found), results, tasks, output / "test")  # metrics.json keeps the subsets too
     if accelerator.is_main_process:
         (output / "train_config.json").write_text(json.dumps(to_dict(config), indent=2))
         (output / "history.json").write_text(json.dumps(progress["history"], indent=2))
@@ -279,11 +279,9 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.train.warmup_ratio * total), total)
     model, optimizer, train_dl, val_dl, scheduler = accelerator.prepare(model, optimizer, train_dl, val_dl, scheduler)
 
-    state_file = output / "checkpoint" / "progress.json"
-    progress = {"epoch": 0, "step": 0, "best": -1.0, "stale": 0, "history": []}
-    if args.resume and state_file.exists():
-        accelerator.load_state(str(output / "checkpoint"))
-        progress = json.loads(state_file.read_text())
+    fresh = {"epoch": 0, "step": 0, "best": -1.0, "stale": 0, "history": []}
+    progress, resumed = load_progress(accelerator, output / "checkpoint", fresh, args.resume)
+    if resumed:
         accelerator.print(f"resumed after epoch {progress['epoch']} (best val macro-F1 {progress['best']:.3f})")
 
     bar = tqdm(total=total, initial=progress["step"], disable=not accelerator.is_local_main_process, desc="training")
@@ -313,9 +311,7 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
         if improved and accelerator.is_main_process:
             accelerator.unwrap_model(model).save_pretrained(output / "model")
             feature_extractor.save_pretrained(output / "model")
-        accelerator.save_state(str(output / "checkpoint"))
-        if accelerator.is_main_process:
-            state_file.write_text(json.dumps(progress, indent=2))
+        save_progress(accelerator, output / "checkpoint", progress)
         if progress["stale"] >= config.train.patience or progress["step"] >= total:
             break
     bar.close()

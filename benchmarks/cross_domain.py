@@ -25,7 +25,7 @@ import torch
 
 from speaksphere.audio import AudioError
 from speaksphere.data.clips import CORPUS_LIMITS
-from speaksphere.data.manifest import read_manifest
+from speaksphere.data.manifest import is_real, read_manifest
 from speaksphere.model import load_model
 from speaksphere.recording import load_recording
 
@@ -72,7 +72,7 @@ def main() -> None:
             if r["split"] == "test" and r["language"] and not r["emotion"] and not r["augmentation"]]
     by_voice = defaultdict(list)
     for row in rows:
-        by_voice[(row["voice"], row["language"], row["real"].lower() in ("1", "true"))].append(row)
+        by_voice[(row["voice"], row["language"], is_real(row))].append(row)
     rng = np.random.default_rng(0)
     synthetic = sorted(k for k in by_voice if not k[2])
     chosen = sorted(k for k in by_voice if k[2]) + [synthetic[i] for i in sorted(

@@ -69,3 +69,9 @@ def tiny_model_dir(tmp_path_factory):
     SpeakSphereModel(config).eval().save_pretrained(folder)
     Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    """A fresh learner database file for the app a test module serves."""
+    return tmp_path_factory.mktemp("learners") / "learners.sqlite3"

@@ -26,11 +26,6 @@ MAX_UPLOAD_MB = 1.0  # small, so the size limit can be tested with a small file
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    return tmp_path_factory.mktemp("learners") / "learners.sqlite3"
-
-
-@pytest.fixture(scope="module")
 def client(tiny_model_dir, database):
     settings = settings_with_model(Settings(), tiny_model_dir)
     settings = replace(settings, server=replace(settings.server, max_upload_mb=MAX_UPLOAD_MB))

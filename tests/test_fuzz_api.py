@@ -32,11 +32,6 @@ TABLES = ("learners", "attempts", "recommendations", "feedback", "policy_states"
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory):
-    return tmp_path_factory.mktemp("learners") / "learners.sqlite3"
-
-
-@pytest.fixture(scope="module")
 def client(tiny_model_dir, database):
     settings = settings_with_model(Settings(), tiny_model_dir)
     with serve_app(settings, database) as demo:

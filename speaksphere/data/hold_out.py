@@ -13,14 +13,14 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from .manifest import read_manifest, write_manifest
+from .manifest import is_real, read_manifest, write_manifest
 
 __all__ = ["hold_out_real"]
 
 
 def hold_out_real(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     """Copies of rows with split "test" for every real recording (real = 1/true), others unchanged."""
-    return [{**row, "split": "test"} if row["real"].lower() in ("1", "true") else dict(row) for row in rows]
+    return [{**row, "split": "test"} if is_real(row) else dict(row) for row in rows]
 
 
 def main() -> None:

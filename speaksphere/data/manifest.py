@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .labels import TASKS, check_label
 
-__all__ = ["COLUMNS", "SPLITS", "read_manifest", "write_manifest", "new_row"]
+__all__ = ["COLUMNS", "SPLITS", "read_manifest", "write_manifest", "new_row", "is_real"]
 
 COLUMNS = ("audio", "voice", "source", "real", "text", *TASKS, "split",
            "engine_voice", "rate", "pitch", "augmentation", "duration_s")
@@ -41,6 +41,11 @@ def new_row(**values: object) -> dict[str, str]:
     for task in TASKS:
         check_label(task, row[task])
     return row
+
+
+def is_real(row: dict[str, str]) -> bool:
+    """True for a row of recorded human speech (its "real" column is "1"; "true" is accepted too)."""
+    return str(row.get("real", "")).lower() in ("1", "true")
 
 
 def write_manifest(rows: Iterable[dict[str, str]], path: str | Path) -> int:

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from ..audio import SAMPLE_RATE, read_audio
 from ..data.clips import CORPUS_LIMITS
+from ..data.manifest import is_real
 from .teacher import FRAME_SAMPLES, WINDOW_SAMPLES, WhisperTeacher, pack_windows
 
 __all__ = ["CachedClip", "TeacherCache", "build_teacher_cache"]
@@ -90,7 +91,7 @@ def build_teacher_cache(rows: list[dict], folder: Path, teacher: WhisperTeacher,
     frames.flush()
     sample = np.asarray(frames[:: max(1, total // 200_000)], dtype=np.float32)
     clips = [CachedClip(row["audio"], crops[i][0], len(crops[i][1]), int(starts[i]), placements[i].n_frames,
-                        str(row.get("real", "")).lower() in ("1", "true")).__dict__ for i, row in enumerate(rows)]
+                        is_real(row)).__dict__ for i, row in enumerate(rows)]
     del frames
     (folder / "frames.partial.npy").rename(folder / "frames.npy")
     meta = {"clips": clips, "mean": sample.mean(0).tolist(), "std": (sample.std(0) + 1e-3).tolist(),
