@@ -89,6 +89,8 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
     audio_input = functools.partial(gr.Audio, sources=["upload", "microphone"], type="filepath")
     with gr.Blocks(title="SpeakSphere", delete_cache=(3600, 3600)) as demo:  # uploads leave within 2 h
         gr.Markdown(INTRO)
+        # what the figure steps draw (a recording and its scoring, ~1 MB): kept 15 minutes per session
+        analysis_drawing, pronunciation_drawing = gr.State(None, time_to_live=900), gr.State(None, time_to_live=900)
         learner_state = gr.BrowserState("", storage_key="speaksphere-learner", secret=browser_secret(coach))
         with gr.Tabs() as tabs:
             with gr.Tab("Analyze", id="analyze"):
@@ -171,16 +173,26 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
         learner_id.change(lambda x: x, learner_id, learner_state, api_visibility="private", queue=False)
         new_id_button.click(api["new_learner"], None, learner_id, api_name="new_learner")
 
-        analyze_button.click(api["analyze"], [audio, learner_id],
-                             [facts, summary, figure, predictions, heard, predictions_figure], api_name="analyze")
+        # scores and text first, figures next: drawing costs more than the analysis, so the answer never
+        # waits for it (and API clients that need no figures never pay for them)
+        analyze_button.click(lambda: (None, None), None, [figure, predictions_figure], api_visibility="private",
+                             queue=False).then(
+            api["analyze"], [audio, learner_id], [facts, summary, predictions, heard, analysis_drawing],
+            api_name="analyze", concurrency_id="speech").success(
+            api["analysis_figures"], analysis_drawing, [figure, predictions_figure], api_name="analysis_figures",
+            concurrency_id="figures", concurrency_limit=1)
         listen_button.click(user_error(lambda *a: coach.reference_preview(*a)["audio"]),
                             [phrase, text, language, teacher], reference_audio, api_visibility="private")
-        pronounce_button.click(api["pronounce"], [attempt, phrase, text, language, teacher, learner_id, recommendation_id],
-                               [result, feedback_text, reference_audio, spectrograms, pitch, word_table, dtw_path],
-                               api_name="pronounce")
+        pronounce_button.click(lambda: (None,) * 4, None, [spectrograms, pitch, word_table, dtw_path],
+                               api_visibility="private", queue=False).then(
+            api["pronounce"], [attempt, phrase, text, language, teacher, learner_id, recommendation_id],
+            [result, feedback_text, reference_audio, pronunciation_drawing], api_name="pronounce",
+            concurrency_id="speech").success(
+            api["pronunciation_figures"], pronunciation_drawing, [spectrograms, pitch, word_table, dtw_path],
+            api_name="pronunciation_figures", concurrency_id="figures", concurrency_limit=1)
         compare_button.click(api["compare"], [attempt_a, attempt_b, c_phrase, c_text, c_language, c_teacher, learner_id],
                              [comparison, comparison_text, comparison_figure, spectrograms_a, spectrograms_b],
-                             api_name="compare")
+                             api_name="compare", concurrency_id="speech")
         history_button.click(api["history"], learner_id, [summary_rows, progress_text, progress_figure],
                              api_name="history")
         recommend_button.click(api["recommend"], [learner_id, rec_language], [recommendation, recommendation_text],

@@ -52,12 +52,17 @@ def make_endpoints(coach: Coach) -> dict:
 
     def analyze(audio: str | None, learner_id: str = "", progress=gr.Progress()):
         """What was spoken. Inputs: audio (file), learner_id ("" = store nothing). Outputs: facts
-        (dict: seconds, dBFS), summary (Markdown), figure (waveform + spectrogram), predictions (dict
-        {"language", "accent", "emotion", "command": {label: probability}, "windows": [...]}),
-        predictions summary (Markdown), predictions figure."""
-        r = coach.analyze(audio, learner_id, _reporter(progress))
-        return (r["facts"], r["summary"], r["figure"], r["predictions"], r["predictions_summary"],
-                r["predictions_figure"])
+        (dict: seconds, dBFS), summary (Markdown), predictions (dict {"language", "accent", "emotion",
+        "command": {label: probability}, "windows": [...]}), predictions summary (Markdown). The figures
+        come from "/analysis_figures" next, in the same client session."""
+        r = coach.analyze(audio, learner_id, _reporter(progress), figures=False)
+        return r["facts"], r["summary"], r["predictions"], r["predictions_summary"], r["drawing"]
+
+    def analysis_figures(drawing):
+        """The figures of this session's latest "/analyze" (no inputs: the session keeps the analysis).
+        Outputs: waveform + spectrogram figure, predictions figure."""
+        r = coach.draw_analysis(drawing)
+        return r["figure"], r["predictions_figure"]
 
     def pronounce(attempt: str | None, phrase_id: str = "", text: str = "", language: str = "",
                   reference_audio: str | None = None, learner_id: str = "", recommendation_id: float | None = None,
@@ -68,11 +73,16 @@ def make_endpoints(coach: Coach) -> dict:
         language (ISO 639-1, "" = en); learner_id ("" = store nothing); recommendation_id (the exercise
         this attempt answers, or None). Outputs: result (dict: overall, accuracy, fluency, prosody,
         completeness, coherence 0-100, segments, words, phones, details), feedback (Markdown),
-        reference audio (file), spectrograms, pitch, word table and DTW path figures."""
+        reference audio (file). The figures come from "/pronunciation_figures" next, in the same session."""
         r = coach.pronounce(attempt, phrase_id, text, language, reference_audio, learner_id, recommendation_id,
-                            _reporter(progress))
-        return (r["result"], r["feedback"], r["reference_audio"], r["spectrograms"], r["pitch"], r["word_table"],
-                r["dtw_path"])
+                            _reporter(progress), figures=False)
+        return r["result"], r["feedback"], r["reference_audio"], r["drawing"]
+
+    def pronunciation_figures(drawing):
+        """The figures of this session's latest "/pronounce" (no inputs: the session keeps the scoring).
+        Outputs: spectrograms, pitch, word table and DTW path figures."""
+        r = coach.draw_pronunciation(drawing)
+        return r["spectrograms"], r["pitch"], r["word_table"], r["dtw_path"]
 
     def compare(attempt_a: str | None, attempt_b: str | None, phrase_id: str = "", text: str = "",
                 language: str = "", reference_audio: str | None = None, learner_id: str = "",
@@ -117,7 +127,8 @@ def make_endpoints(coach: Coach) -> dict:
         return (f"Deleted: {counts['attempts']} attempt(s), {counts['recommendations']} recommendation(s) and "
                 f"{counts['feedback']} thumb(s). A new, empty learner id now replaces the old one in this browser.")
 
-    endpoints = dict(analyze=analyze, pronounce=pronounce, compare=compare, recommend=recommend,
+    endpoints = dict(analyze=analyze, analysis_figures=analysis_figures, pronounce=pronounce,
+                     pronunciation_figures=pronunciation_figures, compare=compare, recommend=recommend,
                      feedback=feedback, history=history, new_learner=new_learner, export=export,
                      delete_learner=delete_learner)
     return {name: user_error(fn) for name, fn in endpoints.items()}

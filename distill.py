@@ -61,6 +61,7 @@ class DistillTrain:
     learning_rate: float = 5e-4  # peak of the cosine schedule
     weight_decay: float = 0.01  # AdamW
     warmup_ratio: float = 0.05  # fraction of updates warming up
+    degrade_probability: float = 0.0  # share of training crops given noise/reverb/telephone (clean targets)
     seed: int = 0  # sampling, crops, initialisation
 
 
@@ -122,7 +123,8 @@ def distill(config: DistillExperiment, args: argparse.Namespace) -> dict:
     feature_extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
                                                  do_normalize=True, return_attention_mask=True)
     batch = partial(collate_frames, feature_extractor=feature_extractor)
-    train_set = FrameDataset(cache, order[n_val:].tolist(), config.train.crop_s, True, config.train.seed)
+    train_set = FrameDataset(cache, order[n_val:].tolist(), config.train.crop_s, True, config.train.seed,
+                             config.train.degrade_probability)
     lengths = [min(cache.clips[i].n_frames, train_set.crop_frames) for i in train_set.indices]
     train_dl = DataLoader(train_set, batch_sampler=LengthBatches(lengths, config.train.batch_size, seed=config.train.seed),
                           collate_fn=batch, num_workers=config.data.num_workers)

@@ -128,7 +128,9 @@ def main() -> None:
         recommendation = client.predict(learner, "en", api_name="/recommend")[0]["recommendation_id"]
         calls = {
             "/analyze": lambda: client.predict(attempt, learner, api_name="/analyze"),
+            "/analysis_figures": lambda: client.predict(api_name="/analysis_figures"),  # of the latest /analyze
             "/pronounce": lambda: client.predict(attempt, "", SENTENCES, "en", None, learner, None, api_name="/pronounce"),
+            "/pronunciation_figures": lambda: client.predict(api_name="/pronunciation_figures"),
             "/compare": lambda: client.predict(attempt, other, "", SENTENCES, "en", None, learner, api_name="/compare"),
             "/recommend": lambda: client.predict(learner, "en", api_name="/recommend"),
             "/feedback": lambda: client.predict(learner, recommendation, True, api_name="/feedback"),
@@ -138,10 +140,10 @@ def main() -> None:
         print(f"machine: {os.cpu_count()} CPU core(s); clip: {args.seconds:.0f} s of English speech (espeak-ng), "
               f"WAV 22.05 kHz; {args.repeats} timed calls per endpoint after one untimed call")
         print(f"cold start to ready: {cold_s:.1f} s (python app.py until the page answers: imports, model load, warm-up)")
-        print(f"{'endpoint':<12} {'median s':>9} {'min s':>7} {'max s':>7}")
+        print(f"{'endpoint':<22} {'median s':>9} {'min s':>7} {'max s':>7}")
         for name, call in calls.items():
             times = timed(call, args.repeats)
-            print(f"{name:<12} {statistics.median(times):>9.2f} {min(times):>7.2f} {max(times):>7.2f}")
+            print(f"{name:<22} {statistics.median(times):>9.2f} {min(times):>7.2f} {max(times):>7.2f}")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -1,7 +1,7 @@
 """Load test: the app on loopback, driven by N concurrent gradio_client clients.
 
     python benchmarks/load.py [--clients 16] [--requests 5] [--endpoints analyze,pronounce] [--model PATH]
-                              [--url http://127.0.0.1:7860/] [--no-store] [--json]
+                              [--url http://127.0.0.1:7860/] [--no-store] [--figures] [--json]
 
 Starts `python app.py` on a free loopback port (a fresh learner database in a temporary folder; or
 uses --url), gives every client its own learner id (from "/new_learner") unless --no-store, and has
@@ -9,6 +9,10 @@ each send a bounded number of requests, alternating over the endpoints, with a r
 recording (espeak-ng) and, for "/pronounce", its text. Prints per endpoint: requests, errors (with
 their messages), throughput and p50/p95 latency. Targets: 0 errors and p95 <= 5 s at 16 clients; the
 exit status is 1 when they are missed. --json adds one machine-readable line at the end.
+
+The endpoints answer with scores and text; their figures are a second call ("/analysis_figures",
+"/pronunciation_figures"), as the browser makes it. --figures has every client make that call too,
+like a learner in the browser, and adds rows "analyze+figures" (time until the figures are there).
 """
 
 from __future__ import annotations
@@ -35,8 +39,11 @@ from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 P95_TARGET_S = 5.0  # seconds: the issue's target at 16 clients on a 2-core machine
 
 
+FIGURES = {"analyze": "/analysis_figures", "pronounce": "/pronunciation_figures"}  # the browser's second call
+
+
 def request(client: Client, endpoint: str, recording: str, learner_id: str):
-    """One call of `endpoint` with its arguments in the app's order (see app.py's docstrings)."""
+    """One call of `endpoint` with its arguments in the app's order (see app_api.py's docstrings)."""
     audio = handle_file(recording)
     if endpoint == "analyze":
         return client.predict(audio, learner_id, api_name="/analyze")
@@ -45,8 +52,10 @@ def request(client: Client, endpoint: str, recording: str, learner_id: str):
     raise ValueError(f"no load scenario for endpoint {endpoint!r}")
 
 
-def drive(url: str, clients: int, requests: int, endpoints: list[str], recording: str, store: bool) -> dict:
-    """Run the clients; returns {"endpoints": {name: stats}, "errors": {message: count}, "wall_s": ...}."""
+def drive(url: str, clients: int, requests: int, endpoints: list[str], recording: str, store: bool,
+          figures: bool = False) -> dict:
+    """Run the clients; returns {"endpoints": {name: stats}, "errors": {message: count}, "wall_s": ...}.
+    With `figures`, each request is followed by its figures call, timed as "NAME+figures" from the start."""
     connected = [Client(url, verbose=False) for _ in range(clients)]  # connecting is not part of the load
     learners = [c.predict(api_name="/new_learner") if store else "" for c in connected]
     for endpoint in endpoints:  # warm-up: the synthesised reference is built and cached once
@@ -64,8 +73,16 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
                 request(connected[index], endpoint, recording, learners[index])
             except Exception as failure:  # any failure is a result of the test: record it and go on
                 error = f"{type(failure).__name__}: {failure}"[:300]
+            answered = time.perf_counter()
             with lock:
-                results.append((endpoint, time.perf_counter() - began, error))
+                results.append((endpoint, answered - began, error))
+            if figures and error is None:
+                try:
+                    connected[index].predict(api_name=FIGURES[endpoint])
+                except Exception as failure:
+                    error = f"{type(failure).__name__}: {failure}"[:300]
+                with lock:
+                    results.append((f"{endpoint}+figures", time.perf_counter() - began, error))
 
     began = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
@@ -73,18 +90,19 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
     wall = time.perf_counter() - began
     report = {"clients": clients, "requests_per_client": requests, "wall_s": round(wall, 2), "endpoints": {},
               "errors": dict(Counter(e for _, _, e in results if e))}
-    for endpoint in endpoints:
+    for endpoint in endpoints + ([f"{e}+figures" for e in endpoints] if figures else []):
         latencies = np.array([t for name, t, _ in results if name == endpoint])
         report["endpoints"][endpoint] = {
             "requests": int(latencies.size), "errors": sum(1 for n, _, e in results if n == endpoint and e),
             "p50_s": round(float(np.percentile(latencies, 50)), 3), "p95_s": round(float(np.percentile(latencies, 95)), 3),
             "max_s": round(float(latencies.max()), 3), "throughput_rps": round(latencies.size / wall, 3),
         }
-    everything = np.array([t for _, t, _ in results])
-    report["all"] = {"requests": len(results), "errors": sum(1 for *_, e in results if e),
+    answers = [(name, t, e) for name, t, e in results if "+" not in name]  # "all": the endpoints' own answers
+    everything = np.array([t for _, t, _ in answers])
+    report["all"] = {"requests": len(answers), "errors": sum(1 for *_, e in results if e),
                      "p50_s": round(float(np.percentile(everything, 50)), 3),
                      "p95_s": round(float(np.percentile(everything, 95)), 3),
-                     "throughput_rps": round(len(results) / wall, 3)}
+                     "throughput_rps": round(len(answers) / wall, 3)}
     return report
 
 
@@ -96,6 +114,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR, help="model folder the app serves")
     parser.add_argument("--url", help="an app already running (default: start one on a free loopback port)")
     parser.add_argument("--no-store", action="store_true", help="send no learner id: nothing is written")
+    parser.add_argument("--figures", action="store_true", help="also fetch each answer's figures, as the browser does")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of the results")
     args = parser.parse_args()
     endpoints = [e.strip().lstrip("/") for e in args.endpoints.split(",") if e.strip()]
@@ -113,17 +132,18 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}/"
             print(f"app started in {seconds:.1f} s on {url}", flush=True)
         try:
-            report = drive(url, args.clients, args.requests, endpoints, str(recording), not args.no_store)
+            report = drive(url, args.clients, args.requests, endpoints, str(recording), not args.no_store,
+                           args.figures)
         finally:
             if process is not None:
                 stop_app(process)
     print(f"{args.clients} clients x {args.requests} requests over {', '.join(endpoints)} in {report['wall_s']:.1f} s")
-    print(f"{'endpoint':12s} {'requests':>8s} {'errors':>6s} {'req/s':>7s} {'p50 s':>7s} {'p95 s':>7s} {'max s':>7s}")
+    print(f"{'endpoint':18s} {'requests':>8s} {'errors':>6s} {'req/s':>7s} {'p50 s':>7s} {'p95 s':>7s} {'max s':>7s}")
     for name, r in report["endpoints"].items():
-        print(f"{name:12s} {r['requests']:8d} {r['errors']:6d} {r['throughput_rps']:7.2f} {r['p50_s']:7.2f} "
+        print(f"{name:18s} {r['requests']:8d} {r['errors']:6d} {r['throughput_rps']:7.2f} {r['p50_s']:7.2f} "
               f"{r['p95_s']:7.2f} {r['max_s']:7.2f}")
     a = report["all"]
-    print(f"{'all':12s} {a['requests']:8d} {a['errors']:6d} {a['throughput_rps']:7.2f} {a['p50_s']:7.2f} {a['p95_s']:7.2f}")
+    print(f"{'all':18s} {a['requests']:8d} {a['errors']:6d} {a['throughput_rps']:7.2f} {a['p50_s']:7.2f} {a['p95_s']:7.2f}")
     for message, count in report["errors"].items():
         print(f"error x{count}: {message}")
     met = a["errors"] == 0 and a["p95_s"] <= P95_TARGET_S

@@ -60,8 +60,9 @@ def native_phrase():
 
 def test_analyze_reports_real_facts_and_the_models_predictions(client, speech_with_pause, write):
     wave, rate, planted = speech_with_pause
-    facts, summary, figure, predictions, heard, predictions_figure = client.predict(
+    facts, summary, predictions, heard = client.predict(
         handle_file(str(write(np.tile(wave, 2), rate))), "", api_name="/analyze")
+    figure, predictions_figure = client.predict(api_name="/analysis_figures")  # this session's analysis
     assert facts["duration_s"] == pytest.approx(2 * len(wave) / rate, abs=0.01)
     assert facts["speech_s"] == pytest.approx(2 * sum(end - start for start, end in planted), abs=0.8)
     assert facts["pauses"] >= 2 and facts["sample_rate_hz"] == rate
@@ -75,7 +76,7 @@ def test_analyze_reports_real_facts_and_the_models_predictions(client, speech_wi
 
 def test_analyze_stores_the_detected_language_for_a_learner(client, learner, speech, write, database):
     before = rows(database)
-    _, _, _, predictions, _, _ = client.predict(handle_file(str(write(*speech))), learner, api_name="/analyze")
+    _, _, predictions, _ = client.predict(handle_file(str(write(*speech))), learner, api_name="/analyze")
     assert rows(database)["attempts"] == before["attempts"] + 1
 
 
@@ -115,12 +116,20 @@ def test_bad_learner_id_is_refused_before_any_work(client, speech, write, databa
     assert rows(database) == before
 
 
+@pytest.mark.parametrize("endpoint, words", [("/analysis_figures", "Analyze a recording first"),
+                                             ("/pronunciation_figures", "Score an attempt first")])
+def test_figures_before_any_result_get_a_clear_message(client, endpoint, words):
+    fresh = Client(client.src, verbose=False)  # a new session: nothing analysed or scored yet
+    with pytest.raises(AppError, match=words):
+        fresh.predict(api_name=endpoint)
+
+
 # ---- /pronounce ----
 
 def test_pronounce_a_builtin_phrase(client, learner, native_phrase, database):
     before = rows(database)
-    result, feedback, reference_audio, *figures = pronounce(client, native_phrase, phrase_id=PHRASE.id,
-                                                            learner_id=learner)
+    result, feedback, reference_audio = pronounce(client, native_phrase, phrase_id=PHRASE.id, learner_id=learner)
+    figures = client.predict(api_name="/pronunciation_figures")
     assert result["overall"] >= 80  # the native recording read against itself
     assert {w["word"] for w in result["words"] if w["word"]} >= {"password", "incorrect"}
     assert "Overall" in feedback and "accuracy" in feedback and "Well done" in feedback  # all scores high

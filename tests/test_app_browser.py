@@ -76,6 +76,9 @@ def test_1_learner_id_is_kept_in_the_browser(page):
     shoot(page, "0-learner-id")
 
 
+FIGURES = ".gradio-plot img, [data-testid='matplotlib'] img, img[src*='data:image']"  # a drawn matplotlib figure
+
+
 def test_2_analyze(page, speech_with_pause, tmp_path):
     import soundfile as sf
 
@@ -88,7 +91,7 @@ def test_2_analyze(page, speech_with_pause, tmp_path):
     page.get_by_text("s of speech").wait_for()
     page.get_by_text("What the model").first.wait_for()
     assert page.get_by_text("pause(s)").count() >= 1
-    assert page.locator(".gradio-plot img, [data-testid='matplotlib'] img, img[src*='data:image']").count() >= 2
+    page.locator(FIGURES).nth(1).wait_for()  # the figures follow the text (/analysis_figures)
     shoot(page, "1-analyze")
 
 
@@ -105,6 +108,7 @@ def test_3_pronounce(page):
     page.get_by_text(re.compile(r"^(Tip \(|Well done)")).wait_for()
     for word in ("accuracy", "fluency", "prosody", "completeness", "coherence"):
         assert page.get_by_text(word, exact=True).count() >= 1
+    page.locator(FIGURES).nth(4).wait_for()  # 2 of Analyze + word table, spectrograms, pitch (/pronunciation_figures)
     shoot(page, "2-pronounce")
 
 

@@ -17,7 +17,7 @@ import yaml
 from launching import accelerate_launch
 from speaksphere.data.manifest import new_row, read_manifest, write_manifest
 from speaksphere.distill.cache import TeacherCache, build_teacher_cache
-from speaksphere.distill.student import LengthBatches
+from speaksphere.distill.student import FrameDataset, LengthBatches
 from speaksphere.distill.teacher import FRAME_SAMPLES, WINDOW_FRAMES, pack_windows
 from speaksphere.tts import synthesize
 
@@ -82,6 +82,41 @@ def test_cache_keeps_each_clip_aligned_with_its_teacher_frames(corpus, tmp_path)
         stored = np.asarray(cache.frames[clip.row : clip.row + clip.n_frames, 0], dtype=np.float32)
         assert np.allclose(stored, expected, atol=2e-3)
     assert TeacherCache(tmp_path / "cache").frames.shape == (sum(c.n_frames for c in cache.clips), 512)
+
+
+def test_degraded_crops_keep_their_length_and_clean_targets(corpus, tmp_path):
+    """Channel degradation (noise, reverb, telephone, gain) changes the wave but not its length, and the
+    teacher targets stay those of the clean crop; a DataLoader worker draws new crops every epoch."""
+    import torch
+
+    rows = [r for r in read_manifest(corpus, absolute=True) if r["split"] != "test"]
+    cache = build_teacher_cache(rows, tmp_path / "cache", FrameEnergyTeacher(), max_clip_s=2.0)
+    indices = list(range(len(cache.clips)))
+    clean = FrameDataset(cache, indices, crop_s=1.0, random=False)
+    degraded = FrameDataset(cache, indices, crop_s=1.0, random=True, seed=1, degrade=1.0)
+    changed = 0
+    for i in indices:
+        a, b = clean[i], degraded[i]
+        assert np.isfinite(b["wave"]).all()
+        first = None  # where the random crop of b starts, found from its (clean) targets
+        for start in range(cache.clips[i].n_frames - len(b["targets"]) + 1):
+            if np.array_equal(cache.targets(cache.clips[i], start, len(b["targets"])), b["targets"]):
+                first = start
+                break
+        assert first is not None
+        clip = cache.clips[i]
+        assert len(b["wave"]) == min(len(b["targets"]) * FRAME_SAMPLES, clip.n_samples - first * FRAME_SAMPLES)
+        changed += not np.allclose(a["wave"][: len(b["wave"])], b["wave"])
+    assert changed == len(indices)
+
+    def epoch_waves():
+        loader = torch.utils.data.DataLoader(FrameDataset(cache, indices, crop_s=1.0, random=True, seed=1, degrade=1.0),
+                                             batch_size=None, num_workers=1)
+        return [item["wave"].numpy() if hasattr(item["wave"], "numpy") else item["wave"] for item in loader]
+
+    torch.manual_seed(0)
+    first_epoch, second_epoch = epoch_waves(), epoch_waves()
+    assert any(len(a) != len(b) or not np.allclose(a, b) for a, b in zip(first_epoch, second_epoch))
 
 
 def test_distill_script_trains_and_resumes_a_student(corpus, tmp_path):

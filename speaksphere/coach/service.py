@@ -166,9 +166,12 @@ class Coach:
 
     # ---- endpoints ----
 
-    def analyze(self, audio, learner_id: str | None = None, progress: Progress = _quiet) -> dict:
+    def analyze(self, audio, learner_id: str | None = None, progress: Progress = _quiet, figures: bool = True) -> dict:
         """Speech facts and the model's predictions for one recording; stores the detected language and
-        accent for a given learner (no scores: those need a reference)."""
+        accent for a given learner (no scores: those need a reference).
+
+        With figures=False the two figures are left out (drawing them costs more than the analysis) and
+        "drawing" carries what `draw_analysis` needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         audio = _require_audio(audio, "Please record or upload a recording first.")
         progress(0.1, "Reading your recording")
@@ -176,15 +179,27 @@ class Coach:
         facts = speech_facts(recording)
         progress(0.4, "Listening for language, accent, emotion and command")
         predictions = self.predictor.analyze_recording(recording)
-        progress(0.8, "Drawing")
         if learner_id:
             language = _top(predictions["language"]) if "language" in predictions else None
             accent = _top(predictions["accent"]) if "accent" in predictions and language == "en" else None
             self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent)
-        return {"facts": facts, "summary": explain.describe_speech(facts), "figure": plot_recording(recording),
-                "predictions": predictions, "model": self.model_name,
-                "predictions_summary": explain.describe_predictions(predictions, self.model_name),
-                "predictions_figure": plot_predictions(predictions, recording.duration_s)}
+        drawing = {"kind": "analysis", "recording": recording, "predictions": predictions}
+        out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
+               "model": self.model_name, "drawing": drawing,
+               "predictions_summary": explain.describe_predictions(predictions, self.model_name)}
+        if figures:
+            progress(0.8, "Drawing")
+            out.update(self.draw_analysis(drawing))
+        return out
+
+    def draw_analysis(self, drawing: dict | None) -> dict:
+        """The figures of an analysis ("drawing" of `analyze`): "figure" (waveform and spectrogram) and
+        "predictions_figure"."""
+        if not drawing or drawing.get("kind") != "analysis":
+            raise CoachError("Analyze a recording first; its figures are drawn from that analysis.")
+        recording = drawing["recording"]
+        return {"figure": plot_recording(recording),
+                "predictions_figure": plot_predictions(drawing["predictions"], recording.duration_s)}
 
     def reference_preview(self, phrase_id: str | None, text: str | None, language: str | None,
                           reference_audio=None) -> dict:
@@ -208,8 +223,11 @@ class Coach:
 
     def pronounce(self, attempt, phrase_id: str | None = None, text: str | None = None, language: str | None = None,
                   reference_audio=None, learner_id: str | None = None, recommendation_id=None,
-                  progress: Progress = _quiet) -> dict:
-        """Score one attempt against its golden reference; stores the scores for a given learner."""
+                  progress: Progress = _quiet, figures: bool = True) -> dict:
+        """Score one attempt against its golden reference; stores the scores for a given learner.
+
+        With figures=False the four figures are left out and "drawing" carries what
+        `draw_pronunciation` needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         recommendation = self._recommendation(learner_id, recommendation_id)
         attempt = _require_audio(attempt, "Please record or upload your attempt first.")
@@ -219,13 +237,23 @@ class Coach:
         recording = self._load(attempt, "Your attempt")
         progress(0.35, "Aligning your attempt with the reference and scoring it")
         assessment = assess(recording, reference, reference.text, reference.language)
-        progress(0.8, "Drawing the figures")
-        figures = pronounce_plots.all_figures(assessment)
         result = assessment.result
         if learner_id:
             self._record(learner_id, "pronounce", result, reference, recommendation)
-        return {"result": result, "feedback": explain.describe_pronunciation(result),
-                "reference_audio": self._reference_audio(reference, reference_audio), **figures}
+        out = {"result": result, "feedback": explain.describe_pronunciation(result),
+               "reference_audio": self._reference_audio(reference, reference_audio),
+               "drawing": {"kind": "pronunciation", "assessment": assessment}}
+        if figures:
+            progress(0.8, "Drawing the figures")
+            out.update(self.draw_pronunciation(out["drawing"]))
+        return out
+
+    def draw_pronunciation(self, drawing: dict | None) -> dict:
+        """The four figures of a scored attempt ("drawing" of `pronounce`): "spectrograms", "dtw_path",
+        "pitch" and "word_table"."""
+        if not drawing or drawing.get("kind") != "pronunciation":
+            raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
+        return pronounce_plots.all_figures(drawing["assessment"])
 
     def _record(self, learner_id: str, task: str, result: dict, reference: Reference, recommendation: dict | None):
         phrase_id = reference.source.split(":", 1)[1] if reference.source.startswith("library:") else None

@@ -16,29 +16,49 @@ from torch.utils.data import Dataset
 from transformers import AutoConfig, AutoModel
 
 from ..audio import SAMPLE_RATE, read_audio
+from ..data.augment import AugmentConfig, augment
 from ..data.clips import CORPUS_LIMITS
 from .cache import TeacherCache
 from .teacher import FRAME_SAMPLES
 
-__all__ = ["FrameDataset", "LengthBatches", "collate_frames", "DistilStudent"]
+__all__ = ["FrameDataset", "LengthBatches", "collate_frames", "DistilStudent", "CHANNEL_ONLY"]
+
+# Degradations that keep every sample in place (no speed change, no crop), so the clean teacher frames
+# still line up: the student learns to map noisy, reverberant or telephone-band input to what the
+# teacher heard in the clean clip. Applied to a share of the training crops (train.degrade_probability).
+CHANNEL_ONLY = AugmentConfig(probability=1.0, speed_probability=0.0, crop_probability=0.0,
+                             noise_probability=0.5, reverb_probability=0.3, telephone_probability=0.3,
+                             snr_db=[5.0, 10.0, 20.0, 30.0], gain_db=[-18.0, 6.0])
 
 
 class FrameDataset(Dataset):
     """Frame-aligned crops of cached clips with their teacher frames.
 
     Each item: {"wave": (n_samples,) float32 16 kHz, "targets": (n_frames, dim) float32}, where
-    n_samples <= crop_s * 16000 and n_frames = ceil(n_samples / 320).
+    n_samples <= crop_s * 16000 and n_frames = ceil(n_samples / 320). With `random`, crops start at a
+    random frame and a share `degrade` of them pass through CHANNEL_ONLY (the targets stay clean).
     """
 
-    def __init__(self, cache: TeacherCache, indices: list[int], crop_s: float = 4.0, random: bool = True, seed: int = 0):
-        self.cache, self.indices, self.random = cache, indices, random
+    def __init__(self, cache: TeacherCache, indices: list[int], crop_s: float = 4.0, random: bool = True, seed: int = 0,
+                 degrade: float = 0.0):
+        self.cache, self.indices, self.random, self.degrade = cache, indices, random, degrade
         self.crop_frames = int(crop_s * SAMPLE_RATE) // FRAME_SAMPLES
-        self.rng = np.random.default_rng(seed)
+        self.seed, self.rng, self._worker_seed = seed, np.random.default_rng(seed), None
 
     def __len__(self) -> int:
         return len(self.indices)
 
+    def _reseed_in_worker(self) -> None:
+        """A DataLoader worker gets a fresh copy of this dataset every epoch, so its own generator
+        would repeat the same crops each epoch: reseed from the worker's torch seed, which the main
+        process draws anew per epoch (and reproducibly after accelerate's set_seed)."""
+        info = torch.utils.data.get_worker_info()
+        if info is not None and self._worker_seed != info.seed:
+            self._worker_seed = info.seed
+            self.rng = np.random.default_rng([self.seed, info.seed % 2**32])
+
     def __getitem__(self, index: int) -> dict:
+        self._reseed_in_worker()
         clip = self.cache.clips[self.indices[index]]
         wave, _ = read_audio(Path(clip.audio), CORPUS_LIMITS)
         wave = wave[clip.start : clip.start + clip.n_samples]
@@ -47,6 +67,8 @@ class FrameDataset(Dataset):
             first = int(self.rng.integers(0, clip.n_frames - self.crop_frames + 1)) if self.random else 0
         count = min(self.crop_frames, clip.n_frames)
         wave = wave[first * FRAME_SAMPLES : (first + count) * FRAME_SAMPLES]
+        if self.random and self.rng.random() < self.degrade:
+            wave = augment(wave, CHANNEL_ONLY, self.rng)[0][: len(wave)]
         return {"wave": np.ascontiguousarray(wave, dtype=np.float32),
                 "targets": self.cache.targets(clip, first, -(-len(wave) // FRAME_SAMPLES))}
 
