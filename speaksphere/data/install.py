@@ -8,6 +8,8 @@ Debian's contrib and non-free components (mbrola voices, pico) are enabled when 
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import logging
 import re
 import shutil
@@ -16,7 +18,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["InstallError", "missing_debian", "ensure_debian", "unpack_debian", "ensure_pip", "enable_contrib_non_free"]
+__all__ = ["InstallError", "missing_debian", "ensure_debian", "unpack_debian", "missing_pip", "ensure_pip",
+           "enable_contrib_non_free"]
 
 log = logging.getLogger(__name__)
 DEBIAN_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")  # deb822 sources of Debian 12+
@@ -114,7 +117,25 @@ def unpack_debian(packages: Sequence[str], cache: Path) -> Path:
     return root
 
 
-def ensure_pip(requirements: Sequence[str]) -> None:
-    """pip install pinned requirements (e.g. "piper-tts==1.3.0") into the running interpreter."""
-    if requirements:
-        _run([sys.executable, "-m", "pip", "install", "-q", *requirements])
+def missing_pip(requirements: Sequence[str]) -> list[str]:
+    """The requirements ("piper-tts==1.8.0", or a bare name) not installed at that version in this interpreter."""
+    missing = []
+    for requirement in requirements:
+        name, _, version = requirement.partition("==")
+        try:
+            installed = importlib.metadata.version(name.strip())
+        except importlib.metadata.PackageNotFoundError:
+            installed = None
+        if installed is None or (version and installed != version.strip()):
+            missing.append(requirement)
+    return missing
+
+
+def ensure_pip(requirements: Sequence[str]) -> list[str]:
+    """pip install the missing pinned requirements (e.g. "piper-tts==1.8.0") into the running interpreter;
+    returns those installed. Import caches are refreshed so that the new modules import at once."""
+    missing = missing_pip(requirements)
+    if missing:
+        _run([sys.executable, "-m", "pip", "install", "-q", *missing])
+        importlib.invalidate_caches()
+    return missing

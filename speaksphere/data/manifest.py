@@ -5,8 +5,8 @@ Columns (all strings in the file; empty = unknown):
     voice         the underlying speaker; splits hold out whole voices. Pitch, rate and emotion
                   renderings of one speaker keep its voice id; espeak-ng's variants (+f3, +m1) are
                   speakers of their own, shared by every language they speak.
-    source        where the clip comes from: asterisk (real), espeak, pico, flite, mbrola, piper, noise,
-                  or a dataset name
+    source        where the clip comes from: asterisk (real), espeak, pico, flite, mbrola, festival, piper,
+                  noise, or a dataset name
     real          "1" for recorded human speech, "0" for synthetic (train on TTS, test on real)
     text          the words spoken, where known
     language, accent, emotion, command   one label per task (see speaksphere.data.labels)

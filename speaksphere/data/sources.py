@@ -31,8 +31,8 @@ def asterisk_packages(language: str) -> list[str]:
 class VoiceSpec:
     """One engine voice: who speaks (speaker, the split unit) and what its clips are labelled."""
 
-    speaker: str  # voice id in the manifest, e.g. "espeak:f3", "mbrola:de1", "asterisk:allison"
-    engine: str  # espeak, pico, flite, mbrola, asterisk
+    speaker: str  # voice id in the manifest, e.g. "espeak:f3", "mbrola:de1", "asterisk:allison", "piper:joe"
+    engine: str  # espeak, pico, flite, mbrola, festival, piper, asterisk
     engine_voice: str  # what the engine is asked for
     language: str
     accent: str
@@ -53,6 +53,8 @@ def engine_voices(name: str, engine: EngineConfig, languages: list[str]) -> list
             engine_voice = f"{voice.name}+{variant}" if variant else voice.name
             if name == "espeak":  # the variant is the speaker, whatever language it speaks
                 speaker = f"espeak:{variant or 'default'}"
+            elif ":" in voice.speaker:  # the same person as another engine's voice (festival kal = flite:kal16)
+                speaker = voice.speaker
             else:
                 speaker = f"{name}:{voice.speaker or voice.name}"
             specs.append(VoiceSpec(speaker, name, engine_voice, voice.language, voice.accent, False, voice.package))
