@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 from ..audio import SAMPLE_RATE, AudioLimits, read_audio
 from .labels import IGNORE_INDEX
 
-__all__ = ["ClipDataset", "collate", "task_labels", "CORPUS_LIMITS"]
+__all__ = ["ClipDataset", "EpochRandom", "collate", "task_labels", "CORPUS_LIMITS"]
 
 # Corpus clips were checked when built; a fast-spoken command word may be shorter than the quarter
 # second a learner's upload needs, and is still a valid training example.
@@ -25,6 +25,26 @@ def task_labels(rows: list[dict[str, str]], task: str, vocabulary: tuple[str, ..
     """The labels of `task` that occur in `rows`, in vocabulary order (the model's class order)."""
     present = {row[task] for row in rows if row.get(task)}
     return [label for label in vocabulary if label in present]
+
+
+class EpochRandom:
+    """A Dataset's random generator that draws anew every epoch, in DataLoader workers too.
+
+    A worker gets a fresh copy of the dataset every epoch, so a generator seeded once would repeat the
+    same crops each epoch. Called from a worker, it reseeds from (seed, the worker's torch seed), which
+    the main process draws anew per epoch (reproducibly after accelerate's set_seed); in the main
+    process it is one generator seeded with `seed`.
+    """
+
+    def __init__(self, seed: int = 0):
+        self.seed, self.generator, self._worker_seed = seed, np.random.default_rng(seed), None
+
+    def __call__(self) -> np.random.Generator:
+        info = torch.utils.data.get_worker_info()
+        if info is not None and self._worker_seed != info.seed:
+            self._worker_seed = info.seed
+            self.generator = np.random.default_rng([self.seed, info.seed % 2**32])
+        return self.generator
 
 
 class ClipDataset(Dataset):
@@ -38,7 +58,7 @@ class ClipDataset(Dataset):
                  random: bool = True, seed: int = 0):
         self.rows, self.tasks, self.random = rows, tasks, random
         self.crop = int(crop_s * SAMPLE_RATE)
-        self.generator = np.random.default_rng(seed)
+        self.rng = EpochRandom(seed)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -52,7 +72,7 @@ class ClipDataset(Dataset):
         row = self.rows[index]
         wave, _ = read_audio(Path(row["audio"]), CORPUS_LIMITS)
         if len(wave) > self.crop:
-            start = int(self.generator.integers(0, len(wave) - self.crop + 1)) if self.random else 0
+            start = int(self.rng().integers(0, len(wave) - self.crop + 1)) if self.random else 0
             wave = wave[start : start + self.crop]
         return {"wave": wave, "labels": self.label_ids(row)}
 

@@ -17,7 +17,7 @@ from transformers import AutoConfig, AutoModel
 
 from ..audio import SAMPLE_RATE, read_audio
 from ..data.augment import AugmentConfig, augment
-from ..data.clips import CORPUS_LIMITS
+from ..data.clips import CORPUS_LIMITS, EpochRandom
 from .cache import TeacherCache
 from .teacher import FRAME_SAMPLES
 
@@ -43,32 +43,23 @@ class FrameDataset(Dataset):
                  degrade: float = 0.0):
         self.cache, self.indices, self.random, self.degrade = cache, indices, random, degrade
         self.crop_frames = int(crop_s * SAMPLE_RATE) // FRAME_SAMPLES
-        self.seed, self.rng, self._worker_seed = seed, np.random.default_rng(seed), None
+        self.rng = EpochRandom(seed)  # new crops every epoch, also in DataLoader workers
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def _reseed_in_worker(self) -> None:
-        """A DataLoader worker gets a fresh copy of this dataset every epoch, so its own generator
-        would repeat the same crops each epoch: reseed from the worker's torch seed, which the main
-        process draws anew per epoch (and reproducibly after accelerate's set_seed)."""
-        info = torch.utils.data.get_worker_info()
-        if info is not None and self._worker_seed != info.seed:
-            self._worker_seed = info.seed
-            self.rng = np.random.default_rng([self.seed, info.seed % 2**32])
-
     def __getitem__(self, index: int) -> dict:
-        self._reseed_in_worker()
+        rng = self.rng()
         clip = self.cache.clips[self.indices[index]]
         wave, _ = read_audio(Path(clip.audio), CORPUS_LIMITS)
         wave = wave[clip.start : clip.start + clip.n_samples]
         first = 0
         if clip.n_frames > self.crop_frames:
-            first = int(self.rng.integers(0, clip.n_frames - self.crop_frames + 1)) if self.random else 0
+            first = int(rng.integers(0, clip.n_frames - self.crop_frames + 1)) if self.random else 0
         count = min(self.crop_frames, clip.n_frames)
         wave = wave[first * FRAME_SAMPLES : (first + count) * FRAME_SAMPLES]
-        if self.random and self.rng.random() < self.degrade:
-            wave = augment(wave, CHANNEL_ONLY, self.rng)[0][: len(wave)]
+        if self.random and rng.random() < self.degrade:
+            wave = augment(wave, CHANNEL_ONLY, rng)[0][: len(wave)]
         return {"wave": np.ascontiguousarray(wave, dtype=np.float32),
                 "targets": self.cache.targets(clip, first, -(-len(wave) // FRAME_SAMPLES))}
 
