@@ -16,9 +16,24 @@ from matplotlib.figure import Figure
 from .audio import FRAME_RATE, SAMPLE_RATE, log_mel_spectrogram
 from .recording import Recording
 
-__all__ = ["plot_recording", "plot_confusion"]
+__all__ = ["FIGURE_DPI", "new_figure", "plot_recording", "plot_confusion"]
 
 _SPEECH_COLOUR = "#2a9d8f"
+FIGURE_DPI = 72  # pixels per inch: the app's figures are looked at in a browser, not printed
+
+
+def new_figure(width: float, height: float, left: float = 0.8, right: float = 0.25, bottom: float = 0.55,
+               top: float = 0.4, **spacing) -> Figure:
+    """A figure for the app: `width` x `height` inches at FIGURE_DPI, with fixed margins in inches
+    around the subplots (`spacing`: wspace/hspace, as fractions of a subplot, see subplots_adjust).
+
+    Fixed margins rather than constrained layout, which lays a figure out by drawing it twice: with
+    72 dpi and unresampled images, the app's six figures render in about half the time (measured in
+    the session of issue 9: ~0.5 s instead of ~1.1-1.3 s a set on one core)."""
+    figure = Figure(figsize=(width, height), dpi=FIGURE_DPI)
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                           top=1 - top / height, **spacing)
+    return figure
 
 
 def plot_recording(recording: Recording, title: str = "Your recording") -> Figure:
@@ -29,7 +44,7 @@ def plot_recording(recording: Recording, title: str = "Your recording") -> Figur
     wave = recording.wave
     mel_db = log_mel_spectrogram(wave)  # (n_mels, n_frames)
     times = np.arange(len(wave)) / SAMPLE_RATE
-    figure = Figure(figsize=(10, 4.6), layout="constrained")
+    figure = new_figure(10, 4.6, right=0.1, top=0.35, hspace=0.12)
     wave_axes, mel_axes = figure.subplots(2, 1, sharex=True, height_ratios=[1, 2.2])
     step = max(1, len(wave) // 20000)  # draw at most ~20k points
     wave_axes.plot(times[::step], wave[::step], color="#264653", linewidth=0.6)
@@ -37,7 +52,8 @@ def plot_recording(recording: Recording, title: str = "Your recording") -> Figur
     wave_axes.set_ylabel("amplitude")
     wave_axes.set_title(f"{title}: {len(recording.segments)} speech segment(s) shaded")
     extent = (0.0, mel_db.shape[1] / FRAME_RATE, 0, mel_db.shape[0])
-    image = mel_axes.imshow(mel_db, origin="lower", aspect="auto", extent=extent, cmap="magma", vmin=-80, vmax=0)
+    image = mel_axes.imshow(mel_db, origin="lower", aspect="auto", extent=extent, cmap="magma", vmin=-80, vmax=0,
+                            interpolation="nearest")
     for segment in recording.segments:
         wave_axes.axvspan(segment.start, segment.end, color=_SPEECH_COLOUR, alpha=0.25, linewidth=0)
         for edge in (segment.start, segment.end):

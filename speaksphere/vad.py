@@ -7,7 +7,8 @@ who count silent pauses of 250 ms or more).
 
 from __future__ import annotations
 
-import threading
+import queue
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,17 +57,23 @@ class PauseStats:
     phonation_ratio: float  # speech time / time from first speech onset to last speech offset, 0-1
 
 
-_model = None
-_model_lock = threading.Lock()  # Silero keeps recurrent state: one caller at a time
+_CHUNK = 512  # samples: Silero judges 32 ms at a time at 16 kHz
+_models: "queue.SimpleQueue" = queue.SimpleQueue()  # idle Silero models: one per concurrent caller
 
 
+@contextmanager
 def _silero():
-    global _model
-    if _model is None:
+    """A Silero model to use alone (it keeps recurrent state); made on first need, reused after."""
+    try:
+        model = _models.get_nowait()
+    except queue.Empty:
         from silero_vad import load_silero_vad
 
-        _model = load_silero_vad(onnx=False)
-    return _model
+        model = load_silero_vad(onnx=False)
+    try:
+        yield model
+    finally:
+        _models.put(model)
 
 
 def speech_segments(wave: np.ndarray, config: VadConfig = VadConfig()) -> list[SpeechSegment]:
@@ -74,17 +81,26 @@ def speech_segments(wave: np.ndarray, config: VadConfig = VadConfig()) -> list[S
 
     wave: float32, shape (n_samples,), 16 kHz.
     Returns the speech segments in time order, in seconds; an empty list when there is no speech.
+
+    The speech probability of every 32 ms chunk comes from one TorchScript call over the whole wave
+    (`audio_forward`), not one Python call per chunk: the chunk loop runs without holding the GIL, so a
+    busy server's other threads cannot stall it (measured: 2.9 s instead of 0.26 s for 6 s of audio
+    with two VADs and one busy Python thread). The probabilities are the same as Silero's own loop.
     """
-    from silero_vad import get_speech_timestamps
+    from silero_vad import get_speech_timestamps_from_probs
 
     audio = torch.from_numpy(np.ascontiguousarray(wave, dtype=np.float32))
-    with _model_lock, torch.inference_mode():
-        stamps = get_speech_timestamps(
-            audio, _silero(), threshold=config.threshold, sampling_rate=SAMPLE_RATE,
-            min_speech_duration_ms=int(config.min_speech_s * 1000),
-            min_silence_duration_ms=int(config.min_silence_s * 1000),
-            speech_pad_ms=int(config.speech_pad_s * 1000),
-        )
+    if len(audio) == 0:
+        return []
+    padded = torch.nn.functional.pad(audio, (0, max(0, _CHUNK - len(audio))))  # Silero's own loop pads too
+    with _silero() as model, torch.inference_mode():
+        probabilities = model.audio_forward(padded, SAMPLE_RATE)[0].tolist()  # one per 32 ms chunk
+    stamps = get_speech_timestamps_from_probs(
+        probabilities, threshold=config.threshold, sampling_rate=SAMPLE_RATE,
+        min_speech_duration_ms=int(config.min_speech_s * 1000),
+        min_silence_duration_ms=int(config.min_silence_s * 1000),
+        speech_pad_ms=int(config.speech_pad_s * 1000), audio_length_samples=len(audio),
+    )
     return [SpeechSegment(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
 
 

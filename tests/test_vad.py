@@ -58,3 +58,30 @@ def test_config_changes_what_counts_as_a_pause(speech_with_pause, write):
     wave, rate, _ = speech_with_pause
     lenient = load_recording(write(wave, rate), vad=VadConfig(min_pause_s=5.0))
     assert lenient.pauses.n_pauses == 0
+
+
+def test_segments_are_silero_own_loop_and_safe_across_threads(speech_with_pause):
+    """One TorchScript call over the wave gives what Silero's per-chunk loop gives, also when several
+    threads share the pool of models at once (each model keeps recurrent state)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import librosa
+    import torch
+    from silero_vad import get_speech_timestamps, load_silero_vad
+
+    from speaksphere.vad import speech_segments
+
+    wave, rate, _ = speech_with_pause
+    wave = librosa.resample(wave, orig_sr=rate, target_sr=SAMPLE_RATE).astype("float32")
+    config = VadConfig()
+    stamps = get_speech_timestamps(torch.from_numpy(wave), load_silero_vad(onnx=False), threshold=config.threshold,
+                                   sampling_rate=SAMPLE_RATE, min_speech_duration_ms=int(config.min_speech_s * 1000),
+                                   min_silence_duration_ms=int(config.min_silence_s * 1000),
+                                   speech_pad_ms=int(config.speech_pad_s * 1000))
+    expected = [SpeechSegment(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+    waves = [wave, wave[: len(wave) // 2], wave] * 4  # different lengths interleaved
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(speech_segments, waves))
+    assert found[0] == expected and found[2] == expected
+    assert all(f == found[1] for f in found[1::3])
+    assert speech_segments(wave[:100]) == [] and speech_segments(wave[:0]) == []

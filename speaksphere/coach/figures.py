@@ -12,6 +12,7 @@ matplotlib.use("Agg")  # no display: figures are rendered to images
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..plots import new_figure
 from .explain import SKILLS, accent_name, command_name, language_name
 
 __all__ = ["plot_predictions", "plot_comparison"]
@@ -38,7 +39,7 @@ def plot_predictions(predictions: dict, duration_s: float | None = None) -> Figu
     `duration_s` seconds; a last stretch too short to judge has no window).
     Bottom: the most likely answers (in %) for language, accent, emotion and voice command."""
     tasks = [t for t in ("language", "accent", "emotion", "command") if t in predictions]
-    figure = Figure(figsize=(11, 6.5), layout="constrained")
+    figure = new_figure(11, 6.5, left=2.1, top=0.3, wspace=0.75, hspace=0.7)
     grid = [tasks[i : i + 2] + ["."] * (2 - len(tasks[i : i + 2])) for i in range(0, len(tasks), 2)]
     axes = figure.subplot_mosaic([["windows", "windows"]] + grid, height_ratios=[0.8] + [2] * len(grid),
                                  empty_sentinel=".")
@@ -69,7 +70,7 @@ def plot_comparison(comparison: dict) -> Figure:
     overlaid along the sentence (when the text is known)."""
     a, b = comparison["a"], comparison["b"]
     words = comparison["words"]
-    figure = Figure(figsize=(11, 3.8), layout="constrained")
+    figure = new_figure(11, 3.8, left=0.7, bottom=1.3, top=0.45, wspace=0.15)
     skills_axis, words_axis = figure.subplots(1, 2, width_ratios=[1, 1.6])
     names = ("overall",) + SKILLS
     x = np.arange(len(names))

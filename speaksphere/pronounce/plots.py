@@ -13,6 +13,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
 from ..audio import FRAME_RATE, log_mel_spectrogram
+from ..plots import new_figure
 from .assess import Assessment
 
 __all__ = ["spectrograms", "dtw_path", "pitch", "word_table", "all_figures"]
@@ -30,12 +31,13 @@ def spectrograms(assessment: Assessment, n_worst: int = 3) -> Figure:
     ref, att = assessment.ref, assessment.att
     segments = [s for s in assessment.result["segments"]]
     worst = {id(s) for s in sorted(segments, key=lambda s: s["score"])[:n_worst] if s["flag"]}
-    figure = Figure(figsize=(11, 5.5), layout="constrained")
+    figure = new_figure(11, 5.5, left=0.7, top=0.35, hspace=0.3)
     top, bottom = figure.subplots(2, 1)
     for axis, analysis, title in ((top, ref, "Reference"), (bottom, att, "Your attempt")):
         mel = log_mel_spectrogram(analysis.wave)
         seconds = mel.shape[1] / FRAME_RATE
-        axis.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, mel.shape[0]))
+        axis.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, mel.shape[0]),
+                    interpolation="nearest")
         axis.set_ylabel("mel band")
         axis.set_title(title, loc="left")
     bottom.set_xlabel("seconds")
@@ -52,10 +54,10 @@ def spectrograms(assessment: Assessment, n_worst: int = 3) -> Figure:
 
 def dtw_path(assessment: Assessment) -> Figure:
     """The frame-distance matrix with the optimal warping path drawn over it."""
-    figure = Figure(figsize=(6, 5.5), layout="constrained")
+    figure = new_figure(6, 5.5, left=0.7, right=0.1)
     axis = figure.subplots()
     cost = assessment.cost
-    image = axis.imshow(cost, origin="lower", aspect="auto", cmap="viridis",
+    image = axis.imshow(cost, origin="lower", aspect="auto", cmap="viridis", interpolation="nearest",
                         extent=(0, cost.shape[1] / FRAME_RATE, 0, cost.shape[0] / FRAME_RATE))
     path = assessment.alignment.path / FRAME_RATE
     axis.plot(path[:, 1], path[:, 0], color="white", lw=1.2)
@@ -78,7 +80,7 @@ def pitch(assessment: Assessment) -> Figure:
         if values.size:
             warped[i] = values.mean()
     seconds = np.arange(len(ref.pitch)) / FRAME_RATE
-    figure = Figure(figsize=(11, 3.2), layout="constrained")
+    figure = new_figure(11, 3.2, left=0.7, top=0.35)
     axis = figure.subplots()
     axis.plot(seconds, ref.pitch, label="reference", color="#2166ac", lw=2)
     axis.plot(seconds, warped, label="your attempt (aligned)", color="#b2182b", lw=1.5)
@@ -92,7 +94,7 @@ def pitch(assessment: Assessment) -> Figure:
 def word_table(assessment: Assessment) -> Figure:
     """Words (or segments) as a table coloured by score, with the miscue of each."""
     rows = assessment.result.get("words") or assessment.result["segments"]
-    figure = Figure(figsize=(min(2 + 1.1 * len(rows), 16), 1.8), layout="constrained")
+    figure = new_figure(min(2 + 1.1 * len(rows), 16), 1.8, left=0.8, right=0.1, bottom=0.1, top=0.1)
     axis = figure.subplots()
     axis.axis("off")
     labels = [r.get("word") or r.get("label") or "(inserted)" for r in rows]
