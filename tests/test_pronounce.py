@@ -116,3 +116,21 @@ def test_figures_are_drawn(tmp_path):
         assert isinstance(figure, Figure)
         figure.savefig(tmp_path / f"{name}.png")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def test_a_repeated_word_is_an_insertion_at_that_word():
+    """"don't don't": the repetition grammar finds the second saying; the plain reading has none."""
+    from speaksphere.pronounce.align import english_words, repeated_words
+
+    text = "i don't like the cold"
+    plain = load_recording(spoken(text, voice="en-us"))
+    twice = load_recording(spoken("i don't don't like the cold", voice="en-us"))
+    assert repeated_words(plain.wave, english_words(text)) == []
+    found = repeated_words(twice.wave, english_words(text))
+    assert [(r.index, r.word) for r in found] == [(1, "don't")]
+    assert 0.3 < found[0].start < found[0].end < 1.2  # seconds: the second "don't", not the first
+    result = score_pronunciation(spoken("i don't don't like the cold", voice="en-us"), text=text, language="en")
+    inserted = [s for s in result["segments"] if s["miscue"] == "insertion"]
+    assert [s["label"] for s in inserted] == ["don't (again)"] and inserted[0]["flag"]
+    assert min(result["segments"], key=lambda s: s["score"]) in inserted
+    assert [w["repeats"] for w in result["words"] if w["word"] is None] == [1]

@@ -18,7 +18,7 @@ from ..dtw import DtwResult, cost_matrix, dtw, dtw_fast, path_costs, subsequence
 from ..recording import Recording, load_recording
 from ..tts import synthesize
 from ..vad import trim_silence
-from .align import WordSegment, align_english, english_words, unknown_words
+from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
 from .features import FeatureConfig, energy_db, frame_features, pitch_semitones
 from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
@@ -43,6 +43,7 @@ class Analysis:
     pitch: np.ndarray  # float64, shape (n_frames,), semitones re the speaker's median, NaN unvoiced
     energy: np.ndarray  # float64, shape (n_frames,), dB re the loudest frame
     words: list[WordSegment] | None  # English forced alignment (times in the trimmed wave), if any
+    repetitions: tuple[Repetition, ...] = ()  # expected English words said twice (attempts only)
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,14 @@ _cache: OrderedDict[int, tuple[Recording, Analysis]] = OrderedDict()  # referenc
 _cache_lock = threading.Lock()
 
 
-def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig) -> Analysis:
+def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig,
+             attempt: bool = False) -> Analysis:
     wave = trim_silence(recording.wave, recording.segments, pad_s=_TRIM_PAD_S)
     offset_s = max(0.0, recording.segments[0].start - _TRIM_PAD_S) if recording.segments else 0.0
     aligned = align_english(wave, words) if words else None
+    repetitions = tuple(repeated_words(wave, words)) if words and attempt else ()
     return Analysis(recording, offset_s, wave, frame_features(wave, features), pitch_semitones(wave),
-                    energy_db(wave), aligned)
+                    energy_db(wave), aligned, repetitions)
 
 
 def _analyse_reference(reference: Reference, words: list[str] | None, features: FeatureConfig) -> Analysis:
@@ -169,7 +172,7 @@ def assess(attempt, reference=None, text: str | None = None, language: str | Non
         if language == "en" and text_words and not unknown_words(text_words):
             aligner_words = text_words
     ref = _analyse_reference(golden, aligner_words, features)
-    att = _analyse(attempt_recording, aligner_words, features)
+    att = _analyse(attempt_recording, aligner_words, features, attempt=True)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
     result = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
@@ -234,10 +237,26 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
                                "end": round(att.offset_s + ph.end, 3), "gop": round(ph.gop, 2),
                                "score": round(anchor_score(ph.gop, config.gop_native, config.gop_wrong), 1)})
 
-    # insertions: attempt speech matched to no new reference frame, and unlike what it was matched to
+    # insertions: expected words said twice (English grammar decode) ...
     inserted_s = 0.0
+    for repeat in att.repetitions:
+        start, end = round(att.offset_s + repeat.start, 3), round(att.offset_s + repeat.end, 3)
+        inserted_s += repeat.end - repeat.start
+        frames = np.arange(int(repeat.start * FRAME_RATE), max(int(repeat.end * FRAME_RATE), int(repeat.start * FRAME_RATE) + 1))
+        run_cost = round(float(att_frame_cost[np.clip(frames, 0, len(att_frame_cost) - 1)].mean()), 4)
+        segments.append({"label": f"{repeat.word} (again)", "start": start, "end": end, "cost": run_cost, "score": 0.0,
+                         "flag": True, "miscue": "insertion", "index": None})
+        if text_words is not None:
+            words.append({"word": None, "index": None, "start": start, "end": end, "score": 0.0, "cost": run_cost,
+                          "miscue": "insertion", "repeats": repeat.index})
+    # ... and attempt speech matched to no new reference frame, and unlike what it was matched to
+    # attempt frames of both sayings of each repeated word: DTW may take either copy for the extra one
+    repeated = [((att.words[r.index].start if att.words and r.index < len(att.words) else r.start) * FRAME_RATE,
+                 r.end * FRAME_RATE) for r in att.repetitions]
     loud = att.energy > -35.0
     for first, last in horizontal_runs(path, int(config.insertion_s * FRAME_RATE)):
+        if any(first < end and last >= start for start, end in repeated):
+            continue  # already reported as a repetition
         frames = np.arange(first, last + 1)
         frames = frames[loud[np.minimum(frames, len(loud) - 1)]]
         if len(frames) < config.insertion_s * FRAME_RATE or att_frame_cost[frames].mean() < config.insertion_cost:
@@ -261,7 +280,9 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
                             a_pauses.n_pauses, r_pauses.n_pauses, config)
     prosody, pitch_r, energy_r = prosody_score(ref.pitch, att.pitch, ref.energy, att.energy, path, config)
-    coherence = coherence_score(best_positions / FRAME_RATE, present, covered_frames / FRAME_RATE, a_pauses.speech_s)
+    repeated_s = sum(r.end - r.start for r in att.repetitions)  # inside the forced-aligned words' spans
+    coherence = coherence_score(best_positions / FRAME_RATE, present,
+                                max(0.0, covered_frames / FRAME_RATE - repeated_s), a_pauses.speech_s)
     skills = {"accuracy": accuracy, "fluency": fluency, "prosody": prosody, "completeness": completeness,
               "coherence": coherence}
     # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
