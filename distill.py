@@ -49,6 +49,7 @@ class DistillTeacher:
     compute_type: str = "int8"  # CTranslate2 precision of Whisper base on CPU
     threads: int = 2  # CPU threads of the teacher
     batch_windows: int = 4  # 30-s windows per teacher call
+    clips_per_window: int | None = None  # None: pack clips into each 30-s window; 1: one clip alone a window
     cache_dir: str = "~/.cache/speaksphere"  # where the joined Whisper weights are kept
 
 
@@ -94,7 +95,7 @@ def teacher_cache(config: DistillExperiment, manifest: Path, output: Path, accel
         teacher = WhisperTeacher(Path(config.teacher.cache_dir).expanduser(), config.teacher.threads,
                                  config.teacher.compute_type)
         build_teacher_cache(rows, folder, teacher, config.data.max_clip_s, config.teacher.batch_windows,
-                            config.train.seed)
+                            config.train.seed, config.teacher.clips_per_window)
     accelerator.wait_for_everyone()
     return TeacherCache(folder)
 

@@ -41,6 +41,9 @@ def test_packing_fills_windows_on_the_frame_grid():
         assert p.frame + p.n_frames <= WINDOW_FRAMES
     with pytest.raises(ValueError, match="30-s"):
         pack_windows([16000 * 31])
+    alone = pack_windows(lengths, clips_per_window=1)  # each clip at the start of a window of its own
+    assert [(p.window, p.frame) for p in alone] == [(i, 0) for i in range(len(lengths))]
+    assert [p.window for p in pack_windows(lengths, clips_per_window=2)] == [0, 0, 1, 1, 2]
 
 
 def test_length_batches_cover_every_item_once_with_similar_lengths():

@@ -58,8 +58,9 @@ def _crop(wave: np.ndarray, max_samples: int, rng: np.random.Generator) -> tuple
 
 
 def build_teacher_cache(rows: list[dict], folder: Path, teacher: WhisperTeacher, max_clip_s: float = 6.0,
-                        batch_windows: int = 4, seed: int = 0) -> TeacherCache:
-    """Encode every row's audio (cropped to max_clip_s) with the teacher and write the cache folder."""
+                        batch_windows: int = 4, seed: int = 0, clips_per_window: int | None = None) -> TeacherCache:
+    """Encode every row's audio (cropped to max_clip_s) with the teacher and write the cache folder
+    (`clips_per_window`: see pack_windows; None packs as many clips as fit in each 30-s window)."""
     folder = Path(folder)
     if (folder / "clips.json").is_file():
         return TeacherCache(folder)
@@ -70,7 +71,7 @@ def build_teacher_cache(rows: list[dict], folder: Path, teacher: WhisperTeacher,
         wave, _ = read_audio(Path(row["audio"]), CORPUS_LIMITS)
         start, wave = _crop(wave, int(max_clip_s * SAMPLE_RATE), rng)
         crops.append((start, wave))
-    placements = pack_windows([len(w) for _, w in crops])
+    placements = pack_windows([len(w) for _, w in crops], clips_per_window=clips_per_window)
     n_windows = placements[-1].window + 1
     by_window = [[] for _ in range(n_windows)]
     for p in placements:
@@ -95,6 +96,6 @@ def build_teacher_cache(rows: list[dict], folder: Path, teacher: WhisperTeacher,
     del frames
     (folder / "frames.partial.npy").rename(folder / "frames.npy")
     meta = {"clips": clips, "mean": sample.mean(0).tolist(), "std": (sample.std(0) + 1e-3).tolist(),
-            "teacher": "whisper-base (CTranslate2, int8) encoder output", "frame_rate_hz": SAMPLE_RATE // FRAME_SAMPLES}
+            "teacher": "whisper-base (CTranslate2, int8) encoder output", "clips_per_window": clips_per_window, "frame_rate_hz": SAMPLE_RATE // FRAME_SAMPLES}
     (folder / "clips.json").write_text(json.dumps(meta))
     return TeacherCache(folder)
