@@ -5,7 +5,7 @@
 
 Starts `python app.py` on a free loopback port (a fresh learner database in a temporary folder; or
 uses --url), gives every client its own learner id (from "/new_learner") unless --no-store, and has
-each send a bounded number of requests, alternating over the endpoints, with a real 5-s English
+each send a bounded number of requests, alternating over the endpoints, with a real 3.1-s English
 recording (espeak-ng) and, for "/pronounce", its text. Prints per endpoint: requests, errors (with
 their messages), throughput and p50/p95 latency. Targets: 0 errors and p95 <= 5 s at 16 clients; the
 exit status is 1 when they are missed. --json adds one machine-readable line at the end.
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from speaksphere.bench import ATTEMPT_TEXT, five_second_attempt, free_port, start_app, stop_app  # noqa: E402
+from speaksphere.bench import PHRASE_TEXT, five_second_attempt, free_port, start_app, stop_app  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 
 P95_TARGET_S = 5.0  # seconds: the target at 16 clients on a 2-core machine
@@ -48,7 +48,7 @@ def request(client: Client, endpoint: str, recording: str, learner_id: str):
     if endpoint == "analyze":
         return client.predict(audio, learner_id, api_name="/analyze")
     if endpoint == "pronounce":  # attempt, phrase_id, text, language, reference_audio, learner_id, recommendation_id
-        return client.predict(audio, "", ATTEMPT_TEXT, "en", None, learner_id, None, api_name="/pronounce")
+        return client.predict(audio, "", PHRASE_TEXT, "en", None, learner_id, None, api_name="/pronounce")
     raise ValueError(f"no load scenario for endpoint {endpoint!r}")
 
 
@@ -124,7 +124,7 @@ def main() -> None:
         parser.exit(2, f"error: no SpeakSphere model in {args.model}; pass --model PATH (a folder written by train.py)\n")
     with tempfile.TemporaryDirectory() as folder:
         recording = Path(folder) / "attempt.wav"
-        recording.write_bytes(five_second_attempt()[0])
+        recording.write_bytes(five_second_attempt(PHRASE_TEXT)[0])  # the same phrase in every session: comparable
         process = None
         if args.url:
             url = args.url
