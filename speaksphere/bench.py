@@ -144,7 +144,7 @@ def ten_second_clip(folder: Path) -> tuple[Path, str]:
     return clip, f"{len(names)} reference recordings ({names[0]}...) cut to {CLIP_S:.0f} s"
 
 
-def five_second_attempt(text: str = ATTEMPT_TEXT) -> tuple[bytes, float]:
+def spoken_attempt(text: str = ATTEMPT_TEXT) -> tuple[bytes, float]:
     """An English attempt at `text` (ATTEMPT_TEXT: 4.9 s) by an espeak-ng voice that the reference does
     not use; returns WAV bytes and the duration in seconds."""
     from .tts import synthesize
@@ -180,7 +180,7 @@ def bench_analysis(table: Table, model: Path, clip: Path, clip_note: str, runs: 
 def bench_pronunciation(table: Table, runs: int) -> None:
     from .pronounce import golden_reference, score_pronunciation
 
-    attempt, seconds = five_second_attempt()
+    attempt, seconds = spoken_attempt()
     golden_reference(ATTEMPT_TEXT, "en")
     for n in THREADS:
         with threads(n):

@@ -242,13 +242,15 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     for repeat in att.repetitions:
         start, end = round(att.offset_s + repeat.start, 3), round(att.offset_s + repeat.end, 3)
         inserted_s += repeat.end - repeat.start
-        frames = np.arange(int(repeat.start * FRAME_RATE), max(int(repeat.end * FRAME_RATE), int(repeat.start * FRAME_RATE) + 1))
+        first = int(repeat.start * FRAME_RATE)
+        frames = np.arange(first, max(int(repeat.end * FRAME_RATE), first + 1))
         run_cost = round(float(att_frame_cost[np.clip(frames, 0, len(att_frame_cost) - 1)].mean()), 4)
         segments.append({"label": f"{repeat.word} (again)", "start": start, "end": end, "cost": run_cost, "score": 0.0,
                          "flag": True, "miscue": "insertion", "index": None})
         if text_words is not None:
             words.append({"word": None, "index": None, "start": start, "end": end, "score": 0.0, "cost": run_cost,
                           "miscue": "insertion", "repeats": repeat.index})
+    repeated_s = inserted_s  # inside the forced-aligned words' spans (coherence takes it out of them)
     # ... and attempt speech matched to no new reference frame, and unlike what it was matched to
     # attempt frames of both sayings of each repeated word: DTW may take either copy for the extra one
     repeated = [((att.words[r.index].start if att.words and r.index < len(att.words) else r.start) * FRAME_RATE,
@@ -280,7 +282,6 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
                             a_pauses.n_pauses, r_pauses.n_pauses, config)
     prosody, pitch_r, energy_r = prosody_score(ref.pitch, att.pitch, ref.energy, att.energy, path, config)
-    repeated_s = sum(r.end - r.start for r in att.repetitions)  # inside the forced-aligned words' spans
     coherence = coherence_score(best_positions / FRAME_RATE, present,
                                 max(0.0, covered_frames / FRAME_RATE - repeated_s), a_pauses.speech_s)
     skills = {"accuracy": accuracy, "fluency": fluency, "prosody": prosody, "completeness": completeness,
