@@ -76,6 +76,8 @@ def write_until_killed(database: Path, acks_before_kill: int) -> list[list[str]]
 
     def collect():
         for line in child.stdout:  # keeps reading after the kill: what was printed before it still counts
+            if not line.endswith("\n"):  # cut by the kill mid-print: an acknowledgement is a whole line
+                break
             lines.append(line.split())
             if len(lines) >= acks_before_kill:
                 enough.set()
