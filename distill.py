@@ -38,6 +38,7 @@ from speaksphere.distill.student import DistilStudent, FrameDataset, LengthBatch
 class DistillData:
     manifest: str = ""  # manifest CSV (or --manifest)
     splits: list[str] = field(default_factory=lambda: ["train", "val"])  # never the test voices
+    unlabelled_voices: list[str] = field(default_factory=list)  # voices joining from any split, as audio only
     max_clips: int = 9000  # clips in the distillation set: every real one, the rest sampled
     max_clip_s: float = 6.0  # longer clips are cropped (randomly, frame-aligned) before the teacher
     val_fraction: float = 0.03  # clips kept aside to watch the distillation loss
@@ -75,8 +76,10 @@ class DistillExperiment:
 
 
 def select_rows(rows: list[dict], config: DistillData, seed: int) -> list[dict]:
-    """Every real clip of the allowed splits, then synthetic ones sampled up to max_clips."""
-    allowed = [r for r in rows if r["split"] in config.splits]
+    """Every real clip of the allowed splits and of the unlabelled voices, then synthetic ones sampled
+    up to max_clips. Distillation never reads a label, so a test voice named in unlabelled_voices is
+    heard as audio only: its test figures then count as "heard unlabelled", not "never heard"."""
+    allowed = [r for r in rows if r["split"] in config.splits or r["voice"] in config.unlabelled_voices]
     real = [r for r in allowed if is_real(r)]
     synthetic = [r for r in allowed if not is_real(r)]
     rng = np.random.default_rng(seed)
@@ -85,12 +88,28 @@ def select_rows(rows: list[dict], config: DistillData, seed: int) -> list[dict]:
     return chosen
 
 
+def check_cache(cache: TeacherCache, rows: list[dict], config: DistillExperiment) -> None:
+    """Refuse a finished cache that was built for another selection of clips or another packing: its
+    targets would silently train a student on a recipe other than the config's."""
+    built, wanted = sorted(c.audio for c in cache.clips), sorted(r["audio"] for r in rows)
+    if built != wanted:
+        raise SystemExit(f"The teacher cache in {cache.folder} holds {len(built)} clips, but this config selects "
+                         f"{len(wanted)} ({len(set(built) ^ set(wanted))} differ): it was built for another data "
+                         "selection. Delete that folder to rebuild it, or give another --output-dir.")
+    if cache.clips_per_window != config.teacher.clips_per_window:
+        raise SystemExit(f"The teacher cache in {cache.folder} was built with clips_per_window "
+                         f"{cache.clips_per_window}, the config asks for {config.teacher.clips_per_window}. "
+                         "Delete that folder to rebuild it, or give another --output-dir.")
+
+
 def teacher_cache(config: DistillExperiment, manifest: Path, output: Path, accelerator: Accelerator) -> TeacherCache:
     folder = output / "teacher"
+    rows = select_rows(read_manifest(manifest, absolute=True), config.data, config.train.seed)
+    if (folder / "clips.json").is_file():  # checked in every process, so that all stop together
+        check_cache(TeacherCache(folder), rows, config)
     if accelerator.is_main_process and not (folder / "clips.json").is_file():
         from speaksphere.distill.teacher import WhisperTeacher
 
-        rows = select_rows(read_manifest(manifest, absolute=True), config.data, config.train.seed)
         accelerator.print(f"teacher cache: {len(rows)} clips from splits {config.data.splits}")
         teacher = WhisperTeacher(Path(config.teacher.cache_dir).expanduser(), config.teacher.threads,
                                  config.teacher.compute_type)

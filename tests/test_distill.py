@@ -15,6 +15,7 @@ import soundfile as sf
 import yaml
 
 from launching import accelerate_launch
+from speaksphere.bench import repository_module
 from speaksphere.data.manifest import new_row, read_manifest, write_manifest
 from speaksphere.distill.cache import TeacherCache, build_teacher_cache
 from speaksphere.distill.student import FrameDataset, LengthBatches
@@ -87,6 +88,19 @@ def test_cache_keeps_each_clip_aligned_with_its_teacher_frames(corpus, tmp_path)
     assert TeacherCache(tmp_path / "cache").frames.shape == (sum(c.n_frames for c in cache.clips), 512)
 
 
+def test_a_cache_built_for_another_recipe_is_refused(corpus, tmp_path):
+    distill = repository_module("distill.py")
+    rows = [r for r in read_manifest(corpus, absolute=True) if r["split"] != "test"]
+    cache = build_teacher_cache(rows, tmp_path / "cache", FrameEnergyTeacher(), max_clip_s=1.0)
+    config = distill.DistillExperiment()
+    distill.check_cache(cache, list(reversed(rows)), config)  # the same clips in another order: accepted
+    with pytest.raises(SystemExit, match="another data selection"):
+        distill.check_cache(cache, rows[1:], config)
+    config.teacher.clips_per_window = 1
+    with pytest.raises(SystemExit, match="clips_per_window"):
+        distill.check_cache(cache, rows, config)
+
+
 def test_degraded_crops_keep_their_length_and_clean_targets(corpus, tmp_path):
     """Channel degradation (noise, reverb, telephone, gain) changes the wave but not its length, and the
     teacher targets stay those of the clean crop; a DataLoader worker draws new crops every epoch."""
@@ -130,7 +144,7 @@ def test_distill_script_trains_and_resumes_a_student(corpus, tmp_path):
     build_teacher_cache(rows, output / "teacher", FrameEnergyTeacher(), max_clip_s=2.0)
     config = yaml.safe_load((ROOT / "configs" / "distill.yaml").read_text())
     config["student"].update(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                             conv_dim=[16] * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+                             conv_dim=[16, 16], num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
     config["train"].update(batch_size=2, crop_s=1.0)
     config["data"].update(num_workers=0, val_fraction=0.3)
 
@@ -146,10 +160,26 @@ def test_distill_script_trains_and_resumes_a_student(corpus, tmp_path):
     progress = json.loads((output / "checkpoint" / "progress.json").read_text())
     assert [h["epoch"] for h in progress["history"]] == [1, 2]
     assert all(np.isfinite(h["val"]["loss"]) for h in progress["history"])
-    from transformers import AutoModel
+    from speaksphere.model.encoder import LogMelWav2Vec2Model, load_encoder
 
-    student = AutoModel.from_pretrained(output / "student")
-    assert student.config.hidden_size == 32
+    student = load_encoder(output / "student")
+    assert isinstance(student, LogMelWav2Vec2Model) and student.config.hidden_size == 32
+    assert student.config.mel_fmax == config["student"]["mel_fmax"]
+
+
+def test_unlabelled_voices_join_as_audio_without_changing_the_synthetic_sample():
+    distill = repository_module("distill.py")
+    rows = ([{"voice": "asterisk:carlo", "real": "1", "split": "train"} for _ in range(3)]
+            + [{"voice": "asterisk:allison", "real": "1", "split": "test"} for _ in range(2)]
+            + [{"voice": "asterisk:ivrvoice-ru", "real": "1", "split": "test"}]
+            + [{"voice": f"espeak:v{i}", "real": "0", "split": "test" if i % 3 == 0 else "train", "n": str(i)}
+               for i in range(30)])
+    plain = distill.select_rows(rows, distill.DistillData(max_clips=13), seed=0)
+    joined = distill.select_rows(rows, distill.DistillData(max_clips=15, unlabelled_voices=["asterisk:allison"]), seed=0)
+    assert [r["voice"] for r in joined if r["real"] == "1"].count("asterisk:allison") == 2
+    assert not any(r["voice"] == "asterisk:ivrvoice-ru" or (r["real"] == "0" and r["split"] == "test") for r in joined)
+    assert [r for r in joined if r["real"] == "0"] == [r for r in plain if r["real"] == "0"]
+    assert len(joined) == 15
 
 
 @pytest.mark.skipif(importlib.util.find_spec("ctranslate2") is None

@@ -10,15 +10,20 @@ from speaksphere.model import IGNORE_INDEX, SpeakSphereConfig, SpeakSphereModel,
 TASKS = {"language": ["de", "en", "fr"], "emotion": ["neutral", "happy", "sad", "angry"]}
 
 
-def tiny_backbone() -> dict:
+def tiny_backbone(front_end: str = "waveform") -> dict:
+    if front_end == "log_mel":
+        return Wav2Vec2Config(front_end="log_mel", conv_dim=(32, 32), conv_kernel=(3, 3), conv_stride=(1, 2),
+                              feat_extract_norm="layer", do_stable_layer_norm=True, hidden_size=32, num_hidden_layers=2,
+                              num_attention_heads=2, intermediate_size=64, num_conv_pos_embeddings=16,
+                              num_conv_pos_embedding_groups=4).to_dict()
     # layer-normalised front end: unlike wav2vec2-base's group norm, it lets padded batches match
     return Wav2Vec2Config(feat_extract_norm="layer", do_stable_layer_norm=True, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                           conv_dim=(32,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4).to_dict()
 
 
-def tiny_model(**overrides) -> SpeakSphereModel:
+def tiny_model(front_end: str = "waveform", **overrides) -> SpeakSphereModel:
     torch.manual_seed(0)
-    return SpeakSphereModel(SpeakSphereConfig(backbone=tiny_backbone(), tasks=TASKS, head_hidden=16, **overrides))
+    return SpeakSphereModel(SpeakSphereConfig(backbone=tiny_backbone(front_end), tasks=TASKS, head_hidden=16, **overrides))
 
 
 def batch(n: int = 3, seconds: float = 1.0):
@@ -60,9 +65,10 @@ def test_loss_weights_scale_each_task():
     assert torch.allclose(weighted.loss, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("front_end", ["waveform", "log_mel"])
 @pytest.mark.parametrize("pooling", ["mean", "mean_std"])
-def test_padding_does_not_change_an_utterance_embedding(pooling):
-    model = tiny_model(pooling=pooling).eval()
+def test_padding_does_not_change_an_utterance_embedding(pooling, front_end):
+    model = tiny_model(front_end, pooling=pooling).eval()
     x = torch.randn(1, 16000)
     padded = torch.cat([x, torch.zeros(1, 8000)], dim=1)
     mask = torch.cat([torch.ones(1, 16000), torch.zeros(1, 8000)], dim=1).long()
@@ -70,8 +76,9 @@ def test_padding_does_not_change_an_utterance_embedding(pooling):
     assert torch.allclose(alone, model(padded, mask).pooled, atol=1e-4)
 
 
-def test_freezing():
-    model = tiny_model()
+@pytest.mark.parametrize("front_end", ["waveform", "log_mel"])
+def test_freezing(front_end):
+    model = tiny_model(front_end)
     model.freeze_feature_encoder()
     assert not any(p.requires_grad for p in model.backbone.feature_extractor.parameters())
     assert all(p.requires_grad for p in model.backbone.encoder.parameters())
@@ -85,8 +92,9 @@ def test_class_weights_must_match_the_labels():
         SpeakSphereConfig(backbone=tiny_backbone(), tasks=TASKS, class_weights={"language": [1.0]})
 
 
-def test_checkpoint_describes_itself(tmp_path):
-    model = tiny_model(class_weights={"language": [1.0, 2.0, 0.5]}).eval()
+@pytest.mark.parametrize("front_end", ["waveform", "log_mel"])
+def test_checkpoint_describes_itself(tmp_path, front_end):
+    model = tiny_model(front_end, class_weights={"language": [1.0, 2.0, 0.5]}).eval()
     model.save_pretrained(tmp_path)
     Wav2Vec2FeatureExtractor(return_attention_mask=True).save_pretrained(tmp_path)
     predictor = load_model(tmp_path)

@@ -42,6 +42,7 @@ class TeacherCache:
         self.frames = np.load(self.folder / "frames.npy", mmap_mode="r")  # (n_frames_total, dim) float16
         self.mean = np.asarray(meta["mean"], dtype=np.float32)  # (dim,) per-dimension statistics
         self.std = np.asarray(meta["std"], dtype=np.float32)
+        self.clips_per_window = meta.get("clips_per_window")  # None: packed (caches older than the option too)
 
     def targets(self, clip: CachedClip, first: int, count: int) -> np.ndarray:
         """Standardised teacher frames first..first+count of a clip: (count, dim) float32."""

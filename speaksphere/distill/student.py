@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
-from transformers import AutoConfig, AutoModel
 
 from ..audio import SAMPLE_RATE, read_audio
 from ..data.augment import AugmentConfig, augment
 from ..data.clips import CORPUS_LIMITS, EpochRandom
+from ..model.encoder import build_encoder
 from .cache import TeacherCache
 from .teacher import FRAME_SAMPLES
 
@@ -111,7 +111,7 @@ class DistilStudent(nn.Module):
 
     def __init__(self, backbone: dict, teacher_dim: int = 512):
         super().__init__()
-        self.backbone = AutoModel.from_config(AutoConfig.for_model(**backbone))
+        self.backbone = build_encoder(backbone)
         self.head = nn.Linear(self.backbone.config.hidden_size, teacher_dim)
 
     def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor, targets: torch.Tensor,

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, PreTrainedModel
+from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration import SpeakSphereConfig
+from .encoder import build_encoder, load_encoder
 
 __all__ = ["SpeakSphereModel", "MultiTaskOutput", "IGNORE_INDEX"]
 
@@ -45,7 +46,7 @@ class SpeakSphereModel(PreTrainedModel):
     def __init__(self, config: SpeakSphereConfig, backbone: nn.Module | None = None):
         super().__init__(config)
         backbone_config = dict(config.backbone)
-        self.backbone = backbone or AutoModel.from_config(AutoConfig.for_model(**backbone_config))
+        self.backbone = backbone or build_encoder(backbone_config)
         hidden = self.backbone.config.hidden_size * (2 if config.pooling == "mean_std" else 1)
         n_layers = self.backbone.config.num_hidden_layers + 1  # + the input embeddings
         self.layer_weights = nn.Parameter(torch.zeros(n_layers)) if config.use_weighted_layer_sum else None
@@ -62,7 +63,7 @@ class SpeakSphereModel(PreTrainedModel):
     @classmethod
     def from_backbone(cls, name_or_path: str, config: SpeakSphereConfig) -> "SpeakSphereModel":
         """Start from a pretrained encoder (a hub name such as facebook/wav2vec2-base, or a folder)."""
-        backbone = AutoModel.from_pretrained(name_or_path)
+        backbone = load_encoder(name_or_path)
         config.backbone = backbone.config.to_dict()
         return cls(config, backbone=backbone)
 
