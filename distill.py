@@ -110,7 +110,8 @@ def teacher_cache(config: DistillExperiment, manifest: Path, output: Path, accel
     if accelerator.is_main_process and not (folder / "clips.json").is_file():
         from speaksphere.distill.teacher import WhisperTeacher
 
-        accelerator.print(f"teacher cache: {len(rows)} clips from splits {config.data.splits}")
+        heard = f" and voices {config.data.unlabelled_voices} (audio only)" if config.data.unlabelled_voices else ""
+        accelerator.print(f"teacher cache: {len(rows)} clips from splits {config.data.splits}{heard}")
         teacher = WhisperTeacher(Path(config.teacher.cache_dir).expanduser(), config.teacher.threads,
                                  config.teacher.compute_type)
         build_teacher_cache(rows, folder, teacher, config.data.max_clip_s, config.teacher.batch_windows,
