@@ -106,8 +106,10 @@ def teacher_cache(config: DistillExperiment, manifest: Path, output: Path, accel
     folder = output / "teacher"
     rows = select_rows(read_manifest(manifest, absolute=True), config.data, config.train.seed)
     if (folder / "clips.json").is_file():  # checked in every process, so that all stop together
-        check_cache(TeacherCache(folder), rows, config)
-    if accelerator.is_main_process and not (folder / "clips.json").is_file():
+        cache = TeacherCache(folder)
+        check_cache(cache, rows, config)
+        return cache
+    if accelerator.is_main_process:
         from speaksphere.distill.teacher import WhisperTeacher
 
         heard = f" and voices {config.data.unlabelled_voices} (audio only)" if config.data.unlabelled_voices else ""

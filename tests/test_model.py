@@ -5,6 +5,7 @@ import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor
 
+from test_encoder import log_mel_backbone
 from speaksphere.model import IGNORE_INDEX, SpeakSphereConfig, SpeakSphereModel, load_model
 
 TASKS = {"language": ["de", "en", "fr"], "emotion": ["neutral", "happy", "sad", "angry"]}
@@ -12,10 +13,7 @@ TASKS = {"language": ["de", "en", "fr"], "emotion": ["neutral", "happy", "sad", 
 
 def tiny_backbone(front_end: str = "waveform") -> dict:
     if front_end == "log_mel":
-        return Wav2Vec2Config(front_end="log_mel", conv_dim=(32, 32), conv_kernel=(3, 3), conv_stride=(1, 2),
-                              feat_extract_norm="layer", do_stable_layer_norm=True, hidden_size=32, num_hidden_layers=2,
-                              num_attention_heads=2, intermediate_size=64, num_conv_pos_embeddings=16,
-                              num_conv_pos_embedding_groups=4).to_dict()
+        return log_mel_backbone()
     # layer-normalised front end: unlike wav2vec2-base's group norm, it lets padded batches match
     return Wav2Vec2Config(feat_extract_norm="layer", do_stable_layer_norm=True, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                           conv_dim=(32,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4).to_dict()

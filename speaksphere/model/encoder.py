@@ -19,10 +19,11 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, PreTrainedModel, Wav2Vec2Config, Wav2Vec2Model
 
+from ..audio import SAMPLE_RATE
+
 __all__ = ["LogMelFrontEnd", "LogMelWav2Vec2Model", "build_encoder", "load_encoder",
            "N_FFT", "HOP_SAMPLES", "N_MELS"]
 
-SAMPLE_RATE = 16000  # Hz
 N_FFT = 400  # samples, 25 ms window (Whisper's)
 HOP_SAMPLES = 160  # samples, 10 ms between spectrogram frames
 N_MELS = 80  # mel bands (Whisper base's)
@@ -52,7 +53,6 @@ class LogMelFrontEnd(nn.Module):
         self._constants: tuple[torch.Tensor, torch.Tensor] | None = None
         self.conv1 = nn.Conv1d(N_MELS, channels, kernel_size=3, padding=1)
         self.conv2 = nn.Conv1d(channels, channels, kernel_size=3, stride=2, padding=1)
-        self._requires_grad = True
 
     def log_mel(self, waves: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch, n_samples) -> log-mel (batch, 80, n_samples // 160 + 1) and the mask (batch, frames)
@@ -90,9 +90,9 @@ class LogMelFrontEnd(nn.Module):
         return nn.functional.gelu(self.conv2(hidden))
 
     def _freeze_parameters(self) -> None:
+        """What SpeakSphereModel.freeze_feature_encoder calls, as on wav2vec2's own front end."""
         for parameter in self.parameters():
             parameter.requires_grad = False
-        self._requires_grad = False
 
 
 class LogMelWav2Vec2Model(Wav2Vec2Model):
