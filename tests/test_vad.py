@@ -60,9 +60,33 @@ def test_config_changes_what_counts_as_a_pause(speech_with_pause, write):
     assert lenient.pauses.n_pauses == 0
 
 
+def test_batched_network_gives_silero_own_probabilities(speech_with_pause, monkeypatch):
+    """The chunks batched through Silero's network (and its LSTM run as one sequence) give the
+    probabilities of Silero's own per-chunk loop, also when a long recording is cut into blocks."""
+    import librosa
+    import torch
+    from silero_vad import load_silero_vad
+
+    from speaksphere import vad
+
+    wave, rate, _ = speech_with_pause
+    wave = librosa.resample(wave, orig_sr=rate, target_sr=SAMPLE_RATE).astype("float32")
+    model = load_silero_vad(onnx=False)
+    for length in (len(wave), len(wave) - 100, 1000, 512):  # Silero's own loop refuses under 512
+        audio = torch.from_numpy(wave[:length].copy())
+        with torch.inference_mode():
+            expected = model.audio_forward(audio, SAMPLE_RATE)[0]
+        for block in (vad._BLOCK, 7):  # 7 chunks: the LSTM state is carried across blocks
+            monkeypatch.setattr(vad, "_BLOCK", block)
+            found = vad._silero().probabilities(audio)
+            assert found.shape == expected.shape
+            assert torch.allclose(found, expected, atol=1e-5)
+        if length == len(wave):
+            assert float(expected.max()) > 0.9 and float(expected.min()) < 0.1  # speech and silence both there
+
+
 def test_segments_are_silero_own_loop_and_safe_across_threads(speech_with_pause):
-    """One TorchScript call over the wave gives what Silero's per-chunk loop gives, also when several
-    threads share the pool of models at once (each model keeps recurrent state)."""
+    """The batched network gives Silero's own speech segments, also when several threads use it at once."""
     from concurrent.futures import ThreadPoolExecutor
 
     import librosa
