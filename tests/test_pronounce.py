@@ -134,3 +134,25 @@ def test_a_repeated_word_is_an_insertion_at_that_word():
     assert [s["label"] for s in inserted] == ["don't (again)"] and inserted[0]["flag"]
     assert min(result["segments"], key=lambda s: s["score"]) in inserted
     assert [w["repeats"] for w in result["words"] if w["word"] is None] == [1]
+
+
+def test_order_is_the_share_of_words_in_the_expected_order():
+    """Coherence's order part: one word out of place among ten costs a tenth, reversed words keep one."""
+    from speaksphere.pronounce.scores import coherence_score
+
+    present = np.ones(10, bool)
+    in_order = np.arange(10, dtype=float)
+    one_moved = np.array([0, 1, 2, 3, 9.5, 4, 5, 6, 7, 8], dtype=float)  # the fifth word said last
+    assert coherence_score(in_order, present, 5.0, 5.0) == pytest.approx(100.0)
+    assert coherence_score(one_moved, present, 5.0, 5.0) == pytest.approx(90.0)
+    assert coherence_score(in_order[::-1], present, 5.0, 5.0) == pytest.approx(10.0)
+    assert coherence_score(in_order, present, 2.5, 5.0) == pytest.approx(50.0)  # half the speech is other words
+    assert coherence_score(in_order, np.zeros(10, bool), 0.0, 5.0) == 0.0
+
+
+def test_words_said_in_another_order_lose_coherence_not_an_in_order_reading():
+    text = "could you tell me the way to the station please"
+    right = score_pronunciation(spoken(text), text=text, language="en")
+    swapped = score_pronunciation(spoken("the way to the station could you tell me please"), text=text, language="en")
+    assert right["coherence"] > 90
+    assert swapped["coherence"] < right["coherence"] - 50

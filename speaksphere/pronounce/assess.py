@@ -212,7 +212,8 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
         # where the word matches best on its own, wherever it is: the order of the said words
         # where the word is, for the order: on the path, unless it matches clearly better elsewhere
         best_positions[i] = (a0 + a1) / 2
-        if np.isfinite(cost[unit.ref_start]).all():
+        long_enough = unit.ref_end - unit.ref_start >= config.relocate_min_s * FRAME_RATE  # short words match anywhere
+        if long_enough and np.isfinite(cost[unit.ref_start]).all():
             match = subsequence_dtw(cost[unit.ref_start : unit.ref_end])
             if match.cost / len(match.path) < unit_cost - config.elsewhere_margin:
                 best_positions[i] = match.path[:, 1].mean()
