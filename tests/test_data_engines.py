@@ -41,3 +41,17 @@ def test_missing_voices_are_reported():
     assert not voice_available("festival", "no_such_diphone")
     assert not voice_available("piper", "xx_XX-nobody-medium")
     assert not voice_available("mbrola", "mb-zz9")
+
+
+def test_engine_wheels_are_pinned_as_in_requirements_data():
+    """The builder installs PyPI engines itself (engines.PYPI_PACKAGES); requirements-data.txt lists the
+    same pins for whoever installs by hand. One pin changed without the other would build another corpus."""
+    from pathlib import Path
+
+    from speaksphere.data.engines import PYPI_PACKAGES
+
+    listed = {line.split("#")[0].strip() for line in
+              (Path(__file__).resolve().parents[1] / "requirements-data.txt").read_text().splitlines()}
+    for engine, pins in PYPI_PACKAGES.items():
+        for pin in pins:
+            assert pin in listed, f"{engine}: {pin} is not pinned the same way in requirements-data.txt"
