@@ -3,6 +3,9 @@
 Reference: espeak-ng "en-us"; attempts: other espeak-ng voices (the dev set, never the validity test
 voices) reading the same phrase (right) or another phrase (wrong). For each feature kind and metric,
 prints the mean DTW cost per path step for right and wrong readings, Cohen's d and the ROC AUC.
+"model" is the embedded model's encoder (models/speaksphere-small; distilled from Whisper base): its
+last layer, each 20-ms frame repeated to the 10-ms grid, with per-utterance mean/variance
+normalisation; "logmel+model" concatenates both, each scaled to unit norm on average.
 Run: python benchmarks/pronunciation_features.py
 """
 
@@ -41,21 +44,51 @@ def speech(text: str, voice: str) -> np.ndarray:
     return wave[keep[0] : keep[-1] + 1]
 
 
+def model_features(wave: np.ndarray) -> np.ndarray:
+    """The embedded encoder's last layer on the 10-ms frame grid, CMVN'd: (n_frames, hidden)."""
+    import torch
+
+    from speaksphere.model import load_model
+    from speaksphere.pronounce.features import n_frames
+
+    global _predictor
+    if _predictor is None:
+        _predictor = load_model()
+    inputs = _predictor.feature_extractor([wave], sampling_rate=16000, return_tensors="pt", return_attention_mask=True)
+    with torch.inference_mode():
+        hidden = _predictor.model.backbone(inputs["input_values"], attention_mask=inputs["attention_mask"])
+    frames = hidden.last_hidden_state[0].numpy()
+    frames = frames[np.minimum(np.arange(n_frames(len(wave))) // 2, len(frames) - 1)]
+    return ((frames - frames.mean(0)) / (frames.std(0) + 1e-6)).astype(np.float32)
+
+
+_predictor = None
+
+
+def logmel_and_model(wave: np.ndarray) -> np.ndarray:
+    """Log-mel (+deltas, CMVN) and the model's frames side by side, each block of unit norm on average."""
+    logmel, model = frame_features(wave, FeatureConfig(kind="logmel")), model_features(wave)
+    return np.hstack([logmel / np.sqrt(logmel.shape[1]), model / np.sqrt(model.shape[1])])
+
+
 def main() -> None:
     references = {p: speech(p, "en-us") for p in PHRASES}
     attempts = {(p, v): speech(p, v) for p in PHRASES for v in DEV_VOICES}
     options = {
-        "mfcc+d cmvn": FeatureConfig(),
-        "mfcc cmvn": FeatureConfig(deltas=False),
-        "mfcc+d no-cmvn": FeatureConfig(cmvn=False),
+        "mfcc+d cmvn": FeatureConfig(kind="mfcc"),
+        "mfcc cmvn": FeatureConfig(kind="mfcc", deltas=False),
+        "mfcc+d no-cmvn": FeatureConfig(kind="mfcc", cmvn=False),
         "logmel+d cmvn": FeatureConfig(kind="logmel"),
         "logmel cmvn": FeatureConfig(kind="logmel", deltas=False),
     }
+    options["model"] = model_features
+    options["logmel+model"] = logmel_and_model
     for (name, config), metric in itertools.product(options.items(), ["euclidean", "cosine"]):
-        ref_feats = {p: frame_features(w, config) for p, w in references.items()}
+        features = config if callable(config) else (lambda wave, config=config: frame_features(wave, config))
+        ref_feats = {p: features(w) for p, w in references.items()}
         right, wrong = [], []
         for (phrase, voice), wave in attempts.items():
-            feats = frame_features(wave, config)
+            feats = features(wave)
             for ref_phrase, ref in ref_feats.items():
                 result = dtw(cost_matrix(ref, feats, metric))
                 (right if ref_phrase == phrase else wrong).append(result.cost / len(result.path))

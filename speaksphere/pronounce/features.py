@@ -25,7 +25,9 @@ class FeatureConfig:
     """Which frame features DTW compares."""
 
     kind: str = "logmel"  # "logmel" or "mfcc"; log-mel + deltas + CMVN with cosine distance separated
-    # right from wrong text best on the dev voices (d' 4.5 vs 2.4 for MFCC; pronunciation_features.py)
+    # right from wrong text best on the dev voices (d' 4.5 vs 2.4 for MFCC; pronunciation_features.py).
+    # The embedded model's encoder frames separate them far better (d' 12.6) but are not used yet: they
+    # cost ~50 ms per 5-s attempt at 1 thread, which would take scoring past its 300-ms target.
     metric: str = "cosine"  # frame distance for DTW: "cosine" (0..2) or "euclidean"
     n_mfcc: int = 13  # cepstra 1..12 plus c0; more mostly adds speaker detail (pitch harmonics)
     n_mels: int = 40  # mel bands under the cepstra: enough for 16 kHz speech, fewer is smoother
