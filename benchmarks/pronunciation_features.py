@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import functools
 import itertools
 
 import librosa
@@ -44,25 +45,27 @@ def speech(text: str, voice: str) -> np.ndarray:
     return wave[keep[0] : keep[-1] + 1]
 
 
+@functools.lru_cache(maxsize=1)
+def _embedded_model():
+    """The embedded default model (models/speaksphere-small), loaded once."""
+    from speaksphere.model import load_model
+
+    return load_model()
+
+
 def model_features(wave: np.ndarray) -> np.ndarray:
     """The embedded encoder's last layer on the 10-ms frame grid, CMVN'd: (n_frames, hidden)."""
     import torch
 
-    from speaksphere.model import load_model
     from speaksphere.pronounce.features import n_frames
 
-    global _predictor
-    if _predictor is None:
-        _predictor = load_model()
-    inputs = _predictor.feature_extractor([wave], sampling_rate=16000, return_tensors="pt", return_attention_mask=True)
+    predictor = _embedded_model()
+    inputs = predictor.feature_extractor([wave], sampling_rate=16000, return_tensors="pt", return_attention_mask=True)
     with torch.inference_mode():
-        hidden = _predictor.model.backbone(inputs["input_values"], attention_mask=inputs["attention_mask"])
+        hidden = predictor.model.backbone(inputs["input_values"], attention_mask=inputs["attention_mask"])
     frames = hidden.last_hidden_state[0].numpy()
     frames = frames[np.minimum(np.arange(n_frames(len(wave))) // 2, len(frames) - 1)]
     return ((frames - frames.mean(0)) / (frames.std(0) + 1e-6)).astype(np.float32)
-
-
-_predictor = None
 
 
 def logmel_and_model(wave: np.ndarray) -> np.ndarray:
@@ -74,17 +77,16 @@ def logmel_and_model(wave: np.ndarray) -> np.ndarray:
 def main() -> None:
     references = {p: speech(p, "en-us") for p in PHRASES}
     attempts = {(p, v): speech(p, v) for p in PHRASES for v in DEV_VOICES}
-    options = {
-        "mfcc+d cmvn": FeatureConfig(kind="mfcc"),
-        "mfcc cmvn": FeatureConfig(kind="mfcc", deltas=False),
-        "mfcc+d no-cmvn": FeatureConfig(kind="mfcc", cmvn=False),
-        "logmel+d cmvn": FeatureConfig(kind="logmel"),
-        "logmel cmvn": FeatureConfig(kind="logmel", deltas=False),
+    options = {  # name -> wave (n_samples,) to frames (n_frames, n_dims)
+        "mfcc+d cmvn": functools.partial(frame_features, config=FeatureConfig(kind="mfcc")),
+        "mfcc cmvn": functools.partial(frame_features, config=FeatureConfig(kind="mfcc", deltas=False)),
+        "mfcc+d no-cmvn": functools.partial(frame_features, config=FeatureConfig(kind="mfcc", cmvn=False)),
+        "logmel+d cmvn": functools.partial(frame_features, config=FeatureConfig(kind="logmel")),
+        "logmel cmvn": functools.partial(frame_features, config=FeatureConfig(kind="logmel", deltas=False)),
+        "model": model_features,
+        "logmel+model": logmel_and_model,
     }
-    options["model"] = model_features
-    options["logmel+model"] = logmel_and_model
-    for (name, config), metric in itertools.product(options.items(), ["euclidean", "cosine"]):
-        features = config if callable(config) else (lambda wave, config=config: frame_features(wave, config))
+    for (name, features), metric in itertools.product(options.items(), ["euclidean", "cosine"]):
         ref_feats = {p: features(w) for p, w in references.items()}
         right, wrong = [], []
         for (phrase, voice), wave in attempts.items():

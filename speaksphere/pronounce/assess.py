@@ -209,7 +209,6 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
                     relative_gop = gop
             gop_part = anchor_score(relative_gop if gop is not None else config.gop_wrong, config.gop_native, config.gop_wrong)
             score = config.gop_weight * gop_part + (1 - config.gop_weight) * dtw_part
-        # where the word matches best on its own, wherever it is: the order of the said words
         # where the word is, for the order: on the path, unless it matches clearly better elsewhere
         best_positions[i] = (a0 + a1) / 2
         long_enough = unit.ref_end - unit.ref_start >= config.relocate_min_s * FRAME_RATE  # short words match anywhere
