@@ -92,6 +92,28 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[A-Za-z']+", text)
 
 
+def inject(text: str, edits: dict[int, str], pause_after: int | None = None) -> str:
+    """`text` with its k-th word replaced by edits[k] ("" drops it), and a "<pause>" after word
+    `pause_after` and the punctuation that follows it; punctuation and case kept.
+
+    The errors must be the only difference from the native reading: rebuilding the text from its bare
+    words (as before the seventh session) also dropped commas and full stops, so the error readings
+    lost the reference's phrasing pause and final fall as well (an uncontrolled second difference).
+    """
+    spans = [m.span() for m in re.finditer(r"[A-Za-z']+", text)]
+    if pause_after is not None:
+        end = spans[pause_after][1]
+        end += len(re.match(r"[,.;:!?]*", text[end:]).group())
+        text = text[:end] + " <pause>" + text[end:]
+    for k in sorted(edits, reverse=True):
+        start, end = spans[k]
+        if edits[k]:
+            text = text[:start] + edits[k] + text[end:]
+        else:  # drop the word and the space before it
+            text = text[: start - 1 if start and text[start - 1] == " " else start] + text[end:]
+    return text
+
+
 def phonemes(word: str) -> str:
     out = subprocess.run(["espeak-ng", "-q", "-x", "-v", "en-us", word], capture_output=True, text=True, check=True)
     return out.stdout.strip()
@@ -163,21 +185,13 @@ def build_items(split: str, seed: int = 0) -> list[Item]:
         for voice in spec["errors"]:
             for kind in ("sub", "drop", "repeat", "pause"):
                 k = rng.randrange(1, len(words) - 1)  # not the first or last word: VAD trims those edges
-                spoken = list(words)
-                if kind == "sub":
-                    spoken[k] = mispronounce(words[k])
-                elif kind == "drop":
-                    del spoken[k]
-                elif kind == "repeat":
-                    spoken.insert(k + 1, words[k])
-                else:
-                    spoken.insert(k + 1, "<pause>")
-                items.append(Item(text, voice, 1, kind, k, render(" ".join(spoken), voice)))
+                edits = {"sub": {k: mispronounce(words[k])}, "drop": {k: ""}, "repeat": {k: f"{words[k]} {words[k]}"},
+                         "pause": {}}[kind]
+                spoken = inject(text, edits, pause_after=k if kind == "pause" else None)
+                items.append(Item(text, voice, 1, kind, k, render(spoken, voice)))
             k1, k2 = sorted(rng.sample(range(1, len(words) - 1), 2))
-            spoken = list(words)
-            spoken[k1] = mispronounce(words[k1])
-            del spoken[k2]
-            items.append(Item(text, voice, 2, "double", None, render(" ".join(spoken), voice)))
+            spoken = inject(text, {k1: mispronounce(words[k1]), k2: ""})
+            items.append(Item(text, voice, 2, "double", None, render(spoken, voice)))
     return items
 
 

@@ -31,3 +31,17 @@ def test_a_missing_model_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     assert "no SpeakSphere model" in result.stderr and "--model" in result.stderr
     assert not (tmp_path / "B.md").exists()
+
+
+def test_validity_errors_change_only_the_injected_words():
+    """The validity set's error readings keep the text's punctuation and case (commas shape the phrasing
+    that the native readings and the references have); only the injected word changes."""
+    from speaksphere.bench import repository_module
+
+    inject = repository_module("benchmarks/pronunciation_validity.py").inject
+    text = "Please enter your phone number, starting with the area code."
+    assert inject(text, {4: ""}) == "Please enter your phone, starting with the area code."
+    assert inject(text, {1: "enter enter"}) == "Please enter enter your phone number, starting with the area code."
+    assert inject(text, {}, pause_after=4) == "Please enter your phone number, <pause> starting with the area code."
+    assert inject(text, {}, pause_after=3) == "Please enter your phone <pause> number, starting with the area code."
+    assert inject(text, {2: "[[j0r]]", 5: ""}) == "Please enter [[j0r]] phone number, with the area code."
