@@ -7,7 +7,9 @@
 2. Student: a small wav2vec2 learns to predict those frames (speaksphere.distill.student) with
    accelerate; each epoch checkpoints (--resume continues) and the encoder is saved to OUTPUT/student,
    a transformers folder that configs/embedded.yaml starts the multi-task model from.
-No labels are used here, so real recordings of the training voices can join; the test voices never do.
+No labels are used here by default, so real recordings of the training voices can join; the test voices
+never do. An optional language term (data.language_targets, train.language_weight) adds synthetic clips'
+labels or the teacher's own language probabilities; real clips' corpus labels are never read.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from transformers import Wav2Vec2FeatureExtractor, get_cosine_schedule_with_warm
 
 from speaksphere.checkpoint import load_progress, save_progress
 from speaksphere.config import load_config, to_dict
+from speaksphere.data.labels import LANGUAGES
 from speaksphere.data.manifest import is_real, read_manifest
-from speaksphere.distill.cache import TeacherCache, build_teacher_cache
+from speaksphere.distill.cache import TeacherCache, build_language_targets, build_teacher_cache, read_language_targets
 from speaksphere.distill.student import DistilStudent, FrameDataset, LengthBatches, collate_frames
 
 
@@ -43,6 +46,10 @@ class DistillData:
     max_clip_s: float = 6.0  # longer clips are cropped (randomly, frame-aligned) before the teacher
     val_fraction: float = 0.03  # clips kept aside to watch the distillation loss
     num_workers: int = 0  # DataLoader worker processes
+    # language term (train.language_weight > 0): "labels" = synthetic clips' own labels; "labels+teacher"
+    # adds Whisper's language probabilities on real clips (their corpus labels are never read); "teacher"
+    # = Whisper's probabilities on every clip, no label read
+    language_targets: str = "none"
 
 
 @dataclass
@@ -64,6 +71,7 @@ class DistillTrain:
     weight_decay: float = 0.01  # AdamW
     warmup_ratio: float = 0.05  # fraction of updates warming up
     degrade_probability: float = 0.0  # share of training crops given noise/reverb/telephone (clean targets)
+    language_weight: float = 0.0  # weight of the language cross-entropy (0: frames only, DistilHuBERT)
     seed: int = 0  # sampling, crops, initialisation
 
 
@@ -102,43 +110,58 @@ def check_cache(cache: TeacherCache, rows: list[dict], config: DistillExperiment
                          "Delete that folder to rebuild it, or give another --output-dir.")
 
 
-def teacher_cache(config: DistillExperiment, manifest: Path, output: Path, accelerator: Accelerator) -> TeacherCache:
+def teacher_cache(config: DistillExperiment, manifest: Path, output: Path,
+                  accelerator: Accelerator) -> tuple[TeacherCache, dict[str, np.ndarray] | None]:
+    """The teacher's frames for the config's clips (built once), and their language targets when the
+    config asks for a language term (None otherwise)."""
     folder = output / "teacher"
     rows = select_rows(read_manifest(manifest, absolute=True), config.data, config.train.seed)
-    if (folder / "clips.json").is_file():  # checked in every process, so that all stop together
-        cache = TeacherCache(folder)
-        check_cache(cache, rows, config)
-        return cache
-    if accelerator.is_main_process:
+    wants_languages = config.train.language_weight > 0 and config.data.language_targets != "none"
+    built = (folder / "clips.json").is_file()  # checked in every process, so that all stop together
+    if built:
+        check_cache(TeacherCache(folder), rows, config)
+    new_languages = wants_languages and not (folder / "languages.json").is_file()
+    if accelerator.is_main_process and (not built or new_languages):
         from speaksphere.distill.teacher import WhisperTeacher
 
-        heard = f" and voices {config.data.unlabelled_voices} (audio only)" if config.data.unlabelled_voices else ""
-        accelerator.print(f"teacher cache: {len(rows)} clips from splits {config.data.splits}{heard}")
-        teacher = WhisperTeacher(Path(config.teacher.cache_dir).expanduser(), config.teacher.threads,
-                                 config.teacher.compute_type)
-        build_teacher_cache(rows, folder, teacher, config.data.max_clip_s, config.teacher.batch_windows,
-                            config.train.seed, config.teacher.clips_per_window)
+        teacher = None
+        if not built or config.data.language_targets in ("labels+teacher", "teacher"):
+            teacher = WhisperTeacher(Path(config.teacher.cache_dir).expanduser(), config.teacher.threads,
+                                     config.teacher.compute_type)
+        if not built:
+            heard = f" and voices {config.data.unlabelled_voices} (audio only)" if config.data.unlabelled_voices else ""
+            accelerator.print(f"teacher cache: {len(rows)} clips from splits {config.data.splits}{heard}")
+            build_teacher_cache(rows, folder, teacher, config.data.max_clip_s, config.teacher.batch_windows,
+                                config.train.seed, config.teacher.clips_per_window)
+        if new_languages:
+            build_language_targets(TeacherCache(folder), rows, config.data.language_targets, LANGUAGES, teacher,
+                                   config.teacher.batch_windows)
     accelerator.wait_for_everyone()
-    return TeacherCache(folder)
+    cache = TeacherCache(folder)
+    languages = read_language_targets(cache, config.data.language_targets, LANGUAGES) if wants_languages else None
+    return cache, languages
 
 
 @torch.no_grad()
 def validate(model, dataloader, accelerator) -> dict[str, float]:
     model.eval()
-    sums = {"loss": [], "l1": [], "cosine": []}
+    sums = {"loss": [], "l1": [], "cosine": [], "language_ce": []}
     for batch in dataloader:
         out = model(**batch)
-        for key in sums:
-            sums[key].append(accelerator.gather_for_metrics(out[key].reshape(1)).mean().item())
+        for key in sums:  # every process gathers every key (NaN where not measured), so none waits alone
+            value = out[key].reshape(1) if key in out else torch.full((1,), float("nan"), device=out["loss"].device)
+            gathered = accelerator.gather_for_metrics(value)
+            if not gathered.isnan().all():
+                sums[key].append(gathered[~gathered.isnan()].mean().item())
     model.train()
-    return {k: float(np.mean(v)) for k, v in sums.items()}
+    return {k: float(np.mean(v)) for k, v in sums.items() if v}
 
 
 def distill(config: DistillExperiment, args: argparse.Namespace) -> dict:
     accelerator = Accelerator()
     set_seed(config.train.seed)
     output = Path(args.output_dir)
-    cache = teacher_cache(config, Path(args.manifest or config.data.manifest), output, accelerator)
+    cache, languages = teacher_cache(config, Path(args.manifest or config.data.manifest), output, accelerator)
     if args.teacher_only:
         return {"teacher_clips": len(cache.clips)}
     order = np.random.default_rng(config.train.seed).permutation(len(cache.clips))
@@ -147,13 +170,14 @@ def distill(config: DistillExperiment, args: argparse.Namespace) -> dict:
                                                  do_normalize=True, return_attention_mask=True)
     batch = partial(collate_frames, feature_extractor=feature_extractor)
     train_set = FrameDataset(cache, order[n_val:].tolist(), config.train.crop_s, True, config.train.seed,
-                             config.train.degrade_probability)
+                             config.train.degrade_probability, languages)
     lengths = [min(cache.clips[i].n_frames, train_set.crop_frames) for i in train_set.indices]
     train_dl = DataLoader(train_set, batch_sampler=LengthBatches(lengths, config.train.batch_size, seed=config.train.seed),
                           collate_fn=batch, num_workers=config.data.num_workers)
-    val_dl = DataLoader(FrameDataset(cache, order[:n_val].tolist(), config.train.crop_s, False),
+    val_dl = DataLoader(FrameDataset(cache, order[:n_val].tolist(), config.train.crop_s, False, languages=languages),
                         batch_size=config.train.batch_size, collate_fn=batch)
-    model = DistilStudent(config.student, teacher_dim=cache.frames.shape[1])
+    model = DistilStudent(config.student, teacher_dim=cache.frames.shape[1], n_languages=len(LANGUAGES) if languages else 0,
+                          language_weight=config.train.language_weight)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
     total = config.train.max_steps or config.train.epochs * math.ceil(len(train_dl) / accelerator.num_processes)
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.train.warmup_ratio * total), total)
@@ -180,7 +204,8 @@ def distill(config: DistillExperiment, args: argparse.Namespace) -> dict:
         val = validate(model, val_dl, accelerator)
         progress["history"].append({"epoch": epoch + 1, "step": progress["step"], "val": val})
         progress["epoch"] = epoch + 1
-        accelerator.print(f"epoch {epoch + 1}: val loss {val['loss']:.3f}, L1 {val['l1']:.3f}, cosine {val['cosine']:.3f}")
+        language = f", language CE {val['language_ce']:.3f}" if "language_ce" in val else ""
+        accelerator.print(f"epoch {epoch + 1}: val loss {val['loss']:.3f}, L1 {val['l1']:.3f}, cosine {val['cosine']:.3f}{language}")
         accelerator.wait_for_everyone()
         if accelerator.is_main_process:
             accelerator.unwrap_model(model).backbone.save_pretrained(output / "student")

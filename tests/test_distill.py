@@ -17,8 +17,8 @@ import yaml
 from launching import accelerate_launch
 from speaksphere.bench import repository_module
 from speaksphere.data.manifest import new_row, read_manifest, write_manifest
-from speaksphere.distill.cache import TeacherCache, build_teacher_cache
-from speaksphere.distill.student import FrameDataset, LengthBatches
+from speaksphere.distill.cache import TeacherCache, build_language_targets, build_teacher_cache, read_language_targets
+from speaksphere.distill.student import DistilStudent, FrameDataset, LengthBatches, collate_frames
 from speaksphere.distill.teacher import FRAME_SAMPLES, WINDOW_FRAMES, pack_windows
 from speaksphere.tts import synthesize
 
@@ -31,6 +31,25 @@ class FrameEnergyTeacher:
     def encode(self, windows: np.ndarray) -> np.ndarray:
         frames = np.abs(windows).reshape(len(windows), WINDOW_FRAMES, FRAME_SAMPLES).mean(-1)
         return np.repeat(frames[..., None], 512, axis=-1).astype(np.float16)
+
+
+class LanguageTeacher(FrameEnergyTeacher):
+    """Stand-in teacher that also "detects" a language: always French, and keeps the windows it saw."""
+
+    def __init__(self):
+        self.windows = []
+
+    def languages(self, windows: np.ndarray, languages: tuple[str, ...]) -> np.ndarray:
+        self.windows.extend(windows)
+        return np.tile(np.eye(len(languages))[languages.index("fr")], (len(windows), 1)).astype(np.float32)
+
+
+def tiny_distill_config() -> dict:
+    """configs/distill.yaml with a student small enough to train in seconds."""
+    config = yaml.safe_load((ROOT / "configs" / "distill.yaml").read_text())
+    config["student"].update(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                             conv_dim=[16, 16], num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+    return config
 
 
 def test_packing_fills_windows_on_the_frame_grid():
@@ -136,15 +155,72 @@ def test_degraded_crops_keep_their_length_and_clean_targets(corpus, tmp_path):
     assert any(len(a) != len(b) or not np.allclose(a, b) for a, b in zip(first_epoch, second_epoch))
 
 
+def test_language_targets_come_from_labels_or_the_teacher(corpus, tmp_path):
+    """A real clip's corpus label is never read: it gets the teacher's language probabilities, computed on
+    its cached crop alone at the start of a 30-s window; a synthetic clip gets its own label."""
+    from speaksphere.audio import read_audio
+
+    languages = ("en", "fr", "de")
+    rows = [r for r in read_manifest(corpus, absolute=True) if r["split"] != "test"]
+    cache = build_teacher_cache(rows, tmp_path / "cache", FrameEnergyTeacher(), max_clip_s=1.5)
+    real = [c for c in cache.clips if c.real]
+    labels = build_language_targets(cache, rows, "labels", languages)
+    assert set(labels) == {c.audio for c in cache.clips if not c.real}  # real clips: no target at all
+    assert all(np.array_equal(p, [1, 0, 0]) for p in labels.values())  # the corpus says English
+    with pytest.raises(SystemExit, match="Delete that file"):
+        read_language_targets(cache, "labels+teacher", languages)  # built for another mode: refused
+    (cache.folder / "languages.json").unlink()
+    teacher = LanguageTeacher()
+    both = build_language_targets(cache, rows, "labels+teacher", languages, teacher, batch_windows=1)
+    assert len(teacher.windows) == len(real) and len(both) == len(cache.clips)
+    for clip, window in zip(real, teacher.windows):
+        assert np.array_equal(both[clip.audio], [0, 1, 0])  # the teacher's answer, not the label
+        wave, _ = read_audio(Path(clip.audio))
+        assert np.allclose(window[: clip.n_samples], wave[clip.start : clip.start + clip.n_samples])
+        assert not window[clip.n_samples :].any()  # alone in its window
+    assert build_language_targets(cache, rows, "labels+teacher", languages).keys() == both.keys()  # read back, no teacher
+    (cache.folder / "languages.json").unlink()
+    teacher = LanguageTeacher()
+    heard = build_language_targets(cache, rows, "teacher", languages, teacher)  # no label read: the teacher's for all
+    assert len(teacher.windows) == len(cache.clips) and all(np.array_equal(p, [0, 1, 0]) for p in heard.values())
+
+
+def test_student_language_term_counts_only_clips_with_a_target(corpus, tmp_path):
+    import torch
+    from transformers import Wav2Vec2FeatureExtractor
+
+    rows = [r for r in read_manifest(corpus, absolute=True) if r["split"] != "test"]
+    cache = build_teacher_cache(rows, tmp_path / "cache", FrameEnergyTeacher(), max_clip_s=1.5)
+    targets = build_language_targets(cache, rows, "labels", ("en", "fr", "de"))
+    dataset = FrameDataset(cache, list(range(len(cache.clips))), crop_s=1.0, random=False, languages=targets)
+    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
+                                         return_attention_mask=True)
+    batch = collate_frames([dataset[i] for i in range(len(dataset))], extractor)
+    assert batch["language_targets"].shape == (len(dataset), 3)
+    assert batch["language_targets"].sum(1).tolist() == [0.0 if c.real else 1.0 for c in cache.clips]
+    backbone = tiny_distill_config()["student"]
+    torch.manual_seed(0)
+    model = DistilStudent(backbone, teacher_dim=512, n_languages=3, language_weight=0.5).eval()
+    frames_only = model(**{k: v for k, v in batch.items() if k != "language_targets"})
+    out = model(**batch)
+    assert "language_ce" not in frames_only and out["language_ce"] > 0
+    assert torch.isclose(out["loss"], frames_only["loss"] + 0.5 * out["language_ce"])
+    unlabelled = model(**{**batch, "language_targets": torch.zeros_like(batch["language_targets"])})
+    assert "language_ce" not in unlabelled and torch.isclose(unlabelled["loss"], frames_only["loss"])
+    model.zero_grad()
+    model._language_ce(model.backbone(batch["input_values"], attention_mask=batch["attention_mask"]).last_hidden_state,
+                       model.backbone._get_feat_extract_output_lengths(batch["attention_mask"].sum(-1)),
+                       batch["language_targets"]).backward()
+    assert model.backbone.encoder.layers[0].attention.k_proj.weight.grad.abs().sum() > 0  # it trains the encoder
+
+
 def test_distill_script_trains_and_resumes_a_student(corpus, tmp_path):
     """distill.py under `accelerate launch` (2 CPU processes) on a prepared cache: checkpoints each
     epoch, resumes, and saves an encoder that configs/embedded.yaml can start from."""
     rows = [r for r in read_manifest(corpus, absolute=True) if r["split"] != "test"]
     output = tmp_path / "run"
     build_teacher_cache(rows, output / "teacher", FrameEnergyTeacher(), max_clip_s=2.0)
-    config = yaml.safe_load((ROOT / "configs" / "distill.yaml").read_text())
-    config["student"].update(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                             conv_dim=[16, 16], num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+    config = tiny_distill_config()
     config["train"].update(batch_size=2, crop_s=1.0)
     config["data"].update(num_workers=0, val_fraction=0.3)
 
@@ -165,6 +241,26 @@ def test_distill_script_trains_and_resumes_a_student(corpus, tmp_path):
     student = load_encoder(output / "student")
     assert isinstance(student, LogMelWav2Vec2Model) and student.config.hidden_size == 32
     assert student.config.mel_fmax == config["student"]["mel_fmax"]
+
+
+def test_distill_with_a_language_term_reports_it(corpus, tmp_path):
+    """distill() in-process with train.language_weight > 0 and the synthetic clips' labels."""
+    import argparse
+
+    from speaksphere.config import load_config
+
+    distill = repository_module("distill.py")
+    rows = [r for r in read_manifest(corpus, absolute=True) if r["split"] != "test"]
+    output = tmp_path / "run"
+    build_teacher_cache(rows, output / "teacher", FrameEnergyTeacher(), max_clip_s=2.0)
+    config = tiny_distill_config()
+    config["train"].update(batch_size=2, crop_s=1.0, epochs=1, language_weight=0.5)
+    config["data"].update(num_workers=0, val_fraction=0.5, language_targets="labels")  # 3 of 6 clips: 2 are real
+    (tmp_path / "distill.yaml").write_text(yaml.safe_dump(config))
+    args = argparse.Namespace(output_dir=str(output), manifest=str(corpus), resume=False, teacher_only=False)
+    progress = distill.distill(load_config(tmp_path / "distill.yaml", distill.DistillExperiment), args)
+    assert progress["history"][0]["val"]["language_ce"] > 0
+    assert json.loads((output / "teacher" / "languages.json").read_text())["mode"] == "labels"
 
 
 def test_unlabelled_voices_join_as_audio_without_changing_the_synthetic_sample():
@@ -194,5 +290,9 @@ def test_whisper_teacher_encodes_packed_windows(tmp_path):
     wave = librosa.resample(samples, orig_sr=rate, target_sr=16000)
     windows = np.zeros((1, 480000), dtype=np.float32)
     windows[0, : len(wave)] = wave
-    frames = WhisperTeacher(Path.home() / ".cache" / "speaksphere").encode(windows)
+    teacher = WhisperTeacher(Path.home() / ".cache" / "speaksphere")
+    frames = teacher.encode(windows)
     assert frames.shape == (1, 1500, 512) and np.isfinite(frames.astype(np.float32)).all()
+    probabilities = teacher.languages(windows, ("fr", "en", "de"))
+    assert probabilities.shape == (1, 3) and np.isclose(probabilities.sum(), 1.0)
+    assert probabilities[0].argmax() == 1  # English

@@ -19,7 +19,10 @@ from ..data.clips import CORPUS_LIMITS
 from ..data.manifest import is_real
 from .teacher import FRAME_SAMPLES, WINDOW_SAMPLES, WhisperTeacher, pack_windows
 
-__all__ = ["CachedClip", "TeacherCache", "build_teacher_cache"]
+__all__ = ["CachedClip", "TeacherCache", "build_teacher_cache", "LANGUAGE_TARGETS", "build_language_targets",
+           "read_language_targets"]
+
+LANGUAGE_TARGETS = ("none", "labels", "labels+teacher", "teacher")  # see build_language_targets
 
 
 @dataclass(frozen=True)
@@ -100,3 +103,51 @@ def build_teacher_cache(rows: list[dict], folder: Path, teacher: WhisperTeacher,
             "teacher": "whisper-base (CTranslate2, int8) encoder output", "clips_per_window": clips_per_window, "frame_rate_hz": SAMPLE_RATE // FRAME_SAMPLES}
     (folder / "clips.json").write_text(json.dumps(meta))
     return TeacherCache(folder)
+
+
+def build_language_targets(cache: TeacherCache, rows: list[dict], mode: str, languages: tuple[str, ...],
+                           teacher: WhisperTeacher | None = None, batch_windows: int = 4) -> dict[str, np.ndarray]:
+    """Each cached clip's language target (a distribution over `languages`), written once to
+    languages.json in the cache folder and read back by later runs.
+
+    mode "labels": a synthetic clip's own label (one-hot); real clips get none (their labels are never
+    used in distillation). "labels+teacher": real clips also get the teacher's language probabilities
+    (Whisper's language detection on the clip's cached crop alone in a 30-s window, about 1 s a clip on
+    2 cores): what Whisper, trained on real speech, hears in them, not the corpus's label. "teacher":
+    every clip gets the teacher's probabilities and no label is read at all.
+    """
+    if mode not in LANGUAGE_TARGETS or mode == "none":
+        raise ValueError(f"language targets must be one of {LANGUAGE_TARGETS[1:]}, got {mode!r}")
+    path = cache.folder / "languages.json"
+    if path.is_file():
+        return read_language_targets(cache, mode, languages)
+    label = {row["audio"]: row["language"] for row in rows}
+    targets: dict[str, list[float]] = {}
+    if mode != "teacher":
+        for clip in cache.clips:
+            if not clip.real and label.get(clip.audio) in languages:
+                targets[clip.audio] = np.eye(len(languages))[languages.index(label[clip.audio])].tolist()
+    speech = [clip for clip in cache.clips if label.get(clip.audio)]  # noise clips have no language to hear
+    heard = [] if mode == "labels" else [clip for clip in speech if clip.real or mode == "teacher"]
+    if heard:
+        if teacher is None:
+            raise ValueError(f"language targets {mode!r} need the teacher")
+        for first in tqdm(range(0, len(heard), batch_windows), desc="teacher language ID (one clip a window)", mininterval=10):
+            batch = heard[first : first + batch_windows]
+            windows = np.zeros((len(batch), WINDOW_SAMPLES), dtype=np.float32)
+            for w, clip in enumerate(batch):
+                wave, _ = read_audio(Path(clip.audio), CORPUS_LIMITS)
+                windows[w, : clip.n_samples] = wave[clip.start : clip.start + clip.n_samples]
+            for clip, p in zip(batch, teacher.languages(windows, languages)):
+                targets[clip.audio] = p.tolist()
+    path.write_text(json.dumps({"mode": mode, "languages": list(languages), "targets": targets}))
+    return read_language_targets(cache, mode, languages)
+
+
+def read_language_targets(cache: TeacherCache, mode: str, languages: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """languages.json of a cache folder, refused when it was built for another mode or language list."""
+    meta = json.loads((cache.folder / "languages.json").read_text())
+    if meta["mode"] != mode or tuple(meta["languages"]) != tuple(languages):
+        raise SystemExit(f"{cache.folder / 'languages.json'} holds {meta['mode']!r} targets over {meta['languages']}, "
+                         f"the config asks for {mode!r} over {list(languages)}. Delete that file to rebuild it.")
+    return {audio: np.asarray(p, dtype=np.float32) for audio, p in meta["targets"].items()}

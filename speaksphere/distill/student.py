@@ -3,6 +3,10 @@
 Objective as in DistilHuBERT (Chang et al., 2022): for every 20-ms frame, L1 distance between a linear
 projection of the student's last layer and the standardised teacher frame, minus log sigmoid of their
 cosine similarity. Padded frames add nothing.
+Optionally (train.language_weight > 0) a language term joins it: a linear head on the mean and standard
+deviation of the last layer over the crop predicts a distribution over the languages, with cross-entropy
+against the clip's target distribution (a synthetic clip's label, or the teacher's own language
+probabilities for a real clip). Clips without a target add nothing to it.
 """
 
 from __future__ import annotations
@@ -37,11 +41,15 @@ class FrameDataset(Dataset):
     Each item: {"wave": (n_samples,) float32 16 kHz, "targets": (n_frames, dim) float32}, where
     n_samples <= crop_s * 16000 and n_frames = ceil(n_samples / 320). With `random`, crops start at a
     random frame and a share `degrade` of them pass through CHANNEL_ONLY (the targets stay clean).
+    With `languages` (audio path -> (n_languages,) probabilities), items also carry "language": the
+    clip's distribution, all zeros for a clip that has none.
     """
 
     def __init__(self, cache: TeacherCache, indices: list[int], crop_s: float = 4.0, random: bool = True, seed: int = 0,
-                 degrade: float = 0.0):
+                 degrade: float = 0.0, languages: dict[str, np.ndarray] | None = None):
         self.cache, self.indices, self.random, self.degrade = cache, indices, random, degrade
+        self.languages = languages
+        self.n_languages = len(next(iter(languages.values()))) if languages else 0
         self.crop_frames = int(crop_s * SAMPLE_RATE) // FRAME_SAMPLES
         self.rng = EpochRandom(seed)  # new crops every epoch, also in DataLoader workers
 
@@ -60,8 +68,12 @@ class FrameDataset(Dataset):
         wave = wave[first * FRAME_SAMPLES : (first + count) * FRAME_SAMPLES]
         if self.random and rng.random() < self.degrade:
             wave = augment(wave, CHANNEL_ONLY, rng)[0][: len(wave)]
-        return {"wave": np.ascontiguousarray(wave, dtype=np.float32),
+        item = {"wave": np.ascontiguousarray(wave, dtype=np.float32),
                 "targets": self.cache.targets(clip, first, -(-len(wave) // FRAME_SAMPLES))}
+        if self.languages is not None:
+            none = np.zeros(self.n_languages, dtype=np.float32)
+            item["language"] = np.asarray(self.languages.get(clip.audio, none), dtype=np.float32)
+        return item
 
 
 class LengthBatches(torch.utils.data.Sampler):
@@ -91,7 +103,8 @@ class LengthBatches(torch.utils.data.Sampler):
 
 def collate_frames(examples: list[dict], feature_extractor) -> dict:
     """Pad a batch: input_values/attention_mask (batch, n_samples), targets (batch, n_frames, dim),
-    target_mask (batch, n_frames) True where a teacher frame exists."""
+    target_mask (batch, n_frames) True where a teacher frame exists; language_targets (batch,
+    n_languages) when the items carry a language distribution."""
     inputs = feature_extractor([e["wave"] for e in examples], sampling_rate=SAMPLE_RATE, padding=True,
                                return_attention_mask=True, return_tensors="pt")
     n_frames = max(len(e["targets"]) for e in examples)
@@ -101,22 +114,30 @@ def collate_frames(examples: list[dict], feature_extractor) -> dict:
     for i, e in enumerate(examples):
         targets[i, : len(e["targets"])] = torch.from_numpy(e["targets"])
         mask[i, : len(e["targets"])] = True
-    return {"input_values": inputs["input_values"], "attention_mask": inputs["attention_mask"],
-            "targets": targets, "target_mask": mask}
+    batch = {"input_values": inputs["input_values"], "attention_mask": inputs["attention_mask"],
+             "targets": targets, "target_mask": mask}
+    if "language" in examples[0]:
+        batch["language_targets"] = torch.from_numpy(np.stack([e["language"] for e in examples]))
+    return batch
 
 
 class DistilStudent(nn.Module):
     """A wav2vec2-style encoder (built from a config dict) plus a linear prediction head to the
-    teacher's dimension. Only `backbone` is kept afterwards; the head is discarded."""
+    teacher's dimension, and optionally a language head on the pooled last layer. Only `backbone` is
+    kept afterwards; the heads are discarded."""
 
-    def __init__(self, backbone: dict, teacher_dim: int = 512):
+    def __init__(self, backbone: dict, teacher_dim: int = 512, n_languages: int = 0, language_weight: float = 0.0):
         super().__init__()
         self.backbone = build_encoder(backbone)
         self.head = nn.Linear(self.backbone.config.hidden_size, teacher_dim)
+        self.language_weight = language_weight
+        self.language_head = nn.Linear(2 * self.backbone.config.hidden_size, n_languages) if n_languages else None
 
     def forward(self, input_values: torch.Tensor, attention_mask: torch.Tensor, targets: torch.Tensor,
-                target_mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        """-> {"loss": scalar, "l1": scalar, "cosine": scalar mean cosine over valid frames}."""
+                target_mask: torch.Tensor, language_targets: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """-> {"loss": scalar, "l1": scalar, "cosine": scalar mean cosine over valid frames}, and
+        "language_ce" (cross-entropy over the crops with a language target) when given language_targets
+        (batch, n_languages) of which at least one row has a target."""
         hidden = self.backbone(input_values, attention_mask=attention_mask).last_hidden_state
         predicted = self.head(hidden)  # (batch, student_frames, dim)
         n = min(predicted.shape[1], targets.shape[1])
@@ -126,4 +147,25 @@ class DistilStudent(nn.Module):
         l1 = (predicted - targets).abs().mean(-1)[valid].mean()
         cosine = nn.functional.cosine_similarity(predicted, targets, dim=-1)[valid]
         loss = l1 - nn.functional.logsigmoid(cosine).mean()
-        return {"loss": loss, "l1": l1.detach(), "cosine": cosine.mean().detach()}
+        out = {"l1": l1.detach(), "cosine": cosine.mean().detach()}
+        if self.language_head is not None and language_targets is not None:
+            language_ce = self._language_ce(hidden, lengths, language_targets)
+            loss = loss + self.language_weight * language_ce
+            if (language_targets.sum(-1) > 0).any():  # reported only where it was measured
+                out["language_ce"] = language_ce.detach()
+        out["loss"] = loss
+        return out
+
+    def _language_ce(self, hidden: torch.Tensor, lengths: torch.Tensor, language_targets: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the language head on mean+std pooled frames (hidden: (batch, frames, width))
+        against target distributions (batch, n_languages); rows that sum to 0 (no target) are left out."""
+        frames = (torch.arange(hidden.shape[1], device=hidden.device)[None, :] < lengths[:, None]).unsqueeze(-1).float()
+        count = frames.sum(1).clamp(min=1.0)
+        mean = (hidden * frames).sum(1) / count
+        std = ((((hidden - mean[:, None]) ** 2) * frames).sum(1) / count).clamp(min=1e-6).sqrt()
+        logits = self.language_head(torch.cat([mean, std], dim=-1))
+        has_target = language_targets.sum(-1) > 0
+        if not has_target.any():
+            return logits.sum() * 0.0  # keeps the head in the graph (distributed training needs every parameter used)
+        log_p = nn.functional.log_softmax(logits[has_target], dim=-1)
+        return -(language_targets[has_target] * log_p).sum(-1).mean()

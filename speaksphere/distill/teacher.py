@@ -94,8 +94,20 @@ class WhisperTeacher:
         self.features = FeatureExtractor(feature_size=80)
         self._storage = ctranslate2.StorageView
 
+    def _mels(self, windows: np.ndarray):
+        mels = np.stack([self.features(w, padding=0)[:, : 2 * WINDOW_FRAMES] for w in windows]).astype(np.float32)
+        return self._storage.from_array(np.ascontiguousarray(mels))
+
     def encode(self, windows: np.ndarray) -> np.ndarray:
         """windows: (batch, 480000) float32 at 16 kHz -> encoder frames (batch, 1500, 512) float16."""
-        mels = np.stack([self.features(w, padding=0)[:, : 2 * WINDOW_FRAMES] for w in windows]).astype(np.float32)
-        output = self.model.encode(self._storage.from_array(np.ascontiguousarray(mels)), to_cpu=True)
+        output = self.model.encode(self._mels(windows), to_cpu=True)
         return np.asarray(output).astype(np.float16)
+
+    def languages(self, windows: np.ndarray, languages: tuple[str, ...]) -> np.ndarray:
+        """Whisper's spoken-language probabilities for windows (batch, 480000) float32 at 16 kHz, each
+        holding one clip: (batch, len(languages)), restricted to `languages` (ISO 639-1) and renormalised."""
+        result = np.zeros((len(windows), len(languages)), dtype=np.float32)
+        for i, ranked in enumerate(self.model.detect_language(self._mels(windows))):
+            probability = {token.strip("<|>"): p for token, p in ranked}
+            result[i] = [probability.get(language, 0.0) for language in languages]
+        return result / np.maximum(result.sum(1, keepdims=True), 1e-9)
