@@ -33,7 +33,8 @@ from speaksphere.checkpoint import load_progress, save_progress
 from speaksphere.config import load_config, to_dict
 from speaksphere.data.labels import LANGUAGES
 from speaksphere.data.manifest import is_real, read_manifest
-from speaksphere.distill.cache import TeacherCache, build_language_targets, build_teacher_cache, read_language_targets
+from speaksphere.distill.cache import (LANGUAGE_TARGETS, TeacherCache, build_language_targets, build_teacher_cache,
+                                      read_language_targets)
 from speaksphere.distill.student import DistilStudent, FrameDataset, LengthBatches, collate_frames
 
 
@@ -115,8 +116,13 @@ def teacher_cache(config: DistillExperiment, manifest: Path, output: Path,
     """The teacher's frames for the config's clips (built once), and their language targets when the
     config asks for a language term (None otherwise)."""
     folder = output / "teacher"
+    if config.data.language_targets not in LANGUAGE_TARGETS or ((config.train.language_weight > 0)
+                                                                != (config.data.language_targets != "none")):
+        raise SystemExit(f"data.language_targets ({config.data.language_targets!r}, one of {LANGUAGE_TARGETS}) "
+                         f"and train.language_weight ({config.train.language_weight}) must be set together: "
+                         "a language term needs both, frames only need 'none' and 0.")
     rows = select_rows(read_manifest(manifest, absolute=True), config.data, config.train.seed)
-    wants_languages = config.train.language_weight > 0 and config.data.language_targets != "none"
+    wants_languages = config.train.language_weight > 0
     built = (folder / "clips.json").is_file()  # checked in every process, so that all stop together
     if built:
         check_cache(TeacherCache(folder), rows, config)
@@ -151,8 +157,10 @@ def validate(model, dataloader, accelerator) -> dict[str, float]:
         for key in sums:  # every process gathers every key (NaN where not measured), so none waits alone
             value = out[key].reshape(1) if key in out else torch.full((1,), float("nan"), device=out["loss"].device)
             gathered = accelerator.gather_for_metrics(value)
-            if not gathered.isnan().all():
-                sums[key].append(gathered[~gathered.isnan()].mean().item())
+            if key == "language_ce":  # measured only in batches holding a clip with a language target
+                gathered = gathered[~gathered.isnan()]
+            if gathered.numel():
+                sums[key].append(gathered.mean().item())  # a diverged loss stays NaN and shows
     model.train()
     return {k: float(np.mean(v)) for k, v in sums.items() if v}
 

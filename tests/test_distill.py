@@ -214,6 +214,29 @@ def test_student_language_term_counts_only_clips_with_a_target(corpus, tmp_path)
     assert model.backbone.encoder.layers[0].attention.k_proj.weight.grad.abs().sum() > 0  # it trains the encoder
 
 
+def test_language_cross_entropy_pools_only_real_frames_and_skips_clips_without_a_target():
+    import torch
+
+    torch.manual_seed(0)
+    model = DistilStudent(tiny_distill_config()["student"], teacher_dim=512, n_languages=3)
+    hidden = torch.randn(3, 10, 32)
+    lengths = torch.tensor([10, 4, 7])
+    targets = torch.tensor([[1.0, 0, 0], [0, 0.25, 0.75], [0, 0, 0]])  # the third clip has no target
+    garbage = hidden.clone()
+    garbage[1, 4:] = 1e3  # padding beyond each clip's length must not count
+    garbage[2] = -1e3  # nor a clip without a target
+    ce = model._language_ce(garbage, lengths, targets)
+    expected = []
+    for i in (0, 1):
+        frames = hidden[i, : lengths[i]]
+        pooled = torch.cat([frames.mean(0), frames.std(0, unbiased=False)])
+        expected.append(-(targets[i] * torch.log_softmax(model.language_head(pooled), -1)).sum())
+    assert torch.isclose(ce, torch.stack(expected).mean(), atol=1e-5)
+    none = model._language_ce(hidden, lengths, torch.zeros(3, 3))
+    none.backward()  # no target at all: zero, yet the head stays in the graph (distributed training)
+    assert none == 0 and model.language_head.weight.grad is not None
+
+
 def test_distill_script_trains_and_resumes_a_student(corpus, tmp_path):
     """distill.py under `accelerate launch` (2 CPU processes) on a prepared cache: checkpoints each
     epoch, resumes, and saves an encoder that configs/embedded.yaml can start from."""
@@ -260,6 +283,10 @@ def test_distill_with_a_language_term_reports_it(corpus, tmp_path):
     args = argparse.Namespace(output_dir=str(output), manifest=str(corpus), resume=False, teacher_only=False)
     progress = distill.distill(load_config(tmp_path / "distill.yaml", distill.DistillExperiment), args)
     assert progress["history"][0]["val"]["language_ce"] > 0
+    config["train"]["language_weight"] = 0.0  # a language target without its weight: refused, not ignored
+    (tmp_path / "half.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(SystemExit, match="set together"):
+        distill.distill(load_config(tmp_path / "half.yaml", distill.DistillExperiment), args)
     assert json.loads((output / "teacher" / "languages.json").read_text())["mode"] == "labels"
 
 

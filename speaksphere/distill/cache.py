@@ -114,7 +114,8 @@ def build_language_targets(cache: TeacherCache, rows: list[dict], mode: str, lan
     used in distillation). "labels+teacher": real clips also get the teacher's language probabilities
     (Whisper's language detection on the clip's cached crop alone in a 30-s window, about 1 s a clip on
     2 cores): what Whisper, trained on real speech, hears in them, not the corpus's label. "teacher":
-    every clip gets the teacher's probabilities and no label is read at all.
+    every speech clip gets the teacher's probabilities and no label is used as a target (a clip whose
+    manifest row has no language at all, such as a noise clip, is not speech and gets none).
     """
     if mode not in LANGUAGE_TARGETS or mode == "none":
         raise ValueError(f"language targets must be one of {LANGUAGE_TARGETS[1:]}, got {mode!r}")
