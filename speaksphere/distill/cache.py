@@ -47,6 +47,11 @@ class TeacherCache:
         self.std = np.asarray(meta["std"], dtype=np.float32)
         self.clips_per_window = meta.get("clips_per_window")  # None: packed (caches older than the option too)
 
+    def audio(self, clip: CachedClip) -> np.ndarray:
+        """The samples the teacher heard for a clip: its cached crop, (n_samples,) float32 at 16 kHz."""
+        wave, _ = read_audio(Path(clip.audio), CORPUS_LIMITS)
+        return wave[clip.start : clip.start + clip.n_samples]
+
     def targets(self, clip: CachedClip, first: int, count: int) -> np.ndarray:
         """Standardised teacher frames first..first+count of a clip: (count, dim) float32."""
         rows = self.frames[clip.row + first : clip.row + first + count].astype(np.float32)
@@ -137,8 +142,7 @@ def build_language_targets(cache: TeacherCache, rows: list[dict], mode: str, lan
             batch = heard[first : first + batch_windows]
             windows = np.zeros((len(batch), WINDOW_SAMPLES), dtype=np.float32)
             for w, clip in enumerate(batch):
-                wave, _ = read_audio(Path(clip.audio), CORPUS_LIMITS)
-                windows[w, : clip.n_samples] = wave[clip.start : clip.start + clip.n_samples]
+                windows[w, : clip.n_samples] = cache.audio(clip)
             for clip, p in zip(batch, teacher.languages(windows, languages)):
                 targets[clip.audio] = p.tolist()
     path.write_text(json.dumps({"mode": mode, "languages": list(languages), "targets": targets}))

@@ -11,17 +11,16 @@ probabilities for a real clip). Clips without a target add nothing to it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..audio import SAMPLE_RATE, read_audio
+from ..audio import SAMPLE_RATE
 from ..data.augment import AugmentConfig, augment
-from ..data.clips import CORPUS_LIMITS, EpochRandom
+from ..data.clips import EpochRandom
 from ..model.encoder import build_encoder
+from ..model.multitask import masked_statistics
 from .cache import TeacherCache
 from .teacher import FRAME_SAMPLES
 
@@ -59,8 +58,7 @@ class FrameDataset(Dataset):
     def __getitem__(self, index: int) -> dict:
         rng = self.rng()
         clip = self.cache.clips[self.indices[index]]
-        wave, _ = read_audio(Path(clip.audio), CORPUS_LIMITS)
-        wave = wave[clip.start : clip.start + clip.n_samples]
+        wave = self.cache.audio(clip)
         first = 0
         if clip.n_frames > self.crop_frames:
             first = int(rng.integers(0, clip.n_frames - self.crop_frames + 1)) if self.random else 0
@@ -159,11 +157,8 @@ class DistilStudent(nn.Module):
     def _language_ce(self, hidden: torch.Tensor, lengths: torch.Tensor, language_targets: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the language head on mean+std pooled frames (hidden: (batch, frames, width))
         against target distributions (batch, n_languages); rows that sum to 0 (no target) are left out."""
-        frames = (torch.arange(hidden.shape[1], device=hidden.device)[None, :] < lengths[:, None]).unsqueeze(-1).float()
-        count = frames.sum(1).clamp(min=1.0)
-        mean = (hidden * frames).sum(1) / count
-        std = ((((hidden - mean[:, None]) ** 2) * frames).sum(1) / count).clamp(min=1e-6).sqrt()
-        logits = self.language_head(torch.cat([mean, std], dim=-1))
+        mask = torch.arange(hidden.shape[1], device=hidden.device)[None, :] < lengths[:, None]
+        logits = self.language_head(masked_statistics(hidden[:, None], mask)[:, 0])  # the heads' own pooling
         has_target = language_targets.sum(-1) > 0
         if not has_target.any():
             return logits.sum() * 0.0  # keeps the head in the graph (distributed training needs every parameter used)

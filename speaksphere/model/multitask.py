@@ -29,6 +29,21 @@ class MultiTaskOutput(ModelOutput):
     pooled: torch.Tensor | None = None  # (batch, hidden): the utterance embedding
 
 
+def masked_statistics(layers: torch.Tensor, mask: torch.Tensor, with_std: bool = True) -> torch.Tensor:
+    """Mean (and standard deviation) of each layer over the valid frames only.
+
+    layers: (batch, n_layers, frames, hidden); mask: bool (batch, frames). Returns (batch, n_layers,
+    hidden), or (batch, n_layers, 2 * hidden) with the standard deviation appended.
+    """
+    weights = mask.to(layers.dtype)[:, None, :, None]  # (batch, 1, frames, 1)
+    count = weights.sum(2).clamp(min=1.0)
+    mean = (layers * weights).sum(2) / count  # (batch, n_layers, hidden)
+    if not with_std:
+        return mean
+    variance = (((layers - mean[:, :, None]) ** 2) * weights).sum(2) / count
+    return torch.cat([mean, torch.sqrt(variance + 1e-5)], dim=-1)
+
+
 def _head(hidden: int, head_hidden: int, n_labels: int, dropout: float) -> nn.Module:
     if head_hidden <= 0:
         return nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, n_labels))
@@ -105,13 +120,7 @@ class SpeakSphereModel(PreTrainedModel):
         mask = self.frame_mask(attention_mask, layers.shape[2])
         if mask is None:
             mask = torch.ones(layers.shape[0], layers.shape[2], dtype=torch.bool, device=layers.device)
-        weights = mask.to(layers.dtype)[:, None, :, None]  # (batch, 1, frames, 1)
-        count = weights.sum(2).clamp(min=1.0)
-        mean = (layers * weights).sum(2) / count  # (batch, n_layers, hidden)
-        if self.config.pooling != "mean_std":
-            return mean
-        variance = (((layers - mean[:, :, None]) ** 2) * weights).sum(2) / count
-        return torch.cat([mean, torch.sqrt(variance + 1e-5)], dim=-1)
+        return masked_statistics(layers, mask, with_std=self.config.pooling == "mean_std")
 
     def pool(self, statistics: torch.Tensor) -> torch.Tensor:
         """Per-layer statistics (batch, n_layers, dim) -> utterance embedding (batch, dim): the
