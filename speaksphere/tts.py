@@ -3,14 +3,25 @@
 espeak-ng speaks 131 languages and many dialects of English; SpeakSphere uses it to synthesise a
 golden reference for any text a learner types, and tests use it to make real speech on the fly.
 The C library is driven through ctypes in synchronous mode: samples arrive in a callback.
-espeak-ng keeps global state, so every call holds one process-wide lock.
+espeak-ng keeps global state, so every call holds one process-wide lock. That state also carries from
+one call to the next (the same text came out a few samples longer or shorter, in another waveform phase,
+depending on what was said before, and espeak_Terminate + espeak_Initialize or espeak_ng_SetRandSeed
+did not reset it), so each call loads a private copy of the library afresh and unloads it after: the
+same arguments give the same samples in every call and every process (about 6 ms a call).
 """
 
 from __future__ import annotations
 
+import _ctypes
+import atexit
 import ctypes
 import itertools
+import os
+import shutil
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -28,7 +39,7 @@ _EE_OK = 0
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 _lock = threading.Lock()
-_library: ctypes.CDLL | None = None
+_private_path: str | None = None  # this process's own copy of the library file
 _chunks: list[np.ndarray] = []
 
 
@@ -49,33 +60,57 @@ def _collect(samples, n_samples, _events):  # called by espeak-ng, inside synthe
     return 0  # 0 = go on synthesising
 
 
-def _load() -> ctypes.CDLL:
-    global _library
-    if _library is None:
+def _library_path() -> str:
+    """This process's private copy of the wheel's libespeak-ng.so (made once, removed at exit).
+
+    A copy, so that no other user of the wheel's file in this process can keep the library loaded
+    (and its state alive) when synthesize() unloads it."""
+    global _private_path
+    if _private_path is None:
         try:
             import espeakng_loader
         except ImportError as error:  # pragma: no cover - a broken install
             raise SynthesisError("espeak-ng is not installed: pip install espeakng-loader") from error
-        library = ctypes.CDLL(espeakng_loader.get_library_path())
-        library.espeak_Initialize.restype = ctypes.c_int
-        library.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        library.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
-        library.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        library.espeak_Synth.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-            ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
-        ]
-        library.espeak_SetSynthCallback.argtypes = [_CALLBACK]
-        library.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
-        library.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        folder = tempfile.mkdtemp(prefix="speaksphere-espeak-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _private_path = shutil.copy(espeakng_loader.get_library_path(), os.path.join(folder, "libespeak-ng.so"))
+    return _private_path
+
+
+def _declare(library: ctypes.CDLL) -> None:
+    library.espeak_Initialize.restype = ctypes.c_int
+    library.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+    library.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+    library.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    library.espeak_Synth.argtypes = [
+        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+        ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+    ]
+    library.espeak_SetSynthCallback.argtypes = [_CALLBACK]
+    library.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+    library.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+
+
+@contextmanager
+def _fresh_library() -> Iterator[ctypes.CDLL]:
+    """espeak-ng loaded and initialised from scratch, unloaded on exit (call with _lock held)."""
+    import espeakng_loader
+
+    library = ctypes.CDLL(_library_path(), mode=ctypes.RTLD_LOCAL)
+    try:
+        _declare(library)
         # espeak_Initialize wants the folder that *contains* espeak-ng-data.
         data_parent = espeakng_loader.get_data_path().rsplit("/espeak-ng-data", 1)[0]
         rate = library.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_parent.encode(), 0)
         if rate != ESPEAK_SAMPLE_RATE:
             raise SynthesisError(f"espeak-ng failed to start (it answered {rate})")
-        library.espeak_SetSynthCallback(_collect)
-        _library = library
-    return _library
+        try:
+            library.espeak_SetSynthCallback(_collect)
+            yield library
+        finally:
+            library.espeak_Terminate()
+    finally:
+        _ctypes.dlclose(library._handle)  # the last reference: the next load starts from zero
 
 
 def _languages(voice: _Voice) -> list[str]:
@@ -134,8 +169,7 @@ def synthesize(
     """
     if not text or not text.strip():
         raise SynthesisError("there is no text to speak")
-    with _lock:
-        library = _load()
+    with _lock, _fresh_library() as library:
         _set_voice(library, voice)
         for parameter, value in ((_PARAM_RATE, rate_wpm), (_PARAM_PITCH, pitch),
                                  (_PARAM_RANGE, pitch_range), (_PARAM_VOLUME, volume)):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -96,10 +97,16 @@ def _analyse_reference(reference: Reference, words: list[str] | None, features: 
     return analysis
 
 
+@functools.lru_cache(maxsize=4096)
+def _spoken_samples(word: str, voice: str) -> int:
+    """How many samples espeak-ng takes to say `word` alone (cached: a synthesis costs ~8 ms)."""
+    return len(synthesize(word, voice=voice)[0]) if any(c.isalnum() for c in word) else 1
+
+
 def _word_weights(words: list[str], language: str) -> np.ndarray:
     """Relative spoken length of each word: its duration when espeak-ng says it alone."""
     voice = SYNTHESIS_VOICES.get(language, "en-us")
-    return np.array([len(synthesize(w, voice=voice)[0]) if any(c.isalnum() for c in w) else 1 for w in words], float)
+    return np.array([_spoken_samples(w, voice) for w in words], float)
 
 
 def _reference_units(ref: Analysis, text_words: list[str] | None, language: str | None) -> list[Unit]:
