@@ -6,8 +6,9 @@ The C library is driven through ctypes in synchronous mode: samples arrive in a 
 espeak-ng keeps global state, so every call holds one process-wide lock. That state also carries from
 one call to the next (the same text came out a few samples longer or shorter, in another waveform phase,
 depending on what was said before, and espeak_Terminate + espeak_Initialize or espeak_ng_SetRandSeed
-did not reset it), so each call loads a private copy of the library afresh and unloads it after: the
-same arguments give the same samples in every call and every process (about 6 ms a call).
+did not reset it), so each call loads a private copy of the library afresh and unloads it after, and
+seeds espeak-ng's noise generator (the "breath" of voices such as +f2 was seeded differently in every
+process): the same arguments give the same samples in every call and every process (about 6 ms a call).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _CHARS_UTF8 = 1
 _PHONEMES = 0x100  # allow [[phoneme]] input inside the text
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
 _EE_OK = 0
+_RANDOM_SEED = 1  # espeak-ng's own noise generator, seeded afresh for every call
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
@@ -89,6 +91,7 @@ def _declare(library: ctypes.CDLL) -> None:
     library.espeak_SetSynthCallback.argtypes = [_CALLBACK]
     library.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
     library.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+    library.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
 
 
 @contextmanager
@@ -105,6 +108,7 @@ def _fresh_library() -> Iterator[ctypes.CDLL]:
         if rate != ESPEAK_SAMPLE_RATE:
             raise SynthesisError(f"espeak-ng failed to start (it answered {rate})")
         try:
+            library.espeak_ng_SetRandSeed(_RANDOM_SEED)  # the "breath" noise of voices such as +f2
             library.espeak_SetSynthCallback(_collect)
             yield library
         finally:

@@ -146,6 +146,34 @@ def test_a_repeated_word_is_an_insertion_at_that_word():
     assert [w["repeats"] for w in result["words"] if w["word"] is None] == [1]
 
 
+def test_a_mispronounced_word_is_not_taken_for_a_repetition():
+    """The repetition grammar can hear a mispronounced word as its neighbour said again ("a [[n'u:g]]"
+    decodes as "a a"); a repetition is reported only when its two sayings sound alike."""
+    from speaksphere.pronounce import assess
+    from speaksphere.pronounce.assess import _sayings_cost
+
+    text = "my brother works in a big hospital"
+    assessment = assess(spoken("my brother works in a [[n'u:g]] hospital", voice="en-gb+f2"), text=text)
+    assert [r.word for r in assessment.att.repetitions] == ["a"]  # what the grammar heard
+    assert _sayings_cost(assessment.att.features, assessment.att.repetitions[0]) > 0.5
+    result = assessment.result
+    assert not [s for s in result["segments"] if s["miscue"] == "insertion"]
+    assert min(result["segments"], key=lambda s: s["score"])["label"] == "big"
+    said_twice = assess(spoken("i don't don't like the cold", voice="en-us"), text="i don't like the cold")
+    assert _sayings_cost(said_twice.att.features, said_twice.att.repetitions[0]) < 0.3
+
+
+def test_a_score_does_not_depend_on_what_was_scored_before():
+    """pocketsphinx carried its noise estimate and cepstral mean from one utterance to the next, so a
+    word's GOP moved by up to 20 units with whatever the same thread had scored before; every decode
+    now starts from a fresh front end (and synthesis is deterministic, tests/test_tts.py)."""
+    text = "my brother works in a big hospital"
+    attempt = spoken("my brother works in a [[n'u:g]] hospital")
+    first = score_pronunciation(attempt, text=text)
+    score_pronunciation(spoken("i don't don't like the cold", voice="en-us"), text="i don't like the cold")
+    assert score_pronunciation(attempt, text=text) == first
+
+
 def test_order_is_the_share_of_words_in_the_expected_order():
     """Coherence's order part: one word out of place among ten costs a tenth, reversed words keep one."""
     from speaksphere.pronounce.scores import coherence_score

@@ -1,5 +1,9 @@
 """espeak-ng synthesis from the espeakng-loader wheel."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -32,10 +36,22 @@ def test_bad_requests_raise(text, voice):
         synthesize(text, voice=voice)
 
 
-def test_same_arguments_give_the_same_samples():
+@pytest.mark.parametrize("voice", ["en-us", "en-gb+f2"])  # +f2 adds "breath" noise
+def test_same_arguments_give_the_same_samples(voice):
     """espeak-ng's state used to carry from call to call (the same text a few samples longer or
-    shorter), so a typed text's reference changed between app restarts and scores with it."""
-    first, _ = synthesize("The same words, twice.")
+    shorter), and its breath noise was random, so a typed text's reference changed between app
+    restarts and scores with it."""
+    first, _ = synthesize("The same words, twice.", voice=voice)
     synthesize("Something else in between.", voice="fr", rate_wpm=220)
-    second, _ = synthesize("The same words, twice.")
+    second, _ = synthesize("The same words, twice.", voice=voice)
     assert np.array_equal(first, second)
+
+
+def test_breath_noise_is_the_same_in_every_process():
+    """espeak-ng seeds the noise of its "breath" voices differently in every process unless told."""
+    code = ("import hashlib; from speaksphere.tts import synthesize; "
+            "print(hashlib.md5(synthesize('Breath noise.', voice='en-gb+f2')[0].tobytes()).hexdigest())")
+    root = Path(__file__).resolve().parents[1]
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
+            for _ in range(2)}
+    assert len(runs) == 1

@@ -109,6 +109,20 @@ def _word_weights(words: list[str], language: str) -> np.ndarray:
     return np.array([_spoken_samples(w, voice) for w in words], float)
 
 
+def _sayings_cost(features: np.ndarray, repetition: Repetition) -> float:
+    """Mean cosine DTW cost between the two sayings of a repeated word.
+
+    features: the attempt's frames, shape (n_frames, n_dims), 10 ms each; the sayings' times are in
+    the same trimmed wave. About 0.1-0.3 when the same word was said twice, higher when the grammar
+    decode took a neighbouring (often mispronounced) word for a second saying."""
+    spans = [(repetition.first_start, repetition.first_end), (repetition.start, repetition.end)]
+    first, second = [features[max(int(a * FRAME_RATE), 0) : max(int(b * FRAME_RATE), 0)] for a, b in spans]
+    if len(first) < 2 or len(second) < 2:
+        return float("inf")
+    match = dtw(cost_matrix(first, second, "cosine"))
+    return match.cost / len(match.path)
+
+
 def _reference_units(ref: Analysis, text_words: list[str] | None, language: str | None) -> list[Unit]:
     """Split the reference into words (aligned, or spread by their spoken length) or fixed chunks."""
     n = len(ref.features)
@@ -246,7 +260,8 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
 
     # insertions: expected words said twice (English grammar decode) ...
     inserted_s = 0.0
-    for repeat in att.repetitions:
+    repetitions = [r for r in att.repetitions if _sayings_cost(att.features, r) <= config.repetition_cost]
+    for repeat in repetitions:
         start, end = round(att.offset_s + repeat.start, 3), round(att.offset_s + repeat.end, 3)
         inserted_s += repeat.end - repeat.start
         first = int(repeat.start * FRAME_RATE)
@@ -261,7 +276,7 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     # ... and attempt speech matched to no new reference frame, and unlike what it was matched to
     # attempt frames of both sayings of each repeated word: DTW may take either copy for the extra one
     repeated = [((att.words[r.index].start if att.words and r.index < len(att.words) else r.start) * FRAME_RATE,
-                 r.end * FRAME_RATE) for r in att.repetitions]
+                 r.end * FRAME_RATE) for r in repetitions]
     loud = att.energy > -35.0
     for first, last in horizontal_runs(path, int(config.insertion_s * FRAME_RATE)):
         if any(first < end and last >= start for start, end in repeated):

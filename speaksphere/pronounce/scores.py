@@ -52,6 +52,11 @@ class ScoreConfig:
     relocate_min_s: float = 0.25
     insertion_s: float = 0.25  # attempt speech this long matched to no new reference frame is an insertion
     insertion_cost: float = 0.5  # ... when its DTW cost is above this (a held sound is cheap)
+    # a word the grammar decode hears twice is a repetition only if its two sayings sound alike: mean
+    # cosine DTW cost between them <= this. On the dev split true repetitions cost 0.05-0.65 (14 of 16
+    # <= 0.40), and the false ones, mostly "the", "a", "that" next to an injected error, 0.32-1.03
+    # (17 of 20 above)
+    repetition_cost: float = 0.40
     weights: Weights = field(default_factory=Weights)
 
 
