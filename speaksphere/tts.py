@@ -80,6 +80,7 @@ def _library_path() -> str:
 
 
 def _declare(library: ctypes.CDLL) -> None:
+    """Give ctypes the C signatures of the espeak-ng functions synthesize() calls."""
     library.espeak_Initialize.restype = ctypes.c_int
     library.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
     library.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
@@ -97,9 +98,10 @@ def _declare(library: ctypes.CDLL) -> None:
 @contextmanager
 def _fresh_library() -> Iterator[ctypes.CDLL]:
     """espeak-ng loaded and initialised from scratch, unloaded on exit (call with _lock held)."""
+    path = _library_path()  # first: it turns a missing wheel into a SynthesisError
     import espeakng_loader
 
-    library = ctypes.CDLL(_library_path(), mode=ctypes.RTLD_LOCAL)
+    library = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
     try:
         _declare(library)
         # espeak_Initialize wants the folder that *contains* espeak-ng-data.
