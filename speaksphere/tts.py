@@ -36,6 +36,7 @@ _CHARS_UTF8 = 1
 _PHONEMES = 0x100  # allow [[phoneme]] input inside the text
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
 _EE_OK = 0
+_DONT_EXIT = 0x8000  # espeakINITIALIZE_DONT_EXIT: a failed start returns an error instead of exit(1)
 _RANDOM_SEED = 1  # espeak-ng's own noise generator, seeded afresh for every call
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
@@ -74,9 +75,26 @@ def _library_path() -> str:
         except ImportError as error:  # pragma: no cover - a broken install
             raise SynthesisError("espeak-ng is not installed: pip install espeakng-loader") from error
         folder = tempfile.mkdtemp(prefix="speaksphere-espeak-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        atexit.register(_remove_copy, folder, os.getpid())
         _private_path = shutil.copy(espeakng_loader.get_library_path(), os.path.join(folder, "libespeak-ng.so"))
     return _private_path
+
+
+def _remove_copy(folder: str, owner: int) -> None:
+    """At exit, remove the copy, in the process that made it only: a forked child inherits the exit
+    handler, and must not delete the file its parent goes on loading."""
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _forget_copy() -> None:
+    """In a forked child: make a copy of its own when needed (the parent removes its copy at exit)."""
+    global _private_path
+    _private_path = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_copy)
 
 
 def _declare(library: ctypes.CDLL) -> None:
@@ -106,7 +124,7 @@ def _fresh_library() -> Iterator[ctypes.CDLL]:
         _declare(library)
         # espeak_Initialize wants the folder that *contains* espeak-ng-data.
         data_parent = espeakng_loader.get_data_path().rsplit("/espeak-ng-data", 1)[0]
-        rate = library.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_parent.encode(), 0)
+        rate = library.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_parent.encode(), _DONT_EXIT)
         if rate != ESPEAK_SAMPLE_RATE:
             raise SynthesisError(f"espeak-ng failed to start (it answered {rate})")
         try:

@@ -13,6 +13,7 @@ import soundfile as sf
 from speaksphere import AudioError
 from speaksphere.pronounce import ScoringError, compare, library, score_pronunciation
 from speaksphere.recording import load_recording
+from speaksphere.vad import trim_silence
 from speaksphere.tts import synthesize
 
 TEXT = "please leave your message after the tone"
@@ -163,10 +164,25 @@ def test_a_mispronounced_word_is_not_taken_for_a_repetition():
     assert _sayings_cost(said_twice.att.features, said_twice.att.repetitions[0]) < 0.3
 
 
-def test_a_score_does_not_depend_on_what_was_scored_before():
+def test_alignment_does_not_depend_on_what_was_decoded_before():
     """pocketsphinx carried its noise estimate and cepstral mean from one utterance to the next, so a
-    word's GOP moved by up to 20 units with whatever the same thread had scored before; every decode
-    now starts from a fresh front end (and synthesis is deterministic, tests/test_tts.py)."""
+    word's GOP moved by up to 20 units with whatever the same thread had decoded before; every decode
+    now starts from a fresh front end."""
+    from speaksphere.pronounce.align import align_english, english_words, repeated_words
+
+    def trimmed(text, voice):
+        recording = load_recording(spoken(text, voice))
+        return trim_silence(recording.wave, recording.segments, pad_s=0.05)
+
+    words, wave = english_words("my brother works in a big hospital"), trimmed("my brother works in a [[n'u:g]] hospital", "en-gb+f2")
+    first = align_english(wave, words)
+    other_words, other = english_words("i don't like the cold"), trimmed("i don't don't like the cold", "en-us")
+    align_english(other, other_words)
+    repeated_words(other, other_words)
+    assert align_english(wave, words) == first
+
+
+def test_a_score_does_not_depend_on_what_was_scored_before():
     text = "my brother works in a big hospital"
     attempt = spoken("my brother works in a [[n'u:g]] hospital")
     first = score_pronunciation(attempt, text=text)

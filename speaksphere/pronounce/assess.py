@@ -116,7 +116,7 @@ def _sayings_cost(features: np.ndarray, repetition: Repetition) -> float:
     the same trimmed wave. About 0.1-0.3 when the same word was said twice, higher when the grammar
     decode took a neighbouring (often mispronounced) word for a second saying."""
     spans = [(repetition.first_start, repetition.first_end), (repetition.start, repetition.end)]
-    first, second = [features[max(int(a * FRAME_RATE), 0) : max(int(b * FRAME_RATE), 0)] for a, b in spans]
+    first, second = [features[max(round(a * FRAME_RATE), 0) : max(round(b * FRAME_RATE), 0)] for a, b in spans]
     if len(first) < 2 or len(second) < 2:
         return float("inf")
     match = dtw(cost_matrix(first, second, "cosine"))
