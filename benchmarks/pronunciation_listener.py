@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pronunciation_validity import SPLITS, build_items  # noqa: E402
 
-from speaksphere.recording import load_recording  # noqa: E402
+from speaksphere.audio import read_audio  # noqa: E402
 
 WINDOW = 3000  # Whisper's encoder reads 30 s of 10-ms mel frames; shorter audio is padded with zeros
 
@@ -68,7 +68,7 @@ def main() -> None:
     listener = load_listener()
     items = build_items(args.split)
     started = time.perf_counter()
-    scores = np.array([text_log_probability(listener, load_recording(str(it.wave_path)).wave, it.text) for it in items])
+    scores = np.array([text_log_probability(listener, read_audio(it.wave_path)[0], it.text) for it in items])
     seconds = (time.perf_counter() - started) / len(items)
     levels = np.array([it.level for it in items])
     kinds = np.array([it.kind for it in items])

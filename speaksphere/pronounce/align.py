@@ -126,6 +126,11 @@ def _pcm(wave: np.ndarray) -> bytes:
     return (np.clip(np.concatenate([pad, wave, pad]), -1, 1) * 32767).astype(np.int16).tobytes()
 
 
+def _seconds(frame: int) -> float:
+    """A pocketsphinx frame index as seconds in the wave given (the _PAD_S of silence taken off)."""
+    return frame * FRAME_S - _PAD_S
+
+
 def _decode(decoder, pcm: bytes) -> None:
     """Decode one utterance from a fresh front end: pocketsphinx carries its noise estimate and
     cepstral mean over from the previous utterance, so without reinit_feat (0.04 ms) a word's GOP
@@ -187,15 +192,15 @@ def align_english(wave: np.ndarray, words: list[str], with_gop: bool = True) -> 
             frames = max(duration, 1)
             loop_score = loop[start : start + frames].sum() if with_gop else score
             phones.append(PhoneSegment(
-                phone=phone, start=start * FRAME_S - _PAD_S, end=(start + frames) * FRAME_S - _PAD_S,
+                phone=phone, start=_seconds(start), end=_seconds(start + frames),
                 score=score / frames, gop=min((score - loop_score) / frames, 0.0),
             ))
         frames = max(word_frames, 1)
         durations = np.array([p.end - p.start for p in phones]) if phones else np.ones(1)
         gop = float(np.average([p.gop for p in phones], weights=durations)) if phones else 0.0
         result.append(WordSegment(
-            word=re.sub(r"\(\d+\)$", "", name), start=word_start * FRAME_S - _PAD_S,
-            end=(word_start + frames) * FRAME_S - _PAD_S, score=word_score / frames, gop=gop, phones=phones,
+            word=re.sub(r"\(\d+\)$", "", name), start=_seconds(word_start),
+            end=_seconds(word_start + frames), score=word_score / frames, gop=gop, phones=phones,
         ))
     return result
 
@@ -240,12 +245,11 @@ def repeated_words(wave: np.ndarray, words: list[str]) -> list[Repetition]:
     said = [entry for entry in said if not entry[0].startswith(("<", "[", "("))]  # silences, noises, (NULL)
     if len(said) < len(words) or said[-1][0] != words[-1]:
         return []
-    seconds = lambda frame: frame * FRAME_S - _PAD_S  # noqa: E731
     repetitions, expected, first = [], 0, (0, 0)  # expected: how many of `words` have been matched
     for word, start, end in said:
         if expected < len(words) and word == words[expected]:
             expected, first = expected + 1, (start, end)
         elif expected > 0 and word == words[expected - 1]:
-            repetitions.append(Repetition(expected - 1, word, seconds(start), seconds(end + 1),
-                                          seconds(first[0]), seconds(first[1] + 1)))
+            repetitions.append(Repetition(expected - 1, word, _seconds(start), _seconds(end + 1),
+                                          _seconds(first[0]), _seconds(first[1] + 1)))
     return repetitions if expected == len(words) else []
