@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -32,55 +31,14 @@ from speaksphere.config import load_config, to_dict
 from speaksphere.data.clips import ClipDataset, collate, task_labels
 from speaksphere.data.labels import VOCABULARIES
 from speaksphere.data.manifest import is_real, read_manifest
-from speaksphere.data.splits import class_weights
-from speaksphere.model import SpeakSphereConfig, SpeakSphereModel
+from speaksphere.model import SpeakSphereModel
+from speaksphere.model.predictor import Predictor, feature_extractor_for
+from speaksphere.training.encodings import encode_rows, load_encodings
+from speaksphere.training.experiment import Experiment, build_model
+from speaksphere.training.heads import fit_heads, predict_logits, window_set
 from speaksphere.plots import plot_confusion
 
 METRICS_DIR = Path(__file__).resolve().parent / "speaksphere" / "metrics"
-
-
-@dataclass
-class DataConfig:
-    manifest: str = ""  # manifest CSV written by speaksphere.data.build (or --manifest)
-    tasks: list[str] = field(default_factory=lambda: ["language", "accent", "emotion", "command"])
-    crop_s: float = 4.0  # seconds per training example: the length of an analysis window
-    num_workers: int = 0  # DataLoader worker processes
-
-
-@dataclass
-class ModelConfig:
-    backbone: dict = field(default_factory=dict)  # Wav2Vec2Config arguments (with model_type), for a new encoder
-    pretrained: str | None = None  # or a hub name / folder of a pretrained encoder to start from
-    head_hidden: int = 256  # width of each task head's hidden layer
-    head_dropout: float = 0.1  # dropout inside the heads
-    use_weighted_layer_sum: bool = True  # pool a learned mix of all encoder layers
-    pooling: str = "mean"  # "mean" or "mean_std" (statistics pooling) of each layer's frames
-    freeze_feature_encoder: bool = True  # keep the convolutional front end fixed
-    freeze_backbone: bool = False  # train the heads only
-    loss_weights: dict[str, float] = field(default_factory=dict)  # task -> weight in the total loss
-    class_weighting: bool = True  # weight each class by 1 / its training count
-    label_smoothing: float = 0.0  # cross-entropy label smoothing
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 10  # passes over the training split
-    max_steps: int | None = None  # stop after this many optimiser steps (smoke tests)
-    batch_size: int = 8  # examples per process per step
-    gradient_accumulation_steps: int = 1  # steps accumulated before each optimiser update
-    learning_rate: float = 3e-4  # peak learning rate of the cosine schedule
-    weight_decay: float = 0.01  # AdamW decoupled weight decay
-    warmup_ratio: float = 0.1  # fraction of updates spent warming up linearly
-    patience: int = 3  # epochs without a better validation score before stopping
-    seed: int = 0  # for initialisation, crops and shuffling
-    cache_features: bool = False  # frozen backbone only: pool every clip once, then train the heads on that
-
-
-@dataclass
-class Experiment:
-    data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 def get_dataloaders(config: Experiment, manifest: Path, feature_extractor):
@@ -98,26 +56,6 @@ def get_dataloaders(config: Experiment, manifest: Path, feature_extractor):
     val = DataLoader(ClipDataset(splits["val"], tasks, config.data.crop_s, random=False),
                      batch_size=config.train.batch_size, collate_fn=batch, num_workers=config.data.num_workers)
     return train, val, splits, tasks
-
-
-def build_model(config: ModelConfig, tasks: dict[str, list[str]], train_rows: list[dict]) -> SpeakSphereModel:
-    weights = {}
-    if config.class_weighting:  # mean count / count over the training split, for the model's labels only
-        for task, labels in tasks.items():
-            per_class = class_weights(train_rows, task)
-            weights[task] = [round(float(per_class[VOCABULARIES[task].index(label)]), 4) for label in labels]
-    model_config = SpeakSphereConfig(
-        backbone=config.backbone, tasks=tasks, head_hidden=config.head_hidden, head_dropout=config.head_dropout,
-        use_weighted_layer_sum=config.use_weighted_layer_sum, pooling=config.pooling, loss_weights=config.loss_weights,
-        class_weights=weights, label_smoothing=config.label_smoothing,
-    )
-    model = SpeakSphereModel.from_backbone(config.pretrained, model_config) if config.pretrained \
-        else SpeakSphereModel(model_config)
-    if config.freeze_feature_encoder:
-        model.freeze_feature_encoder()
-    if config.freeze_backbone:
-        model.freeze_backbone()
-    return model
 
 
 @torch.no_grad()
@@ -174,88 +112,54 @@ def report(found: dict, results: dict, tasks: dict, folder: Path) -> None:
                            f"accuracy, macro-F1 {results[task]['macro_f1']:.2f}").savefig(folder / f"confusion_{task}.png")
 
 
-@torch.no_grad()
-def layer_statistics(model, rows, tasks, config: Experiment, feature_extractor, accelerator, desc: str):
-    """Per-layer statistics of every row (n_rows, n_layers, dim) and labels {task: (n_rows,)}, in row order."""
-    loader = accelerator.prepare(DataLoader(
-        ClipDataset(rows, tasks, config.data.crop_s, random=False), batch_size=config.train.batch_size,
-        collate_fn=partial(collate, feature_extractor=feature_extractor), num_workers=config.data.num_workers))
-    statistics, labels = [], {t: [] for t in tasks}
-    model.eval()
-    for batch in tqdm(loader, desc=desc, disable=not accelerator.is_local_main_process, mininterval=10):
-        found = model.layer_statistics(batch["input_values"], batch["attention_mask"])
-        statistics.append(accelerator.gather_for_metrics(found).cpu())
-        for task in tasks:
-            labels[task].append(accelerator.gather_for_metrics(batch["labels"][task]).cpu())
-    return torch.cat(statistics), {t: torch.cat(v) for t, v in labels.items()}
+def train_on_encodings(config: Experiment, args, accelerator, rows, tasks, model, metrics) -> dict:
+    """Frozen backbone: encode every window once (speaksphere.training.encodings, cached in
+    --encodings), then train the layer mix and heads on those encodings (speaksphere.training.heads).
 
-
-def heads_predict(model, statistics, labels) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Task -> (predicted ids, reference ids) for every row, -100 references kept."""
-    model.eval()
-    with torch.no_grad():
-        logits = model(layer_statistics=statistics).logits
-    return {t: (logits[t].argmax(-1).numpy(), labels[t].numpy()) for t in labels}
+    Exactly the full model's computation at a fraction of the cost: the encoder runs once per window
+    instead of once per window and epoch. Temperatures come from --calibration (the held-out report)."""
+    output = Path(args.output_dir)
+    predictor = Predictor(model, feature_extractor_for(model), batch_size=16)
+    cache = Path(args.encodings) if args.encodings else output / "encodings.pt"
+    if cache.is_file():
+        encodings = load_encodings(cache, [r["audio"] for r in rows])
+        accelerator.print(f"encodings from {cache}: {len(encodings.clip)} windows")
+    else:
+        accelerator.print(f"encoding the windows of {len(rows)} clips once (progress every minute)")
+        encodings = encode_rows(predictor, rows)
+        if accelerator.is_main_process:
+            encodings.save(cache)
+    clips = {name: np.array([i for i, r in enumerate(rows) if r["split"] == name]) for name in ("train", "val", "test")}
+    data = {name: window_set(encodings, rows, index, tasks, every_window=name == "train")
+            for name, index in clips.items() if len(index)}
+    t = config.train
+    history = fit_heads(model, data["train"], data.get("val"), t.epochs, t.batch_size, t.learning_rate, t.weight_decay,
+                        t.warmup_ratio, t.patience, t.seed, teacher_weight=t.teacher_weight, report=accelerator.print)
+    if args.calibration:
+        calibration = json.loads(Path(args.calibration).read_text())["calibration"]
+        arm = "prior" if config.model.language_prior else "head"
+        model.config.temperatures = {task: calibration[f"{'head' if task != 'language' else arm}/{task}"]["temperature"]
+                                     for task in tasks if f"head/{task}" in calibration}
+        accelerator.print(f"temperatures from {args.calibration}: {model.config.temperatures}")
+    results = {}
+    if accelerator.is_main_process:
+        model.save_pretrained(output / "model")
+        predictor.feature_extractor.save_pretrained(output / "model")
+        if "test" in data:
+            logits = predict_logits(model, data["test"])
+            found = {task: (values.argmax(-1).numpy(), data["test"].labels[task].numpy()) for task, values in logits.items()}
+            results = score(labelled(found), metrics)
+            test_rows = [rows[c] for c in encodings.clip[data["test"].index]]
+            results["subsets"] = score_subsets(found, test_rows, metrics)
+            report(labelled(found), results, tasks, output / "test")
+        (output / "train_config.json").write_text(json.dumps(to_dict(config), indent=2))
+        (output / "history.json").write_text(json.dumps(history, indent=2))
+        accelerator.print("test: " + json.dumps(results))
+    return results
 
 
 def labelled(found: dict) -> dict:
     return {t: (p[r != -100], r[r != -100]) for t, (p, r) in found.items()}
-
-
-def train_on_statistics(config: Experiment, args, accelerator, splits, tasks, feature_extractor, model, metrics) -> dict:
-    """Frozen backbone: pool each clip once, then train the layer mix and heads on those statistics.
-
-    Exactly the full model's computation (pooling is per layer, the mix linear), at a fraction of the
-    cost: the backbone runs once per clip instead of once per clip and epoch.
-    """
-    output = Path(args.output_dir)
-    # clips of similar length share a batch (little padding); the order of rows is otherwise irrelevant here
-    splits = {name: sorted(rows, key=lambda r: float(r.get("duration_s") or 0)) for name, rows in splits.items()}
-    model = accelerator.prepare(model)
-    unwrapped = accelerator.unwrap_model(model)
-    data = {name: layer_statistics(unwrapped, splits[name], tasks, config, feature_extractor, accelerator,
-                                   f"pooling {name} clips") for name in ("train", "val", "test") if splits[name]}
-    generator = torch.Generator().manual_seed(config.train.seed)
-    trainable = [p for p in unwrapped.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
-    statistics, labels = data["train"]
-    steps = math.ceil(len(statistics) / config.train.batch_size)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.train.warmup_ratio * steps * config.train.epochs),
-                                                steps * config.train.epochs)
-    progress = {"epoch": 0, "best": -1.0, "stale": 0, "history": []}
-    for epoch in range(config.train.epochs):
-        unwrapped.train()
-        for index in torch.randperm(len(statistics), generator=generator).split(config.train.batch_size):
-            loss = unwrapped(layer_statistics=statistics[index], labels={t: v[index] for t, v in labels.items()}).loss
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-        results = score(labelled(heads_predict(unwrapped, *data["val"])), metrics)
-        val_score = mean_macro_f1(results)
-        improved = val_score > progress["best"]
-        progress["history"].append({"epoch": epoch + 1, "val": results})
-        progress.update(epoch=epoch + 1, best=max(val_score, progress["best"]), stale=0 if improved else progress["stale"] + 1)
-        accelerator.print(f"epoch {epoch + 1}: val mean macro-F1 {val_score:.3f}"
-                          + "".join(f" | {t} acc {r['accuracy']:.3f}" for t, r in results.items()))
-        if improved and accelerator.is_main_process:
-            unwrapped.save_pretrained(output / "model")
-            feature_extractor.save_pretrained(output / "model")
-        if progress["stale"] >= config.train.patience:
-            break
-    results = {}
-    if "test" in data:
-        best = SpeakSphereModel.from_pretrained(output / "model")
-        found = heads_predict(best, *data["test"])
-        results = score(labelled(found), metrics)
-        results["subsets"] = score_subsets(found, splits["test"], metrics)
-        if accelerator.is_main_process:
-            report(labelled(found), results, tasks, output / "test")  # metrics.json keeps the subsets too
-    if accelerator.is_main_process:
-        (output / "train_config.json").write_text(json.dumps(to_dict(config), indent=2))
-        (output / "history.json").write_text(json.dumps(progress["history"], indent=2))
-        accelerator.print("test: " + json.dumps(results))
-    return results
 
 
 def training_function(config: Experiment, args: argparse.Namespace) -> dict:
@@ -271,7 +175,7 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     if config.train.cache_features:
         if not config.model.freeze_backbone:
             raise SystemExit("train.cache_features needs model.freeze_backbone: true (a trained backbone changes its features)")
-        return train_on_statistics(config, args, accelerator, splits, tasks, feature_extractor, model, metrics)
+        return train_on_encodings(config, args, accelerator, read_manifest(manifest, absolute=True), tasks, model, metrics)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
     updates_per_epoch = math.ceil(len(train_dl) / accelerator.num_processes / config.train.gradient_accumulation_steps)
@@ -344,6 +248,8 @@ def main() -> None:
     parser.add_argument("--manifest", help="manifest CSV (overrides data.manifest)")
     parser.add_argument("--output-dir", default="runs/latest", help="where the model, checkpoint and reports go")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --output-dir")
+    parser.add_argument("--encodings", help="cached window encodings (cache_features): read if present, else written")
+    parser.add_argument("--calibration", help="held-out report (speaksphere.training.held_out) with the temperatures")
     args = parser.parse_args()
     training_function(load_config(args.config, Experiment), args)
 

@@ -33,3 +33,17 @@ def test_comparison_states_the_direction_of_change():
 
 def test_progress_without_attempts_says_where_to_start():
     assert "Pronounce" in describe_progress([], 0)
+
+
+def test_experimental_answers_are_hints_and_accent_only_for_english():
+    french = {"language": {"fr": 0.9, "en": 0.1}, "accent": {"en-US": 0.8, "en-GB": 0.2},
+              "emotion": {"sad": 0.7, "neutral": 0.3}, "experimental": ["accent", "emotion"]}
+    text = describe_predictions(french, "speaksphere-small")
+    assert "Accent" not in text  # no English accent is read into French speech
+    assert "**sad**" in text.lower() or "sad" in text
+    assert "experimental" in text.split("Emotion")[1]
+    english = dict(french, language={"en": 0.9, "fr": 0.1})
+    text = describe_predictions(english, "speaksphere-small")
+    assert "experimental" in text.split("**Accent:**")[1].split("\n")[0]
+    plain = describe_predictions(dict(english, experimental=[]), "speaksphere-small")
+    assert "experimental" not in plain

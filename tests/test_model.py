@@ -5,15 +5,15 @@ import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor
 
-from test_encoder import log_mel_backbone
+from test_encoder import tiny_whisper_backbone
 from speaksphere.model import IGNORE_INDEX, SpeakSphereConfig, SpeakSphereModel, load_model
 
 TASKS = {"language": ["de", "en", "fr"], "emotion": ["neutral", "happy", "sad", "angry"]}
 
 
 def tiny_backbone(front_end: str = "waveform") -> dict:
-    if front_end == "log_mel":
-        return log_mel_backbone()
+    if front_end == "whisper":  # every input padded to 2 s, as the served windows are all padded to 4 s
+        return tiny_whisper_backbone(min_input_s=2.0)
     # layer-normalised front end: unlike wav2vec2-base's group norm, it lets padded batches match
     return Wav2Vec2Config(feat_extract_norm="layer", do_stable_layer_norm=True, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                           conv_dim=(32,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4).to_dict()
@@ -63,7 +63,7 @@ def test_loss_weights_scale_each_task():
     assert torch.allclose(weighted.loss, expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("front_end", ["waveform", "log_mel"])
+@pytest.mark.parametrize("front_end", ["waveform", "whisper"])
 @pytest.mark.parametrize("pooling", ["mean", "mean_std"])
 def test_padding_does_not_change_an_utterance_embedding(pooling, front_end):
     model = tiny_model(front_end, pooling=pooling).eval()
@@ -74,12 +74,15 @@ def test_padding_does_not_change_an_utterance_embedding(pooling, front_end):
     assert torch.allclose(alone, model(padded, mask).pooled, atol=1e-4)
 
 
-@pytest.mark.parametrize("front_end", ["waveform", "log_mel"])
+@pytest.mark.parametrize("front_end", ["waveform", "whisper"])
 def test_freezing(front_end):
     model = tiny_model(front_end)
     model.freeze_feature_encoder()
-    assert not any(p.requires_grad for p in model.backbone.feature_extractor.parameters())
-    assert all(p.requires_grad for p in model.backbone.encoder.parameters())
+    stem = model.backbone.feature_extractor if front_end == "waveform" else [model.backbone.conv1, model.backbone.conv2]
+    layers = model.backbone.encoder if front_end == "waveform" else model.backbone.layers
+    stem = stem.parameters() if front_end == "waveform" else [p for m in stem for p in m.parameters()]
+    assert not any(p.requires_grad for p in stem)
+    assert all(p.requires_grad for p in layers.parameters())
     model.freeze_backbone()
     assert not any(p.requires_grad for p in model.backbone.parameters())
     assert all(p.requires_grad for p in model.heads.parameters())
@@ -90,7 +93,7 @@ def test_class_weights_must_match_the_labels():
         SpeakSphereConfig(backbone=tiny_backbone(), tasks=TASKS, class_weights={"language": [1.0]})
 
 
-@pytest.mark.parametrize("front_end", ["waveform", "log_mel"])
+@pytest.mark.parametrize("front_end", ["waveform", "whisper"])
 def test_checkpoint_describes_itself(tmp_path, front_end):
     model = tiny_model(front_end, class_weights={"language": [1.0, 2.0, 0.5]}).eval()
     model.save_pretrained(tmp_path)

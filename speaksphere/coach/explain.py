@@ -103,13 +103,21 @@ def describe_predictions(predictions: dict, model_name: str) -> str:
                      for w in windows if "language" in w]
             lines.append(f"  - judged over {len(windows)} windows of about 4 s, weighted by their speech: "
                          + "; ".join(parts))
-    if "accent" in predictions:
-        lines.append("- **Accent** (meaningful for English speech only): " + _guess(predictions["accent"], accent_name))
+    experimental = set(predictions.get("experimental", []))
+
+    def caveat(task: str) -> str:
+        return (" *(experimental: learned from synthetic voices only, so read it as a hint, not a verdict)*"
+                if task in experimental else "")
+
+    english = "language" in predictions and _top(predictions["language"])[0] == "en"
+    if "accent" in predictions and english:
+        lines.append("- **Accent:** " + _guess(predictions["accent"], accent_name) + caveat("accent"))
     if "emotion" in predictions:
-        lines.append("- **Emotion in the voice:** " + _guess(predictions["emotion"], lambda e: _EMOTIONS.get(e, e)))
+        lines.append("- **Emotion in the voice:** " + _guess(predictions["emotion"], lambda e: _EMOTIONS.get(e, e))
+                     + caveat("emotion"))
     if "command" in predictions:
         lines.append("- **Voice command** (for single words such as *yes*, *stop*, *left*): "
-                     + _guess(predictions["command"], command_name))
+                     + _guess(predictions["command"], command_name) + caveat("command"))
     note = "Skill scores (accuracy, fluency, ...) need a reference to compare with: use the **Pronounce** tab."
     return lines[0] + "\n\n" + "\n".join(lines[1:]) + "\n\n" + note
 

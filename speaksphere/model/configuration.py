@@ -29,6 +29,12 @@ class SpeakSphereConfig(PretrainedConfig):
     loss_weights: task -> weight of its cross-entropy in the total loss (default 1 each).
     class_weights: task -> one weight per label, for imbalanced classes (default uniform).
     label_smoothing: cross-entropy label smoothing, 0-1.
+    language_prior: add Whisper's own language identification (log-probabilities over the language
+        labels, times a learned weight) to the language head's logits; needs the Whisper encoder.
+    temperatures: task -> the temperature its logits are divided by for calibrated probabilities,
+        fitted on held-out voices after training (default 1).
+    experimental: tasks whose answers held-out real speech does not support (trained on synthetic
+        voices only): shown to learners as experimental, never as a plain verdict.
     """
 
     model_type = "speaksphere"
@@ -44,6 +50,9 @@ class SpeakSphereConfig(PretrainedConfig):
         loss_weights: dict[str, float] | None = None,
         class_weights: dict[str, list[float]] | None = None,
         label_smoothing: float = 0.0,
+        language_prior: bool = False,
+        temperatures: dict[str, float] | None = None,
+        experimental: list[str] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -58,6 +67,9 @@ class SpeakSphereConfig(PretrainedConfig):
         self.loss_weights = dict(loss_weights or {})
         self.class_weights = {task: list(w) for task, w in (class_weights or {}).items()}
         self.label_smoothing = label_smoothing
+        self.language_prior = language_prior
+        self.temperatures = {task: float(t) for task, t in (temperatures or {}).items()}
+        self.experimental = list(experimental or [])
         for task, weights in self.class_weights.items():
             if task not in self.tasks or len(weights) != len(self.tasks[task]):
                 raise ValueError(f"class_weights[{task!r}] needs one weight per label of that task")

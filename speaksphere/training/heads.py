@@ -1,0 +1,168 @@
+"""Train the layer mix and heads of a frozen-encoder model on cached window encodings.
+
+Exactly the full model's computation (pooling is per layer, the mix linear, Whisper's language logits
+an input), at a fraction of the cost. Used by train.py for the shipped model and by the
+leave-one-voice-out evaluation for every fold.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.metrics import f1_score
+from transformers import get_cosine_schedule_with_warmup
+
+from ..data.labels import IGNORE_INDEX
+from ..model import SpeakSphereModel
+from ..model.whisper import whisper_languages
+from .encodings import Encodings
+
+__all__ = ["WindowSet", "window_set", "fit_heads", "predict_logits", "fit_temperature",
+           "expected_calibration_error", "MIN_TRAIN_SPEECH_S"]
+
+MIN_TRAIN_SPEECH_S = 1.0  # a clip's later windows train only with this much speech (its first always does)
+
+
+@dataclass
+class WindowSet:
+    """Encoded windows with their clips' labels: what the heads train or are tested on."""
+
+    statistics: torch.Tensor  # (n, n_layers, dim) float32
+    whisper_language: torch.Tensor | None  # (n, 99) or None
+    labels: dict[str, torch.Tensor]  # task -> (n,) class ids, IGNORE_INDEX where unlabelled
+    index: np.ndarray  # (n,) the windows' positions in the Encodings
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def subset(self, keep: np.ndarray) -> "WindowSet":
+        picked = torch.from_numpy(np.flatnonzero(keep))
+        return WindowSet(self.statistics[picked], None if self.whisper_language is None else self.whisper_language[picked],
+                         {t: v[picked] for t, v in self.labels.items()}, self.index[picked.numpy()])
+
+
+def window_set(encodings: Encodings, rows: list[dict[str, str]], clips: np.ndarray, tasks: dict[str, list[str]],
+               every_window: bool) -> WindowSet:
+    """The windows of the clips `clips` (row indices): their first windows, and with `every_window`
+    also their later windows with >= MIN_TRAIN_SPEECH_S of speech. Labels come from the rows."""
+    wanted = np.zeros(len(rows), dtype=bool)
+    wanted[clips] = True
+    first = np.zeros(len(encodings.clip), dtype=bool)
+    first[encodings.first_windows()[wanted]] = True
+    keep = wanted[encodings.clip] & (first | (every_window & (encodings.speech_s >= MIN_TRAIN_SPEECH_S)))
+    index = np.flatnonzero(keep)
+    labels = {task: torch.tensor([labels_.index(rows[c][task]) if rows[c].get(task) in labels_ else IGNORE_INDEX
+                                  for c in encodings.clip[index]], dtype=torch.long)
+              for task, labels_ in tasks.items()}
+    picked = torch.from_numpy(index)
+    language = None if encodings.whisper_language is None else encodings.whisper_language[picked]
+    return WindowSet(encodings.statistics[picked].float(), language, labels, index)
+
+
+@torch.no_grad()
+def predict_logits(model: SpeakSphereModel, data: WindowSet, batch_size: int = 4096) -> dict[str, torch.Tensor]:
+    """Task -> (n, n_labels) logits, uncalibrated."""
+    model.eval()
+    parts = []
+    for start in range(0, len(data), batch_size):
+        part = slice(start, start + batch_size)
+        language = None if data.whisper_language is None else data.whisper_language[part]
+        parts.append(model(layer_statistics=data.statistics[part], whisper_language=language).logits)
+    return {task: torch.cat([p[task] for p in parts]) for task in parts[0]} if parts else {}
+
+
+def macro_f1_by_task(model: SpeakSphereModel, data: WindowSet) -> dict[str, float]:
+    logits = predict_logits(model, data)
+    found = {}
+    for task, values in logits.items():
+        target = data.labels[task]
+        keep = target != IGNORE_INDEX
+        if keep.any():
+            found[task] = float(f1_score(target[keep].numpy(), values[keep].argmax(-1).numpy(), average="macro"))
+    return found
+
+
+def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, epochs: int, batch_size: int,
+              learning_rate: float, weight_decay: float, warmup_ratio: float, patience: int, seed: int,
+              teacher_weight: float = 0.0, report=print) -> list[dict]:
+    """Train the model's trainable parameters (layer mix, heads, language prior weight) on `train`,
+    keeping the epoch with the best mean macro-F1 on `val` (the last epoch without `val`). The model is
+    left with the best weights; returns the history, one dict per epoch.
+
+    teacher_weight > 0 adds that much soft cross-entropy between the language head's distribution and
+    Whisper's own (restricted to the model's language labels): Whisper's language ID as soft targets."""
+    columns = [whisper_languages().index(label) for label in model.config.tasks.get("language", [])]
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=weight_decay)
+    steps = math.ceil(len(train) / batch_size)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, int(warmup_ratio * steps * epochs), steps * epochs)
+    best, best_state, stale, history = -1.0, None, 0, []
+    for epoch in range(epochs):
+        model.train()
+        for index in torch.randperm(len(train), generator=generator).split(batch_size):
+            language = None if train.whisper_language is None else train.whisper_language[index]
+            output = model(layer_statistics=train.statistics[index], whisper_language=language,
+                           labels={t: v[index] for t, v in train.labels.items()})
+            loss = output.loss
+            if teacher_weight > 0:
+                teacher = torch.softmax(language[:, columns].float(), dim=-1)
+                loss = loss - teacher_weight * (teacher * torch.log_softmax(output.logits["language"], -1)).sum(-1).mean()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+        scores = macro_f1_by_task(model, val) if val is not None and len(val) else {}
+        mean = float(np.mean(list(scores.values()))) if scores else float(epoch)
+        history.append({"epoch": epoch + 1, "val_macro_f1": scores})
+        if mean > best:
+            best, best_state, stale = mean, copy.deepcopy({k: v for k, v in model.state_dict().items()
+                                                           if not k.startswith("backbone.")}), 0
+        else:
+            stale += 1
+        report(f"epoch {epoch + 1}: val macro-F1 " + " ".join(f"{t} {v:.3f}" for t, v in scores.items()))
+        if stale >= patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state, strict=False)
+    model.eval()
+    return history
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """The temperature T > 0 that minimises the negative log-likelihood of softmax(logits / T)
+    (Guo et al. 2017), over labelled rows only. logits: (n, n_labels); labels: (n,)."""
+    keep = labels != IGNORE_INDEX
+    logits, labels = logits[keep].float(), labels[keep]
+    if not len(labels):
+        return 1.0
+    log_t = torch.zeros((), requires_grad=True)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return float(log_t.exp().clamp(0.05, 20.0))
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """ECE of the top answer: the gap between confidence and accuracy, averaged over `bins` equal-width
+    confidence bins weighted by their share of rows. probabilities: (n, n_labels); labels: (n,)."""
+    confidence = probabilities.max(-1)
+    right = probabilities.argmax(-1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    total = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = (confidence > low) & (confidence <= high)
+        if inside.any():
+            total += inside.mean() * abs(right[inside].mean() - confidence[inside].mean())
+    return float(total)

@@ -1,0 +1,195 @@
+"""Honest figures: leave one real voice out, train on everything else, test on the voice held out.
+
+    python -m speaksphere.training.held_out --config configs/embedded.yaml --manifest CORPUS/manifest.csv \
+        --encodings runs/encodings.pt --out models/speaksphere-small/test/held_out.json
+
+For each real voice (Allison, who speaks English and Spanish, June, Carlo, IvrvoiceRU), the heads are
+trained on the synthetic voices of the train split and every other real voice, stopped early on the
+synthetic val voices, and tested on the held-out voice's recordings (every 4-s window, and each
+recording as the app judges it: windows weighted by their seconds of speech) and on the synthetic test
+voices. Temperatures are fitted on the pooled out-of-fold predictions of the real voices and the
+synthetic val voices; the expected calibration error is reported before and after, the "after" of each
+voice with a temperature fitted without that voice. Language is compared four ways: the learned head,
+Whisper's own language ID (restricted to our labels), the head with Whisper's probabilities as soft
+targets, and the head plus Whisper's log-probabilities with a learned weight (language_prior).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config import load_config
+from ..data.labels import IGNORE_INDEX, VOCABULARIES
+from ..data.manifest import is_real, read_manifest
+from ..model.whisper import whisper_languages
+from .encodings import Encodings, load_encodings
+from .experiment import Experiment, build_model
+from .heads import WindowSet, expected_calibration_error, fit_heads, fit_temperature, predict_logits, window_set
+
+__all__ = ["folds", "run_fold", "main"]
+
+log = logging.getLogger("speaksphere.training.held_out")
+MIN_WINDOW_SPEECH_S = 1.0  # windows counted in the per-window figure (the model card's rule)
+VOTE_MIN_SPEECH_S = 0.25  # the served vote ignores windows with less speech (Predictor)
+LANGUAGE_METHODS = ("head", "whisper", "soft_targets", "prior")
+
+
+def folds(rows: list[dict[str, str]]) -> dict[str, np.ndarray]:
+    """Real voice -> its rows' indices."""
+    found = defaultdict(list)
+    for index, row in enumerate(rows):
+        if is_real(row):
+            found[row["voice"]].append(index)
+    return {voice: np.array(indices) for voice, indices in sorted(found.items())}
+
+
+def _tasks(rows: list[dict[str, str]], clips: np.ndarray, wanted: list[str]) -> dict[str, list[str]]:
+    present = {task: {rows[c][task] for c in clips if rows[c].get(task)} for task in wanted}
+    return {task: [label for label in VOCABULARIES[task] if label in present[task]]
+            for task in wanted if len(present[task]) >= 2}
+
+
+def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_clips, tests: dict[str, np.ndarray],
+             language_prior: bool, teacher_weight: float) -> tuple[dict, dict]:
+    """Train heads on `train_clips`, stop on `val_clips`; returns (tasks, {test name: (WindowSet, logits)})."""
+    tasks = _tasks(rows, train_clips, config.data.tasks)
+    model_config = dataclasses.replace(config.model, language_prior=language_prior)
+    model = build_model(model_config, tasks, [{**rows[c], "split": "train"} for c in train_clips])
+    train = window_set(encodings, rows, train_clips, tasks, every_window=True)
+    val = window_set(encodings, rows, val_clips, tasks, every_window=False)
+    t = config.train
+    fit_heads(model, train, val, t.epochs, t.batch_size, t.learning_rate, t.weight_decay, t.warmup_ratio, t.patience,
+              t.seed, teacher_weight=teacher_weight, report=log.debug)
+    found = {}
+    for name, clips in tests.items():
+        data = window_set(encodings, rows, clips, tasks, every_window=True)
+        data_all = _all_windows(encodings, rows, clips, tasks)
+        found[name] = (data_all, predict_logits(model, data_all))
+    return tasks, found
+
+
+def _all_windows(encodings: Encodings, rows, clips, tasks) -> WindowSet:
+    """Every window of the clips, whatever its speech (the vote weighs them)."""
+    wanted = np.zeros(len(rows), dtype=bool)
+    wanted[clips] = True
+    data = window_set(encodings, rows, clips, tasks, every_window=True)
+    index = np.flatnonzero(wanted[encodings.clip])
+    if len(index) == len(data):
+        return data
+    labels = {task: torch.tensor([labels_.index(rows[c][task]) if rows[c].get(task) in labels_ else IGNORE_INDEX
+                                  for c in encodings.clip[index]]) for task, labels_ in tasks.items()}
+    picked = torch.from_numpy(index)
+    language = None if encodings.whisper_language is None else encodings.whisper_language[picked]
+    return WindowSet(encodings.statistics[picked].float(), language, labels, index)
+
+
+def whisper_logits(data: WindowSet, labels: list[str]) -> torch.Tensor:
+    """Whisper's own language ID restricted to `labels`: (n, n_labels) log-probabilities."""
+    columns = [whisper_languages().index(label) for label in labels]
+    return torch.log_softmax(data.whisper_language[:, columns].float(), dim=-1)
+
+
+def figures(data: WindowSet, logits: torch.Tensor, task: str, encodings: Encodings, temperature: float = 1.0) -> dict:
+    """Accuracy over windows with >= 1 s of speech and over recordings (speech-weighted vote), and the
+    windows' expected calibration error, for one task."""
+    labels = data.labels[task].numpy()
+    probabilities = torch.softmax(logits.float() / temperature, -1).numpy()
+    speech = encodings.speech_s[data.index]
+    clips = encodings.clip[data.index]
+    counted = (labels != IGNORE_INDEX) & ((speech >= MIN_WINDOW_SPEECH_S) | (task == "command"))
+    found = {"windows": int(counted.sum())}
+    if counted.any():
+        found["window_accuracy"] = float((probabilities[counted].argmax(-1) == labels[counted]).mean())
+        found["ece"] = expected_calibration_error(probabilities[counted], labels[counted])
+    right, n = 0, 0
+    for clip in np.unique(clips[labels != IGNORE_INDEX]):
+        inside = clips == clip
+        weights = np.where(speech[inside] >= VOTE_MIN_SPEECH_S, speech[inside], 0.0)
+        weights = weights if weights.sum() > 0 else np.ones(inside.sum())
+        vote = weights @ probabilities[inside]
+        right += int(vote.argmax() == labels[inside][0])
+        n += 1
+    found.update(recordings=n, recording_accuracy=right / n if n else float("nan"))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--manifest", type=Path, required=True)
+    parser.add_argument("--encodings", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--teacher-weight", type=float, default=1.0, help="for the soft-targets language arm")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    config = load_config(args.config, Experiment)
+    rows = read_manifest(args.manifest, absolute=True)
+    encodings = load_encodings(args.encodings, [r["audio"] for r in rows])
+    by_voice = folds(rows)
+    synthetic = np.array([not is_real(r) for r in rows])
+    split = np.array([r["split"] for r in rows])
+    val_clips = np.flatnonzero(synthetic & (split == "val"))
+    synthetic_test = np.flatnonzero(synthetic & (split == "test"))
+    plain = np.array([is_real(r) and not r.get("augmentation") and "emotion" not in r["voice"] for r in rows])
+    arms = {"head": (False, 0.0), "soft_targets": (False, args.teacher_weight), "prior": (True, 0.0)}
+    out_of_fold = defaultdict(list)  # (arm, task) -> [(voice, data, logits)]
+    report = {"voices": {}, "synthetic": {}}
+    for voice, clips in by_voice.items():
+        train_clips = np.flatnonzero((synthetic & (split == "train")) | (~synthetic & ~np.isin(np.arange(len(rows)), clips)))
+        held = clips[plain[clips]]
+        log.info("fold %s: %d training clips, %d held-out recordings", voice, len(train_clips), len(held))
+        for arm, (prior, teacher) in arms.items():
+            if arm != "head" and encodings.whisper_language is None:
+                continue
+            tasks, found = run_fold(config, rows, encodings, train_clips, val_clips,
+                                    {"real": held, "synthetic": synthetic_test}, prior, teacher)
+            for task in tasks:
+                if arm != "head" and task != "language":
+                    continue
+                data, logits = found["real"]
+                out_of_fold[(arm, task)].append((voice, data, logits[task]))
+                report["voices"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
+                data, logits = found["synthetic"]
+                report["synthetic"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
+            if arm == "head" and "language" in tasks and encodings.whisper_language is not None:
+                data, _ = found["real"]
+                logits = whisper_logits(data, tasks["language"])
+                out_of_fold[("whisper", "language")].append((voice, data, logits))
+                report["voices"][voice]["language"]["whisper"] = figures(data, logits, "language", encodings)
+            log.info("%s %s: %s", voice, arm, json.dumps({t: report["voices"][voice].get(t, {}).get(arm) for t in tasks})[:600])
+    report["calibration"] = calibration(out_of_fold, encodings)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    log.info("wrote %s", args.out)
+
+
+def calibration(out_of_fold: dict, encodings: Encodings) -> dict:
+    """Per arm and task: temperature fitted on all real voices' out-of-fold windows, and ECE before and
+    after, the after of each voice with a temperature fitted on the other voices only."""
+    found = {}
+    for (arm, task), parts in out_of_fold.items():
+        def fit(selected):
+            logits = torch.cat([p[2] for p in selected])
+            labels = torch.cat([p[1].labels[task] for p in selected])
+            return fit_temperature(logits, labels)
+        per_voice = {}
+        for i, (voice, data, logits) in enumerate(parts):
+            others = [p for j, p in enumerate(parts) if j != i]
+            temperature = fit(others) if others else 1.0
+            per_voice[voice] = {"temperature_without_voice": temperature,
+                                "before": figures(data, logits, task, encodings).get("ece"),
+                                "after": figures(data, logits, task, encodings, temperature).get("ece")}
+        found[f"{arm}/{task}"] = {"temperature": fit(parts), "voices": per_voice}
+    return found
+
+
+if __name__ == "__main__":
+    main()
