@@ -52,9 +52,11 @@ def browser_secret(coach: Coach) -> str:
     if os.environ.get("SPEAKSPHERE_BROWSER_SECRET"):
         return os.environ["SPEAKSPHERE_BROWSER_SECRET"]
     path = coach.store.path.parent / "browser-secret"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+    try:  # created private (0600) in one step: never readable by others, not even for a moment
+        with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(32))
+    except FileExistsError:
+        pass
     return path.read_text().strip()
 
 

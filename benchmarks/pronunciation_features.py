@@ -3,7 +3,7 @@
 Reference: espeak-ng "en-us"; attempts: other espeak-ng voices (the dev set, never the validity test
 voices) reading the same phrase (right) or another phrase (wrong). For each feature kind and metric,
 prints the mean DTW cost per path step for right and wrong readings, Cohen's d and the ROC AUC.
-"model" is the embedded model's encoder (models/speaksphere-small; distilled from Whisper base): its
+"model" is the embedded model's encoder (models/speaksphere-small: Whisper base's encoder): its
 last layer, each 20-ms frame repeated to the 10-ms grid, with per-utterance mean/variance
 normalisation; "logmel+model" concatenates both, each scaled to unit norm on average.
 Run: python benchmarks/pronunciation_features.py

@@ -166,9 +166,13 @@ class LearnerStore:
         self.busy_timeout_s = busy_timeout_s
         self.synchronous = synchronous
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # private to the server's user from its first byte: learner ids are the only credential, and
+            # SQLite gives its -wal and -shm files the database file's permissions
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self.path.chmod(0o600)
         except OSError as error:
-            raise StoreError(f"cannot create the folder for the learner database {self.path}: {error}") from error
+            raise StoreError(f"cannot create the learner database {self.path}: {error}") from error
         self._open_and_migrate()
 
     @classmethod

@@ -146,3 +146,13 @@ def test_bad_learner_ids(client, database, learner_id):
 @pytest.mark.parametrize("recommendation_id", [-1, 0, 10**12, 2**63, 1.5, None, "7; DROP TABLE feedback"])  # JSON has no NaN or inf
 def test_bad_recommendation_ids(client, learner, database, recommendation_id):
     refused_cleanly(lambda: client.predict(learner, recommendation_id, True, api_name="/feedback"), database)
+
+
+@pytest.mark.parametrize("answer", ["false", "False", "no", "0", "maybe", 0, 1, None, "true"])
+def test_booleans_must_be_booleans(client, learner, database, answer):
+    """confirm="false" once deleted a learner's data, and thumbs_up="no" stored a thumbs up."""
+    recommendation = client.predict(learner, "en", api_name="/recommend")[0]["recommendation_id"]
+    message = refused_cleanly(lambda: client.predict(learner, recommendation, answer, api_name="/feedback"), database)
+    assert "true" in message and "false" in message
+    refused_cleanly(lambda: client.predict(learner, answer, api_name="/delete_learner"), database)
+    assert client.predict(learner, api_name="/history")  # the learner is still there

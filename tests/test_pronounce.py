@@ -99,7 +99,9 @@ def test_compare_reports_differences(results):
 
 
 @pytest.mark.parametrize("text, language", [("", "en"), ("   ", "en"), ("hello there", "xx"),
-                                            ("the cat is on the table with my dog", "fr"), ("bonjour", "ru")])
+                                            ("the cat is on the table with my dog", "fr"), ("bonjour", "ru"),
+                                            ("مرحبا بالعالم", "en"), ("你好世界", "en"), ("こんにちは世界", "fr"),
+                                            ("привет мир", "de")])
 def test_bad_text_raises_a_clear_error(text, language):
     with pytest.raises(ScoringError):
         score_pronunciation(spoken(TEXT), text=text, language=language)

@@ -49,6 +49,20 @@ def test_missing_folder_and_empty_file_give_a_working_store(tmp_path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_learner_data_is_private_to_the_server_user(tmp_path):
+    """The database held learner ids (the only credential) world-readable (0644 in a 0755 folder)."""
+    store = LearnerStore(tmp_path / "private" / "learners.sqlite3")
+    store.record_attempt(store.new_learner(), "analyze", {})
+    assert (tmp_path / "private").stat().st_mode & 0o777 == 0o700
+    for path in (tmp_path / "private").iterdir():  # the database and its -wal and -shm files
+        assert path.stat().st_mode & 0o077 == 0, path
+    shared = tmp_path / "old.sqlite3"
+    shared.write_bytes(b"")
+    shared.chmod(0o644)
+    LearnerStore(shared)
+    assert shared.stat().st_mode & 0o777 == 0o600
+
+
 def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("these are my notes, not a database " * 100)

