@@ -32,6 +32,7 @@ _QUIET_PEAK = 10 ** (-20 / 20)  # a peak below -20 dBFS is boosted ...
 _TARGET_PEAK = 10 ** (-3 / 20)  # ... to -3 dBFS so VAD and features see a normal level
 _DIGITAL_SILENCE_PEAK = 10 ** (-80 / 20)  # below -80 dBFS there is nothing to hear
 _STREAMING_SIZES = {0, 0xFFFFFFFF, 0x7FFFFFFF}  # placeholder data sizes written by live recorders
+_MAX_SAMPLE = 1000.0  # 60 dB over full scale: a float sample beyond this is damage, not sound
 
 
 class AudioError(ValueError):
@@ -48,6 +49,7 @@ class AudioLimits:
     min_sample_rate: int = 4000  # Hz: telephone speech is 8 kHz; below 4 kHz no vowel formants survive
     max_sample_rate: int = 384000  # Hz: the highest rate real audio interfaces record at
     max_channels: int = 32  # more than any microphone array a learner would use
+    max_decoded_samples: int = 300 * 96000 * 2  # frames x channels: 5 min of 96-kHz stereo (checked before decoding)
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,17 @@ def _check_ogg_complete(tail: bytes) -> None:
         raise AudioError("The recording seems cut off before its end. Please record or upload it again.")
 
 
+def _blocks(handle, frames: int = 1 << 16):
+    """The file's samples, (frames, channels) float32 at a time, as decoded: a cut-off file ends early
+    (soundfile's own blocks() pads a short MP3 out to its header's frame count)."""
+    with sf.SoundFile(handle) as file:
+        while len(block := file.read(frames, dtype="float32", always_2d=True)):
+            yield block
+
+
 def _decode(handle, size: int, limits: AudioLimits) -> tuple[np.ndarray, sf._SoundFileInfo]:
-    """Decode to float32 samples, shape (n_samples, channels), after checking the header."""
+    """Decode to float32 mono samples, shape (n_samples,), the average of the channels, after checking
+    the header (size, rate, channels, duration, decoded sample count) so nothing huge is ever decoded."""
     if size == 0:
         raise AudioError("The recording is empty (0 bytes). Please record or upload it again.")
     if size > limits.max_megabytes * 1e6:
@@ -143,15 +154,29 @@ def _decode(handle, size: int, limits: AudioLimits) -> tuple[np.ndarray, sf._Sou
             f"The recording is {_format_minutes(info.frames / info.samplerate)} long; the limit is "
             f"{_format_minutes(limits.max_seconds)}. Please trim it or split it into parts."
         )
+    if info.frames * info.channels > limits.max_decoded_samples:
+        raise AudioError(
+            f"The recording holds too much audio to decode ({info.channels} channels at {info.samplerate} Hz for "
+            f"{_format_minutes(info.frames / info.samplerate)}). Please upload it as mono or stereo at 48 kHz or less."
+        )
     _check_declared_size(info.extra_info)
     if info.format == "OGG":
         _check_ogg_complete(_tail(handle))
     if isinstance(handle, io.BytesIO):
         handle.seek(0)
-    try:
-        samples, _ = sf.read(handle, dtype="float32", always_2d=True)
+    blocks = []
+    try:  # one block at a time, downmixed as it comes: memory holds the mono signal, never all channels
+        for block in _blocks(handle):
+            if not np.all(np.isfinite(block)) or np.abs(block).max(initial=0.0) > _MAX_SAMPLE:
+                raise AudioError("The recording contains invalid samples (NaN, infinity or absurd values); "
+                                 "it is probably damaged.")
+            # the average of all channels, summed in float64: float32 sums of huge but finite samples overflow
+            blocks.append(block.mean(axis=1, dtype=np.float64).astype(np.float32))
     except (sf.SoundFileError, RuntimeError, ValueError, MemoryError) as error:
+        if isinstance(error, AudioError):
+            raise
         raise AudioError("The recording is damaged and could not be decoded. Please record or upload it again.") from error
+    samples = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
     if info.frames > 0 and len(samples) < 0.98 * info.frames:
         raise AudioError("The recording seems cut off before its end. Please record or upload it again.")
     return samples, info
@@ -171,11 +196,7 @@ def read_audio(source: str | Path | bytes, limits: AudioLimits = AudioLimits()) 
     info: the file's original format, rate, channels, duration and level.
     """
     handle, size = _open(source)
-    samples, file_info = _decode(handle, size, limits)
-    if not np.all(np.isfinite(samples)):
-        raise AudioError("The recording contains invalid samples (NaN or infinity); it is probably damaged.")
-    # downmix (the average of all channels) in float64: float32 sums of huge but finite samples overflow to inf
-    wave = samples.mean(axis=1, dtype=np.float64)
+    wave, file_info = _decode(handle, size, limits)
     duration_s = len(wave) / file_info.samplerate
     if duration_s < limits.min_seconds:
         raise AudioError(

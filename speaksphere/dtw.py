@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["DtwResult", "cost_matrix", "dtw", "dtw_fast", "subsequence_dtw", "path_costs"]
+__all__ = ["DtwResult", "cost_matrix", "paired_costs", "dtw", "dtw_fast", "subsequence_dtw", "path_costs"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,23 @@ def cost_matrix(x: np.ndarray, y: np.ndarray, metric: str = "euclidean") -> np.n
     if metric == "euclidean":
         squared = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * (x @ y.T)
         return np.sqrt(np.maximum(squared, 0.0))
+    raise ValueError(f"unknown metric {metric!r}; use 'euclidean' or 'cosine'")
+
+
+def paired_costs(x: np.ndarray, y: np.ndarray, metric: str = "euclidean") -> np.ndarray:
+    """Distances between row i of x and row i of y only (the cells on a path), in linear memory.
+
+    x, y: shape (k, d). Returns float64, shape (k,): the diagonal of cost_matrix(x, y, metric).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 2:
+        raise ValueError(f"need two 2-d arrays of the same shape, got {x.shape} and {y.shape}")
+    if metric == "cosine":
+        norms = np.maximum(np.linalg.norm(x, axis=1), 1e-12) * np.maximum(np.linalg.norm(y, axis=1), 1e-12)
+        return np.clip(1.0 - (x * y).sum(1) / norms, 0.0, 2.0)
+    if metric == "euclidean":
+        return np.linalg.norm(x - y, axis=1)
     raise ValueError(f"unknown metric {metric!r}; use 'euclidean' or 'cosine'")
 
 

@@ -120,3 +120,27 @@ def test_too_many_channels(speech, write):
     samples, rate = speech
     wide = np.repeat(samples[: rate // 2, None], 40, axis=1)
     refused(write(wide, rate, subtype="PCM_16"), "40 channels")
+
+
+@pytest.mark.parametrize("bad", [1e38, -3e4])
+def test_absurd_float_samples(speech, write, bad):
+    """Float samples near 1e38 were accepted and reported at +749 dBFS."""
+    samples = speech[0].copy()
+    samples[1000:1010] = bad
+    refused(write(samples, speech[1], subtype="FLOAT"), "invalid samples")
+
+
+def test_a_small_file_that_would_decode_to_gigabytes_is_refused_unread(tmp_path):
+    """A 1-MB FLAC of 8 channels at 384 kHz for 300 s took 22.7 s and 5.4 GB before it was refused: the
+    decoded sample count is checked from the header, before anything is decoded."""
+    import resource
+
+    path = tmp_path / "wide.flac"
+    silence = np.zeros((384000, 8), dtype=np.int16)
+    with sf.SoundFile(path, "w", samplerate=384000, channels=8, format="FLAC", subtype="PCM_16") as out:
+        for _ in range(300):  # 5 min of digital silence compresses to almost nothing
+            out.write(silence)
+    assert path.stat().st_size < 5_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    refused(path, "too much audio")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB: nothing was decoded

@@ -72,3 +72,12 @@ def test_cosine_metric_and_bad_input():
         cost_matrix(x, np.ones((3, 3)))
     with pytest.raises(ValueError):
         dtw(np.zeros((0, 3)))
+
+
+def test_paired_costs_are_the_diagonal_of_the_cost_matrix():
+    from speaksphere.dtw import paired_costs
+
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((50, 13)), rng.standard_normal((50, 13))
+    for metric in ("cosine", "euclidean"):
+        np.testing.assert_allclose(paired_costs(x, y, metric), np.diag(cost_matrix(x, y, metric)), atol=1e-9)

@@ -212,3 +212,17 @@ def test_words_said_in_another_order_lose_coherence_not_an_in_order_reading():
     swapped = score_pronunciation(spoken("the way to the station could you tell me please"), text=text, language="en")
     assert right["coherence"] > 90
     assert swapped["coherence"] < right["coherence"] - 50
+
+
+def test_more_speech_than_can_be_scored_at_once_is_refused_with_what_to_do():
+    """A 299-s recording scored against a typed text once took 63 s and 15 GB: memory grows with the
+    product of the two lengths, so scoring takes at most MAX_SCORED_S of speech from either side."""
+    from speaksphere.pronounce.assess import MAX_SCORED_S
+
+    wave, rate = synthesize(TEXT, voice="en-gb+f2")
+    long_attempt = np.tile(wave, int(MAX_SCORED_S * rate / len(wave)) + 2)
+    assert len(long_attempt) > MAX_SCORED_S * rate
+    buffer = io.BytesIO()
+    sf.write(buffer, long_attempt, rate, format="WAV")
+    with pytest.raises(ScoringError, match="a few sentences at a time"):
+        score_pronunciation(buffer.getvalue(), text=TEXT)

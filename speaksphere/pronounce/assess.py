@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import FRAME_RATE
-from ..dtw import DtwResult, cost_matrix, dtw, dtw_fast, path_costs, subsequence_dtw
+from ..audio import FRAME_RATE, SAMPLE_RATE
+from ..dtw import DtwResult, cost_matrix, dtw, dtw_fast, paired_costs, path_costs, subsequence_dtw
 from ..recording import Recording, load_recording
 from ..tts import synthesize
 from ..vad import trim_silence
@@ -28,7 +28,11 @@ from .scores import (ScoreConfig, anchor_score, coherence_score, fluency_score, 
 
 __all__ = ["Analysis", "Unit", "Assessment", "assess", "score_pronunciation", "compare", "compare_results"]
 
-EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~60 s x 60 s of frames (48 MB of costs) use fastdtw
+EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
+# Speech scored at once, attempt and reference alike (after trimming silence): about ten sentences.
+# Memory grows with the product of the two lengths, so the cap bounds every request (a 300-s reading
+# against a 300-s reference once peaked at 22 GB)
+MAX_SCORED_S = 60.0
 _CHUNK_S = 0.3  # unit length when the reference's words are unknown: about one syllable and a half
 _TRIM_PAD_S = 0.05  # speech kept around VAD's segments when trimming
 
@@ -76,6 +80,10 @@ _cache_lock = threading.Lock()
 def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig,
              attempt: bool = False) -> Analysis:
     wave = trim_silence(recording.wave, recording.segments, pad_s=_TRIM_PAD_S)
+    if len(wave) > MAX_SCORED_S * SAMPLE_RATE:
+        what = "Your attempt" if attempt else "The reference"
+        raise ScoringError(f"{what} holds {len(wave) / SAMPLE_RATE:.0f} s of speech; pronunciation is scored on at most "
+                           f"{MAX_SCORED_S:.0f} s at a time. Practise a passage a few sentences at a time.")
     offset_s = max(0.0, recording.segments[0].start - _TRIM_PAD_S) if recording.segments else 0.0
     aligned = align_english(wave, words) if words else None
     repetitions = tuple(repeated_words(wave, words)) if words and attempt else ()
@@ -168,10 +176,9 @@ def _align(ref: Analysis, att: Analysis, metric: str) -> tuple[np.ndarray, DtwRe
     # long inputs: fastdtw on unit-length rows (Euclidean distance is then monotone in cosine)
     unit = lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)  # noqa: E731
     approx = dtw_fast(unit(ref.features), unit(att.features), radius=2)
-    cells = cost_matrix(ref.features[approx.path[:, 0]], att.features[approx.path[:, 1]], metric)
-    on_path = np.diag(cells) if len(approx.path) < 4000 else np.array(
-        [cost_matrix(ref.features[[i]], att.features[[j]], metric)[0, 0] for i, j in approx.path])
-    cost = np.full((n, m), np.nan)
+    # the path's cells only (a path x path matrix of them once took 22 GB for a 299-s reference)
+    on_path = paired_costs(ref.features[approx.path[:, 0]], att.features[approx.path[:, 1]], metric)
+    cost = np.full((n, m), np.nan, dtype=np.float32)  # at most 60 s x 60 s: 144 MB (MAX_SCORED_S)
     cost[approx.path[:, 0], approx.path[:, 1]] = on_path
     return cost, DtwResult(float(on_path.sum()), approx.path)
 
