@@ -125,10 +125,14 @@ def test_figures_are_drawn(tmp_path):
     from speaksphere.pronounce.plots import all_figures
 
     assessment = assess(spoken("please leave your [[m'A:zi:dZ]] after the tone"), text=TEXT)
-    for name, figure in all_figures(assessment).items():
+    kept = assessment.for_figures(max_cells=10_000)  # what the app keeps between the answer and the figures
+    assert kept.cost.size <= 10_000 < assessment.cost.size and kept.result is assessment.result
+    for name, figure in all_figures(kept).items():
         assert isinstance(figure, Figure)
         figure.savefig(tmp_path / f"{name}.png")
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    path = all_figures(kept)["dtw_path"].axes[0]
+    assert path.get_xlim()[1] == pytest.approx(len(assessment.att.features) / 100)  # seconds, not thinned frames
 
 
 def test_a_repeated_word_is_an_insertion_at_that_word():

@@ -242,7 +242,7 @@ class Coach:
             self._record(learner_id, "pronounce", result, reference, recommendation)
         out = {"result": result, "feedback": explain.describe_pronunciation(result),
                "reference_audio": self._reference_audio(reference, reference_audio),
-               "drawing": {"kind": "pronunciation", "assessment": assessment}}
+               "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures()}}
         if figures:
             progress(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))

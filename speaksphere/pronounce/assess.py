@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,13 @@ class Assessment:
     cost: np.ndarray  # shape (n_ref_frames, n_att_frames), cosine frame distances
     alignment: DtwResult  # path of (reference frame, attempt frame)
     units: list[Unit]
+
+    def for_figures(self, max_cells: int = 250_000) -> "Assessment":
+        """The same assessment with the distance matrix thinned to at most `max_cells` cells (every k-th
+        frame both ways): all the figures need, and what an app keeps between the answer and its figures
+        (a whole 60-s x 60-s matrix is 144 MB per learner)."""
+        step = max(1, int(np.ceil(np.sqrt(self.cost.size / max_cells))))
+        return dataclasses.replace(self, cost=np.ascontiguousarray(self.cost[::step, ::step], dtype=np.float32))
 
 
 _cache: OrderedDict[int, tuple[Recording, Analysis]] = OrderedDict()  # reference analyses, by recording

@@ -57,8 +57,9 @@ def dtw_path(assessment: Assessment) -> Figure:
     figure = new_figure(6, 5.5, left=0.7, right=0.1)
     axis = figure.subplots()
     cost = assessment.cost
+    # the extent comes from the frame counts: the matrix may be thinned (Assessment.for_figures)
     image = axis.imshow(cost, origin="lower", aspect="auto", cmap="viridis", interpolation="nearest",
-                        extent=(0, cost.shape[1] / FRAME_RATE, 0, cost.shape[0] / FRAME_RATE))
+                        extent=(0, len(assessment.att.features) / FRAME_RATE, 0, len(assessment.ref.features) / FRAME_RATE))
     path = assessment.alignment.path / FRAME_RATE
     axis.plot(path[:, 1], path[:, 0], color="white", lw=1.2)
     axis.set_xlabel("attempt (s)")
