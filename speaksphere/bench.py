@@ -339,8 +339,8 @@ def bench_train(table: Table, model: Path, runs: int) -> None:
 
     config = load_config(config_path, train.Experiment)
     model_config = replace(config.model, class_weighting=False)  # weights change no timing; they need a manifest
-    pretrained = model_config.pretrained and ROOT / model_config.pretrained
-    if pretrained and not pretrained.exists():  # e.g. runs/distill/student: take the served model's encoder
+    pretrained = model_config.pretrained and model_config.pretrained != "whisper-base" and ROOT / model_config.pretrained
+    if pretrained and not pretrained.exists():  # a local encoder folder not built here: the served model's encoder
         served = json.loads((model / "config.json").read_text())["backbone"]
         model_config = replace(model_config, pretrained=None, backbone=served)
         note += f"; {model_config_note(config.model.pretrained, model)}"

@@ -83,6 +83,10 @@ def test_padding_frames_do_not_count_and_the_heads_save_alone(tmp_path, french):
     config = SpeakSphereConfig(tasks={"language": ["en", "fr", "de"]}, pooling="mean_std", head_hidden=0,
                                language_prior=True)
     model = SpeakSphereModel.from_backbone("whisper-base", config).eval()
+    # building heads around the shared encoder must not initialise it again (it once did, in place)
+    pretrained = weights.whisper_base_state_dict()
+    for name in ("layers.0.fc1.weight", "embed_positions.weight", "conv1.weight"):
+        torch.testing.assert_close(model.backbone.get_parameter(name), pretrained[f"model.encoder.{name}"].float())
     clip = torch.from_numpy(french[:40000])
     batch = torch.zeros(2, 60000)
     batch[0, :40000], batch[1] = clip, torch.from_numpy(np.resize(french, 60000))

@@ -101,4 +101,6 @@ def pretrained_whisper_encoder(min_input_s: float = 4.0) -> WhisperAudioEncoder:
     with torch.device("meta"):
         encoder = WhisperAudioEncoder(config)
     encoder.load_state_dict(load_whisper_base().model.encoder.state_dict(), assign=True)
+    for module in encoder.modules():  # a model built around it must not initialise these weights again
+        module._is_hf_initialized = True
     return encoder.eval().requires_grad_(False)
