@@ -81,7 +81,7 @@ def test_a_damaged_cache_is_rebuilt(tmp_path):
 
 def test_padding_frames_do_not_count_and_the_heads_save_alone(tmp_path, french):
     config = SpeakSphereConfig(tasks={"language": ["en", "fr", "de"]}, pooling="mean_std", head_hidden=0,
-                               language_prior=True)
+                               language_source="head+whisper")
     model = SpeakSphereModel.from_backbone("whisper-base", config).eval()
     # building heads around the shared encoder must not initialise it again (it once did, in place)
     pretrained = weights.whisper_base_state_dict()

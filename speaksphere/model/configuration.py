@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-__all__ = ["SpeakSphereConfig"]
+__all__ = ["SpeakSphereConfig", "LANGUAGE_SOURCES", "SHORT_SPEECH_S"]
+
+LANGUAGE_SOURCES = ("head", "whisper", "head+whisper")
+SHORT_SPEECH_S = 1.0  # seconds of speech in a window below which its answers get their own temperature
 
 
 class SpeakSphereConfig(PretrainedConfig):
@@ -29,10 +32,14 @@ class SpeakSphereConfig(PretrainedConfig):
     loss_weights: task -> weight of its cross-entropy in the total loss (default 1 each).
     class_weights: task -> one weight per label, for imbalanced classes (default uniform).
     label_smoothing: cross-entropy label smoothing, 0-1.
-    language_prior: add Whisper's own language identification (log-probabilities over the language
-        labels, times a learned weight) to the language head's logits; needs the Whisper encoder.
+    language_source: where the language answer comes from: "head" (a head on the pooled encoder
+        layers, like every task), "whisper" (Whisper's own language identification, one decoder step,
+        restricted to the language labels: no language head), or "head+whisper" (the head's logits plus
+        Whisper's log-probabilities times a learned weight). The last two need the Whisper encoder.
     temperatures: task -> the temperature its logits are divided by for calibrated probabilities,
-        fitted on held-out voices after training (default 1).
+        fitted on held-out voices after training (default 1), for windows with >= SHORT_SPEECH_S of speech.
+    short_speech_temperatures: the same for windows with less speech (a letter, a digit), where every
+        answer is less sure than it looks (default: the task's temperature).
     experimental: tasks whose answers held-out real speech does not support (trained on synthetic
         voices only): shown to learners as experimental, never as a plain verdict.
     """
@@ -50,8 +57,9 @@ class SpeakSphereConfig(PretrainedConfig):
         loss_weights: dict[str, float] | None = None,
         class_weights: dict[str, list[float]] | None = None,
         label_smoothing: float = 0.0,
-        language_prior: bool = False,
+        language_source: str = "head",
         temperatures: dict[str, float] | None = None,
+        short_speech_temperatures: dict[str, float] | None = None,
         experimental: list[str] | None = None,
         **kwargs,
     ):
@@ -67,8 +75,11 @@ class SpeakSphereConfig(PretrainedConfig):
         self.loss_weights = dict(loss_weights or {})
         self.class_weights = {task: list(w) for task, w in (class_weights or {}).items()}
         self.label_smoothing = label_smoothing
-        self.language_prior = language_prior
+        if language_source not in LANGUAGE_SOURCES:
+            raise ValueError(f"language_source must be one of {LANGUAGE_SOURCES}, not {language_source!r}")
+        self.language_source = language_source
         self.temperatures = {task: float(t) for task, t in (temperatures or {}).items()}
+        self.short_speech_temperatures = {task: float(t) for task, t in (short_speech_temperatures or {}).items()}
         self.experimental = list(experimental or [])
         for task, weights in self.class_weights.items():
             if task not in self.tasks or len(weights) != len(self.tasks[task]):

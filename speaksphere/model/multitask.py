@@ -13,7 +13,7 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .configuration import SpeakSphereConfig
+from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
 from .encoder import WHISPER_BASE, build_encoder, load_encoder
 from .whisper import whisper_languages
 from .whisper_encoder import WhisperAudioEncoder
@@ -82,17 +82,19 @@ class SpeakSphereModel(PreTrainedModel):
         self.layer_weights = nn.Parameter(torch.zeros(n_layers)) if config.use_weighted_layer_sum else None
         if self.layer_weights is not None:  # LayerDrop would change how many hidden states there are
             self.backbone.config.layerdrop = 0.0
-        self.heads = nn.ModuleDict({
+        self.heads = nn.ModuleDict({  # with language_source "whisper" the language needs no head
             task: _head(hidden, config.head_hidden, len(labels), config.head_dropout)
-            for task, labels in config.tasks.items()
+            for task, labels in config.tasks.items() if not (task == "language" and config.language_source == "whisper")
         })
         self.language_prior_weight = None
-        if config.language_prior and "language" in config.tasks:
+        if config.language_source != "head" and "language" in config.tasks:
             if not isinstance(self.backbone, WhisperAudioEncoder):
-                raise ValueError("language_prior needs the Whisper encoder (its decoder identifies the language)")
+                raise ValueError(f"language_source {config.language_source!r} needs the Whisper encoder "
+                                 "(its decoder identifies the language)")
             columns = [whisper_languages().index(label) for label in config.tasks["language"]]
             self.whisper_columns = columns  # a list, not a buffer: from_pretrained leaves those on the meta device
-            self.language_prior_weight = nn.Parameter(torch.ones(()))
+            if config.language_source == "head+whisper":
+                self.language_prior_weight = nn.Parameter(torch.ones(()))
         for task, weights in config.class_weights.items():
             self.register_buffer(f"class_weights_{task}", torch.tensor(weights, dtype=torch.float32), persistent=False)
         self.post_init()
@@ -202,9 +204,15 @@ class SpeakSphereModel(PreTrainedModel):
         labels only (batch, n_languages)."""
         return torch.log_softmax(whisper_language.float()[:, self.whisper_columns], dim=-1)
 
-    def probabilities(self, task: str, logits: torch.Tensor) -> torch.Tensor:
-        """A task's logits (batch, n_labels) -> calibrated probabilities (temperature scaling)."""
-        return torch.softmax(logits.float() / self.config.temperatures.get(task, 1.0), dim=-1)
+    def probabilities(self, task: str, logits: torch.Tensor, speech_s: torch.Tensor | None = None) -> torch.Tensor:
+        """A task's logits (batch, n_labels) -> calibrated probabilities (temperature scaling). With
+        speech_s (batch,), seconds of speech per window, windows with less than SHORT_SPEECH_S take the
+        task's short-speech temperature."""
+        temperature = torch.full((len(logits), 1), self.config.temperatures.get(task, 1.0))
+        if speech_s is not None and task in self.config.short_speech_temperatures:
+            short = torch.as_tensor(speech_s)[:, None] < SHORT_SPEECH_S
+            temperature = torch.where(short, self.config.short_speech_temperatures[task], temperature)
+        return torch.softmax(logits.float() / temperature.to(logits.device), dim=-1)
 
     def forward(
         self,
@@ -221,7 +229,11 @@ class SpeakSphereModel(PreTrainedModel):
             layer_statistics = self.layer_statistics(input_values, attention_mask)
         pooled = self.pool(layer_statistics)
         logits = {task: head(pooled) for task, head in self.heads.items()}
-        if whisper_language is not None and "language" in logits and self.language_prior_weight is not None:
+        if self.config.language_source == "whisper" and "language" in self.config.tasks:
+            if whisper_language is None:
+                raise ValueError("this model answers the language with Whisper's language ID: pass whisper_language")
+            logits["language"] = self.whisper_prior(whisper_language)
+        elif whisper_language is not None and self.language_prior_weight is not None:
             logits["language"] = logits["language"] + self.language_prior_weight * self.whisper_prior(whisper_language)
         if labels is None:
             return MultiTaskOutput(logits=logits, pooled=pooled)

@@ -50,10 +50,13 @@ class Predictor:
         return statistics, language
 
     @torch.inference_mode()
-    def classify_encodings(self, statistics: torch.Tensor, whisper_language: torch.Tensor | None = None) -> dict[str, np.ndarray]:
-        """Encodings from encode_batch -> task -> (batch, n_labels) calibrated probabilities."""
+    def classify_encodings(self, statistics: torch.Tensor, whisper_language: torch.Tensor | None = None,
+                           speech_s: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Encodings from encode_batch (and each window's seconds of speech, (batch,), when known) ->
+        task -> (batch, n_labels) calibrated probabilities."""
         logits = self.model(layer_statistics=statistics, whisper_language=whisper_language).logits
-        return {task: self.model.probabilities(task, values).cpu().numpy() for task, values in logits.items()}
+        speech = None if speech_s is None else torch.as_tensor(speech_s, dtype=torch.float32)
+        return {task: self.model.probabilities(task, values, speech).cpu().numpy() for task, values in logits.items()}
 
     def classify_batch(self, waves: list[np.ndarray]) -> dict[str, np.ndarray]:
         """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels) probabilities."""
@@ -67,9 +70,10 @@ class Predictor:
         language = torch.cat([p[1] for p in parts]) if parts[0][1] is not None else None
         return statistics, language
 
-    def classify_windows(self, windows: Windows) -> dict[str, np.ndarray]:
-        """Every window of a recording -> task -> (n_windows, n_labels) probabilities, in batches."""
-        return self.classify_encodings(*self.encode_windows(windows))
+    def classify_windows(self, windows: Windows, speech_s: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Every window of a recording (and its seconds of speech, (n_windows,)) -> task ->
+        (n_windows, n_labels) probabilities, in batches."""
+        return self.classify_encodings(*self.encode_windows(windows), speech_s)
 
     def analyze_recording(self, recording: Recording) -> dict:
         """Probabilities per task for the whole recording, and the language of every window.
@@ -78,7 +82,7 @@ class Predictor:
         long or mixed recording is judged as a whole and silent windows do not vote.
         """
         windows, speech = self.speech_windows(recording)
-        probabilities = self.classify_windows(windows)
+        probabilities = self.classify_windows(windows, speech)
         weights = np.where(speech >= _MIN_WINDOW_SPEECH_S, speech, 0.0)
         if weights.sum() == 0:
             weights = np.ones_like(speech)

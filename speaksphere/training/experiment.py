@@ -35,7 +35,7 @@ class ModelConfig:
     loss_weights: dict[str, float] = field(default_factory=dict)  # task -> weight in the total loss
     class_weighting: bool = True  # weight each class by 1 / its training count
     label_smoothing: float = 0.0  # cross-entropy label smoothing
-    language_prior: bool = False  # add Whisper's own language ID (learned weight) to the language head
+    language_source: str = "head"  # "head", "whisper" (Whisper's own language ID) or "head+whisper"
     experimental: list[str] = field(default_factory=list)  # tasks shown as experimental (no real-voice support)
 
 
@@ -71,7 +71,7 @@ def build_model(config: ModelConfig, tasks: dict[str, list[str]], train_rows: li
     model_config = SpeakSphereConfig(
         backbone=config.backbone, tasks=tasks, head_hidden=config.head_hidden, head_dropout=config.head_dropout,
         use_weighted_layer_sum=config.use_weighted_layer_sum, pooling=config.pooling, loss_weights=config.loss_weights,
-        class_weights=weights, label_smoothing=config.label_smoothing, language_prior=config.language_prior,
+        class_weights=weights, label_smoothing=config.label_smoothing, language_source=config.language_source,
         experimental=config.experimental,
     )
     model = SpeakSphereModel.from_backbone(config.pretrained, model_config) if config.pretrained \

@@ -11,7 +11,7 @@ voices. Temperatures are fitted on the pooled out-of-fold predictions of the rea
 synthetic val voices; the expected calibration error is reported before and after, the "after" of each
 voice with a temperature fitted without that voice. Language is compared four ways: the learned head,
 Whisper's own language ID (restricted to our labels), the head with Whisper's probabilities as soft
-targets, and the head plus Whisper's log-probabilities with a learned weight (language_prior).
+targets, and the head plus Whisper's log-probabilities with a learned weight ("head+whisper").
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import torch
 from ..config import load_config
 from ..data.labels import IGNORE_INDEX, VOCABULARIES
 from ..data.manifest import is_real, read_manifest
+from ..model.configuration import SHORT_SPEECH_S
 from ..model.whisper import whisper_languages
 from .encodings import Encodings, load_encodings
 from .experiment import Experiment, build_model
@@ -58,10 +59,10 @@ def _tasks(rows: list[dict[str, str]], clips: np.ndarray, wanted: list[str]) -> 
 
 
 def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_clips, tests: dict[str, np.ndarray],
-             language_prior: bool, teacher_weight: float) -> tuple[dict, dict]:
+             language_source: str, teacher_weight: float) -> tuple[dict, dict]:
     """Train heads on `train_clips`, stop on `val_clips`; returns (tasks, {test name: (WindowSet, logits)})."""
     tasks = _tasks(rows, train_clips, config.data.tasks)
-    model_config = dataclasses.replace(config.model, language_prior=language_prior)
+    model_config = dataclasses.replace(config.model, language_source=language_source)
     model = build_model(model_config, tasks, [{**rows[c], "split": "train"} for c in train_clips])
     train = window_set(encodings, rows, train_clips, tasks, every_window=True)
     val = window_set(encodings, rows, val_clips, tasks, every_window=False)
@@ -93,27 +94,38 @@ def whisper_logits(data: WindowSet, labels: list[str]) -> torch.Tensor:
     return torch.log_softmax(data.whisper_language[:, columns].float(), dim=-1)
 
 
-def figures(data: WindowSet, logits: torch.Tensor, task: str, encodings: Encodings, temperature: float = 1.0) -> dict:
-    """Accuracy over windows with >= 1 s of speech and over recordings (speech-weighted vote), and the
-    windows' expected calibration error, for one task."""
+def figures(data: WindowSet, logits: torch.Tensor, task: str, encodings: Encodings,
+            temperatures: tuple[float, float] = (1.0, 1.0)) -> dict:
+    """Accuracy over windows with >= 1 s of speech (every window for command words), over recordings
+    (the served vote: windows weighted by their speech) and over recordings with >= 1 s of speech, and
+    the expected calibration error of the windows and of the recordings' votes, for one task.
+    temperatures: (for windows with >= SHORT_SPEECH_S of speech, for windows with less)."""
     labels = data.labels[task].numpy()
-    probabilities = torch.softmax(logits.float() / temperature, -1).numpy()
     speech = encodings.speech_s[data.index]
+    temperature = np.where(speech >= SHORT_SPEECH_S, temperatures[0], temperatures[1])[:, None]
+    probabilities = torch.softmax(logits.float() / torch.from_numpy(temperature).float(), -1).numpy()
     clips = encodings.clip[data.index]
     counted = (labels != IGNORE_INDEX) & ((speech >= MIN_WINDOW_SPEECH_S) | (task == "command"))
     found = {"windows": int(counted.sum())}
     if counted.any():
         found["window_accuracy"] = float((probabilities[counted].argmax(-1) == labels[counted]).mean())
         found["ece"] = expected_calibration_error(probabilities[counted], labels[counted])
-    right, n = 0, 0
+    right = n = right_spoken = n_spoken = 0  # all recordings; those with >= 1 s of speech
+    votes, truths = [], []
     for clip in np.unique(clips[labels != IGNORE_INDEX]):
         inside = clips == clip
         weights = np.where(speech[inside] >= VOTE_MIN_SPEECH_S, speech[inside], 0.0)
         weights = weights if weights.sum() > 0 else np.ones(inside.sum())
         vote = weights @ probabilities[inside]
-        right += int(vote.argmax() == labels[inside][0])
-        n += 1
-    found.update(recordings=n, recording_accuracy=right / n if n else float("nan"))
+        hit = int(vote.argmax() == labels[inside][0])
+        votes.append(vote / vote.sum())
+        truths.append(labels[inside][0])
+        right, n = right + hit, n + 1
+        if speech[inside].sum() >= MIN_WINDOW_SPEECH_S:
+            right_spoken, n_spoken = right_spoken + hit, n_spoken + 1
+    found.update(recordings=n, recording_accuracy=right / n if n else float("nan"),
+                 spoken_recordings=n_spoken, spoken_recording_accuracy=right_spoken / n_spoken if n_spoken else float("nan"),
+                 recording_ece=expected_calibration_error(np.array(votes), np.array(truths)) if votes else float("nan"))
     return found
 
 
@@ -124,6 +136,8 @@ def main() -> None:
     parser.add_argument("--encodings", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--teacher-weight", type=float, default=1.0, help="for the soft-targets language arm")
+    parser.add_argument("--arms", default="head,soft_targets,prior", help="language arms to train besides Whisper's "
+                        "own ID (which needs no training): head (also trains the other tasks), soft_targets, prior")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = load_config(args.config, Experiment)
@@ -134,19 +148,23 @@ def main() -> None:
     split = np.array([r["split"] for r in rows])
     val_clips = np.flatnonzero(synthetic & (split == "val"))
     synthetic_test = np.flatnonzero(synthetic & (split == "test"))
-    plain = np.array([is_real(r) and not r.get("augmentation") and "emotion" not in r["voice"] for r in rows])
-    arms = {"head": (False, 0.0), "soft_targets": (False, args.teacher_weight), "prior": (True, 0.0)}
+    # the real voices' own recordings: no added noise or reverberation, no emotion re-rendering (those
+    # WORLD renditions of real prompts test the emotion head only, apart)
+    plain = np.array([is_real(r) and not r.get("augmentation") and not r.get("emotion") for r in rows])
+    rendered = np.array([is_real(r) and not r.get("augmentation") and bool(r.get("emotion")) for r in rows])
+    arms = {"head": ("head", 0.0), "soft_targets": ("head", args.teacher_weight), "prior": ("head+whisper", 0.0)}
+    arms = {name: arm for name, arm in arms.items() if name in args.arms.split(",") or name == "head"}
     out_of_fold = defaultdict(list)  # (arm, task) -> [(voice, data, logits)]
     report = {"voices": {}, "synthetic": {}}
     for voice, clips in by_voice.items():
         train_clips = np.flatnonzero((synthetic & (split == "train")) | (~synthetic & ~np.isin(np.arange(len(rows)), clips)))
         held = clips[plain[clips]]
         log.info("fold %s: %d training clips, %d held-out recordings", voice, len(train_clips), len(held))
-        for arm, (prior, teacher) in arms.items():
+        for arm, (source, teacher) in arms.items():
             if arm != "head" and encodings.whisper_language is None:
                 continue
-            tasks, found = run_fold(config, rows, encodings, train_clips, val_clips,
-                                    {"real": held, "synthetic": synthetic_test}, prior, teacher)
+            tests = {"real": held, "synthetic": synthetic_test, "emotion_renditions": clips[rendered[clips]]}
+            tasks, found = run_fold(config, rows, encodings, train_clips, val_clips, tests, source, teacher)
             for task in tasks:
                 if arm != "head" and task != "language":
                     continue
@@ -155,6 +173,9 @@ def main() -> None:
                 report["voices"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
                 data, logits = found["synthetic"]
                 report["synthetic"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
+                if task == "emotion" and len(found["emotion_renditions"][0]):
+                    data, logits = found["emotion_renditions"]
+                    report.setdefault("emotion_renditions", {})[voice] = figures(data, logits[task], task, encodings)
             if arm == "head" and "language" in tasks and encodings.whisper_language is not None:
                 data, _ = found["real"]
                 logits = whisper_logits(data, tasks["language"])
@@ -180,38 +201,48 @@ def summary(report: dict) -> dict:
                 continue
             key = f"{arm}/{task}"
             entry = {name: float(np.nanmean([p.get(name, np.nan) for p in per_voice]))
-                     for name in ("recording_accuracy", "window_accuracy", "ece")}
+                     for name in ("recording_accuracy", "spoken_recording_accuracy", "window_accuracy", "ece",
+                                  "recording_ece")}
             entry["voices"] = len(per_voice)
             entry["recordings"] = int(sum(p["recordings"] for p in per_voice))
+            entry["spoken_recordings"] = int(sum(p["spoken_recordings"] for p in per_voice))
             entry["windows"] = int(sum(p["windows"] for p in per_voice))
             synthetic = [v[task][arm] for v in report["synthetic"].values() if arm in v.get(task, {})]
             if synthetic:
                 entry["synthetic_window_accuracy"] = float(np.nanmean([p.get("window_accuracy", np.nan) for p in synthetic]))
             calibrated = report["calibration"].get(key, {}).get("voices", {})
             if calibrated:
-                entry["ece_calibrated"] = float(np.nanmean([v["after"] for v in calibrated.values() if v["after"] is not None]))
+                for name, field in (("ece_calibrated", "after"), ("recording_ece_calibrated", "recordings_after")):
+                    values = [v[field] for v in calibrated.values() if v[field] is not None]
+                    entry[name] = float(np.nanmean(values)) if values else float("nan")
                 entry["temperature"] = report["calibration"][key]["temperature"]
+                entry["short_speech_temperature"] = report["calibration"][key]["short_speech_temperature"]
             found[key] = entry
     return found
 
 
 def calibration(out_of_fold: dict, encodings: Encodings) -> dict:
-    """Per arm and task: temperature fitted on all real voices' out-of-fold windows, and ECE before and
-    after, the after of each voice with a temperature fitted on the other voices only."""
+    """Per arm and task: two temperatures (windows with >= SHORT_SPEECH_S of speech, and with less)
+    fitted on all real voices' out-of-fold windows, and the expected calibration error before and after,
+    the after of each voice with temperatures fitted on the other voices only."""
+    def fit(selected, task) -> tuple[float, float]:
+        logits = torch.cat([p[2] for p in selected])
+        labels = torch.cat([p[1].labels[task] for p in selected])
+        long = torch.from_numpy(np.concatenate([encodings.speech_s[p[1].index] >= SHORT_SPEECH_S for p in selected]))
+        return fit_temperature(logits[long], labels[long]), fit_temperature(logits[~long], labels[~long])
+
     found = {}
     for (arm, task), parts in out_of_fold.items():
-        def fit(selected):
-            logits = torch.cat([p[2] for p in selected])
-            labels = torch.cat([p[1].labels[task] for p in selected])
-            return fit_temperature(logits, labels)
         per_voice = {}
         for i, (voice, data, logits) in enumerate(parts):
             others = [p for j, p in enumerate(parts) if j != i]
-            temperature = fit(others) if others else 1.0
-            per_voice[voice] = {"temperature_without_voice": temperature,
-                                "before": figures(data, logits, task, encodings).get("ece"),
-                                "after": figures(data, logits, task, encodings, temperature).get("ece")}
-        found[f"{arm}/{task}"] = {"temperature": fit(parts), "voices": per_voice}
+            temperatures = fit(others, task) if others else (1.0, 1.0)
+            before, after = figures(data, logits, task, encodings), figures(data, logits, task, encodings, temperatures)
+            per_voice[voice] = {"temperatures_without_voice": temperatures, "before": before.get("ece"),
+                                "after": after.get("ece"), "recordings_before": before["recording_ece"],
+                                "recordings_after": after["recording_ece"]}
+        temperature, short = fit(parts, task)
+        found[f"{arm}/{task}"] = {"temperature": temperature, "short_speech_temperature": short, "voices": per_voice}
     return found
 
 
