@@ -336,6 +336,7 @@ def bench_train(table: Table, model: Path, runs: int) -> None:
     if not config_path.exists():
         config_path, note = ROOT / "configs" / "tiny.yaml", "configs/embedded.yaml absent: configs/tiny.yaml instead"
     from .config import load_config
+    from .data.labels import VOCABULARIES
 
     config = load_config(config_path, train.Experiment)
     model_config = replace(config.model, class_weighting=False)  # weights change no timing; they need a manifest
@@ -349,7 +350,7 @@ def bench_train(table: Table, model: Path, runs: int) -> None:
     if getattr(config.train, "cache_features", False):
         note += "; the config caches pooled features, so real epochs after the first skip the encoder"
     sizes = repository_module("benchmarks/model_speed.py").TASK_SIZES
-    tasks = {t: [str(i) for i in range(sizes[t])] for t in config.data.tasks}
+    tasks = {t: list(VOCABULARIES[t][: sizes[t]]) for t in config.data.tasks}  # real labels: Whisper's language ID needs them
     model = train.build_model(model_config, tasks, []).train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.train.learning_rate)
     batch, samples = config.train.batch_size, int(config.data.crop_s * SAMPLE_RATE)

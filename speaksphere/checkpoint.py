@@ -1,4 +1,4 @@
-"""Resumable training state shared by train.py and distill.py: accelerate's own state (model,
+"""Resumable training state of train.py: accelerate's own state (model,
 optimiser, scheduler, RNGs) in FOLDER, plus FOLDER/progress.json with the loop's counters and history."""
 
 from __future__ import annotations

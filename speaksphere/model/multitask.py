@@ -15,7 +15,7 @@ from transformers.utils import ModelOutput
 
 from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
 from .encoder import WHISPER_BASE, build_encoder, load_encoder
-from .whisper import whisper_languages
+from .whisper import whisper_language_logits, whisper_languages
 from .whisper_encoder import WhisperAudioEncoder
 
 __all__ = ["SpeakSphereModel", "MultiTaskOutput", "IGNORE_INDEX"]
@@ -87,10 +87,15 @@ class SpeakSphereModel(PreTrainedModel):
             for task, labels in config.tasks.items() if not (task == "language" and config.language_source == "whisper")
         })
         self.language_prior_weight = None
+        self.whisper_columns = None
         if config.language_source != "head" and "language" in config.tasks:
             if not isinstance(self.backbone, WhisperAudioEncoder):
                 raise ValueError(f"language_source {config.language_source!r} needs the Whisper encoder "
                                  "(its decoder identifies the language)")
+            unknown = [label for label in config.tasks["language"] if label not in whisper_languages()]
+            if unknown:
+                raise ValueError(f"Whisper has no language token for {unknown}: language labels must be ISO 639-1 "
+                                 "codes it knows")
             columns = [whisper_languages().index(label) for label in config.tasks["language"]]
             self.whisper_columns = columns  # a list, not a buffer: from_pretrained leaves those on the meta device
             if config.language_source == "head+whisper":
@@ -224,8 +229,13 @@ class SpeakSphereModel(PreTrainedModel):
     ) -> MultiTaskOutput:
         """input_values: (batch, n_samples) 16 kHz; attention_mask: (batch, n_samples) 1 = audio;
         labels: task -> (batch,) class indices, IGNORE_INDEX where unknown. Instead of audio,
-        `layer_statistics` (batch, n_layers, dim) from `layer_statistics()` skips the backbone."""
-        if layer_statistics is None:
+        `layer_statistics` (batch, n_layers, dim) from `layer_statistics()` skips the backbone; a model
+        whose language comes from Whisper then needs `whisper_language` (batch, 99) as well (from audio,
+        it computes them itself)."""
+        if layer_statistics is None and self.whisper_columns is not None:  # the language from Whisper's own ID
+            layer_statistics, last = self.layer_statistics(input_values, attention_mask, with_last_hidden_state=True)
+            whisper_language = whisper_language_logits(last)
+        elif layer_statistics is None:
             layer_statistics = self.layer_statistics(input_values, attention_mask)
         pooled = self.pool(layer_statistics)
         logits = {task: head(pooled) for task, head in self.heads.items()}
