@@ -168,8 +168,12 @@ class LearnerStore:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # private to the server's user from its first byte: learner ids are the only credential, and
-            # SQLite gives its -wal and -shm files the database file's permissions
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            # SQLite gives its -wal and -shm files the database file's permissions. An existing database is
+            # never opened here: closing any descriptor of it would drop this process's SQLite locks on it
+            try:
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            except FileExistsError:
+                pass
             self.path.chmod(0o600)
         except OSError as error:
             raise StoreError(f"cannot create the learner database {self.path}: {error}") from error
