@@ -80,7 +80,8 @@ def test_batched_network_gives_silero_own_probabilities(speech_with_pause, monke
             monkeypatch.setattr(vad, "_BLOCK", block)
             found = vad._silero().probabilities(audio)
             assert found.shape == expected.shape
-            assert torch.allclose(found, expected, atol=1e-5)
+            # float32 sums in another order: 1.7e-5 apart on this CI machine's CPU (Haswell kernels)
+            assert torch.allclose(found, expected, atol=5e-5), float((found - expected).abs().max())
         if length == len(wave):
             assert float(expected.max()) > 0.9 and float(expected.min()) < 0.1  # speech and silence both there
 
