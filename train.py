@@ -172,8 +172,10 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     accelerator = Accelerator(gradient_accumulation_steps=config.train.gradient_accumulation_steps)
     set_seed(config.train.seed)
     output = Path(args.output_dir)
+    whisper = config.model.pretrained == "whisper-base" or config.model.backbone.get("model_type") == "whisper"
+    # Whisper hears the waveform as it is (its log-mel has its own scaling); wav2vec2 a normalised one
     feature_extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
-                                                 do_normalize=True, return_attention_mask=True)
+                                                 do_normalize=not whisper, return_attention_mask=True)
     manifest = Path(args.manifest or config.data.manifest)
     train_dl, val_dl, splits, tasks = get_dataloaders(config, manifest, feature_extractor)
     model = build_model(config.model, tasks, splits["train"])

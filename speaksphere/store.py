@@ -173,8 +173,8 @@ class LearnerStore:
             try:
                 os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             except FileExistsError:
-                pass
-            self.path.chmod(0o600)
+                with contextlib.suppress(PermissionError):  # another user's database: SQLite decides
+                    self.path.chmod(0o600)
         except OSError as error:
             raise StoreError(f"cannot create the learner database {self.path}: {error}") from error
         self._open_and_migrate()

@@ -242,8 +242,10 @@ def whisper_language_logits(encoder_states: torch.Tensor) -> torch.Tensor:
     logits of the 99 language tokens (batch, 99), in whisper_languages() order; only those rows of the
     51,865-word output projection are computed.
     """
-    decoder = load_whisper_base().model.decoder
-    start = torch.full((encoder_states.shape[0], 1), START_OF_TRANSCRIPT, device=encoder_states.device)
-    hidden = decoder(input_ids=start, encoder_hidden_states=encoder_states, use_cache=False).last_hidden_state
+    decoder = load_whisper_base().model.decoder  # shared, on the CPU: the states go to it and come back
+    device = decoder.embed_tokens.weight.device
+    start = torch.full((encoder_states.shape[0], 1), START_OF_TRANSCRIPT, device=device)
+    states = encoder_states.to(device, decoder.embed_tokens.weight.dtype)
+    hidden = decoder(input_ids=start, encoder_hidden_states=states, use_cache=False).last_hidden_state
     rows = decoder.embed_tokens.weight[FIRST_LANGUAGE_TOKEN : FIRST_LANGUAGE_TOKEN + N_LANGUAGES]
-    return hidden[:, 0] @ rows.T
+    return (hidden[:, 0] @ rows.T).to(encoder_states.device)

@@ -95,6 +95,8 @@ def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, 
 
     teacher_weight > 0 adds that much soft cross-entropy between the language head's distribution and
     Whisper's own (restricted to the model's language labels): Whisper's language ID as soft targets."""
+    if teacher_weight > 0 and train.whisper_language is None:
+        raise ValueError("teacher_weight needs Whisper's language logits: the encodings of a Whisper encoder")
     columns = [whisper_languages().index(label) for label in model.config.tasks.get("language", [])]
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
