@@ -106,7 +106,7 @@ def describe_predictions(predictions: dict, model_name: str) -> str:
     experimental = set(predictions.get("experimental", []))
 
     def caveat(task: str) -> str:
-        return (" *(experimental: learned from synthetic voices only, so read it as a hint, not a verdict)*"
+        return (" *(experimental: no real speakers it never heard confirm it yet, so read it as a hint, not a verdict)*"
                 if task in experimental else "")
 
     english = "language" in predictions and _top(predictions["language"])[0] == "en"
