@@ -46,14 +46,16 @@ class WindowSet:
 
 
 def window_set(encodings: Encodings, rows: list[dict[str, str]], clips: np.ndarray, tasks: dict[str, list[str]],
-               every_window: bool) -> WindowSet:
+               every_window: bool, whatever_speech: bool = False) -> WindowSet:
     """The windows of the clips `clips` (row indices): their first windows, and with `every_window`
-    also their later windows with >= MIN_TRAIN_SPEECH_S of speech. Labels come from the rows."""
+    also their later windows with >= MIN_TRAIN_SPEECH_S of speech (with `whatever_speech`, all of them,
+    as the served vote sees them). Labels come from the rows."""
     wanted = np.zeros(len(rows), dtype=bool)
     wanted[clips] = True
     first = np.zeros(len(encodings.clip), dtype=bool)
     first[encodings.first_windows()[wanted]] = True
-    keep = wanted[encodings.clip] & (first | (every_window & (encodings.speech_s >= MIN_TRAIN_SPEECH_S)))
+    later = every_window & (whatever_speech | (encodings.speech_s >= MIN_TRAIN_SPEECH_S))
+    keep = wanted[encodings.clip] & (first | later)
     index = np.flatnonzero(keep)
     labels = {task: torch.tensor([labels_.index(rows[c][task]) if rows[c].get(task) in labels_ else IGNORE_INDEX
                                   for c in encodings.clip[index]], dtype=torch.long)

@@ -74,21 +74,9 @@ def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_cl
               t.seed, teacher_weight=teacher_weight, report=log.debug)
     found = {}
     for name, clips in tests.items():
-        data = _all_windows(encodings, rows, clips, tasks)
+        data = window_set(encodings, rows, clips, tasks, every_window=True, whatever_speech=True)
         found[name] = (data, predict_logits(model, data))
     return tasks, found
-
-
-def _all_windows(encodings: Encodings, rows, clips, tasks) -> WindowSet:
-    """Every window of the clips, whatever its speech (the vote weighs them)."""
-    wanted = np.zeros(len(rows), dtype=bool)
-    wanted[clips] = True
-    index = np.flatnonzero(wanted[encodings.clip])
-    labels = {task: torch.tensor([labels_.index(rows[c][task]) if rows[c].get(task) in labels_ else IGNORE_INDEX
-                                  for c in encodings.clip[index]]) for task, labels_ in tasks.items()}
-    picked = torch.from_numpy(index)
-    language = None if encodings.whisper_language is None else encodings.whisper_language[picked]
-    return WindowSet(encodings.statistics[picked].float(), language, labels, index)
 
 
 def whisper_logits(data: WindowSet, labels: list[str]) -> torch.Tensor:
