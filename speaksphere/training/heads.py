@@ -18,7 +18,7 @@ from transformers import get_cosine_schedule_with_warmup
 
 from ..data.labels import IGNORE_INDEX
 from ..model import SpeakSphereModel
-from ..model.whisper import whisper_languages
+from ..model.whisper import language_log_probabilities
 from .encodings import Encodings
 
 __all__ = ["WindowSet", "window_set", "fit_heads", "predict_logits", "fit_temperature",
@@ -99,7 +99,6 @@ def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, 
     Whisper's own (restricted to the model's language labels): Whisper's language ID as soft targets."""
     if teacher_weight > 0 and train.whisper_language is None:
         raise ValueError("teacher_weight needs Whisper's language logits: the encodings of a Whisper encoder")
-    columns = [whisper_languages().index(label) for label in model.config.tasks.get("language", [])]
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -115,7 +114,7 @@ def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, 
                            labels={t: v[index] for t, v in train.labels.items()})
             loss = output.loss
             if teacher_weight > 0:
-                teacher = torch.softmax(language[:, columns].float(), dim=-1)
+                teacher = language_log_probabilities(language, model.config.tasks["language"]).exp()
                 loss = loss - teacher_weight * (teacher * torch.log_softmax(output.logits["language"], -1)).sum(-1).mean()
             loss.backward()
             optimizer.step()

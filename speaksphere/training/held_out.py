@@ -33,7 +33,7 @@ from ..config import load_config
 from ..data.labels import IGNORE_INDEX, VOCABULARIES
 from ..data.manifest import is_real, read_manifest
 from ..model.configuration import SHORT_SPEECH_S
-from ..model.whisper import whisper_languages
+from ..model.whisper import language_log_probabilities
 from .encodings import Encodings, load_encodings
 from .experiment import Experiment, build_model
 from .heads import WindowSet, expected_calibration_error, fit_heads, fit_temperature, predict_logits, window_set
@@ -81,8 +81,7 @@ def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_cl
 
 def whisper_logits(data: WindowSet, labels: list[str]) -> torch.Tensor:
     """Whisper's own language ID restricted to `labels`: (n, n_labels) log-probabilities."""
-    columns = [whisper_languages().index(label) for label in labels]
-    return torch.log_softmax(data.whisper_language[:, columns].float(), dim=-1)
+    return language_log_probabilities(data.whisper_language, labels)
 
 
 def figures(data: WindowSet, logits: torch.Tensor, task: str, encodings: Encodings,
