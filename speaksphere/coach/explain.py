@@ -35,6 +35,11 @@ _GOOD = 85  # every skill at or above this: praise instead of a tip
 _MISCUES = {"omission": "left out", "mispronunciation": "unclear", "insertion": "extra sound"}
 
 
+def _plain(word: str | None) -> str:
+    """A word as the listener writes what it heard: lower case, no punctuation."""
+    return "".join(c for c in (word or "").lower() if c.isalnum() or c == "'")
+
+
 def language_name(code: str) -> str:
     """'fr' -> 'French (fr)'; unknown codes stay as they are."""
     return f"{LANGUAGE_NAMES[code]} ({code})" if code in LANGUAGE_NAMES else code
@@ -142,13 +147,22 @@ def describe_pronunciation(result: dict) -> str:
     details = result["details"]
     text = details.get("reference_text")
     lines = [f"### Overall {result['overall']:.0f} / 100",
-             f"Compared with {_reference_label(details['reference'])}" + (f': *"{text}"*' if text else "") + ".",
-             _skill_table(result)]
+             f"Compared with {_reference_label(details['reference'])}" + (f': *"{text}"*' if text else "") + "."]
+    heard = result.get("heard")
+    if result.get("another_sentence"):
+        lines.append(f"**This sounds like another sentence.** We heard *\"{heard['transcript']}\"*, not the text "
+                     "you chose, so the scores below say little. Read the sentence shown, then try again.")
+        lines.append(_skill_table(result))
+        return "\n\n".join(lines)
+    if heard is not None:
+        lines.append(f"What the listener heard: *\"{heard['transcript']}\"*.")
+    lines.append(_skill_table(result))
     units = result.get("words") or result["segments"]
     flagged = [u for u in units if u.get("miscue", "none") != "none"]
     if flagged:
-        named = [f"**{u.get('word') or u.get('label') or 'extra sound'}** ({_MISCUES.get(u['miscue'], u['miscue'])}, "
-                 f"{u['start']:.1f}-{u['end']:.1f} s)" for u in flagged[:6]]
+        named = [f"**{u.get('word') or u.get('label') or 'extra sound'}** ({_MISCUES.get(u['miscue'], u['miscue'])}"
+                 + (f", heard as *{u['heard_as']}*" if u.get("heard_as") and u["heard_as"] != _plain(u.get("word")) else "")
+                 + f", {u['start']:.1f}-{u['end']:.1f} s)" for u in flagged[:6]]
         lines.append("Work on: " + "; ".join(named) + ".")
     else:
         lines.append("No word stood out as unclear.")

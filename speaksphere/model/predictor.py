@@ -15,6 +15,7 @@ from transformers import Wav2Vec2FeatureExtractor
 
 from ..audio import SAMPLE_RATE
 from ..recording import Recording, WindowConfig, Windows, frame_windows, load_recording
+from .command import MIN_COMMAND_SPEECH_S
 from .multitask import SpeakSphereModel
 from .whisper import whisper_language_logits
 from .whisper_encoder import WhisperAudioEncoder
@@ -37,23 +38,25 @@ class Predictor:
         self.tasks = dict(model.config.tasks)
 
     @torch.inference_mode()
-    def encode_batch(self, waves: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def encode_batch(self, waves: list[np.ndarray], with_states: bool = False):
         """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> per-layer statistics
         (batch, n_layers, dim) and, with a Whisper encoder, Whisper's own language logits (batch, 99)
-        (else None): everything the heads need, so they can also be trained on cached encodings."""
+        (else None): everything the heads need, so they can also be trained on cached encodings.
+        With `with_states`, also the encoder's last layer (batch, frames, dim), what Whisper's decoder reads."""
         inputs = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, padding=True,
                                         return_attention_mask=True, return_tensors="pt")
         device = next(self.model.parameters()).device
         statistics, last = self.model.layer_statistics(inputs["input_values"].to(device), inputs["attention_mask"].to(device),
                                                        with_last_hidden_state=True)
         language = whisper_language_logits(last) if self.model.backbone_from_wheels else None
-        return statistics, language
+        return (statistics, language, last) if with_states else (statistics, language)
 
     @torch.inference_mode()
     def classify_encodings(self, statistics: torch.Tensor, whisper_language: torch.Tensor | None = None,
                            speech_s: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Encodings from encode_batch (and each window's seconds of speech, (batch,), when known) ->
-        task -> (batch, n_labels) calibrated probabilities."""
+        task -> (batch, n_labels) calibrated probabilities, for every task a window answers (not a
+        command from Whisper: see command_probabilities)."""
         logits = self.model(layer_statistics=statistics, whisper_language=whisper_language).logits
         speech = None if speech_s is None else torch.as_tensor(speech_s, dtype=torch.float32)
         return {task: self.model.probabilities(task, values, speech).cpu().numpy() for task, values in logits.items()}
@@ -62,32 +65,52 @@ class Predictor:
         """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels) probabilities."""
         return self.classify_encodings(*self.encode_batch(waves))
 
-    def encode_windows(self, windows: Windows) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Every window of a recording -> encode_batch's outputs for all of them, in batches."""
+    def encode_windows(self, windows: Windows, states_of: int | None = None):
+        """Every window of a recording -> encode_batch's outputs for all of them, in batches, and the
+        encoder's last layer (1, frames, dim) of window `states_of` (None when not asked for)."""
         rows = [windows.samples[i, : windows.lengths[i]] for i in range(len(windows.lengths))]
-        parts = [self.encode_batch(rows[i : i + self.batch_size]) for i in range(0, len(rows), self.batch_size)]
-        statistics = torch.cat([p[0] for p in parts])
-        language = torch.cat([p[1] for p in parts]) if parts[0][1] is not None else None
-        return statistics, language
+        statistics, language, states = [], [], None
+        for i in range(0, len(rows), self.batch_size):
+            batch_statistics, batch_language, last = self.encode_batch(rows[i : i + self.batch_size], with_states=True)
+            statistics.append(batch_statistics)
+            language.append(batch_language)
+            if states_of is not None and i <= states_of < i + self.batch_size:
+                states = last[states_of - i : states_of - i + 1]  # padded with silence, as Whisper pads
+        language = torch.cat(language) if language[0] is not None else None
+        return torch.cat(statistics), language, states
 
     def classify_windows(self, windows: Windows, speech_s: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Every window of a recording (and its seconds of speech, (n_windows,)) -> task ->
         (n_windows, n_labels) probabilities, in batches."""
-        return self.classify_encodings(*self.encode_windows(windows), speech_s)
+        return self.classify_encodings(*self.encode_windows(windows)[:2], speech_s)
+
+    @torch.inference_mode()
+    def command_probabilities(self, encoder_states: torch.Tensor, speech_s: float) -> np.ndarray:
+        """A recording's calibrated command probabilities (n_commands,) from Whisper's decoder, given
+        its first speech window's encoder states (1, frames, dim) and seconds of speech."""
+        logits = self.model.whisper_command(encoder_states, speech_s)[None]
+        return self.model.probabilities("command", logits).cpu().numpy()[0]
 
     def analyze_recording(self, recording: Recording) -> dict:
         """Probabilities per task for the whole recording, and the language of every window.
 
         Window probabilities are averaged, weighted by the seconds of speech in each window, so a
-        long or mixed recording is judged as a whole and silent windows do not vote.
+        long or mixed recording is judged as a whole and silent windows do not vote. A command from
+        Whisper is the first word of the first window with speech.
         """
         windows, speech = self.speech_windows(recording)
-        probabilities = self.classify_windows(windows, speech)
+        whisper_command = "command" in self.model.whisper_tasks
+        first = int(np.argmax(speech >= MIN_COMMAND_SPEECH_S)) if (speech >= MIN_COMMAND_SPEECH_S).any() else 0
+        statistics, language, states = self.encode_windows(windows, states_of=first if whisper_command else None)
+        probabilities = self.classify_encodings(statistics, language, speech)
         weights = np.where(speech >= _MIN_WINDOW_SPEECH_S, speech, 0.0)
         if weights.sum() == 0:
             weights = np.ones_like(speech)
         result = {task: _as_dict(self.tasks[task], weights @ probabilities[task] / weights.sum())
-                  for task in self.tasks}
+                  for task in self.tasks if task in probabilities}
+        if whisper_command:
+            result["command"] = _as_dict(self.tasks["command"], self.command_probabilities(states, float(speech[first])))
+        result = {task: result[task] for task in self.tasks}  # the config's order of tasks
         result["experimental"] = [task for task in self.tasks if task in self.model.config.experimental]
         result["windows"] = [
             {"start": round(float(start), 2), "end": round(float(end), 2), "speech_s": round(float(s), 2),

@@ -22,6 +22,7 @@ from ..tts import synthesize
 from ..vad import trim_silence
 from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
 from .features import FeatureConfig, energy_db, frame_features, pitch_semitones
+from .listener import Hearing, align_words, hear, normalise_word, relative_intelligibility
 from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
 from .scores import (ScoreConfig, anchor_score, coherence_score, fluency_score, horizontal_runs,
@@ -50,6 +51,7 @@ class Analysis:
     energy: np.ndarray  # float64, shape (n_frames,), dB re the loudest frame
     words: list[WordSegment] | None  # English forced alignment (times in the trimmed wave), if any
     repetitions: tuple[Repetition, ...] = ()  # expected English words said twice (attempts only)
+    hearing: Hearing | None = None  # what Whisper heard, for a known text (listener.py)
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,14 @@ class Assessment:
         return dataclasses.replace(self, cost=np.ascontiguousarray(self.cost[::step, ::step], dtype=np.float32))
 
 
-_cache: OrderedDict[int, tuple[Recording, Analysis]] = OrderedDict()  # reference analyses, by recording
+_cache: OrderedDict[tuple, tuple[Recording, Analysis]] = OrderedDict()  # reference analyses, by recording
 _cache_lock = threading.Lock()
 
 
 def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig,
-             attempt: bool = False) -> Analysis:
+             attempt: bool = False, heard: tuple[str, list[str]] | None = None) -> Analysis:
+    """Trim, featurise and (with `words`, English) force-align a recording; with `heard` (language,
+    the expected text's words) the listener hears it too."""
     wave = trim_silence(recording.wave, recording.segments, pad_s=_TRIM_PAD_S)
     if len(wave) > MAX_SCORED_S * SAMPLE_RATE:
         what = "Your attempt" if attempt else "The reference"
@@ -95,17 +99,19 @@ def _analyse(recording: Recording, words: list[str] | None, features: FeatureCon
     offset_s = max(0.0, recording.segments[0].start - _TRIM_PAD_S) if recording.segments else 0.0
     aligned = align_english(wave, words) if words else None
     repetitions = tuple(repeated_words(wave, words)) if words and attempt else ()
+    hearing = hear(wave, *heard) if heard is not None else None
     return Analysis(recording, offset_s, wave, frame_features(wave, features), pitch_semitones(wave),
-                    energy_db(wave), aligned, repetitions)
+                    energy_db(wave), aligned, repetitions, hearing)
 
 
-def _analyse_reference(reference: Reference, words: list[str] | None, features: FeatureConfig) -> Analysis:
-    key = id(reference.recording)
+def _analyse_reference(reference: Reference, words: list[str] | None, features: FeatureConfig,
+                       heard: tuple[str, list[str]] | None = None) -> Analysis:
+    key = (id(reference.recording), heard[0] if heard else None, tuple(heard[1]) if heard else None)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] is reference.recording:
             return hit[1]
-    analysis = _analyse(reference.recording, words, features)
+    analysis = _analyse(reference.recording, words, features, heard=heard)
     with _cache_lock:
         _cache[key] = (reference.recording, analysis)
         while len(_cache) > 64:
@@ -207,12 +213,48 @@ def assess(attempt, reference=None, text: str | None = None, language: str | Non
         text_words = english_words(text) if language == "en" else text.split()
         if language == "en" and text_words and not unknown_words(text_words):
             aligner_words = text_words
-    ref = _analyse_reference(golden, aligner_words, features)
-    att = _analyse(attempt_recording, aligner_words, features, attempt=True)
+    heard = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
+    ref = _analyse_reference(golden, aligner_words, features, heard)
+    att = _analyse(attempt_recording, aligner_words, features, attempt=True, heard=heard)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
     result = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
     return Assessment(result, golden, ref, att, cost, alignment, units)
+
+
+@dataclass(frozen=True)
+class Listened:
+    """What the listener adds to a scoring: per expected word its intelligibility (0-100) and the heard
+    word it aligns with, the transcript's miscues, and whether this is another sentence altogether."""
+
+    intelligibility: np.ndarray  # (n_expected_words,), 0-100
+    heard_as: list[str | None]  # per expected word: the transcript's word aligned with it, None if left out
+    alignment: list[dict]  # expected and heard words side by side, with the miscue
+    word_error_rate: float  # (substitutions + omissions + insertions) / expected words
+    relative: float  # mean log-probability per token of the expected text, attempt minus reference (nats)
+    another_sentence: bool
+
+
+def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: ScoreConfig) -> Listened | None:
+    if att.hearing is None or ref.hearing is None:
+        return None
+    expected = [normalise_word(w) for w in text_words]
+    pairs = align_words(expected, att.hearing.heard_words)
+    heard_as: list[str | None] = [None] * len(expected)
+    rows, errors = [], 0
+    for i, j in pairs:
+        heard = att.hearing.heard_words[j] if j is not None else None
+        if i is not None:
+            heard_as[i] = heard
+        miscue = "omission" if j is None else "insertion" if i is None else "none" if expected[i] == heard else "substitution"
+        errors += miscue != "none"
+        rows.append({"expected": text_words[i] if i is not None else None, "heard": heard, "miscue": miscue})
+    wer = errors / max(len(expected), 1)
+    relative = att.hearing.mean_log_probability - ref.hearing.mean_log_probability
+    intelligibility = relative_intelligibility(att.hearing.word_log_probabilities, ref.hearing.word_log_probabilities,
+                                              config.intelligibility_drop)
+    another = wer >= config.another_sentence_wer and relative <= config.another_sentence_drop
+    return Listened(intelligibility, heard_as, rows, wer, relative, another)
 
 
 def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult, units: list[Unit],
@@ -222,6 +264,8 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     dtw_cost = float(cells.mean())
     att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
     english_aligned = english and att.words is not None and len(att.words) == len(units)
+    listened = _listened(ref, att, text_words, config) if text_words else None
+    by_word = listened is not None and len(units) == len(text_words)
 
     words, segments, phones = [], [], []
     best_positions, present = np.zeros(len(units)), np.zeros(len(units), bool)
@@ -245,6 +289,9 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
                     relative_gop = gop
             gop_part = anchor_score(relative_gop if gop is not None else config.gop_wrong, config.gop_native, config.gop_wrong)
             score = config.gop_weight * gop_part + (1 - config.gop_weight) * dtw_part
+        intelligibility = float(listened.intelligibility[i]) if by_word else None
+        if intelligibility is not None:
+            score = config.listener_weight * intelligibility + (1 - config.listener_weight) * score
         # where the word is, for the order: on the path, unless it matches clearly better elsewhere
         best_positions[i] = (a0 + a1) / 2
         long_enough = unit.ref_end - unit.ref_start >= config.relocate_min_s * FRAME_RATE  # short words match anywhere
@@ -263,6 +310,9 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
         if text_words is not None:
             entry = {"word": unit.label, "index": i, "start": round(start, 3), "end": round(end, 3),
                      "score": round(score, 1), "cost": round(unit_cost, 4), "miscue": miscue}
+            if intelligibility is not None:
+                entry["intelligibility"] = round(intelligibility, 1)
+                entry["heard_as"] = listened.heard_as[i]
             if gop is not None:
                 entry["gop"] = round(gop, 2)
                 entry["gop_relative"] = round(relative_gop, 2)
@@ -326,8 +376,11 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
     gate = min(1.0, (0.5 * accuracy + 0.5 * completeness) / 50.0)
     overall = overall_score(skills, config) * gate
+    if listened is not None and listened.another_sentence:
+        overall = min(overall, config.another_sentence_cap)
     span_s = (a_pauses.speech_s + a_pauses.pause_total_s) or 1e-3
-    n_words = len(text_words) if text_words else None
+    # words said: what the listener heard (a reading of 3 words of 8 is not 8 words a minute's worth)
+    n_words = len(att.hearing.heard_words) if att.hearing is not None else len(text_words) if text_words else None
     result = {"overall": round(overall, 1), **{k: round(v, 1) for k, v in skills.items()}, "segments": segments,
               "details": {
                   "reference": golden.source, "reference_text": golden.text, "dtw_cost": round(dtw_cost, 4),
@@ -339,6 +392,11 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
                   "articulation_rate_wpm": round(60 * n_words / max(a_pauses.speech_s, 1e-3), 1) if n_words else None,
                   "inserted_s": round(inserted_s, 2),
               }}
+    if listened is not None:
+        result["another_sentence"] = listened.another_sentence
+        result["heard"] = {"transcript": att.hearing.transcript, "words": listened.alignment,
+                           "word_error_rate": round(listened.word_error_rate, 3)}
+        result["details"]["listener_relative"] = round(listened.relative, 3)
     if text_words is not None:
         result["words"] = words
     if english:

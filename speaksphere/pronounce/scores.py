@@ -57,6 +57,18 @@ class ScoreConfig:
     # <= 0.40), and the false ones, mostly "the", "a", "that" next to an injected error, 0.32-1.03
     # (17 of 20 above)
     repetition_cost: float = 0.40
+    # the listener (Whisper base, listener.py): how much less likely a word is in the attempt than in
+    # the reference, in nats (its tokens together), that makes its intelligibility 0 ...
+    intelligibility_drop: float = 8.0
+    # ... and its share of each word's accuracy (the rest: DTW and GOP). 0 until measured: at 0.5 an
+    # untuned mix let words said out of order keep coherence 53 (test_pronounce); each word's
+    # intelligibility is reported beside its score meanwhile
+    listener_weight: float = 0.0
+    # "another sentence": most expected words not heard (word error rate of the transcript) and the
+    # expected text far less likely than in the reference (mean per token, nats)
+    another_sentence_wer: float = 0.6
+    another_sentence_drop: float = -2.5
+    another_sentence_cap: float = 20.0  # the overall score of a reading of another sentence is at most this
     weights: Weights = field(default_factory=Weights)
 
 

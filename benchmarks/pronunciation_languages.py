@@ -1,0 +1,100 @@
+"""Right text or another one, in every language we teach: library phrases read by voices the references don't use.
+
+    python benchmarks/pronunciation_languages.py              # about 6 min on one core
+    python benchmarks/pronunciation_languages.py --phrases 3  # a quick look
+
+Per language, `--phrases` built-in phrases (German: typed phrases against espeak-ng's synthesis, the
+library has no German recordings) are read by three synthetic voices of other engines (mbrola, pico,
+espeak-ng variants). Each reading is scored twice: against its own text (right) and against the next
+phrase's text (wrong). Prints, per language, the ROC AUC of right vs wrong for the overall score and for
+the listener's relative log-probability, the mean overall of right readings, and how often the result
+says "another sentence" for wrong and for right readings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
+
+from speaksphere.audio import SAMPLE_RATE  # noqa: E402
+from speaksphere.data.engines import render  # noqa: E402
+from speaksphere.pronounce import library, score_pronunciation  # noqa: E402
+
+VOICES = {
+    "en": [("mbrola", "mb-us1"), ("pico", "en-US"), ("espeak", "en-gb+m3")],
+    "es": [("mbrola", "mb-es1"), ("pico", "es-ES"), ("espeak", "es+f2")],
+    "fr": [("mbrola", "mb-fr1"), ("pico", "fr-FR"), ("espeak", "fr+m3")],
+    "it": [("mbrola", "mb-it3"), ("pico", "it-IT"), ("espeak", "it+f3")],
+    "de": [("mbrola", "mb-de1"), ("pico", "de-DE"), ("mbrola", "mb-de2")],
+    "ru": [("espeak", "ru+m3"), ("espeak", "ru+f2"), ("espeak", "ru+m6")],
+}
+GERMAN = ["Wie spät ist es bitte?", "Ich hätte gern ein Glas Wasser.", "Wo ist der nächste Bahnhof?",
+          "Meine Schwester wohnt in einer kleinen Stadt.", "Wir gehen morgen früh ins Kino.",
+          "Können Sie das bitte noch einmal sagen?"]
+
+
+def texts(language: str, n: int) -> list[tuple[str, str | None]]:
+    """(text, library phrase id or None) of `n` phrases: the library's shortest-first spread, or German's typed ones."""
+    if language == "de":
+        return [(t, None) for t in GERMAN[:n]]
+    phrases = sorted(library(language), key=lambda p: p.id)
+    step = max(1, len(phrases) // n)
+    return [(p.text, p.id) for p in phrases[::step][:n]]
+
+
+def _wav(wave: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, np.concatenate([np.zeros(4000, np.float32), wave, np.zeros(4000, np.float32)]), SAMPLE_RATE,
+             format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--phrases", type=int, default=6, help="phrases per language")
+    parser.add_argument("--languages", nargs="*", default=list(VOICES))
+    parser.add_argument("--verbose", action="store_true", help="print every reading's figures and transcript")
+    args = parser.parse_args()
+    start = time.time()
+    summary = {}
+    for language in args.languages:
+        chosen = texts(language, args.phrases)
+        rows = []  # (right?, overall, listener, another sentence?)
+        for engine, voice in VOICES[language]:
+            for k, (text, phrase_id) in enumerate(chosen):
+                attempt = _wav(render(engine, voice, text))
+                for right, (expected, expected_id) in ((True, (text, phrase_id)), (False, chosen[(k + 1) % len(chosen)])):
+                    result = score_pronunciation(attempt, reference=expected_id, text=expected, language=language)
+                    listener = result["details"].get("listener_relative")
+                    rows.append((right, result["overall"], listener if listener is not None else np.nan,
+                                 bool(result.get("another_sentence"))))
+                    if args.verbose:
+                        heard = result.get("heard", {})
+                        print(f"  {'right' if right else 'wrong'} {engine}:{voice} overall {result['overall']:.1f} "
+                              f"listener {listener} WER {heard.get('word_error_rate')} | {expected} | {heard.get('transcript')}")
+        right = np.array([r[0] for r in rows])
+        overall = np.array([r[1] for r in rows])
+        listener = np.array([r[2] for r in rows])
+        flagged = np.array([r[3] for r in rows])
+        row = {"n": len(rows), "auc_overall": roc_auc_score(right, overall),
+               "auc_listener": roc_auc_score(right, listener) if np.isfinite(listener).all() else float("nan"),
+               "right_mean_overall": float(overall[right].mean()),
+               "flagged_wrong": float(flagged[~right].mean()), "flagged_right": float(flagged[right].mean())}
+        summary[language] = row
+        print(f"{language}: n={row['n']} AUC overall {row['auc_overall']:.3f}, listener {row['auc_listener']:.3f}; "
+              f"right readings mean overall {row['right_mean_overall']:.1f}; 'another sentence' on "
+              f"{100 * row['flagged_wrong']:.0f}% of wrong, {100 * row['flagged_right']:.0f}% of right", flush=True)
+    print(f"{time.time() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

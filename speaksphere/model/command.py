@@ -1,0 +1,54 @@
+"""Voice commands heard by Whisper's decoder: which keyword a short recording starts with.
+
+Whisper base was trained on 680,000 hours of speech; asked how likely its English transcript starts
+with each keyword (in every spelling it writes: " seven", " Seven", " 7") followed by the end of a
+word, it hears real voices far better than a head trained on our few (shared/DATA.md: one real
+English voice). What is left of the probability is every other word (_unknown_); a recording
+without speech (by the voice activity detector) is _silence_.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .whisper_decoder import first_word_log_probabilities
+
+__all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "spellings", "whisper_command_logits"]
+
+# Speech Commands' names for any other word and for no speech, as speaksphere.data.labels writes them
+# (the model never imports the data package; tests/test_command.py checks the two agree)
+UNKNOWN = "_unknown_"
+SILENCE = "_silence_"
+MIN_COMMAND_SPEECH_S = 0.1  # less speech than this (by VAD) is silence: Whisper would invent a word
+_NUMERALS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+             "seven": "7", "eight": "8", "nine": "9"}
+_FLOOR = -30.0  # the log-probability of what cannot be (finite, so temperatures and averages stay defined)
+
+
+def spellings(word: str) -> list[str]:
+    """How Whisper may write a keyword as a transcript's first word: " seven", " Seven", " 7"."""
+    found = [" " + word, " " + word.capitalize()]
+    return found + ([" " + _NUMERALS[word]] if word in _NUMERALS else [])
+
+
+def whisper_command_logits(encoder_states: torch.Tensor, labels: list[str], speech_s: float) -> torch.Tensor:
+    """Log-probabilities of each command label for one recording, (len(labels),).
+
+    encoder_states: (1, frames, 512), Whisper's encoder's last layer on the recording's first speech
+    window. labels: keywords (English words), with UNKNOWN and SILENCE among them. speech_s: seconds of
+    speech in that window.
+    """
+    words = [label for label in labels if label not in (UNKNOWN, SILENCE)]
+    logits = torch.full((len(labels),), _FLOOR)
+    if speech_s < MIN_COMMAND_SPEECH_S:
+        if SILENCE in labels:
+            logits[labels.index(SILENCE)] = 0.0
+        return logits
+    heard = first_word_log_probabilities(encoder_states, "en", [spellings(word) for word in words])
+    for word, value in zip(words, heard):
+        logits[labels.index(word)] = max(float(value), _FLOOR)
+    if UNKNOWN in labels:
+        said = min(float(np.exp(np.logaddexp.reduce(heard))), 1.0 - 1e-6)
+        logits[labels.index(UNKNOWN)] = max(float(np.log1p(-said)), _FLOOR)
+    return logits

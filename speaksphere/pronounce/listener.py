@@ -1,0 +1,108 @@
+"""A listener in every language: Whisper base hears what was said and how clearly each expected word came across.
+
+`hear(wave, language, words)` runs Whisper's encoder once on the speech (at most 30 s: Whisper's window)
+and its decoder twice: greedy decoding gives the transcript (what the learner said, in words), teacher
+forcing gives each expected word's log-probability (its tokens together). Scoring compares those with
+the same listener's hearing of the golden reference, so a voice or a microphone is not punished for what
+the native reference shares (`relative_intelligibility`), and aligns the transcript with the expected
+words for omissions, insertions and substitutions (`align_words`).
+
+The weights are the process's one Whisper base (speaksphere.model.whisper.load_whisper_base), shared
+with the analysis model.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..audio import SAMPLE_RATE
+from ..model.whisper_decoder import text_tokens, token_log_probabilities, transcribe
+from ..model.whisper_encoder import pretrained_whisper_encoder
+
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "normalise_word", "align_words", "relative_intelligibility"]
+
+MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; a longer attempt is heard in its first 29 s only
+_TAIL_S = 0.5  # silence after the speech, so the last word is not cut (Whisper pads with silence too)
+_TOKENS_PER_S = 8  # a fast speaker of a long-word language; bounds greedy decoding (with loop detection)
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Hearing:
+    """What the listener heard in one recording, for one expected text."""
+
+    transcript: str  # greedy, language fixed
+    heard_words: list[str]  # the transcript's words, normalised (lower case, no punctuation)
+    word_log_probabilities: np.ndarray  # float64 (n_expected_words,): each expected word's tokens together
+    mean_log_probability: float  # per token of the expected text, end-of-text included (0 is best)
+
+
+@functools.cache
+def _encoder():
+    return pretrained_whisper_encoder(min_input_s=4.0)
+
+
+def normalise_word(word: str) -> str:
+    """A word as the listener's transcript and the expected text are compared: lower case, letters,
+    digits and inner apostrophes only ("Veuillez," -> "veuillez", "l’heure" -> "l'heure")."""
+    word = unicodedata.normalize("NFKC", word).lower().replace("’", "'")
+    return "".join(re.findall(r"[\w']+", word)).strip("'")
+
+
+@torch.inference_mode()
+def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
+    """Listen to `wave` (float32, 16 kHz, trimmed to its speech) reading `words` (the expected text's
+    words, as written) in `language` (ISO 639-1)."""
+    wave = np.asarray(wave, dtype=np.float32)[: int(MAX_HEARD_S * SAMPLE_RATE)]
+    wave = np.concatenate([wave, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)])
+    with _lock:  # one decoder pass at a time: the shared weights are read-only, but threads compete for cores
+        states = _encoder()(torch.from_numpy(wave)[None]).last_hidden_state
+        transcript = transcribe(states, language, max_tokens=int(_TOKENS_PER_S * len(wave) / SAMPLE_RATE) + 8)
+        word_tokens = [text_tokens(w) for w in words]
+        scored = token_log_probabilities(states, language, [[t for tokens in word_tokens for t in tokens]])[0]
+    per_word, start = [], 0
+    for tokens in word_tokens:
+        per_word.append(float(scored[start : start + len(tokens)].sum()))
+        start += len(tokens)
+    heard = [w for w in (normalise_word(w) for w in transcript.text.split()) if w]
+    return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()))
+
+
+def relative_intelligibility(attempt: np.ndarray, reference: np.ndarray, drop: float) -> np.ndarray:
+    """Per word 0-100: 100 when the listener found the word at least as likely in the attempt as in the
+    reference, 0 when `drop` nats (or more) less likely, linear between. Both (n_words,) log-probabilities."""
+    return 100.0 * np.clip(1.0 + (attempt - np.minimum(reference, 0.0)) / drop, 0.0, 1.0)
+
+
+def align_words(expected: list[str], heard: list[str]) -> list[tuple[int | None, int | None]]:
+    """Levenshtein alignment of normalised expected and heard words: pairs (expected index, heard index);
+    (i, None) is an omission, (None, j) an insertion, a pair of different words a substitution."""
+    n, m = len(expected), len(heard)
+    cost = np.zeros((n + 1, m + 1), dtype=np.int64)
+    cost[:, 0], cost[0, :] = np.arange(n + 1), np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            cost[i, j] = min(cost[i - 1, j] + 1, cost[i, j - 1] + 1,
+                             cost[i - 1, j - 1] + (expected[i - 1] != heard[j - 1]))
+    pairs, i, j = [], n, m
+    while i > 0 or j > 0:  # among equally short paths: a match, then a word left out or added, then a substitution
+        if i > 0 and j > 0 and expected[i - 1] == heard[j - 1] and cost[i, j] == cost[i - 1, j - 1]:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif j > 0 and cost[i, j] == cost[i, j - 1] + 1:
+            pairs.append((None, j - 1))
+            j -= 1
+        elif i > 0 and cost[i, j] == cost[i - 1, j] + 1:
+            pairs.append((i - 1, None))
+            i -= 1
+        else:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+    return pairs[::-1]

@@ -1,0 +1,41 @@
+"""Voice commands from Whisper's decoder: the shipped model hears the keyword a synthetic voice says,
+calls any other word _unknown_, answers _silence_ without speech, and names labels as the data does."""
+
+import io
+
+import librosa
+import numpy as np
+import soundfile as sf
+import torch
+
+from speaksphere.data import labels
+from speaksphere.model import command, load_model
+from speaksphere.tts import synthesize
+
+
+def _clip(word: str) -> bytes:
+    wave, rate = synthesize(word, voice="en-us")
+    wave = librosa.resample(wave, orig_sr=rate, target_sr=16000).astype(np.float32)
+    wave = np.concatenate([np.zeros(3200, np.float32), wave, np.zeros(4000, np.float32)])
+    buffer = io.BytesIO()
+    sf.write(buffer, wave, 16000, format="WAV")
+    return buffer.getvalue()
+
+
+def test_special_labels_are_the_datas():
+    assert (command.UNKNOWN, command.SILENCE) == (labels.UNKNOWN, labels.SILENCE)
+    assert command.spellings("seven") == [" seven", " Seven", " 7"]
+
+
+def test_the_shipped_model_hears_keywords_and_other_words():
+    predictor = load_model()
+    assert predictor.model.config.command_source == "whisper" and "command" not in predictor.model.heads
+    for word, expected in (("yes", "yes"), ("left", "left"), ("coffee", labels.UNKNOWN)):
+        answer = predictor.analyze(_clip(word))["command"]
+        assert next(iter(answer)) == expected, (word, answer)
+        assert abs(sum(answer.values()) - 1) < 1e-3
+
+
+def test_no_speech_is_silence_without_asking_whisper():
+    logits = command.whisper_command_logits(torch.zeros(1, 200, 512), list(labels.COMMANDS), speech_s=0.0)
+    assert labels.COMMANDS[int(logits.argmax())] == labels.SILENCE

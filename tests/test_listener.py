@@ -1,0 +1,46 @@
+"""The listener (Whisper base) in pronunciation scoring: it aligns what it heard with the expected words,
+maps log-probabilities to 0-100 against the reference, and a reading of another sentence is said to be one
+in every language, while the right sentence is not."""
+
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from speaksphere.data.engines import render
+from speaksphere.pronounce import library, score_pronunciation
+from speaksphere.pronounce.listener import align_words, normalise_word, relative_intelligibility
+
+
+def test_alignment_names_omissions_insertions_and_substitutions():
+    pairs = align_words(["veuillez", "composer", "de", "nouveau"], ["veuillez", "composez", "nouveau", "merci"])
+    assert pairs == [(0, 0), (1, 1), (2, None), (3, 2), (None, 3)]
+    assert align_words([], ["a"]) == [(None, 0)] and align_words(["a"], []) == [(0, None)]
+
+
+def test_words_are_compared_without_case_or_punctuation():
+    assert normalise_word("Veuillez,") == "veuillez" and normalise_word("l’heure.") == "l'heure"
+
+
+def test_intelligibility_is_relative_to_the_reference():
+    found = relative_intelligibility(np.array([-1.0, -5.0, -20.0]), np.array([-1.0, -1.0, -1.0]), drop=8.0)
+    np.testing.assert_allclose(found, [100.0, 50.0, 0.0])
+
+
+def _wav(wave: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, np.concatenate([np.zeros(4000, np.float32), wave, np.zeros(4000, np.float32)]), 16000, format="WAV")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_another_sentence_is_flagged_and_the_right_one_is_not(language):
+    first, second = sorted(library(language), key=lambda p: p.id)[:2]
+    reading = _wav(render("espeak", {"en": "en-gb", "fr": "fr", "es": "es"}[language], first.text))  # not the references' voice
+    right = score_pronunciation(reading, reference=first.id, text=first.text, language=language)
+    wrong = score_pronunciation(reading, reference=second.id, text=second.text, language=language)
+    assert not right["another_sentence"] and wrong["another_sentence"]
+    assert wrong["overall"] <= 20 < right["overall"]
+    assert right["heard"]["transcript"] and right["heard"]["word_error_rate"] < wrong["heard"]["word_error_rate"]
+    assert all("intelligibility" in w for w in right["words"] if w["word"] is not None)

