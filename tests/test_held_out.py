@@ -62,6 +62,7 @@ def test_recipe_end_to_end(corpus, tmp_path):
     report_path = tmp_path / "held_out.json"
     config = yaml.safe_load((ROOT / "configs" / "embedded.yaml").read_text())
     config["train"].update(epochs=5, patience=5)
+    config["model"]["command_source"] = "head"  # this corpus labels language and command only: one head to train
     config_path = tmp_path / "embedded.yaml"
     config_path.write_text(yaml.safe_dump(config))
     subprocess.run([sys.executable, "-m", "speaksphere.training.encodings", "--manifest", str(corpus / "manifest.csv"),

@@ -36,6 +36,7 @@ class ModelConfig:
     class_weighting: bool = True  # weight each class by 1 / its training count
     label_smoothing: float = 0.0  # cross-entropy label smoothing
     language_source: str = "head"  # "head", "whisper" (Whisper's own language ID) or "head+whisper"
+    command_source: str = "head"  # "head" or "whisper" (the transcript's first word: speaksphere.model.command)
     experimental: list[str] = field(default_factory=list)  # tasks shown as experimental (no real-voice support)
 
 
@@ -72,6 +73,7 @@ def build_model(config: ModelConfig, tasks: dict[str, list[str]], train_rows: li
         backbone=config.backbone, tasks=tasks, head_hidden=config.head_hidden, head_dropout=config.head_dropout,
         use_weighted_layer_sum=config.use_weighted_layer_sum, pooling=config.pooling, loss_weights=config.loss_weights,
         class_weights=weights, label_smoothing=config.label_smoothing, language_source=config.language_source,
+        command_source=config.command_source,
         experimental=config.experimental,
     )
     model = SpeakSphereModel.from_backbone(config.pretrained, model_config) if config.pretrained \
