@@ -62,3 +62,17 @@ def test_first_word_probabilities_pick_the_keyword_said():
     found = first_word_log_probabilities(_states("Stop."), "en", spellings)
     assert words[int(np.argmax(found))] == "stop"
     assert np.logaddexp.reduce(found) <= 1e-6  # probabilities of disjoint transcripts: they sum to at most 1
+
+
+def test_weights_first_loaded_inside_inference_mode_still_build_a_trainable_model():
+    import subprocess
+    import sys
+
+    code = ("import torch\n"
+            "from speaksphere.model.whisper_decoder import transcribe\n"
+            "from speaksphere.model.whisper_encoder import pretrained_whisper_encoder\n"
+            "with torch.inference_mode():\n"
+            "    transcribe(torch.zeros(1, 200, 512), 'en', max_tokens=2)\n"
+            "encoder = pretrained_whisper_encoder()\n"
+            "encoder.layers[-1].fc2.weight.requires_grad_(True)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)

@@ -201,7 +201,9 @@ def load_whisper_base(cache: Path | None = None) -> WhisperForConditionalGenerat
     """Whisper base in float32, in eval mode, frozen: one shared instance per process (the analysis
     model and the pronunciation listener use the same weights)."""
     key = (cache or cache_dir()).resolve()
-    with _LOCK:
+    # normal tensors even when first asked for inside torch.inference_mode() (a listener's call): inference
+    # tensors could never be shared with a model built, or trained, outside it
+    with _LOCK, torch.inference_mode(False), torch.no_grad():
         if key not in _LOADED:
             with torch.device("meta"):  # no random initialisation: every weight comes from the file
                 model = WhisperForConditionalGeneration(whisper_base_config())

@@ -99,7 +99,8 @@ def pretrained_whisper_encoder(min_input_s: float = 4.0) -> WhisperAudioEncoder:
     config.min_input_s = min_input_s
     with torch.device("meta"):
         encoder = WhisperAudioEncoder(config)
-    encoder.load_state_dict(load_whisper_base().model.encoder.state_dict(), assign=True)
+    with torch.inference_mode(False):  # shareable parameters whatever mode the caller is in
+        encoder.load_state_dict(load_whisper_base().model.encoder.state_dict(), assign=True)
     for module in encoder.modules():  # a model built around it must not initialise these weights again
         module._is_hf_initialized = True
     return encoder.eval().requires_grad_(False)
