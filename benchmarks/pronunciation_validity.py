@@ -37,7 +37,8 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
-from speaksphere.pronounce import library, score_pronunciation
+from speaksphere.pronounce import assess, library
+from speaksphere.pronounce.scores import ScoreConfig
 from speaksphere.tts import synthesize
 
 CACHE = Path(tempfile.gettempdir()) / "speaksphere_validity"
@@ -206,12 +207,15 @@ def worst_is_error(result: dict, item: Item) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=list(SPLITS), default="test")
+    parser.add_argument("--listener-weight", type=float, default=None,
+                        help="the listener's share of word accuracy (ScoreConfig.listener_weight; default: the shipped one)")
     args = parser.parse_args()
+    config = ScoreConfig() if args.listener_weight is None else ScoreConfig(listener_weight=args.listener_weight)
     items = build_items(args.split)
     rows, seconds = [], []
     for item in items:
         started = time.perf_counter()
-        result = score_pronunciation(str(item.wave_path), text=item.text, language="en")
+        result = assess(str(item.wave_path), text=item.text, language="en", config=config).result
         seconds.append(time.perf_counter() - started)
         rows.append((item, result))
     import json
@@ -225,6 +229,7 @@ def main() -> None:
     wrong = [r["overall"] for it, r in rows if it.kind == "wrong"]
     auc = roc_auc_score([1] * len(right) + [0] * len(wrong), right + wrong)
     located = [worst_is_error(r, it) for it, r in rows if it.kind in ("sub", "drop", "repeat")]
+    print(f"listener weight {config.listener_weight}")
     print(f"split {args.split}: {len(rows)} attempts, voices {sorted({it.voice for it, _ in rows})}")
     print(f"  Spearman(overall, error level) = {rho:.3f}  (target <= -0.85)")
     print(f"  AUC right vs wrong text        = {auc:.3f}  (target >= 0.95; {len(right)} right, {len(wrong)} wrong)")
