@@ -76,3 +76,13 @@ def test_weights_first_loaded_inside_inference_mode_still_build_a_trainable_mode
             "encoder = pretrained_whisper_encoder()\n"
             "encoder.layers[-1].fc2.weight.requires_grad_(True)\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+@pytest.mark.parametrize("draft", ["Please open the window.", "Please close the door.", "Good morning everyone"])
+def test_a_draft_changes_nothing_but_the_time_it_takes(window, draft):
+    plain = transcribe(window, "en")
+    checked = transcribe(window, "en", draft=text_tokens(draft))
+    assert checked.tokens == plain.tokens
+    np.testing.assert_allclose(checked.log_probabilities, plain.log_probabilities, atol=1e-3)
+    np.testing.assert_allclose(checked.draft_log_probabilities,
+                               token_log_probabilities(window, "en", [text_tokens(draft)])[0], atol=1e-3)

@@ -40,6 +40,7 @@ class Transcript:
     tokens: list[int]
     log_probabilities: np.ndarray  # float64, (len(tokens) + 1,): every token's, then end-of-text's
     text: str
+    draft_log_probabilities: np.ndarray | None = None  # float64, (len(draft) + 1,): a draft's, teacher-forced
 
     @property
     def mean_log_probability(self) -> float:
@@ -89,39 +90,86 @@ def _states_for(decoder, encoder_states: torch.Tensor) -> torch.Tensor:
     return encoder_states.to(decoder.embed_tokens.weight.device, decoder.embed_tokens.weight.dtype)
 
 
+def _greedy_choice(scores: torch.Tensor, step: int, max_tokens: int) -> int:
+    """Whisper's greedy rule on one row of log-probabilities (51,865,): no special token but
+    end-of-text, nothing blank first, end-of-text once `max_tokens` tokens are written."""
+    if step >= max_tokens:
+        return END_OF_TEXT
+    allowed = scores.clone()
+    allowed[END_OF_TEXT + 1 :] = -torch.inf
+    if step == 0:
+        allowed[[END_OF_TEXT, _BLANK]] = -torch.inf
+    return int(allowed.argmax())
+
+
 @torch.inference_mode()
-def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MAX_TOKENS) -> Transcript:
+def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MAX_TOKENS,
+               draft: list[int] | None = None) -> Transcript:
     """Greedy transcript of one recording.
 
     encoder_states: (1, frames, 512), the encoder's last layer. Stops at end-of-text, after
     `max_tokens` tokens, or when a stretch of two tokens or more comes twice in a row (Whisper's loops
     on padded audio), keeping its first saying; a stop that is not end-of-text is scored -inf.
+
+    draft: tokens the transcript probably holds (the text a learner was asked to read). They are checked
+    in one decoder pass and kept as far as greedy decoding would have chosen them (speculative
+    decoding: the transcript is the same, a right reading costs one pass instead of one per token);
+    `Transcript.draft_log_probabilities` then holds the draft's teacher-forcing log-probabilities.
     """
     decoder, projection = _decoder_and_projection()
     states = _states_for(decoder, encoder_states)
     cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-    ids = torch.tensor([prompt_tokens(language)], device=states.device)
+    prompt, draft = prompt_tokens(language), list(draft or [])
+    hidden = decoder(input_ids=torch.tensor([prompt + draft], device=states.device), encoder_hidden_states=states,
+                     past_key_values=cache, use_cache=True).last_hidden_state[0, len(prompt) - 1 :]
+    scores = torch.log_softmax((hidden @ projection.T).float(), dim=-1)  # (len(draft) + 1, vocabulary)
+    checked = None
+    if draft:
+        targets = torch.tensor(draft + [END_OF_TEXT], device=scores.device)
+        checked = scores.gather(1, targets[:, None])[:, 0].double().cpu().numpy()
     tokens: list[int] = []
     log_probabilities: list[float] = []
-    for step in range(max_tokens + 1):
-        hidden = decoder(input_ids=ids, encoder_hidden_states=states, past_key_values=cache, use_cache=True).last_hidden_state
-        scores = torch.log_softmax((hidden[0, -1] @ projection.T).float(), dim=-1)
-        allowed = scores.clone()
-        allowed[END_OF_TEXT + 1 :] = -torch.inf
-        if step == 0:
-            allowed[[END_OF_TEXT, _BLANK]] = -torch.inf
-        token = int(allowed.argmax()) if step < max_tokens else END_OF_TEXT
-        log_probabilities.append(float(scores[token]))
+    done = False
+    for row in scores:  # the draft's rows, as long as greedy decoding agrees with it
+        token = _greedy_choice(row, len(tokens), max_tokens)
+        log_probabilities.append(float(row[token]))
         if token == END_OF_TEXT:
+            done = True
             break
         tokens.append(token)
-        repeated = _repeated_tail(tokens)
-        if repeated:  # Whisper's loop on short audio: keep the first saying, end the text there
-            del tokens[-repeated:], log_probabilities[-repeated:]
-            log_probabilities.append(float("-inf"))
+        if _stop_looping(tokens, log_probabilities):
+            done = True
             break
-        ids = torch.tensor([[token]], device=states.device)
-    return Transcript(tokens, np.array(log_probabilities, dtype=np.float64), token_text(tokens).strip())
+        if len(tokens) > len(draft) or token != draft[len(tokens) - 1]:
+            break
+    if not done:
+        agreed = len(tokens) - (0 if len(tokens) <= len(draft) and tokens == draft[: len(tokens)] else 1)
+        if agreed < len(draft):  # the draft's keys and values past the agreement go
+            cache.crop(agreed - len(draft))
+        pending = tokens[agreed:]  # at most one token chosen but not yet run through the decoder
+        while True:
+            ids = torch.tensor([pending], device=states.device)
+            last = decoder(input_ids=ids, encoder_hidden_states=states, past_key_values=cache, use_cache=True).last_hidden_state
+            row = torch.log_softmax((last[0, -1] @ projection.T).float(), dim=-1)
+            token = _greedy_choice(row, len(tokens), max_tokens)
+            log_probabilities.append(float(row[token]))
+            if token == END_OF_TEXT:
+                break
+            tokens.append(token)
+            if _stop_looping(tokens, log_probabilities):
+                break
+            pending = [token]
+    return Transcript(tokens, np.array(log_probabilities, dtype=np.float64), token_text(tokens).strip(), checked)
+
+
+def _stop_looping(tokens: list[int], log_probabilities: list[float]) -> bool:
+    """Cut a stretch said twice in a row (Whisper's loop on short audio: keep the first saying) and
+    score the stop -inf. True when the text ends there."""
+    repeated = _repeated_tail(tokens)
+    if repeated:
+        del tokens[-repeated:], log_probabilities[-repeated:]
+        log_probabilities.append(float("-inf"))
+    return bool(repeated)
 
 
 def _repeated_tail(tokens: list[int], shortest: int = 2) -> int:

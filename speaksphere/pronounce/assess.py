@@ -22,7 +22,7 @@ from ..tts import synthesize
 from ..vad import trim_silence
 from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
 from .features import FeatureConfig, energy_db, frame_features, pitch_semitones
-from .listener import Hearing, align_words, hear, normalise_word, relative_intelligibility
+from .listener import MAX_HEARD_S, Hearing, align_words, hear, normalise_word, relative_intelligibility
 from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
 from .scores import (ScoreConfig, anchor_score, coherence_score, fluency_score, horizontal_runs,
@@ -99,7 +99,9 @@ def _analyse(recording: Recording, words: list[str] | None, features: FeatureCon
     offset_s = max(0.0, recording.segments[0].start - _TRIM_PAD_S) if recording.segments else 0.0
     aligned = align_english(wave, words) if words else None
     repetitions = tuple(repeated_words(wave, words)) if words and attempt else ()
-    hearing = hear(wave, *heard) if heard is not None else None
+    # Whisper hears 30 s at once: a longer reading is scored without the listener (no transcript, no
+    # "another sentence"), rather than judged on its first half
+    hearing = hear(wave, *heard) if heard is not None and len(wave) <= MAX_HEARD_S * SAMPLE_RATE else None
     return Analysis(recording, offset_s, wave, frame_features(wave, features), pitch_semitones(wave),
                     energy_db(wave), aligned, repetitions, hearing)
 

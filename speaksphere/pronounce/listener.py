@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -23,15 +22,14 @@ import numpy as np
 import torch
 
 from ..audio import SAMPLE_RATE
-from ..model.whisper_decoder import text_tokens, token_log_probabilities, transcribe
+from ..model.whisper_decoder import text_tokens, transcribe
 from ..model.whisper_encoder import pretrained_whisper_encoder
 
 __all__ = ["MAX_HEARD_S", "Hearing", "hear", "normalise_word", "align_words", "relative_intelligibility"]
 
-MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; a longer attempt is heard in its first 29 s only
+MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
 _TAIL_S = 0.5  # silence after the speech, so the last word is not cut (Whisper pads with silence too)
 _TOKENS_PER_S = 8  # a fast speaker of a long-word language; bounds greedy decoding (with loop detection)
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -62,11 +60,16 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
     words, as written) in `language` (ISO 639-1)."""
     wave = np.asarray(wave, dtype=np.float32)[: int(MAX_HEARD_S * SAMPLE_RATE)]
     wave = np.concatenate([wave, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)])
-    with _lock:  # one decoder pass at a time: the shared weights are read-only, but threads compete for cores
-        states = _encoder()(torch.from_numpy(wave)[None]).last_hidden_state
-        transcript = transcribe(states, language, max_tokens=int(_TOKENS_PER_S * len(wave) / SAMPLE_RATE) + 8)
-        word_tokens = [text_tokens(w) for w in words]
-        scored = token_log_probabilities(states, language, [[t for tokens in word_tokens for t in tokens]])[0]
+    # the shared weights are only read: requests run side by side, as many as the app's queue lets in
+    states = _encoder()(torch.from_numpy(wave)[None]).last_hidden_state
+    # as Whisper writes a transcript: a capital first letter (the draft then holds until the last word)
+    words = [words[0][:1].upper() + words[0][1:], *words[1:]] if words else words
+    word_tokens = [text_tokens(w) for w in words]
+    expected = [t for tokens in word_tokens for t in tokens]
+    # the expected text is the draft: one pass scores it and decodes as far as the attempt agrees with it
+    longest = max(int(_TOKENS_PER_S * len(wave) / SAMPLE_RATE), len(expected)) + 8
+    transcript = transcribe(states, language, max_tokens=longest, draft=expected)
+    scored = transcript.draft_log_probabilities
     per_word, start = [], 0
     for tokens in word_tokens:
         per_word.append(float(scored[start : start + len(tokens)].sum()))
