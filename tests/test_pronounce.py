@@ -215,7 +215,8 @@ def test_words_said_in_another_order_lose_coherence_not_an_in_order_reading():
     right = score_pronunciation(spoken(text), text=text, language="en")
     swapped = score_pronunciation(spoken("the way to the station could you tell me please"), text=text, language="en")
     assert right["coherence"] > 90
-    assert swapped["coherence"] < right["coherence"] - 50
+    # at most 6 of the 10 words come in the expected order ("the way to the station ... please"): 60%
+    assert swapped["coherence"] <= 60 < right["coherence"] - 30
 
 
 def test_more_speech_than_can_be_scored_at_once_is_refused_with_what_to_do():
