@@ -35,6 +35,7 @@ from speaksphere.data.engines import render  # noqa: E402
 from speaksphere.data.labels import COMMAND_WORDS, COMMANDS, UNKNOWN  # noqa: E402
 from speaksphere.data.sources import asterisk_prompts  # noqa: E402
 from speaksphere.model import load_model  # noqa: E402
+from speaksphere.model.command import first_speech_window  # noqa: E402
 from speaksphere.recording import load_recording  # noqa: E402
 from speaksphere.training.heads import expected_calibration_error, fit_temperature  # noqa: E402
 
@@ -82,7 +83,7 @@ def command_logits(predictor, items) -> tuple[torch.Tensor, torch.Tensor]:
     for source, label in items:
         recording = load_recording(source)
         windows, speech = predictor.speech_windows(recording)
-        first = int(np.argmax(speech >= 0.1)) if (speech >= 0.1).any() else 0
+        first = first_speech_window(speech)
         _, _, states = predictor.encode_windows(windows, states_of=first)
         logits.append(predictor.model.whisper_command(states, float(speech[first])))
         labels.append(COMMANDS.index(label))

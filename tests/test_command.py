@@ -39,3 +39,8 @@ def test_the_shipped_model_hears_keywords_and_other_words():
 def test_no_speech_is_silence_without_asking_whisper():
     logits = command.whisper_command_logits(torch.zeros(1, 200, 512), list(labels.COMMANDS), speech_s=0.0)
     assert labels.COMMANDS[int(logits.argmax())] == labels.SILENCE
+
+
+def test_the_command_is_heard_in_the_first_window_with_speech():
+    assert command.first_speech_window([0.0, 0.05, 1.2, 3.0]) == 2
+    assert command.first_speech_window([0.0, 0.0]) == 0  # no speech anywhere: the first window

@@ -5,6 +5,7 @@ Pure functions from result dicts to Markdown; no gradio, no speech math.
 
 from __future__ import annotations
 
+from ..pronounce.listener import normalise_word
 from ..pronounce.references import LANGUAGE_NAMES
 from ..recommend.catalogue import FIRST_LANGUAGE_NAMES
 
@@ -33,11 +34,6 @@ _EMOTIONS = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "ang
 _UNSURE = 0.5  # below this probability the app says the model is not sure
 _GOOD = 85  # every skill at or above this: praise instead of a tip
 _MISCUES = {"omission": "left out", "mispronunciation": "unclear", "insertion": "extra sound"}
-
-
-def _plain(word: str | None) -> str:
-    """A word as the listener writes what it heard: lower case, no punctuation."""
-    return "".join(c for c in (word or "").lower() if c.isalnum() or c == "'")
 
 
 def language_name(code: str) -> str:
@@ -161,7 +157,7 @@ def describe_pronunciation(result: dict) -> str:
     flagged = [u for u in units if u.get("miscue", "none") != "none"]
     if flagged:
         named = [f"**{u.get('word') or u.get('label') or 'extra sound'}** ({_MISCUES.get(u['miscue'], u['miscue'])}"
-                 + (f", heard as *{u['heard_as']}*" if u.get("heard_as") and u["heard_as"] != _plain(u.get("word")) else "")
+                 + (f", heard as *{u['heard_as']}*" if u.get("heard_as") and u["heard_as"] != normalise_word(u.get("word") or "") else "")
                  + f", {u['start']:.1f}-{u['end']:.1f} s)" for u in flagged[:6]]
         lines.append("Work on: " + "; ".join(named) + ".")
     else:

@@ -14,7 +14,7 @@ import torch
 
 from .whisper_decoder import first_word_log_probabilities
 
-__all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "spellings", "whisper_command_logits"]
+__all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "spellings", "first_speech_window", "whisper_command_logits"]
 
 # Speech Commands' names for any other word and for no speech, as speaksphere.data.labels writes them
 # (the model never imports the data package; tests/test_command.py checks the two agree)
@@ -30,6 +30,12 @@ def spellings(word: str) -> list[str]:
     """How Whisper may write a keyword as a transcript's first word: " seven", " Seven", " 7"."""
     found = [" " + word, " " + word.capitalize()]
     return found + ([" " + _NUMERALS[word]] if word in _NUMERALS else [])
+
+
+def first_speech_window(speech_s: np.ndarray) -> int:
+    """The window a command is heard in: the first with MIN_COMMAND_SPEECH_S of speech, else the first.
+    speech_s: seconds of speech per analysis window, (n_windows,)."""
+    return int(np.argmax(np.asarray(speech_s) >= MIN_COMMAND_SPEECH_S))
 
 
 def whisper_command_logits(encoder_states: torch.Tensor, labels: list[str], speech_s: float) -> torch.Tensor:

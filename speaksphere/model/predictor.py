@@ -15,7 +15,7 @@ from transformers import Wav2Vec2FeatureExtractor
 
 from ..audio import SAMPLE_RATE
 from ..recording import Recording, WindowConfig, Windows, frame_windows, load_recording
-from .command import MIN_COMMAND_SPEECH_S
+from .command import first_speech_window
 from .multitask import SpeakSphereModel
 from .whisper import whisper_language_logits
 from .whisper_encoder import WhisperAudioEncoder
@@ -100,7 +100,7 @@ class Predictor:
         """
         windows, speech = self.speech_windows(recording)
         whisper_command = "command" in self.model.whisper_tasks
-        first = int(np.argmax(speech >= MIN_COMMAND_SPEECH_S)) if (speech >= MIN_COMMAND_SPEECH_S).any() else 0
+        first = first_speech_window(speech)
         statistics, language, states = self.encode_windows(windows, states_of=first if whisper_command else None)
         probabilities = self.classify_encodings(statistics, language, speech)
         weights = np.where(speech >= _MIN_WINDOW_SPEECH_S, speech, 0.0)

@@ -142,11 +142,11 @@ def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MA
             break
         if len(tokens) > len(draft) or token != draft[len(tokens) - 1]:
             break
-    if not done:
-        agreed = len(tokens) - (0 if len(tokens) <= len(draft) and tokens == draft[: len(tokens)] else 1)
+    if not done:  # the last token left the draft (or went past it): it is not in the cache yet
+        agreed = len(tokens) - 1
         if agreed < len(draft):  # the draft's keys and values past the agreement go
             cache.crop(agreed - len(draft))
-        pending = tokens[agreed:]  # at most one token chosen but not yet run through the decoder
+        pending = tokens[agreed:]
         while True:
             ids = torch.tensor([pending], device=states.device)
             last = decoder(input_ids=ids, encoder_hidden_states=states, past_key_values=cache, use_cache=True).last_hidden_state
