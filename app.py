@@ -23,6 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, als
 import gradio as gr
 
 from app_api import make_endpoints, user_error
+from app_http import install_guard
 from speaksphere.coach import Coach, ModelMissingError, load_coach
 from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
 from speaksphere.pronounce.references import SYNTHESIS_VOICES, library
@@ -171,7 +172,7 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
                 gr.Markdown(ABOUT.replace("{model}", coach.model_name) + _model_card(coach))
 
         # learner id: from the browser, checked against the store (a new one if unknown)
-        demo.load(user_error(coach.ensure_learner), learner_state, learner_id, api_visibility="private", queue=False)
+        demo.load(api["ensure_learner"], learner_state, learner_id, api_visibility="private", queue=False)
         learner_id.change(lambda x: x, learner_id, learner_state, api_visibility="private", queue=False)
         new_id_button.click(api["new_learner"], None, learner_id, api_name="new_learner")
 
@@ -214,7 +215,7 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
             [kind, text, language], [phrase, text, language], api_visibility="private")
         export_button.click(api["export"], [learner_id, export_format], export_file, api_name="export")
         delete_button.click(api["delete_learner"], [learner_id, confirm], delete_text, api_name="delete_learner").success(
-            coach.new_learner, None, learner_id, api_visibility="private").then(
+            api["new_learner"], None, learner_id, api_visibility="private").then(
             lambda: (False, None, "", None), None, [confirm, recommendation, progress_text, progress_figure],
             api_visibility="private")
     return demo
@@ -243,7 +244,8 @@ def _model_card(coach: Coach) -> str:
 
 
 def launch(demo: gr.Blocks, settings: Settings, **overrides):
-    """Queue and launch; Hugging Face Spaces set GRADIO_SERVER_NAME/PORT, which win over the YAML."""
+    """Queue and launch behind app_http's guard; Hugging Face Spaces set GRADIO_SERVER_NAME/PORT, which
+    win over the YAML. Blocks until the server stops unless prevent_thread_lock=True."""
     server = settings.server
     demo.queue(default_concurrency_limit=server.concurrency, max_size=server.max_queue)
     options = dict(
@@ -253,7 +255,12 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
         show_error=True,
     )
     options.update(overrides)
-    return demo.launch(**options)
+    keep_thread = options.pop("prevent_thread_lock", False)
+    launched = demo.launch(**options, prevent_thread_lock=True)
+    install_guard(demo.app, server.allowed_origins)
+    if not keep_thread:
+        demo.block_thread()
+    return launched
 
 
 if __name__ == "__main__":

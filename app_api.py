@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import time
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, also offline
 
@@ -17,6 +19,7 @@ import gradio as gr
 
 from speaksphere import AudioError, LearnerError, ScoringError
 from speaksphere.coach import Coach, CoachError
+from speaksphere.coach.served import EXPORT_TTL_S, export_stem
 
 __all__ = ["LEARNER_ERRORS", "make_endpoints", "user_error"]
 
@@ -33,18 +36,40 @@ def user_error(function):
             return function(*args, **kwargs)
         except gr.Error:
             raise
-        except LEARNER_ERRORS as error:
-            raise gr.Error(str(error)) from error
+        except LEARNER_ERRORS as error:  # an expected refusal: one log line, no traceback
+            log.info("refused %s: %s", function.__name__, str(error)[:200])
+            raise gr.Error(str(error), print_exception=False) from None
         except Exception as error:  # a bug of ours: log it, tell the learner plainly
             log.exception("unexpected error in %s", function.__name__)
             raise gr.Error("Something went wrong on our side with this request. Please try again; if it keeps "
-                           "happening, try another recording.") from error
+                           "happening, try another recording.", print_exception=False) from None
 
     return handler
 
 
 def _reporter(progress: gr.Progress):
     return lambda fraction, message: progress(fraction, desc=message)
+
+
+def _remove_served_copies(stem: str, older_than_s: float = 0.0) -> int:
+    """Delete gradio's served copies of files whose names start with `stem` (gradio copies each returned
+    file into its cache folder, <cache>/<hash>/<name>, and serves it from there); returns how many."""
+    removed = 0
+    for path in Path(gr.utils.get_upload_folder()).glob(f"*/{stem}*"):
+        try:
+            if time.time() - path.stat().st_mtime >= older_than_s:
+                path.unlink()
+                removed += 1
+                path.parent.rmdir()  # gradio's per-file folder, when nothing else is in it
+        except OSError:
+            continue
+    return removed
+
+
+def _client(request: gr.Request | None) -> str:
+    """The caller's address ("" when unknown): the key of per-client limits."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "")
 
 
 def make_endpoints(coach: Coach) -> dict:
@@ -113,22 +138,32 @@ def make_endpoints(coach: Coach) -> dict:
         r = coach.history(learner_id)
         return r["summary"], r["text"], r["figure"]
 
-    def new_learner():
-        """A new learner id (32 characters); keep it, it is the only key to that learner's progress."""
-        return coach.new_learner()
+    def new_learner(request: gr.Request):
+        """A new learner id (32 characters); keep it, it is the only key to that learner's progress. At most
+        server.new_learners_per_minute a minute from one address."""
+        return coach.new_learner(_client(request))
+
+    def ensure_learner(stored: str | None, request: gr.Request):
+        """The browser's stored learner id if known, else a new one (the page's load event, not an API)."""
+        return coach.ensure_learner(stored, _client(request))
 
     def export(learner_id: str, format: str = "json"):
-        """Everything stored about the learner as a file. Inputs: learner_id, format "json" or "csv"."""
-        return coach.export(learner_id, format)
+        """Everything stored about the learner as a file. Inputs: learner_id, format "json" or "csv". The
+        file can be downloaded for ten minutes."""
+        path = coach.export(learner_id, format)
+        _remove_served_copies("speaksphere-my-data-", older_than_s=EXPORT_TTL_S)
+        return path
 
     def delete_learner(learner_id: str, confirm: bool):
-        """Delete everything stored about the learner; confirm must be true. Output: Markdown."""
+        """Delete everything stored about the learner, exports included; confirm must be true. Output: Markdown."""
         counts = coach.delete(learner_id, confirm)
+        _remove_served_copies(export_stem(learner_id.strip()))
         return (f"Deleted: {counts['attempts']} attempt(s), {counts['recommendations']} recommendation(s) and "
                 f"{counts['feedback']} thumb(s). A new, empty learner id now replaces the old one in this browser.")
 
     endpoints = dict(analyze=analyze, analysis_figures=analysis_figures, pronounce=pronounce,
                      pronunciation_figures=pronunciation_figures, compare=compare, recommend=recommend,
-                     feedback=feedback, history=history, new_learner=new_learner, export=export,
+                     feedback=feedback, history=history, new_learner=new_learner, ensure_learner=ensure_learner,
+                     export=export,
                      delete_learner=delete_learner)
     return {name: user_error(fn) for name, fn in endpoints.items()}

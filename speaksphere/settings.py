@@ -24,6 +24,8 @@ class ServerConfig:
     max_upload_mb: float = 64.0  # refused before decoding; 5 min of 48 kHz stereo 16-bit WAV is 58 MB
     concurrency: int = 2  # requests processed at once: one per CPU core on a small machine
     max_queue: int = 64  # waiting requests beyond this are told to retry later
+    allowed_origins: tuple[str, ...] = ()  # other websites whose pages may call the app (a Space's own is added)
+    new_learners_per_minute: int = 30  # learner ids handed out per minute per client address
 
 
 @dataclass(frozen=True)

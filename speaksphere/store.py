@@ -44,6 +44,7 @@ TASKS = ("pronounce", "analyze", "compare")
 
 _LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24): 24 bytes -> 32 characters
 _ID_BYTES = 24  # 192 bits: guessing a live id is hopeless even with millions of learners
+_MIN_RANDOM_ID, _MAX_RANDOM_ID = 2**32, 2**53  # recommendation ids: random, exact in JSON numbers (doubles)
 
 # Each migration takes the schema from version i to i + 1. Never edit a released one; append.
 # SQLite DDL is transactional, so a migration is applied completely or not at all.
@@ -93,6 +94,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             state TEXT NOT NULL,
             version INTEGER NOT NULL,
             updated_at REAL NOT NULL)""",
+    ),
+    (  # 4: a retried request stores its attempt once: the digest of what was scored, unique per learner
+        "ALTER TABLE attempts ADD COLUMN request_digest TEXT",
+        "CREATE UNIQUE INDEX attempts_by_request ON attempts (learner_id, request_digest)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -305,9 +310,12 @@ class LearnerStore:
                        language: str | None = None, accent: str | None = None,
                        reference_text: str | None = None, phrase_id: str | None = None,
                        exercise_id: str | None = None, recommendation_id: int | None = None,
-                       created_at: float | None = None) -> int:
+                       created_at: float | None = None, request_digest: str | None = None) -> int:
         """Store one scored attempt; returns its id.
 
+        `request_digest` identifies what was scored (the recording's bytes and the reference): an attempt
+        with a digest this learner already has is not stored again (a retried request after a crash or a
+        timeout), and the stored attempt's id is returned.
         `scores` maps names in SCORES to 0-100 (missing ones are not scored). `accent` is the detected
         accent label ("L1-de", "en-GB", ...). If `recommendation_id` names this learner's recommendation,
         the attempt is linked to it, and the first attempt after a recommendation becomes its outcome.
@@ -319,10 +327,15 @@ class LearnerStore:
             learner_id = self._require_learner(conn, learner_id)
             if recommendation_id is not None:
                 recommendation_id = self._require_recommendation(conn, learner_id, recommendation_id)
+            if request_digest is not None:
+                stored = conn.execute("SELECT id FROM attempts WHERE learner_id = ? AND request_digest = ?",
+                                      (learner_id, request_digest)).fetchone()
+                if stored is not None:
+                    return stored[0]
             values = {"learner_id": learner_id, "created_at": time.time() if created_at is None else created_at,
                       "task": task, "language": language, "accent": accent, "reference_text": reference_text,
                       "phrase_id": phrase_id, "exercise_id": exercise_id,
-                      "recommendation_id": recommendation_id, **scores}
+                      "recommendation_id": recommendation_id, "request_digest": request_digest, **scores}
             columns = ", ".join(values)
             cursor = conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({', '.join('?' * len(values))})",
                                   tuple(values.values()))
@@ -380,12 +393,16 @@ class LearnerStore:
             raise ValueError(f"unknown skill {skill!r}; known: {list(SKILLS)}")
         with self._transaction(write=True) as conn:
             learner_id = self._require_learner(conn, learner_id)
-            cursor = conn.execute(
-                "INSERT INTO recommendations (learner_id, created_at, exercise_id, skill, policy, explanation, "
-                "context) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (learner_id, time.time() if created_at is None else created_at, exercise_id, skill, policy,
-                 explanation, json.dumps(dict(context))))
-            return cursor.lastrowid
+            while True:  # a random id: a counter would tell every caller how busy the site is
+                recommendation_id = secrets.randbelow(_MAX_RANDOM_ID - _MIN_RANDOM_ID) + _MIN_RANDOM_ID
+                if conn.execute("SELECT 1 FROM recommendations WHERE id = ?", (recommendation_id,)).fetchone() is None:
+                    break
+            conn.execute(
+                "INSERT INTO recommendations (id, learner_id, created_at, exercise_id, skill, policy, explanation, "
+                "context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (recommendation_id, learner_id, time.time() if created_at is None else created_at, exercise_id,
+                 skill, policy, explanation, json.dumps(dict(context))))
+            return recommendation_id
 
     def record_feedback(self, learner_id: str, recommendation_id: int, thumbs_up: bool,
                         comment: str | None = None, created_at: float | None = None) -> int:
@@ -405,7 +422,7 @@ class LearnerStore:
         with self._transaction(write=False) as conn:
             learner_id = self._require_learner(conn, learner_id)
             rows = conn.execute(f"SELECT {', '.join(_RECOMMENDATION_COLUMNS)} FROM recommendations "
-                                "WHERE learner_id = ? ORDER BY id DESC LIMIT ?",
+                                "WHERE learner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
                                 (learner_id, -1 if limit is None else limit)).fetchall()
         return [self._recommendation(row) for row in reversed(rows)]
 
@@ -494,7 +511,8 @@ class LearnerStore:
             attempts = [self._attempt(r) for r in conn.execute(
                 f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE learner_id = ? ORDER BY id", (learner_id,))]
             recommendations = [self._recommendation(r) for r in conn.execute(
-                f"SELECT {', '.join(_RECOMMENDATION_COLUMNS)} FROM recommendations WHERE learner_id = ? ORDER BY id",
+                f"SELECT {', '.join(_RECOMMENDATION_COLUMNS)} FROM recommendations WHERE learner_id = ? "
+                "ORDER BY created_at, id",
                 (learner_id,))]
             thumbs = [{**dict(r), "thumbs_up": bool(r["thumbs_up"])} for r in conn.execute(
                 f"SELECT {', '.join(_FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? ORDER BY id", (learner_id,))]

@@ -4,6 +4,7 @@ learners. `python app.py` runs in a subprocess, as in production (an untrained t
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sqlite3
 import threading
@@ -40,9 +41,12 @@ def test_answered_requests_survive_a_killed_app(tiny_model_dir, speech, tmp_path
         answered, lock = Counter(), threading.Lock()
 
         def keep_writing(index: int) -> None:
-            while True:
+            for k in itertools.count():
+                # a new recording each time: the same recording re-sent is a retry, stored once by design
+                distinct = tmp_path / f"speech-{index}-{k}.wav"
+                sf.write(distinct, speech[0] * (1.0 - 1e-3 * k), speech[1])
                 try:  # "/analyze" with a learner id stores an attempt (its language and accent)
-                    clients[index].predict(handle_file(str(recording)), learners[index], api_name="/analyze")
+                    clients[index].predict(handle_file(str(distinct)), learners[index], api_name="/analyze")
                 except Exception:  # the app is gone: this request was never answered
                     return
                 with lock:
@@ -76,6 +80,7 @@ def test_answered_requests_survive_a_killed_app(tiny_model_dir, speech, tmp_path
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         for learner in learners:
             client.predict(learner, api_name="/history")  # every learner is still known
+        sf.write(recording, speech[0] * 0.5, speech[1])  # a recording none of the writers sent
         client.predict(handle_file(str(recording)), learners[0], api_name="/analyze")
     finally:
         stop_app(restarted)

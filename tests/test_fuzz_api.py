@@ -14,6 +14,7 @@ import io
 import sqlite3
 import struct
 
+import httpx
 import numpy as np
 import pytest
 import soundfile as sf
@@ -92,10 +93,16 @@ def malformed(speech) -> dict[str, bytes]:
 
 
 def refused_cleanly(call, database) -> str:
+    """The call is refused with a short, clear message and the database is unchanged. A refusal is an
+    AppError, or for an overlong value the HTTP guard's 413 (app_http.py) before gradio reads it."""
     before = contents(database)
-    with pytest.raises(AppError) as caught:
+    with pytest.raises((AppError, httpx.HTTPStatusError)) as caught:
         call()
-    message = str(caught.value)
+    if isinstance(caught.value, httpx.HTTPStatusError):
+        assert caught.value.response.status_code == 413
+        message = caught.value.response.json()["error"]
+    else:
+        message = str(caught.value)
     assert OUR_FAULT not in message and "Traceback" not in message, message
     assert 10 < len(message) < 400, message
     assert contents(database) == before, f"a refused request changed the learner database ({message})"

@@ -343,3 +343,29 @@ def test_deleting_a_learner_removes_every_row_about_them(store):
     with pytest.raises(LearnerError):
         store.history(learner)
     assert len(store.history(other)) == 1
+
+
+def test_a_retried_attempt_is_stored_once(store, tmp_path):
+    """A request retried after a crash or a timeout carries the same digest: one row, the same id."""
+    learner = store.new_learner()
+    first = store.record_attempt(learner, "pronounce", {"overall": 70.0}, request_digest="a" * 64)
+    again = store.record_attempt(learner, "pronounce", {"overall": 70.0}, request_digest="a" * 64)
+    other = store.record_attempt(learner, "pronounce", {"overall": 71.0}, request_digest="b" * 64)
+    assert again == first and other != first
+    assert count_rows(store.path, "attempts", learner) == 2
+    someone = store.new_learner()  # the same recording from another learner is theirs to keep
+    store.record_attempt(someone, "pronounce", {"overall": 70.0}, request_digest="a" * 64)
+    assert count_rows(store.path, "attempts", someone) == 1
+    for _ in range(2):  # attempts without a digest (library callers) are all kept
+        store.record_attempt(learner, "analyze", {})
+    assert count_rows(store.path, "attempts", learner) == 4
+
+
+def test_recommendation_ids_are_random_not_a_site_counter(store):
+    """Counters told every caller how many recommendations the whole site had made."""
+    learner = store.new_learner()
+    ids = [store.record_recommendation(learner, "e", "accuracy", "why", {}, "p", created_at=float(i))
+           for i in range(20)]
+    assert len(set(ids)) == 20 and min(ids) >= 2**32 and max(ids) < 2**53
+    assert ids != sorted(ids)  # 20 random draws in increasing order: 1 chance in 20!
+    assert [r["id"] for r in store.recommendations(learner)] == ids  # still listed in the order made

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +31,8 @@ from ..settings import Settings
 from ..store import SKILLS, LearnerStore
 from . import explain
 from .figures import plot_comparison, plot_predictions
+from .limits import RateLimit
+from .served import ServedFiles
 
 __all__ = ["Coach", "CoachError", "ModelMissingError", "Progress", "model_path", "load_coach", "settings_with_model"]
 
@@ -99,6 +100,12 @@ class Coach:
     predictor: Predictor
     recommender: Recommender
     model_dir: Path  # the model folder; its name is shown to learners with every prediction
+    served: ServedFiles = field(default_factory=ServedFiles)  # exports and synthesised references to download
+    new_learners: RateLimit | None = None  # learner ids per minute per client; None: settings.server's
+
+    def __post_init__(self):
+        if self.new_learners is None:
+            self.new_learners = RateLimit(self.settings.server.new_learners_per_minute)
 
     @property
     def model_name(self) -> str:
@@ -121,7 +128,7 @@ class Coach:
 
     def _learner(self, learner_id: str | None, required: bool) -> str | None:
         """A stored learner's id, None when none was given and none is required; LearnerError otherwise."""
-        learner_id = (learner_id or "").strip()
+        learner_id = _text(learner_id, "The learner id", 64) or ""
         if not learner_id:
             if required:
                 raise CoachError("A learner id is needed for this. The app keeps one in your browser; API callers "
@@ -144,8 +151,9 @@ class Coach:
     def _reference(self, phrase_id: str | None, text: str | None, language: str | None,
                    reference_audio) -> Reference:
         """The golden reference: a teacher's upload, else the typed text, else a built-in phrase."""
-        text = (text or "").strip() or None
-        language = (language or "").strip() or None
+        text = _text(text, "The text", 1000)  # references.py explains its own, shorter limit
+        language = _text(language, "The language", 16)
+        phrase_id = _text(phrase_id, "The built-in phrase", 80)
         if reference_audio:
             recording = self._load(reference_audio, "The teacher's reference recording")
             return uploaded_reference(recording, text, language)
@@ -182,7 +190,8 @@ class Coach:
         if learner_id:
             language = _top(predictions["language"]) if "language" in predictions else None
             accent = _top(predictions["accent"]) if "accent" in predictions and language == "en" else None
-            self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent)
+            self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent,
+                                      request_digest=_digest("analyze", recording.wave))
         drawing = {"kind": "analysis", "recording": recording, "predictions": predictions}
         out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
                "model": self.model_name, "drawing": drawing,
@@ -215,9 +224,8 @@ class Coach:
             phrase = next(p for p in library() if p.id == reference.source.split(":", 1)[1])
             return str(LIBRARY_DIR / phrase.file)
         digest = hashlib.sha1(f"{reference.source}|{reference.language}|{reference.text}".encode()).hexdigest()[:16]
-        path = Path(tempfile.gettempdir()) / "speaksphere-references" / f"reference-{digest}.wav"
+        path = self.served.reference_path(digest)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
             sf.write(path, reference.recording.wave, SAMPLE_RATE, subtype="PCM_16")
         return str(path)
 
@@ -239,7 +247,7 @@ class Coach:
         assessment = assess(recording, reference, reference.text, reference.language)
         result = assessment.result
         if learner_id:
-            self._record(learner_id, "pronounce", result, reference, recommendation)
+            self._record(learner_id, "pronounce", result, reference, recommendation, recording)
         out = {"result": result, "feedback": explain.describe_pronunciation(result),
                "reference_audio": self._reference_audio(reference, reference_audio),
                "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures()}}
@@ -255,13 +263,17 @@ class Coach:
             raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
         return pronounce_plots.all_figures(drawing["assessment"])
 
-    def _record(self, learner_id: str, task: str, result: dict, reference: Reference, recommendation: dict | None):
+    def _record(self, learner_id: str, task: str, result: dict, reference: Reference, recommendation: dict | None,
+                attempt: Recording):
+        """Store a scored attempt; the same recording scored against the same reference is stored once."""
         phrase_id = reference.source.split(":", 1)[1] if reference.source.startswith("library:") else None
+        digest = _digest(task, attempt.wave, reference.recording.wave, reference.source, reference.language,
+                         reference.text, recommendation["id"] if recommendation else None)
         self.store.record_attempt(
             learner_id, task, {k: result[k] for k in SKILLS + ("overall",)}, language=reference.language,
             reference_text=reference.text, phrase_id=phrase_id,
             exercise_id=recommendation["exercise_id"] if recommendation else None,
-            recommendation_id=recommendation["id"] if recommendation else None)
+            recommendation_id=recommendation["id"] if recommendation else None, request_digest=digest)
 
     def compare(self, attempt_a, attempt_b, phrase_id: str | None = None, text: str | None = None,
                 language: str | None = None, reference_audio=None, learner_id: str | None = None,
@@ -282,23 +294,29 @@ class Coach:
         progress(0.8, "Drawing the figures")
         comparison = compare_results(first.result, second.result)
         if learner_id:
-            self._record(learner_id, "compare", second.result, reference, None)
+            self._record(learner_id, "compare", second.result, reference, None, recording_b)
         return {"comparison": comparison, "summary": explain.describe_comparison(comparison),
                 "figure": plot_comparison(comparison), "spectrograms_a": pronounce_plots.spectrograms(first),
                 "spectrograms_b": pronounce_plots.spectrograms(second), "pitch_b": pronounce_plots.pitch(second)}
 
-    def new_learner(self) -> str:
-        """A new learner id (keep it: it is the only key to the learner's progress)."""
+    def new_learner(self, client: str = "") -> str:
+        """A new learner id (keep it: it is the only key to the learner's progress). `client` is the
+        caller's address: each gets at most server.new_learners_per_minute ids a minute."""
+        if not self.new_learners.admit(client):
+            raise CoachError("Too many new learner ids were asked for from your address in the last minute; "
+                             "please wait a minute. Keep your id: it is the key to your progress.")
         return self.store.new_learner()
 
-    def ensure_learner(self, stored: str | None) -> str:
+    def ensure_learner(self, stored: str | None, client: str = "") -> str:
         """The browser's stored id if this store knows it, else a new learner's id."""
-        return stored if isinstance(stored, str) and self.store.learner_exists(stored) else self.new_learner()
+        if isinstance(stored, str) and self.store.learner_exists(stored):
+            return stored
+        return self.new_learner(client)
 
     def recommend(self, learner_id: str | None, language: str | None = None) -> dict:
         """The next exercise for the learner, with why it was chosen."""
         learner_id = self._learner(learner_id, required=True)
-        language = (language or "").strip() or None
+        language = _text(language, "The language", 16)
         if language is not None and language not in self.recommender.catalogue.languages():
             names = ", ".join(explain.language_name(c) for c in self.recommender.catalogue.languages())
             raise CoachError(f"There are no exercises for {explain.language_name(language)} yet; choose one of {names}.")
@@ -329,22 +347,22 @@ class Coach:
                 "figure": plot_progress(series)}
 
     def export(self, learner_id: str | None, format: str = "json") -> str:
-        """Everything stored about the learner in a file (JSON or CSV); returns its path."""
+        """Everything stored about the learner in a file (JSON or CSV); returns its path. The file is
+        deleted after served.EXPORT_TTL_S, or at once when the learner is deleted."""
         learner_id = self._learner(learner_id, required=True)
-        format = (format or "json").lower()
+        format = (_text(format, "The export format", 8) or "json").lower()
         if format not in ("json", "csv"):
             raise CoachError("Choose JSON or CSV for the export.")
-        folder = Path(tempfile.mkdtemp(prefix="speaksphere-export-"))
-        path = folder / f"speaksphere-my-data.{format}"
-        path.write_text(self.store.export(learner_id, format), encoding="utf-8")
-        return str(path)
+        return str(self.served.new_export(learner_id, self.store.export(learner_id, format), format))
 
     def delete(self, learner_id: str | None, confirm: bool) -> dict:
-        """Delete everything stored about the learner (only when `confirm` is true); returns the rows deleted."""
+        """Delete everything stored about the learner (only when `confirm` is true), exports included;
+        returns the rows deleted and "exports", the export files deleted."""
         learner_id = self._learner(learner_id, required=True)
         if not _boolean(confirm, "confirm must be true or false (a JSON boolean); nothing was deleted."):
             raise CoachError("Tick the box to confirm that you want to delete all your progress; nothing was deleted.")
-        return self.store.delete_learner(learner_id)
+        counts = self.store.delete_learner(learner_id)
+        return {**counts, "exports": self.served.forget_learner(learner_id)}
 
 
 def _boolean(value, message: str) -> bool:
@@ -355,6 +373,27 @@ def _boolean(value, message: str) -> bool:
     raise CoachError(message)
 
 
+def _digest(*parts) -> str:
+    """SHA-256 of a request's parts (arrays by their bytes, the rest by repr): what makes it the same request."""
+    sha = hashlib.sha256()
+    for part in parts:
+        sha.update(part.tobytes() if isinstance(part, np.ndarray) else repr(part).encode())
+        sha.update(b"\x00")
+    return sha.hexdigest()
+
+
+def _text(value, what: str, max_chars: int) -> str | None:
+    """A text input from an API caller, stripped; None when empty. Other types and values over max_chars
+    are refused with a message that names the input, never quoting the value back."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise CoachError(f"{what} must be text (a string).")
+    if len(value) > max_chars:
+        raise CoachError(f"{what} is longer than {max_chars} characters; nothing was done.")
+    return value.strip() or None
+
+
 def _whole_number(value) -> int:
     """A recommendation id from an API caller: 7, 7.0 or "7" -> 7."""
     try:
@@ -362,7 +401,7 @@ def _whole_number(value) -> int:
     except (TypeError, ValueError):
         number = float("nan")
     if not np.isfinite(number) or number != int(number) or number < 1:
-        raise CoachError(f"{value!r} is not a recommendation id (a whole number from /recommend).")
+        raise CoachError("This is not a recommendation id (a whole number from /recommend).")
     return int(number)
 
 

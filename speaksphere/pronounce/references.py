@@ -97,6 +97,9 @@ def find_phrase(text: str, language: str | None = None) -> Phrase | None:
     return next((p for p in library(language) if _normalise(p.text) == wanted), None)
 
 
+_MAX_DIGITS = 12  # a phone number in one run; longer runs are read out for minutes ("one hundred trillion...")
+
+
 def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     """Validate a learner's text and language; returns (clean text, language code).
 
@@ -111,6 +114,9 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
         raise ScoringError(f"Please practise at most {_MAX_TEXT_CHARS} characters at a time; split the text into sentences.")
     if not re.search(r"\w", text):
         raise ScoringError("The text has no words in it. Please type the sentence you want to practise.")
+    if max((len(run) for run in re.findall(r"\d+", text)), default=0) > _MAX_DIGITS:
+        raise ScoringError(f"Numbers of more than {_MAX_DIGITS} digits are too long to practise (a 300-digit "
+                           "number is read for minutes). Please write long numbers in shorter groups.")
     language = (language or "en").lower().split("-")[0]
     if language not in SYNTHESIS_VOICES:
         supported = ", ".join(f"{LANGUAGE_NAMES[c]} ({c})" for c in SYNTHESIS_VOICES)

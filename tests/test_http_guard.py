@@ -1,0 +1,152 @@
+"""Issue 21's findings against a served app (tiny model, loopback), each reproduced as an outside caller
+would: exports after deletion, wrong types, long values, tracebacks in the log, /new_learner floods,
+cross-site requests and headers, retried requests. Every test failed before its fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+import soundfile as sf
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from launching import serve_app
+from speaksphere.coach import settings_with_model
+from speaksphere.pronounce.references import LIBRARY_DIR, library
+from speaksphere.settings import Settings
+
+NEW_LEARNERS_PER_MINUTE = 6
+PHRASE = next(p for p in library("en") if p.id == "en-auth-incorrect")
+
+
+@pytest.fixture(scope="module")
+def served(tiny_model_dir, database):
+    settings = settings_with_model(Settings(), tiny_model_dir)
+    settings = replace(settings, server=replace(settings.server, new_learners_per_minute=NEW_LEARNERS_PER_MINUTE))
+    with serve_app(settings, database) as demo:
+        yield demo
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    return Client(served.local_url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def learner(client):
+    return client.predict(api_name="/new_learner")
+
+
+def rows(database, table: str) -> int:
+    with sqlite3.connect(database) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_exports_are_gone_after_the_learner_is_deleted(served, client):
+    """Finding 6: the exported file stayed downloadable (gradio's served copy) after /delete_learner."""
+    learner = client.predict(api_name="/new_learner")
+    links = Client(served.local_url, verbose=False, download_files=False)
+    exported = [links.predict(learner, fmt, api_name="/export") for fmt in ("json", "csv")]
+    for file in exported:
+        assert httpx.get(file["url"]).status_code == 200
+        assert learner not in file["url"]  # the id, the learner's only key, is not in any address
+    client.predict(learner, True, api_name="/delete_learner")
+    for file in exported:
+        assert httpx.get(file["url"]).status_code in (403, 404)
+        assert not Path(file["path"]).exists()
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda c, me: c.predict(me, 5, api_name="/recommend"), "language must be text"),
+    (lambda c, me: c.predict(["x"], api_name="/history"), "learner id is not valid"),  # gradio makes it the text "['x']"
+    (lambda c, me: c.predict(me, "x" * 200, api_name="/recommend"), "longer than 16 characters"),
+    (lambda c, me: c.predict(None, "p" * 500, "", "en", None, "", None, api_name="/pronounce"),
+     "record or upload"),
+], ids=["language-number", "learner-list", "language-long", "attempt-missing"])
+def test_wrong_types_and_long_values_get_a_clear_message_without_echo(client, learner, call, words):
+    """Low: wrong types answered "Something went wrong"; a 10,000-character value came back in the error."""
+    with pytest.raises(AppError) as refused:
+        call(client, learner)
+    message = str(refused.value)
+    assert words in message and "went wrong" not in message
+    assert "x" * 20 not in message and "p" * 20 not in message
+
+
+def test_an_overlong_value_is_refused_before_gradio_reads_it(served, client, learner, capfd):
+    """Gradio's own input checks echoed a 10,000-character export format back in full."""
+    with pytest.raises(httpx.HTTPStatusError, match="413"):
+        client.predict(learner, "y" * 10_000, api_name="/export")
+    answer = httpx.post(f"{served.local_url}gradio_api/call/export", json={"data": [learner, "y" * 10_000]})
+    assert answer.status_code == 413 and "yyyy" not in answer.text and "1000 characters" in answer.json()["error"]
+
+
+def test_a_refusal_logs_one_line_not_a_traceback(client, learner, capfd, caplog):
+    """Low: every refusal printed a full traceback (282 in one review run)."""
+    caplog.set_level(logging.INFO, logger="speaksphere.app")
+    capfd.readouterr()
+    with pytest.raises(AppError, match="Tick the box"):
+        client.predict(learner, False, api_name="/delete_learner")
+    assert "Traceback" not in capfd.readouterr().err
+    assert any("refused delete_learner" in r.getMessage() for r in caplog.records)
+
+
+def test_new_learner_ids_are_rate_limited_per_address(client, database):
+    """Low: /new_learner handed out 200 ids in 10 s; each is a row in the database."""
+    answers = []
+    for _ in range(NEW_LEARNERS_PER_MINUTE + 3):
+        try:
+            answers.append(client.predict(api_name="/new_learner"))
+        except AppError as refused:
+            answers.append(str(refused))
+    refusals = [a for a in answers if "Too many new learner ids" in a]
+    assert 3 <= len(refusals) <= NEW_LEARNERS_PER_MINUTE + 3  # the module's earlier ids count too
+    before = rows(database, "learners")
+    with pytest.raises(AppError, match="wait a minute"):
+        client.predict(api_name="/new_learner")
+    assert rows(database, "learners") == before
+
+
+def test_other_websites_cannot_call_the_app_from_a_browser(served, learner, database):
+    """Low: uploads accepted from any Origin; CORS granted any http://localhost:* page, with credentials."""
+    url = served.local_url
+    before = rows(database, "recommendations")
+    for origin in ("http://localhost:3000", "https://evil.example", "null"):
+        post = httpx.post(f"{url}gradio_api/call/recommend", json={"data": [learner, "en"]}, headers={"Origin": origin})
+        assert post.status_code == 403
+        upload = httpx.post(f"{url}gradio_api/upload", files={"files": ("a.wav", b"RIFF")}, headers={"Origin": origin})
+        assert upload.status_code == 403
+        read = httpx.get(f"{url}gradio_api/info", headers={"Origin": origin})
+        assert "access-control-allow-origin" not in read.headers
+    assert rows(database, "recommendations") == before
+    same = httpx.post(f"{url}gradio_api/call/recommend", json={"data": [learner, "en"]}, headers={"Origin": url.rstrip("/")})
+    assert same.status_code == 200  # the app's own page still works
+
+
+def test_responses_say_who_may_frame_the_app(served):
+    """Low: no X-Frame-Options or Content-Security-Policy."""
+    page = httpx.get(served.local_url)
+    assert "frame-ancestors 'self' https://huggingface.co" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_retried_attempt_is_stored_once(client, learner, database):
+    """Low: a request retried after a crash wrote twice."""
+    before = rows(database, "attempts")
+    native = handle_file(str(LIBRARY_DIR / PHRASE.file))
+    for _ in range(2):
+        client.predict(native, PHRASE.id, "", "en", None, learner, None, api_name="/pronounce")
+    assert rows(database, "attempts") == before + 1
+
+
+def test_a_300_digit_text_is_refused_before_synthesis(client, tmp_path, speech):
+    """Low: a 300-digit text synthesised an 86-s reference (and cached it)."""
+    path = tmp_path / "attempt.wav"
+    sf.write(path, *speech)
+    with pytest.raises(AppError, match="(?i)digits|numbers"):
+        client.predict(handle_file(str(path)), "", "1" * 300, "en", None, "", None, api_name="/pronounce")

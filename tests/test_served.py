@@ -1,0 +1,66 @@
+"""Files the app hands out (exports, synthesised references) and the per-address rate limit."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+from speaksphere.coach import served as served_module
+from speaksphere.coach.limits import RateLimit
+from speaksphere.coach.served import EXPORT_TTL_S, ServedFiles, export_stem
+
+
+def test_exports_are_private_named_without_the_id_and_deleted_with_their_learner(tmp_path):
+    files = ServedFiles(tmp_path)
+    alice, bob = "A" * 32, "B" * 32
+    mine = [files.new_export(alice, "{}", "json"), files.new_export(alice, "a,b\n", "csv")]
+    theirs = files.new_export(bob, "{}", "json")
+    assert stat.S_IMODE(files.folder.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in mine)
+    assert all(alice not in p.name and p.name.startswith(export_stem(alice)) for p in mine)
+    assert files.forget_learner(alice) == 2
+    assert not any(p.exists() for p in mine) and theirs.exists()
+
+
+def test_exports_expire(tmp_path):
+    files = ServedFiles(tmp_path)
+    old = files.new_export("A" * 32, "{}", "json")
+    files.expire_exports(now=time.time() + EXPORT_TTL_S / 2)
+    assert old.exists()
+    files.expire_exports(now=time.time() + EXPORT_TTL_S + 1)
+    assert not old.exists()
+
+
+def test_the_reference_cache_is_bounded(tmp_path, monkeypatch):
+    """Synthesised references were cached in /tmp forever (~1.1 MB per long text)."""
+    monkeypatch.setattr(served_module, "MAX_REFERENCES", 5)
+    files = ServedFiles(tmp_path)
+    for i in range(12):
+        path = files.reference_path(f"key{i}")
+        path.write_bytes(b"RIFF")
+        os.utime(path, (i, i))  # written in order: the oldest go first
+    kept = sorted(p.name for p in files.references.glob("*.wav"))
+    assert len(kept) == 5 and "reference-key11.wav" in kept and "reference-key0.wav" not in kept
+
+
+def test_folders_of_earlier_processes_are_removed_when_stale(tmp_path):
+    stale = ServedFiles(tmp_path).folder
+    fresh = ServedFiles(tmp_path).folder
+    os.utime(stale, (0, 0))
+    ServedFiles(tmp_path)
+    assert not stale.exists() and fresh.exists()
+
+
+def test_rate_limit_counts_per_address_in_a_sliding_minute():
+    limit = RateLimit(per_minute=3)
+    assert [limit.admit("a", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
+    assert limit.admit("b", now=3)  # another address has its own budget
+    assert not limit.admit("a", now=59.9) and limit.admit("a", now=60.0)  # the first event left the window
+
+
+def test_rate_limit_memory_is_bounded():
+    limit = RateLimit(per_minute=1, max_keys=100)
+    for i in range(1000):
+        limit.admit(f"10.0.{i // 256}.{i % 256}", now=i * 61.0)
+    assert len(limit._events) <= 101
