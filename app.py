@@ -169,7 +169,10 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
                 thumb, new_id_button = gr.Checkbox(visible=False), gr.Button(visible=False)
                 shown_id = gr.Number(value=None, visible=False, precision=0)  # the shown recommendation's id
             with gr.Tab("About", id="about"):
-                gr.Markdown(ABOUT.replace("{model}", coach.model_name) + _model_card(coach))
+                gr.Markdown(ABOUT.replace("{model}", coach.model_name))
+                with gr.Accordion("The model card: how the model was trained and measured (for developers)",
+                                  open=False):
+                    gr.Markdown(_model_card(coach))
 
         # learner id: from the browser, checked against the store (a new one if unknown)
         demo.load(api["ensure_learner"], learner_state, learner_id, api_visibility="private", queue=False)
@@ -193,6 +196,13 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
             concurrency_id="speech").success(
             api["pronunciation_figures"], pronunciation_drawing, [spectrograms, pitch, word_table, dtw_path],
             api_name="pronunciation_figures", concurrency_id="figures", concurrency_limit=1)
+        # a new reference makes the old results wrong: they leave the screen as soon as the learner changes it
+        stale = [reference_audio, feedback_text, word_table, spectrograms, pitch, dtw_path, result, pronunciation_drawing]
+        for field in (kind, phrase, text, language, teacher):
+            field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
+        c_stale = [comparison, comparison_text, comparison_figure, spectrograms_a, spectrograms_b]
+        for field in (c_kind, c_phrase, c_text, c_language, c_teacher):
+            field.input(lambda: (None,) * len(c_stale), None, c_stale, api_visibility="private", queue=False)
         compare_button.click(api["compare"], [attempt_a, attempt_b, c_phrase, c_text, c_language, c_teacher, learner_id],
                              [comparison, comparison_text, comparison_figure, spectrograms_a, spectrograms_b],
                              api_name="compare", concurrency_id="speech")
@@ -238,8 +248,8 @@ def _practise(recommendation: dict | None):
 def _model_card(coach: Coach) -> str:
     card = coach.model_dir / "MODEL_CARD.md"
     if card.is_file():
-        return "\n\n## Model card\n\n" + card.read_text(encoding="utf-8")
-    return (f"\n\n## Model card\n\nThe served model ({coach.model_name}) has no MODEL_CARD.md: its accuracy has not "
+        return card.read_text(encoding="utf-8")
+    return (f"The served model ({coach.model_name}) has no MODEL_CARD.md: its accuracy has not "
             "been measured on voices it never saw, so treat its answers with care.")
 
 

@@ -373,6 +373,9 @@ def bench_train(table: Table, model: Path, runs: int) -> None:
                          unit="clips/s")
 
 
+KEPT_SECTIONS = "<!-- sections below: written by other scripts, kept by speaksphere.bench -->"
+
+
 def write_report(path: Path, table: Table, details: list[tuple[str, str]], args: argparse.Namespace) -> str:
     quick = " (quick smoke run: few repeats; not for comparison)" if args.quick else ""
     text = "\n".join([
@@ -407,6 +410,9 @@ def write_report(path: Path, table: Table, details: list[tuple[str, str]], args:
         f"Command of this run: `python -m speaksphere.bench {' '.join(sys.argv[1:])}`".rstrip() + "",
         "",
     ])
+    old = path.read_text() if path.exists() else ""
+    if KEPT_SECTIONS in old:  # figures of other scripts (benchmarks/worst_case.py), kept as they were
+        text += "\n" + KEPT_SECTIONS + old.split(KEPT_SECTIONS, 1)[1]
     path.write_text(text)
     return text
 

@@ -97,7 +97,8 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
     for ax, skill in zip(axes.flat, SCORES):
         series = history.get(skill)
         ax.set_title(skill)
-        ax.set_ylim(0, 100)
+        ax.set_ylim(0, 112)  # room above 100 for the latest score's label, under the panel's title
+        ax.set_yticks(range(0, 101, 20))
         ax.grid(alpha=0.3)
         if series is None or len(series) == 0:
             ax.text(0.5, 0.5, "no attempts yet", ha="center", va="center", transform=ax.transAxes, color="gray")
@@ -105,15 +106,17 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
         number = np.arange(1, len(series) + 1)
         ax.plot(number, series.scores, "o", alpha=0.35, markersize=4, label="attempt")
         ax.plot(number, series.smoothed(), "-", linewidth=2, label=f"mean of last {SMOOTHING_ATTEMPTS}")
-        ax.annotate(f"{series.smoothed()[-1]:.0f}", (number[-1], series.smoothed()[-1]), xytext=(4, 4),
-                    textcoords="offset points")
+        ax.annotate(f"{series.smoothed()[-1]:.0f}", (number[-1], series.smoothed()[-1]), xytext=(0, 5),
+                    textcoords="offset points", ha="center", fontsize="small")
+    attempts = max((len(s) for s in history.values() if s is not None), default=0)
     for ax in axes[-1]:
-        ax.set_xlabel("attempt")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # attempt 1, 2, 3: never attempt 1.4
+        ax.set_xlabel("attempt number")
+        ax.set_xlim(0.5, max(attempts, 1) + 0.5)  # one attempt: one tick "1", not 0.945, 0.960, ...
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # attempt 1, 2, 3: never 1.4
     for ax in axes[:, 0]:
         ax.set_ylabel("score (0-100)")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="lower right", fontsize="small")
+    if handles:  # above the panels, where it covers no axis
+        figure.legend(handles, labels, loc="outside upper right", fontsize="small", ncols=2)
     return figure
 

@@ -517,6 +517,10 @@ class LearnerStore:
             thumbs = [{**dict(r), "thumbs_up": bool(r["thumbs_up"])} for r in conn.execute(
                 f"SELECT {', '.join(_FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? ORDER BY id", (learner_id,))]
             state = conn.execute("SELECT state FROM policy_states WHERE learner_id = ?", (learner_id,)).fetchone()
+        # attempts are numbered 1, 2, ... per learner: their row ids count every learner's attempts
+        number = {attempt["id"]: i for i, attempt in enumerate(attempts, start=1)}
+        attempts = [{**attempt, "id": number[attempt["id"]]} for attempt in attempts]
+        recommendations = [{**r, "outcome_attempt_id": number.get(r["outcome_attempt_id"])} for r in recommendations]
         if format == "json":
             return json.dumps({"format": "speaksphere-learner-export", "schema_version": SCHEMA_VERSION,
                                "exported_at": _iso(time.time()), "learner": learner, "attempts": attempts,

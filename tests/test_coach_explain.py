@@ -8,6 +8,9 @@ def test_names_a_learner_reads():
     assert language_name("fr") == "French (fr)" and language_name("xx") == "xx"
     assert accent_name("L1-de") == "English with a German first language"
     assert accent_name("en-GB") == "British English"
+    # the model's own labels, each with a name (issue 22: "pl" and "L1-hu" were shown as raw codes)
+    assert language_name("pl") == "Polish (pl)" and accent_name("L1-hu") == "English with a Hungarian first language"
+    assert accent_name("en-GB-west-midlands") == "English from the West Midlands"
 
 
 def test_an_unsure_model_says_so_and_a_sure_one_does_not():
@@ -29,6 +32,22 @@ def test_comparison_states_the_direction_of_change():
                                 "words": [{"word": "station", "a": 40.0, "b": 70.0, "difference": 30.0}]})
     assert "Attempt B is better overall." in text and "| overall | 50 | 60 | +10 |" in text
     assert "Words that improved: **station** (+30)" in text
+
+
+def test_words_of_another_sentence_are_not_called_improved():
+    """Issue 22: Compare presented the words of a different sentence as "improved"."""
+    from speaksphere.pronounce.assess import compare_results
+
+    skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
+    words = [{"word": "station", "score": 40.0}]
+    a = {**dict.fromkeys(skills, 80.0), "words": words, "another_sentence": False}
+    b = {**dict.fromkeys(skills, 20.0), "words": [{"word": "station", "score": 90.0}], "another_sentence": True}
+    comparison = compare_results(a, b)
+    assert comparison["words"] == [] and comparison["another_sentence"] == ["B"]
+    text = describe_comparison(comparison)
+    assert "Attempt B sounds like another sentence" in text and "improved" not in text
+    same = compare_results(a, {**b, "another_sentence": False})
+    assert same["words"][0]["difference"] == 50.0 and same["another_sentence"] == []
 
 
 def test_progress_without_attempts_says_where_to_start():

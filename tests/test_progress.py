@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from speaksphere.progress import (history_from_attempts, least_squares_slope, plot_progress, progress_summary,
@@ -74,3 +75,22 @@ def test_the_plot_has_a_panel_per_score_and_renders(attempts):
     png = io.BytesIO()
     figure.savefig(png, format="png")
     assert png.getvalue()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("n", [1, 2, 100])
+def test_the_progress_chart_reads_at_1_2_and_100_attempts(n):
+    """Issue 22: with one attempt the x ticks ran together ("0.9450.960..."), the "100" label collided
+    with the panel titles, and the legend covered an axis."""
+    attempts = [{"id": i + 1, "created_at": float(i), "scores": dict.fromkeys(SCORES, 100.0)} for i in range(n)]
+    figure = plot_progress(history_from_attempts(attempts))
+    FigureCanvasAgg(figure).draw()
+    axis = figure.axes[3]  # bottom row
+    ticks = [t for t in axis.get_xticks() if axis.get_xlim()[0] <= t <= axis.get_xlim()[1]]
+    assert all(float(t).is_integer() for t in ticks) and 1 <= len(ticks) <= 12
+    renderer = figure.canvas.get_renderer()
+    for panel in figure.axes:
+        title = panel.title.get_window_extent(renderer)
+        for text in panel.texts:  # the latest score's label stays below the title
+            assert not text.get_window_extent(renderer).overlaps(title)
+    legend = figure.legends[0].get_window_extent(renderer)
+    assert not any(legend.overlaps(panel.get_window_extent(renderer)) for panel in figure.axes)

@@ -317,12 +317,17 @@ def test_export_gives_all_of_a_learners_data_as_json_and_csv(store):
     store.record_attempt(learner, "pronounce", SCORES, exercise_id="en-inton-wh", recommendation_id=recommendation,
                          created_at=20.0)
     store.record_feedback(learner, recommendation, True, created_at=30.0)
+    for _ in range(5):  # other learners' attempts: the export's numbers must not count them
+        store.record_attempt(store.new_learner(), "analyze", {})
+    store.record_attempt(learner, "analyze", {}, created_at=40.0)
     data = json.loads(store.export(learner, "json"))
     assert data["schema_version"] == SCHEMA_VERSION
+    assert [a["id"] for a in data["attempts"]] == [1, 2] and data["recommendations"][0]["outcome_attempt_id"] == 1
+    data["attempts"].pop()
     assert [len(data[k]) for k in ("attempts", "recommendations", "feedback")] == [1, 1, 1]
     assert data["attempts"][0]["scores"] == SCORES
     rows = list(csv.DictReader(io.StringIO(store.export(learner, "csv"))))
-    assert [row["record"] for row in rows] == ["recommendation", "attempt", "feedback"]
+    assert [row["record"] for row in rows] == ["recommendation", "attempt", "feedback", "attempt"]
     assert rows[1]["accuracy"] == "71.5" and rows[0]["explanation"] == "Your prosody is lowest."
     assert rows[2]["thumbs_up"] == "True" and rows[0]["time"].startswith("1970-01-01T00:00:10")
     with pytest.raises(ValueError):

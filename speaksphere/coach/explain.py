@@ -6,8 +6,8 @@ Pure functions from result dicts to Markdown; no gradio, no speech math.
 from __future__ import annotations
 
 from ..pronounce.listener import normalise_word
+from ..pronounce.plots import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES
-from ..recommend.catalogue import FIRST_LANGUAGE_NAMES
 
 __all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
            "describe_pronunciation", "describe_comparison", "describe_recommendation", "describe_progress"]
@@ -29,24 +29,28 @@ SKILL_TIPS = {
     "coherence": "Say the words in the order written, with nothing added in between.",
 }
 _NATIVE_ACCENTS = {"en-US": "American English", "en-GB": "British English", "en-scotland": "Scottish English",
-                   "en-caribbean": "Caribbean English"}
+                   "en-caribbean": "Caribbean English", "en-GB-lancashire": "English from Lancashire",
+                   "en-GB-west-midlands": "English from the West Midlands"}
+# every language a model answer or an accent label can name (ISO 639-1), beyond those practised
+_NAMES = {**LANGUAGE_NAMES, "pl": "Polish", "hu": "Hungarian", "el": "Greek", "ro": "Romanian", "sv": "Swedish",
+          "af": "Afrikaans", "ja": "Japanese", "zh": "Chinese", "ar": "Arabic", "tr": "Turkish", "ko": "Korean"}
 _EMOTIONS = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angry"}
 _UNSURE = 0.5  # below this probability the app says the model is not sure
 _GOOD = 85  # every skill at or above this: praise instead of a tip
-_MISCUES = {"omission": "left out", "mispronunciation": "unclear", "insertion": "extra sound"}
 
 
 def language_name(code: str) -> str:
     """'fr' -> 'French (fr)'; unknown codes stay as they are."""
-    return f"{LANGUAGE_NAMES[code]} ({code})" if code in LANGUAGE_NAMES else code
+    return f"{_NAMES[code]} ({code})" if code in _NAMES else code
 
 
 def accent_name(label: str) -> str:
     """'L1-de' -> 'English with a German first language'; 'en-GB' -> 'British English'."""
     if label in _NATIVE_ACCENTS:
         return _NATIVE_ACCENTS[label]
-    if label in FIRST_LANGUAGE_NAMES:
-        return f"English with a {FIRST_LANGUAGE_NAMES[label]} first language"
+    first = label[3:] if label.startswith("L1-") else None
+    if first in _NAMES:
+        return f"English with a {_NAMES[first]} first language"
     return label
 
 
@@ -156,7 +160,7 @@ def describe_pronunciation(result: dict) -> str:
     units = result.get("words") or result["segments"]
     flagged = [u for u in units if u.get("miscue", "none") != "none"]
     if flagged:
-        named = [f"**{u.get('word') or u.get('label') or 'extra sound'}** ({_MISCUES.get(u['miscue'], u['miscue'])}"
+        named = [f"**{u.get('word') or u.get('label') or 'extra sound'}** ({MISCUE_NAMES.get(u['miscue'], u['miscue'])}"
                  + (f", heard as *{u['heard_as']}*" if u.get("heard_as") and u["heard_as"] != normalise_word(u.get("word") or "") else "")
                  + f", {u['start']:.1f}-{u['end']:.1f} s)" for u in flagged[:6]]
         lines.append("Work on: " + "; ".join(named) + ".")
@@ -185,6 +189,11 @@ def describe_comparison(comparison: dict) -> str:
     verdict = ("Attempt B is better overall." if change >= 3 else "Attempt A is better overall." if change <= -3
                else "The two attempts are about as good overall (within 3 points).")
     lines = [f"### {verdict}", "A positive change means attempt B scored higher. Scores are 0-100.", "\n".join(rows)]
+    another = comparison.get("another_sentence") or []
+    if another:
+        which = "Both attempts sound" if len(another) == 2 else f"Attempt {another[0]} sounds"
+        lines.append(f"**{which} like another sentence than the reference**, so their words are not compared "
+                     "(the listener's transcripts are in the details).")
     words = sorted(comparison["words"], key=lambda w: w["difference"])
     if words:
         worse = [f"**{w['word']}** ({w['difference']:+.0f})" for w in words[:3] if w["difference"] <= -5]

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # no display: figures are rendered to images
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from ..plots import new_figure
 from .explain import SKILLS, accent_name, command_name, language_name
@@ -47,14 +48,20 @@ def plot_predictions(predictions: dict, duration_s: float | None = None) -> Figu
     windows = [w for w in predictions.get("windows", []) if "language" in w]
     labels = sorted({max(w["language"], key=w["language"].get) for w in windows})
     colours = {label: _PALETTE[i % len(_PALETTE)] for i, label in enumerate(labels)}
+    span = max([duration_s or 0.0] + [w["end"] for w in windows]) or 1.0
     for w in windows:
         label = max(w["language"], key=w["language"].get)
         timeline.barh(0, w["end"] - w["start"], left=w["start"], color=colours[label], edgecolor="white")
-        timeline.text((w["start"] + w["end"]) / 2, 0, f"{label} {100 * w['language'][label]:.0f}%",
-                      ha="center", va="center", color="white", fontsize=8)
+        if (w["end"] - w["start"]) / span > 0.03:  # a label that fits in its window (no overlap at 5 min)
+            timeline.text((w["start"] + w["end"]) / 2, 0, f"{100 * w['language'][label]:.0f}%",
+                          ha="center", va="center", color="white", fontsize=8)
+    if colours:  # the colour of each language, named
+        timeline.legend([Patch(color=c) for c in colours.values()], [language_name(code) for code in colours],
+                        fontsize=8, ncols=min(len(colours), 5), loc="lower right", bbox_to_anchor=(1.0, 1.0),
+                        frameon=False)
     timeline.set_yticks([])
     timeline.set_xlabel("time in the recording (s)")
-    timeline.set_title("Language of each window (most likely, and how likely)", fontsize=10, loc="left")
+    timeline.set_title("Language of each ~4-s window (colour: most likely; %: how likely)", fontsize=10, loc="left")
     if windows or duration_s:
         timeline.set_xlim(0, duration_s or max(w["end"] for w in windows))
     names = {"language": ("Language", language_name), "accent": ("Accent (English speech)", accent_name),

@@ -448,10 +448,11 @@ def compare_results(first: dict, second: dict) -> dict:
     skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
     difference = {k: round(second[k] - first[k], 1) for k in skills}
     words = []
-    if "words" in first and "words" in second:
+    another = [name for name, result in (("A", first), ("B", second)) if result.get("another_sentence")]
+    if "words" in first and "words" in second and not another:  # words of another sentence are not comparable
         said_a = [w for w in first["words"] if w["word"] is not None]
         said_b = [w for w in second["words"] if w["word"] is not None]
         for wa, wb in zip(said_a, said_b):
             words.append({"word": wa["word"], "a": wa["score"], "b": wb["score"],
                           "difference": round(wb["score"] - wa["score"], 1)})
-    return {"a": first, "b": second, "difference": difference, "words": words}
+    return {"a": first, "b": second, "difference": difference, "words": words, "another_sentence": another}

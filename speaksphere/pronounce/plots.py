@@ -16,7 +16,11 @@ from ..audio import FRAME_RATE, log_mel_spectrogram
 from ..plots import new_figure
 from .assess import Assessment
 
-__all__ = ["spectrograms", "dtw_path", "pitch", "word_table", "all_figures"]
+__all__ = ["MISCUE_NAMES", "spectrograms", "dtw_path", "pitch", "word_table", "all_figures"]
+
+MISCUE_NAMES = {"omission": "left out", "mispronunciation": "unclear", "insertion": "extra sound"}  # learner's words
+_CHAR_IN = 0.075  # inches a character of an 8-point label takes (DejaVu Sans, average)
+_WORDS_PER_ROW = 8  # the word table wraps after this many words
 
 SCORE_COLOURS = LinearSegmentedColormap.from_list("score", ["#d7301f", "#fdae61", "#1a9850"])  # 0 red .. 100 green
 
@@ -38,18 +42,35 @@ def spectrograms(assessment: Assessment, n_worst: int = 3) -> Figure:
         seconds = mel.shape[1] / FRAME_RATE
         axis.imshow(mel, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, mel.shape[0]),
                     interpolation="nearest")
-        axis.set_ylabel("mel band")
+        axis.set_ylabel("frequency (mel bands)")
         axis.set_title(title, loc="left")
-    bottom.set_xlabel("seconds")
+    bottom.set_xlabel("time (s)")
+    top_labels, bottom_labels = [], []
     for unit, segment in zip(assessment.units, (s for s in segments if s["miscue"] != "insertion")):
         is_worst = id(segment) in worst
         _shade(top, unit.ref_start / FRAME_RATE, unit.ref_end / FRAME_RATE, segment["score"], is_worst)
-        top.text(unit.ref_start / FRAME_RATE, 76, segment["label"], color="white", fontsize=8, va="top")
+        top_labels.append((unit.ref_start / FRAME_RATE, segment["label"]))
     for segment in segments:
         start, end = segment["start"] - att.offset_s, segment["end"] - att.offset_s
         _shade(bottom, start, end, segment["score"], id(segment) in worst)
-        bottom.text(start, 76, segment["label"], color="white", fontsize=8, va="top")
+        bottom_labels.append((start, segment["label"]))
+    for axis, labels in ((top, top_labels), (bottom, bottom_labels)):
+        _label_without_overlap(axis, labels, axis.get_xlim()[1], width_in=figure.get_figwidth() - 0.95)
     return figure
+
+
+def _label_without_overlap(axis, labels: list[tuple[float, str]], seconds: float, width_in: float) -> None:
+    """Write each (start s, text) label at its start, on the first of two lines where it does not run
+    into the previous label; a label with room on neither line is left out (its shading stays)."""
+    s_per_in = max(seconds, 1e-6) / width_in
+    line_end = [-np.inf, -np.inf]  # where the last label of each line ends (s)
+    for start, text in sorted(labels):
+        width_s = (len(text) + 1) * _CHAR_IN * s_per_in
+        for line, y in enumerate((76, 66)):
+            if start >= line_end[line]:
+                axis.text(start, y, text, color="white", fontsize=8, va="top", clip_on=True)
+                line_end[line] = start + width_s
+                break
 
 
 def dtw_path(assessment: Assessment) -> Figure:
@@ -64,8 +85,8 @@ def dtw_path(assessment: Assessment) -> Figure:
     axis.plot(path[:, 1], path[:, 0], color="white", lw=1.2)
     axis.set_xlabel("attempt (s)")
     axis.set_ylabel("reference (s)")
-    axis.set_title(f"DTW path, mean distance {assessment.result['details']['dtw_cost']:.3f}")
-    figure.colorbar(image, ax=axis, label="frame distance (cosine)")
+    axis.set_title(f"Alignment path, mean difference {assessment.result['details']['dtw_cost']:.3f}")
+    figure.colorbar(image, ax=axis, label="how different the sounds are (0 = identical)")
     return figure
 
 
@@ -86,26 +107,32 @@ def pitch(assessment: Assessment) -> Figure:
     axis.plot(seconds, ref.pitch, label="reference", color="#2166ac", lw=2)
     axis.plot(seconds, warped, label="your attempt (aligned)", color="#b2182b", lw=1.5)
     axis.set_xlabel("reference time (s)")
-    axis.set_ylabel("semitones")
+    axis.set_ylabel("semitones from each voice's usual pitch")
     axis.set_title(f"Pitch contour, correlation {assessment.result['details']['pitch_correlation']:.2f}", loc="left")
     axis.legend(loc="upper right")
     return figure
 
 
 def word_table(assessment: Assessment) -> Figure:
-    """Words (or segments) as a table coloured by score, with the miscue of each."""
+    """Words (or segments) as a table coloured by score (0-100), with what went wrong with each, in
+    rows of at most _WORDS_PER_ROW words."""
     rows = assessment.result.get("words") or assessment.result["segments"]
-    figure = new_figure(min(2 + 1.1 * len(rows), 16), 1.8, left=0.8, right=0.1, bottom=0.1, top=0.1)
-    axis = figure.subplots()
-    axis.axis("off")
-    labels = [r.get("word") or r.get("label") or "(inserted)" for r in rows]
-    cells = [[f"{r['score']:.0f}" for r in rows], [r.get("miscue", "") for r in rows]]
-    table = axis.table(cellText=cells, colLabels=labels, rowLabels=["score", "miscue"], loc="center", cellLoc="center")
-    for column, r in enumerate(rows):
-        for row in (1, 2):
-            table[row, column].set_facecolor(SCORE_COLOURS(r["score"] / 100.0))
-    table.auto_set_font_size(False)
-    table.set_fontsize(9)
+    chunks = [rows[i : i + _WORDS_PER_ROW] for i in range(0, len(rows), _WORDS_PER_ROW)] or [[]]
+    figure = new_figure(11, 1.25 * len(chunks) + 0.2, left=1.0, right=0.1, bottom=0.1, top=0.1, hspace=0.25)
+    for axis, chunk in zip(np.atleast_1d(figure.subplots(len(chunks), 1)), chunks):
+        axis.axis("off")
+        if not chunk:
+            continue
+        labels = [r.get("word") or r.get("label") or "(extra)" for r in chunk]
+        cells = [[f"{r['score']:.0f}" for r in chunk], [MISCUE_NAMES.get(r.get("miscue"), "") for r in chunk]]
+        width = len(chunk) / _WORDS_PER_ROW
+        table = axis.table(cellText=cells, colLabels=labels, rowLabels=["score", "problem"],
+                           loc="upper left", cellLoc="center", bbox=(0, 0, width, 1))
+        for column, r in enumerate(chunk):
+            for row in (1, 2):
+                table[row, column].set_facecolor(SCORE_COLOURS(r["score"] / 100.0))
+        table.auto_set_font_size(False)
+        table.set_fontsize(12)
     return figure
 
 
