@@ -5,6 +5,7 @@ Audio is synthesised on the fly with espeak-ng (pip wheel). The reference for a 
 """
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -231,3 +232,18 @@ def test_more_speech_than_can_be_scored_at_once_is_refused_with_what_to_do():
     sf.write(buffer, long_attempt, rate, format="WAV")
     with pytest.raises(ScoringError, match="a few sentences at a time"):
         score_pronunciation(buffer.getvalue(), text=TEXT)
+
+
+def test_every_builtin_phrase_is_speech_with_its_text_as_spoken():
+    """Issue 22: texts had lost their accents ("contrasena", "numero") or characters ("sar?"), one had a
+    stray quote, and one "phrase" was a beep described in words, with no speech for the VAD to find."""
+    from speaksphere.pronounce.references import LIBRARY_DIR, check_text
+
+    phrases = library()
+    assert len(phrases) >= 100 and len({p.id for p in phrases}) == len(phrases)
+    for phrase in phrases:
+        assert not re.search(r'["\uFFFD]|\?\w|\.\.$', phrase.text), phrase.id
+        assert check_text(phrase.text, phrase.language)[0] == phrase.text, phrase.id
+        assert load_recording(str(LIBRARY_DIR / phrase.file)).segments, phrase.id  # VAD finds speech
+    spanish = " ".join(p.text for p in phrases if p.language == "es").lower().split()
+    assert "numero" not in spanish and "número" in spanish

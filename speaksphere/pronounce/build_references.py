@@ -39,10 +39,42 @@ def _fetch(package: str, into: Path) -> None:
         subprocess.run(["dpkg", "-x", str(deb), str(into / "root")], check=True)
 
 
+# Asterisk's transcripts as the recordings say them (issue 22): accents they lack, misspellings and a stray
+# quote, each checked against Whisper base's transcript of the recording (speaksphere.pronounce.listener).
+CORRECTIONS = {
+    "es-agent-pass": "Por favor ingrese su contraseña seguida por la tecla de número",
+    "es-conf-hasjoin": "Ya está en la conferencia.",
+    "es-conf-muted": "Está usted ahora en modo mudo.",
+    "es-queue-thereare": "Usted es el cliente número",
+    "es-vm-from-phonenumber": "Mensaje del número de teléfono",
+    "es-vm-num-i-have": "El número que tengo es el",
+    "es-vm-sorry": "Lo siento, no comprendí su respuesta.",
+    "es-vm-then-pound": "luego presione la tecla de número",
+    "fr-conf-lockednow": "Cette conférence est maintenant verrouillée.",
+    "fr-confbridge-lock-in": "pour verrouiller ou déverrouiller la conférence.",
+    "fr-confbridge-begin-glorious-c": "La conférence débutera dès l'arrivée du responsable.",
+    "fr-confbridge-pin": "Entrez votre code d'identification personnel, suivi du dièse.",
+    "fr-enter-num-blacklist": "Veuillez entrer le numéro à bannir",
+    "fr-pbx-parkingfailed": "La tentative de placement d'appel a échoué.",
+    "fr-vm-pls-try-again": "Veuillez essayer de nouveau.",
+    "it-at-tone-time-exactly": "Al segnale acustico, il tempo sarà esattamente.",
+    "it-conf-full": "La conferenza è piena.",
+    "it-enter-num-blacklist": "Per piacere inserire il numero da aggiungere alla lista nera.",
+    "it-pls-hold-while-try": "Per piacere attendi mentre proviamo a connetterti.",
+    "ru-to-rerecord-it": "Чтобы его перезаписать.",
+}
+NOT_SPEECH = {"it-confbridge-leave"}  # its transcript describes a beep ("un suono di beep discendente")
+
+
 def _transcripts(root: Path, code: str) -> dict[str, str]:
+    """Prompt name -> text; lines in UTF-8, or Latin-1 where a file mixes them (Italian's "sar\xe0")."""
     path = root / f"usr/share/doc/asterisk-core-sounds-{code}/core-sounds-{code}.txt.gz"
     prompts = {}
-    for line in gzip.open(path, "rt", encoding="utf-8", errors="replace"):
+    for raw in gzip.open(path, "rb"):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            line = raw.decode("latin-1")
         if ":" not in line or line.startswith(";"):
             continue
         name, text = line.split(":", 1)
@@ -80,13 +112,15 @@ def build(per_language: int = 24, languages: tuple[str, ...] = tuple(SOURCES)) -
             names = sorted(n for n, t in prompts.items() if (sounds / f"{n}.wav").is_file() and _usable(n, t, language))
             step = max(1, len(names) // per_language)
             for name in names[::step][:per_language]:
+                phrase_id = f"{language}-{name}"
+                if phrase_id in NOT_SPEECH:
+                    continue
                 wave, rate = sf.read(sounds / f"{name}.wav", dtype="float32")
                 keep = np.flatnonzero(np.abs(wave) > 0.005)  # trim digital silence; VAD does the rest
                 wave = wave[max(0, keep[0] - rate // 10) : keep[-1] + rate // 10] if keep.size else wave
-                phrase_id = f"{language}-{name}"
                 sf.write(audio_dir / f"{phrase_id}.ogg", wave, rate, format="OGG", subtype="VORBIS")
                 entries.append({
-                    "id": phrase_id, "language": language, "text": prompts[name],
+                    "id": phrase_id, "language": language, "text": CORRECTIONS.get(phrase_id, prompts[name]),
                     "file": f"audio/{phrase_id}.ogg", "voice": speaker,
                     "source": f"Debian asterisk-core-sounds-{code}-wav: {folder}/{name}.wav", "licence": LICENCE,
                 })
