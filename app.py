@@ -26,6 +26,7 @@ from app_api import make_endpoints, user_error
 from app_http import install_guard
 from speaksphere.coach import Coach, ModelMissingError, load_coach
 from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
+from speaksphere.coach.figures import answer_labels
 from speaksphere.pronounce.references import SYNTHESIS_VOICES, library
 from speaksphere.recommend import RecommendConfig
 from speaksphere.settings import Settings, load_settings
@@ -45,6 +46,16 @@ def plot(caption: str) -> gr.Plot:
     """A figure with its caption above it (gr.Plot's own label would cover the figure's title)."""
     gr.Markdown(f"**{caption}**")
     return gr.Plot(label=caption, show_label=False)
+
+
+def picture(caption: str) -> gr.Image:
+    """A picture drawn from arrays (speaksphere.pictures), with its caption above it."""
+    gr.Markdown(f"**{caption}**")
+    return gr.Image(label=caption, show_label=False, interactive=False, type="pil", format="jpeg")  # 3 ms, PNG 60
+
+
+ANSWER_LABELS = {"language": "Language", "accent": "Accent (English speech; experimental)",
+                 "emotion": "Emotion in the voice (experimental)", "command": "Voice command (single words)"}
 
 
 def browser_secret(coach: Coach) -> str:
@@ -104,8 +115,10 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
                     with gr.Column(scale=2):
                         summary = gr.Markdown(label="Summary")
                         heard = gr.Markdown(label="What the model heard")
-                predictions_figure = plot("What the model heard: language over time, and the likeliest answers")
-                figure = plot("Waveform and spectrogram (speech shaded)")
+                with gr.Row():
+                    answers = [gr.Label(label=title, num_top_classes=5) for title in ANSWER_LABELS.values()]
+                predictions_figure = picture("The language over time")
+                figure = picture("Your recording: waveform and spectrogram (speech shaded)")
                 with gr.Accordion("All numbers (as the API returns them)", open=False):
                     facts = gr.JSON(label="Speech facts (seconds, dBFS)")
                     predictions = gr.JSON(label="Model predictions (probabilities 0-1)")
@@ -120,11 +133,12 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
                         pronounce_button = gr.Button("Score my attempt", variant="primary")
                     with gr.Column(scale=2):
                         feedback_text = gr.Markdown(label="Feedback")
-                word_table = plot("Your words, coloured by score (red 0 to green 100)")
-                spectrograms = plot("Reference (top) and your attempt (bottom); the weakest parts shaded")
-                pitch = plot("Your melody (pitch) against the reference's")
+                gr.Markdown("**Your words, coloured by score (red 0 to green 100)**")
+                word_table = gr.HTML()
+                spectrograms = picture("Reference (top) and your attempt (bottom); the weakest words shaded")
+                pitch = picture("Your melody (pitch) against the reference's")
                 with gr.Accordion("Alignment and all numbers", open=False):
-                    dtw_path = plot("How your attempt was aligned with the reference (DTW path)")
+                    dtw_path = picture("How your attempt was aligned with the reference (dynamic time warping)")
                     result = gr.JSON(label="Scores and details")
             with gr.Tab("Compare", id="compare"):
                 with gr.Row():
@@ -136,8 +150,8 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
                     with gr.Column(scale=2):
                         comparison_text = gr.Markdown(label="Summary")
                 comparison_figure = plot("Scores of A and B, and each word")
-                spectrograms_a = plot("Attempt A against the reference")
-                spectrograms_b = plot("Attempt B against the reference")
+                spectrograms_a = picture("Attempt A against the reference")
+                spectrograms_b = picture("Attempt B against the reference")
                 with gr.Accordion("All numbers", open=False):
                     comparison = gr.JSON(label="Both results and their differences")
             with gr.Tab("Progress", id="progress"):
@@ -181,10 +195,12 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
 
         # scores and text first, figures next: drawing costs more than the analysis, so the answer never
         # waits for it (and API clients that need no figures never pay for them)
-        analyze_button.click(lambda: (None, None), None, [figure, predictions_figure], api_visibility="private",
+        analyze_button.click(lambda: (None,) * 6, None, [figure, predictions_figure, *answers], api_visibility="private",
                              queue=False).then(
             api["analyze"], [audio, learner_id], [facts, summary, predictions, heard, analysis_drawing],
             api_name="analyze", concurrency_id="speech").success(
+            _show_answers, predictions, answers,
+            api_visibility="private", queue=False).success(
             api["analysis_figures"], analysis_drawing, [figure, predictions_figure], api_name="analysis_figures",
             concurrency_id="figures", concurrency_limit=1)
         listen_button.click(user_error(lambda *a: coach.reference_preview(*a)["audio"]),
@@ -197,7 +213,8 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
             api["pronunciation_figures"], pronunciation_drawing, [spectrograms, pitch, word_table, dtw_path],
             api_name="pronunciation_figures", concurrency_id="figures", concurrency_limit=1)
         # a new reference makes the old results wrong: they leave the screen as soon as the learner changes it
-        stale = [reference_audio, feedback_text, word_table, spectrograms, pitch, dtw_path, result, pronunciation_drawing]
+        stale = [reference_audio, feedback_text, word_table, spectrograms, pitch, dtw_path, result, pronunciation_drawing,
+                 recommendation_id]  # an attempt at another reference does not answer the recommendation
         for field in (kind, phrase, text, language, teacher):
             field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
         c_stale = [comparison, comparison_text, comparison_figure, spectrograms_a, spectrograms_b]
@@ -231,10 +248,17 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
     return demo
 
 
+def _show_answers(predictions: dict | None) -> list[gr.Label]:
+    """Each question's answers as bars; a question the model did not answer (the accent of speech that is
+    not English) is hidden rather than shown empty."""
+    labels = answer_labels(predictions or {})
+    return [gr.Label(value=labels.get(task), visible=task in labels) for task in ANSWER_LABELS]
+
+
 def _practise(recommendation: dict | None):
     """Open the Pronounce tab on the recommended exercise's reference, linked to the recommendation."""
     if not recommendation:
-        raise gr.Error("Ask for an exercise first (Suggest an exercise).")
+        raise gr.Error("Ask for an exercise first (Suggest an exercise).", print_exception=False)
     reference = recommendation["exercise"]["reference"]
     kind = REFERENCE_KINDS[0] if reference.get("phrase_id") else REFERENCE_KINDS[1]
     phrase_id = reference.get("phrase_id")

@@ -8,8 +8,10 @@ logged and reported plainly, never as a traceback.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import gradio as gr
 
 from speaksphere import AudioError, LearnerError, ScoringError
 from speaksphere.coach import Coach, CoachError
-from speaksphere.coach.served import EXPORT_TTL_S, export_stem
+from speaksphere.coach.served import EXPORT_NAME, EXPORT_TTL_S, export_stem
 
 __all__ = ["LEARNER_ERRORS", "make_endpoints", "user_error"]
 
@@ -52,12 +54,13 @@ def _reporter(progress: gr.Progress):
 
 
 def _remove_served_copies(stem: str, older_than_s: float = 0.0) -> int:
-    """Delete gradio's served copies of files whose names start with `stem` (gradio copies each returned
-    file into its cache folder, <cache>/<hash>/<name>, and serves it from there); returns how many."""
+    """Delete gradio's served copies of exports whose names start with `stem` (gradio copies each
+    returned file into its cache folder, <cache>/<hash>/<name>, and serves it from there); only files
+    named as exports are touched. Returns how many."""
     removed = 0
     for path in Path(gr.utils.get_upload_folder()).glob(f"*/{stem}*"):
         try:
-            if time.time() - path.stat().st_mtime >= older_than_s:
+            if EXPORT_NAME.fullmatch(path.name) and time.time() - path.stat().st_mtime >= older_than_s:
                 path.unlink()
                 removed += 1
                 path.parent.rmdir()  # gradio's per-file folder, when nothing else is in it
@@ -66,14 +69,48 @@ def _remove_served_copies(stem: str, older_than_s: float = 0.0) -> int:
     return removed
 
 
+def _expire_exports(coach: Coach, every_s: float = 60.0) -> None:
+    """Every `every_s`, delete exports past EXPORT_TTL_S: ours and gradio's served copies (a daemon thread)."""
+    def sweep():
+        while True:
+            time.sleep(every_s)
+            try:
+                coach.served.expire_exports()
+                _remove_served_copies("speaksphere-my-data-", older_than_s=EXPORT_TTL_S)
+            except Exception:  # never let the sweeper die: the next round tries again
+                log.exception("sweeping expired exports failed")
+
+    threading.Thread(target=sweep, name="speaksphere-export-sweeper", daemon=True).start()
+
+
 def _client(request: gr.Request | None) -> str:
-    """The caller's address ("" when unknown): the key of per-client limits."""
-    client = getattr(request, "client", None)
-    return str(getattr(client, "host", "") or "")
+    """The caller's address, the key of per-client limits ("" when unknown). Behind a proxy (a Space)
+    the connection comes from the proxy's private address: then the last public address the proxies
+    appended to X-Forwarded-For is the caller (earlier entries are the caller's own claims). An IPv6
+    caller is keyed by its /64 network (one household or host can hold all of it)."""
+    host = str(getattr(getattr(request, "client", None), "host", "") or "")
+    forwarded = (getattr(request, "headers", None) or {}).get("x-forwarded-for", "")
+    if forwarded and _is_private(host):
+        public = [h.strip() for h in forwarded.split(",") if h.strip() and not _is_private(h.strip())]
+        host = public[-1] if public else host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return str(ipaddress.ip_network(f"{address}/64", strict=False)) if address.version == 6 else str(address)
+
+
+def _is_private(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_private
+    except ValueError:
+        return not host  # unknown: treat as the proxy's
 
 
 def make_endpoints(coach: Coach) -> dict:
-    """The API endpoints, by api_name. Each docstring gives its inputs and outputs in order."""
+    """The API endpoints, by api_name. Each docstring gives its inputs and outputs in order. Starts the
+    sweeper that deletes expired exports."""
+    _expire_exports(coach)
 
     def analyze(audio: str | None, learner_id: str = "", progress=gr.Progress()):
         """What was spoken. Inputs: audio (file), learner_id ("" = store nothing). Outputs: facts
@@ -128,7 +165,7 @@ def make_endpoints(coach: Coach) -> dict:
 
     def feedback(learner_id: str, recommendation_id: float, thumbs_up: bool):
         """Thumbs up (true) or down (false) on one of the learner's recommendations; the recommender learns
-        from it. Outputs: result (dict: feedback_id, recommendation_id, thumbs_up, message), message (Markdown)."""
+        from it. Outputs: result (dict: recommendation_id, thumbs_up, message), message (Markdown)."""
         r = coach.feedback(learner_id, recommendation_id, thumbs_up)
         return r, r["message"]
 
@@ -150,9 +187,7 @@ def make_endpoints(coach: Coach) -> dict:
     def export(learner_id: str, format: str = "json"):
         """Everything stored about the learner as a file. Inputs: learner_id, format "json" or "csv". The
         file can be downloaded for ten minutes."""
-        path = coach.export(learner_id, format)
-        _remove_served_copies("speaksphere-my-data-", older_than_s=EXPORT_TTL_S)
-        return path
+        return coach.export(learner_id, format)
 
     def delete_learner(learner_id: str, confirm: bool):
         """Delete everything stored about the learner, exports included; confirm must be true. Output: Markdown."""

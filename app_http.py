@@ -16,6 +16,7 @@ What gradio leaves open and a careful Space closes:
 from __future__ import annotations
 
 import json
+import logging
 import os
 from urllib.parse import urlsplit
 
@@ -27,6 +28,9 @@ __all__ = ["RequestGuard", "FRAME_ANCESTORS", "install_guard"]
 
 FRAME_ANCESTORS = "'self' https://huggingface.co https://*.hf.space"  # a Space is shown framed on huggingface.co
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_UNREAD_MEDIA_TYPES = frozenset({"multipart/form-data"})  # uploads: gradio's max_file_size bounds them
+_TOO_LARGE = "This request is larger than {} KB; SpeakSphere's inputs are short."
+log = logging.getLogger("speaksphere.app")
 
 
 _CORS_HEADERS = (b"access-control-allow-origin", b"access-control-allow-credentials")
@@ -63,77 +67,110 @@ class RequestGuard:
         origin = headers.get("origin")
         trusted = origin is None or self._same_site(origin, headers)
         if not trusted and scope["method"] not in SAFE_METHODS:
-            return await _refuse(scope, receive, send, 403, "Requests from another website are not accepted.")
-        if scope["method"] == "POST" and "json" in headers.get("content-type", ""):
+            log.warning("refused a %s from origin %.80s (host %.80s)", scope["method"], origin, headers.get("host"))
+            return await _refuse(scope, send, 403, "Requests from another website are not accepted.")
+        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if scope["method"] not in SAFE_METHODS and media_type not in _UNREAD_MEDIA_TYPES:
+            # JSON calls, and anything FastAPI might parse as JSON (no content type, odd casing)
+            if int(headers.get("content-length") or 0) > self.max_body_bytes:
+                return await _refuse(scope, send, 413, _TOO_LARGE.format(self.max_body_bytes // 1024))
             body = await _read_body(receive, self.max_body_bytes)
+            if body is None:  # the client went away: nothing to answer
+                return None
             problem = _too_big(body, self.max_body_bytes, self.max_text_chars)
             if problem:
-                return await _refuse(scope, _replay(b""), send, 413, problem)
-            receive = _replay(body)
+                log.info("refused a call: %s", problem)
+                return await _refuse(scope, send, 413, problem)
+            receive = _replay(body, receive)
         return await self.app(scope, receive, _with_headers(send, strip_cors=not trusted))
 
     def _same_site(self, origin: str, headers: Headers) -> bool:
-        """The page calling us comes from this app's own address (or one the deployment allows)."""
+        """The page calling us comes from this app's own address (or one the deployment allows). Browsers
+        say so themselves in Sec-Fetch-Site, which no page can forge; else the Origin must name this host."""
+        if headers.get("sec-fetch-site") in ("same-origin", "none"):
+            return True
         origin = origin.rstrip("/").lower()
         if origin in self.allowed_origins:
             return True
-        host = (headers.get("x-forwarded-host") or headers.get("host") or "").lower()
-        return bool(host) and urlsplit(origin).netloc == host
+        forwarded = (headers.get("x-forwarded-host") or "").split(",")[0].strip()
+        host = _without_default_port((forwarded or headers.get("host") or "").lower())
+        parts = urlsplit(origin)
+        return bool(host) and _without_default_port(parts.netloc, parts.scheme) == host
 
 
-async def _read_body(receive, limit: int) -> bytes:
-    """The request body, at most limit + 1 bytes of it (enough to know it is too big)."""
+def _without_default_port(netloc: str, scheme: str = "") -> str:
+    """'example.org:443' -> 'example.org' (and :80); other ports stay."""
+    for port in (":443", ":80"):
+        if netloc.endswith(port) and (not scheme or scheme == {":443": "https", ":80": "http"}[port]):
+            return netloc[: -len(port)]
+    return netloc
+
+
+async def _read_body(receive, limit: int) -> bytes | None:
+    """The request body, or its first limit + 1 bytes once it is known to be too big (the rest is not
+    read); None when the client disconnected before sending it all."""
     chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         chunk = message.get("body", b"")
-        if size <= limit:
-            chunks.append(chunk)
+        chunks.append(chunk)
         size += len(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)[: limit + 1]
+        if size > limit or not message.get("more_body"):
+            return b"".join(chunks)[: limit + 1]
 
 
 def _too_big(body: bytes, max_bytes: int, max_chars: int) -> str | None:
-    """Why this JSON call is refused, or None. Never quotes the values themselves."""
+    """Why this call is refused, or None. Never quotes the values themselves."""
     if len(body) > max_bytes:
-        return f"This request is larger than {max_bytes // 1024} KB; SpeakSphere's inputs are short."
+        return _TOO_LARGE.format(max_bytes // 1024)
     try:
         payload = json.loads(body or b"null")
+    except RecursionError:
+        return "This request is nested too deeply to be a SpeakSphere call."
     except ValueError:
         return None  # not JSON after all: gradio answers it
-    if _longest_text(payload) > max_chars:
+    longest = _longest_text(payload)
+    if longest is None:
+        return "This request is nested too deeply to be a SpeakSphere call."
+    if longest > max_chars:
         return (f"A value in this request is longer than {max_chars} characters; SpeakSphere's longest input, a "
                 "typed text, is 300 characters.")
     return None
 
 
-def _longest_text(value) -> int:
-    """The length of the longest string anywhere in a parsed JSON value (keys included)."""
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        return max((max(len(k), _longest_text(v)) for k, v in value.items()), default=0)
-    if isinstance(value, list):
-        return max((_longest_text(v) for v in value), default=0)
-    return 0
+def _longest_text(value, max_depth: int = 32) -> int | None:
+    """The length of the longest string anywhere in a parsed JSON value (keys included); None when it
+    nests deeper than max_depth (walked without recursion)."""
+    longest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            return None
+        if isinstance(item, str):
+            longest = max(longest, len(item))
+        elif isinstance(item, dict):
+            longest = max([longest] + [len(k) for k in item])
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return longest
 
 
-def _replay(body: bytes):
-    """A `receive` that hands the already-read body to the app."""
+def _replay(body: bytes, receive):
+    """A `receive` that hands the already-read body to the app, then the client's own messages
+    (a disconnect, when it comes)."""
     sent = False
 
-    async def receive():
+    async def replayed():
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            return await receive()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return receive
+    return replayed
 
 
 def _with_headers(send, strip_cors: bool):
@@ -151,6 +188,10 @@ def _with_headers(send, strip_cors: bool):
     return wrapped
 
 
-async def _refuse(scope, receive, send, status: int, message: str):
+async def _refuse(scope, send, status: int, message: str):
     response = JSONResponse({"error": message, "detail": message}, status_code=status)
-    await response(scope, receive, _with_headers(send, strip_cors=True))
+    await response(scope, _replay(b"", _never), _with_headers(send, strip_cors=True))
+
+
+async def _never():
+    return {"type": "http.disconnect"}

@@ -12,8 +12,10 @@ matplotlib.use("Agg")  # no display: figures are rendered to images
 
 import numpy as np
 from matplotlib.figure import Figure
+from PIL import Image
 
-from .audio import FRAME_RATE, SAMPLE_RATE, log_mel_spectrogram
+from .audio import SAMPLE_RATE, log_mel_spectrogram
+from .pictures import Sheet, colourise, envelope, rgb
 from .recording import Recording
 
 __all__ = ["FIGURE_DPI", "new_figure", "plot_recording", "plot_confusion"]
@@ -36,33 +38,23 @@ def new_figure(width: float, height: float, left: float = 0.8, right: float = 0.
     return figure
 
 
-def plot_recording(recording: Recording, title: str = "Your recording") -> Figure:
-    """Waveform above a log-mel spectrogram, with the speech segments found by VAD shaded.
-
-    Time runs along x in seconds; the spectrogram's y axis is the mel band (low pitch at the bottom).
-    """
-    wave = recording.wave
-    mel_db = log_mel_spectrogram(wave)  # (n_mels, n_frames)
-    times = np.arange(len(wave)) / SAMPLE_RATE
-    figure = new_figure(10, 4.6, right=0.1, top=0.35, hspace=0.12)
-    wave_axes, mel_axes = figure.subplots(2, 1, sharex=True, height_ratios=[1, 2.2])
-    step = max(1, len(wave) // 20000)  # draw at most ~20k points
-    wave_axes.plot(times[::step], wave[::step], color="#264653", linewidth=0.6)
-    wave_axes.set_ylim(-1.05, 1.05)
-    wave_axes.set_ylabel("amplitude")
-    wave_axes.set_title(f"{title}: {len(recording.segments)} speech segment(s) shaded")
-    extent = (0.0, mel_db.shape[1] / FRAME_RATE, 0, mel_db.shape[0])
-    image = mel_axes.imshow(mel_db, origin="lower", aspect="auto", extent=extent, cmap="magma", vmin=-80, vmax=0,
-                            interpolation="nearest")
+def plot_recording(recording: Recording, title: str = "Your recording") -> Image.Image:
+    """Waveform above a log-mel spectrogram on one time axis (seconds), the speech found by voice activity
+    detection shaded on the waveform and its edges marked on the spectrogram (low pitch at the bottom).
+    A picture drawn from arrays (speaksphere.pictures): a tenth of a matplotlib figure's time."""
+    mel_db = log_mel_spectrogram(recording.wave)  # (n_mels, n_frames)
+    sheet = Sheet(len(recording.wave) / SAMPLE_RATE,
+                  title=f"{title}: {len(recording.segments)} stretch(es) of speech shaded")
+    speech = rgb(_SPEECH_COLOUR)
+    sheet.legend = [(speech, "speech (voice activity)")]
+    wave = sheet.add(envelope(recording.wave, sheet.inner, 90), 90, "waveform (loudness over time)")
+    mel = sheet.add(colourise(mel_db, "magma", -80, 0), 200, "spectrogram: frequency (low to high); brighter = louder",
+                    flip=True)
     for segment in recording.segments:
-        wave_axes.axvspan(segment.start, segment.end, color=_SPEECH_COLOUR, alpha=0.25, linewidth=0)
+        sheet.shade(wave, segment.start, segment.end, speech, 0.3)
         for edge in (segment.start, segment.end):
-            mel_axes.axvline(edge, color=_SPEECH_COLOUR, linewidth=1.2)
-    mel_axes.set_xlabel("time (s)")
-    mel_axes.set_ylabel("mel band")
-    mel_axes.set_xlim(0, len(wave) / SAMPLE_RATE)
-    figure.colorbar(image, ax=mel_axes, label="level (dB)", pad=0.01)
-    return figure
+            sheet.mark(mel, edge, speech)
+    return sheet.draw()
 
 
 def plot_confusion(references: np.ndarray, predictions: np.ndarray, labels: list[str], title: str) -> Figure:

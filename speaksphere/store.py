@@ -44,6 +44,7 @@ TASKS = ("pronounce", "analyze", "compare")
 
 _LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24): 24 bytes -> 32 characters
 _ID_BYTES = 24  # 192 bits: guessing a live id is hopeless even with millions of learners
+RETRY_WINDOW_S = 24 * 3600.0  # the same recording and reference within a day is a retry, later it is practice
 _MIN_RANDOM_ID, _MAX_RANDOM_ID = 2**32, 2**53  # recommendation ids: random, exact in JSON numbers (doubles)
 
 # Each migration takes the schema from version i to i + 1. Never edit a released one; append.
@@ -95,9 +96,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             version INTEGER NOT NULL,
             updated_at REAL NOT NULL)""",
     ),
-    (  # 4: a retried request stores its attempt once: the digest of what was scored, unique per learner
+    (  # 4: a retried request stores its attempt once: the digest of what was scored (see record_attempt)
         "ALTER TABLE attempts ADD COLUMN request_digest TEXT",
-        "CREATE UNIQUE INDEX attempts_by_request ON attempts (learner_id, request_digest)",
+        "CREATE INDEX attempts_by_request ON attempts (learner_id, request_digest)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -314,8 +315,8 @@ class LearnerStore:
         """Store one scored attempt; returns its id.
 
         `request_digest` identifies what was scored (the recording's bytes and the reference): an attempt
-        with a digest this learner already has is not stored again (a retried request after a crash or a
-        timeout), and the stored attempt's id is returned.
+        with a digest this learner already has from the last RETRY_WINDOW_S is not stored again (a
+        retried request after a crash or a timeout), and the stored attempt's id is returned.
         `scores` maps names in SCORES to 0-100 (missing ones are not scored). `accent` is the detected
         accent label ("L1-de", "en-GB", ...). If `recommendation_id` names this learner's recommendation,
         the attempt is linked to it, and the first attempt after a recommendation becomes its outcome.
@@ -327,12 +328,13 @@ class LearnerStore:
             learner_id = self._require_learner(conn, learner_id)
             if recommendation_id is not None:
                 recommendation_id = self._require_recommendation(conn, learner_id, recommendation_id)
-            if request_digest is not None:
-                stored = conn.execute("SELECT id FROM attempts WHERE learner_id = ? AND request_digest = ?",
-                                      (learner_id, request_digest)).fetchone()
+            now = time.time() if created_at is None else created_at
+            if request_digest is not None:  # inside the write transaction: two retries cannot both pass
+                stored = conn.execute("SELECT id FROM attempts WHERE learner_id = ? AND request_digest = ? "
+                                      "AND created_at > ?", (learner_id, request_digest, now - RETRY_WINDOW_S)).fetchone()
                 if stored is not None:
                     return stored[0]
-            values = {"learner_id": learner_id, "created_at": time.time() if created_at is None else created_at,
+            values = {"learner_id": learner_id, "created_at": now,
                       "task": task, "language": language, "accent": accent, "reference_text": reference_text,
                       "phrase_id": phrase_id, "exercise_id": exercise_id,
                       "recommendation_id": recommendation_id, "request_digest": request_digest, **scores}
@@ -517,15 +519,21 @@ class LearnerStore:
             thumbs = [{**dict(r), "thumbs_up": bool(r["thumbs_up"])} for r in conn.execute(
                 f"SELECT {', '.join(_FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? ORDER BY id", (learner_id,))]
             state = conn.execute("SELECT state FROM policy_states WHERE learner_id = ?", (learner_id,)).fetchone()
-        # attempts are numbered 1, 2, ... per learner: their row ids count every learner's attempts
+        # attempts and thumbs are numbered 1, 2, ... per learner: their row ids count every learner's rows
         number = {attempt["id"]: i for i, attempt in enumerate(attempts, start=1)}
         attempts = [{**attempt, "id": number[attempt["id"]]} for attempt in attempts]
         recommendations = [{**r, "outcome_attempt_id": number.get(r["outcome_attempt_id"])} for r in recommendations]
+        policy_state = json.loads(state["state"]) if state else None
+        if policy_state:  # the recommender's place in those rows, as counts of this learner's rows
+            for key, rows in (("attempt_watermark", number), ("feedback_watermark", [t["id"] for t in thumbs])):
+                if key in policy_state:
+                    policy_state[key] = sum(1 for row_id in rows if row_id <= policy_state[key])
+        thumbs = [{**thumb, "id": i} for i, thumb in enumerate(thumbs, start=1)]
         if format == "json":
             return json.dumps({"format": "speaksphere-learner-export", "schema_version": SCHEMA_VERSION,
                                "exported_at": _iso(time.time()), "learner": learner, "attempts": attempts,
                                "recommendations": recommendations, "feedback": thumbs,
-                               "policy_state": json.loads(state["state"]) if state else None}, indent=1)
+                               "policy_state": policy_state}, indent=1)
         return _timeline_csv(attempts, recommendations, thumbs)
 
 

@@ -188,7 +188,10 @@ def test_compare_two_attempts(client, learner, speech, write, native_phrase, dat
     comparison, summary, figure, spectrograms_a, spectrograms_b = client.predict(
         wrong, native_phrase, PHRASE.id, "", "en", None, learner, api_name="/compare")
     assert comparison["difference"]["overall"] > 20  # B (the native reading) beats A (another sentence)
-    assert comparison["words"] and "Attempt B is better" in summary
+    assert "Attempt B is better" in summary
+    # A reads another sentence: its words are not compared with B's (issue 22)
+    assert comparison["another_sentence"] == ["A"] and comparison["words"] == []
+    assert "Attempt A sounds like another sentence" in summary
     assert None not in (figure, spectrograms_a, spectrograms_b)
     assert rows(database)["attempts"] == before["attempts"] + 1  # attempt B only
 

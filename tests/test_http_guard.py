@@ -150,3 +150,40 @@ def test_a_300_digit_text_is_refused_before_synthesis(client, tmp_path, speech):
     sf.write(path, *speech)
     with pytest.raises(AppError, match="(?i)digits|numbers"):
         client.predict(handle_file(str(path)), "", "1" * 300, "en", None, "", None, api_name="/pronounce")
+
+
+@pytest.mark.parametrize("body, headers", [
+    (b"[" * 340 + b"]" * 340, {"Content-Type": "application/json"}),  # crashed the guard (RecursionError: a 500)
+    (b'{"data": ["' + b"y" * 5000 + b'"]}', {}),  # no content type: FastAPI still parses JSON
+    (b'{"data": ["' + b"y" * 5000 + b'"]}', {"Content-Type": "Application/JSON"}),
+    (b'{"data": ["' + b"y" * 70_000 + b'"]}', {"Content-Type": "application/json"}),
+], ids=["deeply-nested", "no-content-type", "upper-case-type", "over-64-kb"])
+def test_odd_calls_are_refused_cleanly(served, body, headers):
+    answer = httpx.post(f"{served.local_url}gradio_api/call/recommend", content=body, headers=headers)
+    assert answer.status_code == 413 and "yyyy" not in answer.text
+
+
+def test_the_apps_own_pages_are_recognised_behind_proxies(served, learner):
+    url = f"{served.local_url}gradio_api/call/recommend"
+    call = {"data": [learner, "en"]}
+    host = httpx.URL(served.local_url).netloc.decode()
+    assert httpx.post(url, json=call, headers={"Origin": "https://speak.example", "Sec-Fetch-Site": "same-origin"}
+                      ).status_code == 200  # the browser itself says the page is ours
+    assert httpx.post(url, json=call, headers={"Origin": "https://speak.example",
+                                               "X-Forwarded-Host": "speak.example, proxy.internal"}).status_code == 200
+    assert httpx.post(url, json=call, headers={"Origin": "https://speak.example", "Host": "speak.example:443"}
+                      ).status_code == 200
+    assert httpx.post(url, json=call, headers={"Origin": "https://speak.example", "Sec-Fetch-Site": "cross-site",
+                                               "Host": host}).status_code == 403
+
+
+def test_the_rate_limit_keys_the_caller_not_the_proxy():
+    from types import SimpleNamespace as Request
+
+    from app_api import _client
+
+    behind_proxy = Request(client=Request(host="10.0.0.5"), headers={"x-forwarded-for": "6.6.6.6, 5.6.7.8, 10.1.1.1"})
+    assert _client(behind_proxy) == "5.6.7.8"  # the last public hop the proxies added; 6.6.6.6 is a claim
+    direct = Request(client=Request(host="8.8.8.8"), headers={"x-forwarded-for": "1.2.3.4"})
+    assert _client(direct) == "8.8.8.8"  # not behind a proxy: the header is the caller's own claim
+    assert _client(Request(client=Request(host="2a00:1450:4001:81c::200e"), headers={})) == "2a00:1450:4001:81c::/64"

@@ -6,6 +6,8 @@ import os
 import stat
 import time
 
+import pytest
+
 from speaksphere.coach import served as served_module
 from speaksphere.coach.limits import RateLimit
 from speaksphere.coach.served import EXPORT_TTL_S, ServedFiles, export_stem
@@ -32,24 +34,29 @@ def test_exports_expire(tmp_path):
     assert not old.exists()
 
 
-def test_the_reference_cache_is_bounded(tmp_path, monkeypatch):
+def test_the_reference_cache_is_bounded_and_keeps_what_is_used(tmp_path, monkeypatch):
     """Synthesised references were cached in /tmp forever (~1.1 MB per long text)."""
     monkeypatch.setattr(served_module, "MAX_REFERENCES", 5)
     files = ServedFiles(tmp_path)
+    written = []
     for i in range(12):
-        path = files.reference_path(f"key{i}")
-        path.write_bytes(b"RIFF")
+        path = files.reference(f"key{i}", lambda p: (written.append(p.name), p.write_bytes(b"RIFF")))
         os.utime(path, (i, i))  # written in order: the oldest go first
+        if i == 3:
+            os.utime(files.reference("key0", lambda p: None), (3.5, 3.5))  # key0 used again: kept longer
     kept = sorted(p.name for p in files.references.glob("*.wav"))
-    assert len(kept) == 5 and "reference-key11.wav" in kept and "reference-key0.wav" not in kept
+    assert len(kept) == 5 and "reference-key11.wav" in kept and "reference-key1.wav" not in kept
+    assert all(name.startswith(".reference-") for name in written)  # written under a temporary name first
+    assert files.reference("key11", lambda p: pytest.fail("rewritten")).read_bytes() == b"RIFF"
 
 
-def test_folders_of_earlier_processes_are_removed_when_stale(tmp_path):
-    stale = ServedFiles(tmp_path).folder
-    fresh = ServedFiles(tmp_path).folder
-    os.utime(stale, (0, 0))
+def test_folders_of_ended_processes_are_removed_and_live_ones_kept(tmp_path):
+    ended = tmp_path / (served_module.PREFIX + "ended")
+    ended.mkdir()
+    (ended / served_module._LOCK).touch()  # nobody holds its lock: its process has ended
+    live = ServedFiles(tmp_path)
     ServedFiles(tmp_path)
-    assert not stale.exists() and fresh.exists()
+    assert not ended.exists() and live.folder.exists()
 
 
 def test_rate_limit_counts_per_address_in_a_sliding_minute():

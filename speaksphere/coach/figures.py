@@ -1,6 +1,7 @@
 """Figures the app adds to the library's own: what the model heard, and two attempts side by side.
 
-matplotlib.figure.Figure only, never pyplot (the app draws from many threads at once).
+The language timeline is a picture drawn from arrays (speaksphere.pictures); the comparison is a
+matplotlib.figure.Figure, never pyplot (the app draws from many threads at once).
 """
 
 from __future__ import annotations
@@ -11,65 +12,44 @@ matplotlib.use("Agg")  # no display: figures are rendered to images
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from PIL import Image
 
+from ..pictures import Sheet, rgb
 from ..plots import new_figure
 from .explain import SKILLS, accent_name, command_name, language_name
 
-__all__ = ["plot_predictions", "plot_comparison"]
+__all__ = ["plot_predictions", "answer_labels", "plot_comparison"]
 
-_TOP = 5  # bars per question: the rest are too unlikely to read
 _PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#8ab17d", "#6d597a", "#b56576"]
 
 
-def _bars(axis, probabilities: dict[str, float], title: str, name) -> None:
-    top = sorted(probabilities.items(), key=lambda item: -item[1])[:_TOP][::-1]  # most likely on top
-    labels = [name(label) for label, _ in top]
-    values = [100 * p for _, p in top]
-    axis.barh(range(len(top)), values, color="#2a9d8f")
-    axis.set_yticks(range(len(top)), labels, fontsize=8)
-    axis.set_xlim(0, 100)
-    axis.set_xlabel("how likely (%)")
-    axis.set_title(title, fontsize=10, loc="left")
-    for row, value in enumerate(values):
-        axis.text(min(value + 2, 80), row, f"{value:.0f}%", va="center", fontsize=8)
-
-
-def plot_predictions(predictions: dict, duration_s: float | None = None) -> Figure:
-    """Top: the most likely language of each ~4 s window along the recording's time axis (0 to
-    `duration_s` seconds; a last stretch too short to judge has no window).
-    Bottom: the most likely answers (in %) for language, accent, emotion and voice command."""
-    tasks = [t for t in ("language", "accent", "emotion", "command") if t in predictions]
-    figure = new_figure(11, 6.5, left=2.1, top=0.3, wspace=0.75, hspace=0.7)
-    grid = [tasks[i : i + 2] + ["."] * (2 - len(tasks[i : i + 2])) for i in range(0, len(tasks), 2)]
-    axes = figure.subplot_mosaic([["windows", "windows"]] + grid, height_ratios=[0.8] + [2] * len(grid),
-                                 empty_sentinel=".")
-    timeline = axes["windows"]
+def plot_predictions(predictions: dict, duration_s: float | None = None) -> Image.Image:
+    """The most likely language of each ~4-s window along the recording's time axis (0 to `duration_s`
+    seconds), coloured by language (named in the legend) with how likely it is (%); a last stretch too
+    short to judge has no window. A picture drawn from arrays (speaksphere.pictures). The answers to
+    each question are `answer_labels`, shown by the app's own label components."""
     windows = [w for w in predictions.get("windows", []) if "language" in w]
-    labels = sorted({max(w["language"], key=w["language"].get) for w in windows})
-    colours = {label: _PALETTE[i % len(_PALETTE)] for i, label in enumerate(labels)}
-    span = max([duration_s or 0.0] + [w["end"] for w in windows]) or 1.0
-    for w in windows:
-        label = max(w["language"], key=w["language"].get)
-        timeline.barh(0, w["end"] - w["start"], left=w["start"], color=colours[label], edgecolor="white")
-        if (w["end"] - w["start"]) / span > 0.03:  # a label that fits in its window (no overlap at 5 min)
-            timeline.text((w["start"] + w["end"]) / 2, 0, f"{100 * w['language'][label]:.0f}%",
-                          ha="center", va="center", color="white", fontsize=8)
-    if colours:  # the colour of each language, named
-        timeline.legend([Patch(color=c) for c in colours.values()], [language_name(code) for code in colours],
-                        fontsize=8, ncols=min(len(colours), 5), loc="lower right", bbox_to_anchor=(1.0, 1.0),
-                        frameon=False)
-    timeline.set_yticks([])
-    timeline.set_xlabel("time in the recording (s)")
-    timeline.set_title("Language of each ~4-s window (colour: most likely; %: how likely)", fontsize=10, loc="left")
-    if windows or duration_s:
-        timeline.set_xlim(0, duration_s or max(w["end"] for w in windows))
-    names = {"language": ("Language", language_name), "accent": ("Accent (English speech)", accent_name),
-             "emotion": ("Emotion", str), "command": ("Voice command (single words)", command_name)}
-    for task in tasks:
-        title, name = names[task]
-        _bars(axes[task], predictions[task], title, name)
-    return figure
+    seconds = duration_s or max([w["end"] for w in windows] + [1.0])
+    sheet = Sheet(seconds, title="Language of each ~4-s window: colour = most likely, % = how likely")
+    tops = [max(w["language"], key=w["language"].get) for w in windows]
+    colours = {label: rgb(_PALETTE[i % len(_PALETTE)]) for i, label in enumerate(sorted(set(tops)))}
+    sheet.legend = [(colour, language_name(label)) for label, colour in colours.items()]
+    strip = np.full((1, sheet.inner, 3), 235, dtype=np.uint8)
+    panel = sheet.add(strip, 44)
+    for window, label in zip(windows, tops):
+        sheet.shade(panel, window["start"], window["end"], colours[label], 1.0)
+        sheet.mark(panel, window["start"])
+        sheet.label(panel, window["start"], f"{100 * window['language'][label]:.0f}%")
+    return sheet.draw()
+
+
+def answer_labels(predictions: dict) -> dict[str, dict[str, float]]:
+    """Each question's answers by their names ("French (fr)", "English with a German first language",
+    ...): probability 0-1, the form gradio's Label component shows as bars. The accent only for English."""
+    names = {"language": language_name, "accent": accent_name, "emotion": str, "command": command_name}
+    english = "language" in predictions and max(predictions["language"], key=predictions["language"].get) == "en"
+    return {task: {names[task](label): float(p) for label, p in predictions[task].items()}
+            for task in names if task in predictions and (task != "accent" or english)}
 
 
 def plot_comparison(comparison: dict) -> Figure:

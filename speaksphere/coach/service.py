@@ -102,10 +102,12 @@ class Coach:
     model_dir: Path  # the model folder; its name is shown to learners with every prediction
     served: ServedFiles = field(default_factory=ServedFiles)  # exports and synthesised references to download
     new_learners: RateLimit | None = None  # learner ids per minute per client; None: settings.server's
+    first_visits: RateLimit | None = None  # ids for browsers on their first visit: 10 times that budget
 
     def __post_init__(self):
-        if self.new_learners is None:
-            self.new_learners = RateLimit(self.settings.server.new_learners_per_minute)
+        per_minute = self.settings.server.new_learners_per_minute
+        self.new_learners = self.new_learners or RateLimit(per_minute)
+        self.first_visits = self.first_visits or RateLimit(10 * per_minute)
 
     @property
     def model_name(self) -> str:
@@ -224,10 +226,8 @@ class Coach:
             phrase = next(p for p in library() if p.id == reference.source.split(":", 1)[1])
             return str(LIBRARY_DIR / phrase.file)
         digest = hashlib.sha1(f"{reference.source}|{reference.language}|{reference.text}".encode()).hexdigest()[:16]
-        path = self.served.reference_path(digest)
-        if not path.exists():
-            sf.write(path, reference.recording.wave, SAMPLE_RATE, subtype="PCM_16")
-        return str(path)
+        wave = reference.recording.wave
+        return str(self.served.reference(digest, lambda path: sf.write(path, wave, SAMPLE_RATE, subtype="PCM_16")))
 
     def pronounce(self, attempt, phrase_id: str | None = None, text: str | None = None, language: str | None = None,
                   reference_audio=None, learner_id: str | None = None, recommendation_id=None,
@@ -299,10 +299,10 @@ class Coach:
                 "figure": plot_comparison(comparison), "spectrograms_a": pronounce_plots.spectrograms(first),
                 "spectrograms_b": pronounce_plots.spectrograms(second), "pitch_b": pronounce_plots.pitch(second)}
 
-    def new_learner(self, client: str = "") -> str:
+    def new_learner(self, client: str = "", limit: RateLimit | None = None) -> str:
         """A new learner id (keep it: it is the only key to the learner's progress). `client` is the
-        caller's address: each gets at most server.new_learners_per_minute ids a minute."""
-        if not self.new_learners.admit(client):
+        caller's address: each gets at most server.new_learners_per_minute ids a minute (`limit`)."""
+        if not (limit or self.new_learners).admit(client):
             raise CoachError("Too many new learner ids were asked for from your address in the last minute; "
                              "please wait a minute. Keep your id: it is the key to your progress.")
         return self.store.new_learner()
@@ -311,7 +311,7 @@ class Coach:
         """The browser's stored id if this store knows it, else a new learner's id."""
         if isinstance(stored, str) and self.store.learner_exists(stored):
             return stored
-        return self.new_learner(client)
+        return self.new_learner(client, self.first_visits)
 
     def recommend(self, learner_id: str | None, language: str | None = None) -> dict:
         """The next exercise for the learner, with why it was chosen."""
@@ -330,10 +330,10 @@ class Coach:
         recommendation = self._recommendation(learner_id, recommendation_id)
         if recommendation is None:
             raise CoachError("Get a recommendation first, then rate it.")
-        feedback_id = self.recommender.feedback(learner_id, recommendation["id"], bool(thumbs_up))
+        self.recommender.feedback(learner_id, recommendation["id"], bool(thumbs_up))
         message = ("Thanks: the coach will suggest more exercises like this one." if thumbs_up else
                    "Thanks: the coach will suggest this kind of exercise less often.")
-        return {"feedback_id": feedback_id, "recommendation_id": recommendation["id"], "thumbs_up": bool(thumbs_up),
+        return {"recommendation_id": recommendation["id"], "thumbs_up": bool(thumbs_up),
                 "message": message}
 
     def history(self, learner_id: str | None) -> dict:
@@ -353,7 +353,11 @@ class Coach:
         format = (_text(format, "The export format", 8) or "json").lower()
         if format not in ("json", "csv"):
             raise CoachError("Choose JSON or CSV for the export.")
-        return str(self.served.new_export(learner_id, self.store.export(learner_id, format), format))
+        path = self.served.new_export(learner_id, self.store.export(learner_id, format), format)
+        if not self.store.learner_exists(learner_id):  # deleted meanwhile: its exports go with it
+            self.served.forget_learner(learner_id)
+            raise CoachError("This learner was deleted; there is nothing to export.")
+        return str(path)
 
     def delete(self, learner_id: str | None, confirm: bool) -> dict:
         """Delete everything stored about the learner (only when `confirm` is true), exports included;
