@@ -195,14 +195,14 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
 
         # scores and text first, figures next: drawing costs more than the analysis, so the answer never
         # waits for it (and API clients that need no figures never pay for them)
-        analyze_button.click(lambda: (None,) * 6, None, [figure, predictions_figure, *answers], api_visibility="private",
-                             queue=False).then(
+        analysed = analyze_button.click(
+            lambda: (None,) * 6, None, [figure, predictions_figure, *answers], api_visibility="private",
+            queue=False).then(
             api["analyze"], [audio, learner_id], [facts, summary, predictions, heard, analysis_drawing],
-            api_name="analyze", concurrency_id="speech").success(
-            _show_answers, predictions, answers,
-            api_visibility="private", queue=False).success(
-            api["analysis_figures"], analysis_drawing, [figure, predictions_figure], api_name="analysis_figures",
-            concurrency_id="figures", concurrency_limit=1)
+            api_name="analyze", concurrency_id="speech")
+        analysed.success(_show_answers, predictions, answers, api_visibility="private", queue=False)
+        analysed.success(api["analysis_figures"], analysis_drawing, [figure, predictions_figure],
+                         api_name="analysis_figures", concurrency_id="figures", concurrency_limit=1)
         listen_button.click(user_error(lambda *a: coach.reference_preview(*a)["audio"]),
                             [phrase, text, language, teacher], reference_audio, api_visibility="private")
         pronounce_button.click(lambda: (None,) * 4, None, [spectrograms, pitch, word_table, dtw_path],

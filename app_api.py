@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, also offline
@@ -69,18 +70,28 @@ def _remove_served_copies(stem: str, older_than_s: float = 0.0) -> int:
     return removed
 
 
+_SWEPT: "weakref.WeakValueDictionary[int, Coach]" = weakref.WeakValueDictionary()  # coaches the sweeper serves
+_SWEEPER: list[threading.Thread] = []
+
+
 def _expire_exports(coach: Coach, every_s: float = 60.0) -> None:
-    """Every `every_s`, delete exports past EXPORT_TTL_S: ours and gradio's served copies (a daemon thread)."""
+    """Every `every_s`, delete exports past EXPORT_TTL_S: each coach's and gradio's served copies (one
+    daemon thread for the process, however many apps it builds)."""
+    _SWEPT[id(coach)] = coach
+
     def sweep():
         while True:
             time.sleep(every_s)
             try:
-                coach.served.expire_exports()
+                for each in list(_SWEPT.values()):
+                    each.served.expire_exports()
                 _remove_served_copies("speaksphere-my-data-", older_than_s=EXPORT_TTL_S)
             except Exception:  # never let the sweeper die: the next round tries again
                 log.exception("sweeping expired exports failed")
 
-    threading.Thread(target=sweep, name="speaksphere-export-sweeper", daemon=True).start()
+    if not _SWEEPER:
+        _SWEEPER.append(threading.Thread(target=sweep, name="speaksphere-export-sweeper", daemon=True))
+        _SWEEPER[0].start()
 
 
 def _client(request: gr.Request | None) -> str:
@@ -97,6 +108,7 @@ def _client(request: gr.Request | None) -> str:
         address = ipaddress.ip_address(host)
     except ValueError:
         return host
+    address = getattr(address, "ipv4_mapped", None) or address  # ::ffff:1.2.3.4 is 1.2.3.4, not one /64 for all
     return str(ipaddress.ip_network(f"{address}/64", strict=False)) if address.version == 6 else str(address)
 
 

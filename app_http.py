@@ -28,7 +28,6 @@ __all__ = ["RequestGuard", "FRAME_ANCESTORS", "install_guard"]
 
 FRAME_ANCESTORS = "'self' https://huggingface.co https://*.hf.space"  # a Space is shown framed on huggingface.co
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_UNREAD_MEDIA_TYPES = frozenset({"multipart/form-data"})  # uploads: gradio's max_file_size bounds them
 _TOO_LARGE = "This request is larger than {} KB; SpeakSphere's inputs are short."
 log = logging.getLogger("speaksphere.app")
 
@@ -70,9 +69,12 @@ class RequestGuard:
             log.warning("refused a %s from origin %.80s (host %.80s)", scope["method"], origin, headers.get("host"))
             return await _refuse(scope, send, 403, "Requests from another website are not accepted.")
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if scope["method"] not in SAFE_METHODS and media_type not in _UNREAD_MEDIA_TYPES:
-            # JSON calls, and anything FastAPI might parse as JSON (no content type, odd casing)
-            if int(headers.get("content-length") or 0) > self.max_body_bytes:
+        upload = media_type == "multipart/form-data" and scope["path"].rstrip("/").endswith("/upload")
+        if scope["method"] not in SAFE_METHODS and not upload:
+            # JSON calls, and anything FastAPI might parse as JSON (no content type, odd casing); files go
+            # to the upload route only, which gradio bounds with max_file_size
+            length = headers.get("content-length") or "0"
+            if not length.isdigit() or int(length) > self.max_body_bytes:
                 return await _refuse(scope, send, 413, _TOO_LARGE.format(self.max_body_bytes // 1024))
             body = await _read_body(receive, self.max_body_bytes)
             if body is None:  # the client went away: nothing to answer

@@ -35,11 +35,16 @@ def rgb(colour: str) -> tuple[int, int, int]:
     return tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
 
 
-def colourise(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.ndarray:
-    """(rows, columns) values -> (rows, columns, 3) uint8 through a matplotlib colour map; NaN is black."""
+def colourise(values: np.ndarray, cmap: str, vmin: float, vmax: float, missing=(0, 0, 0)) -> np.ndarray:
+    """(rows, columns) values -> (rows, columns, 3) uint8 through a matplotlib colour map; NaN (a value
+    not computed) gets the colour `missing`."""
     lut = (matplotlib.colormaps[cmap].resampled(256)(np.linspace(0, 1, 256))[:, :3] * 255).astype(np.uint8)
-    index = np.clip((np.nan_to_num(values, nan=vmin) - vmin) / (vmax - vmin) * 255, 0, 255).astype(np.int32)
-    return lut[index]
+    values = np.asarray(values, dtype=np.float64)
+    span = vmax - vmin if np.isfinite(vmax - vmin) and vmax > vmin else 1.0
+    index = np.clip((np.nan_to_num(values, nan=vmin) - vmin) / span * 255, 0, 255).astype(np.int32)
+    colours = lut[index]
+    colours[~np.isfinite(values)] = missing
+    return colours
 
 
 def envelope(wave: np.ndarray, width: int, height: int, colour=(38, 70, 83)) -> np.ndarray:
@@ -96,6 +101,8 @@ class Sheet:
     def add(self, picture: np.ndarray, height: int, ylabel: str = "", flip: bool = False) -> int:
         """A panel: `picture` (rows, columns, 3) stretched to `height` x the inner width (nearest
         neighbour); flip=True puts row 0 at the bottom (a spectrogram's low frequencies). Returns its index."""
+        if picture.size == 0:  # nothing to show (an empty recording): a blank panel
+            picture = np.full((1, 1, 3), 235, dtype=np.uint8)
         rows = np.linspace(0, picture.shape[0] - 1, height).round().astype(np.int64)
         columns = np.linspace(0, picture.shape[1] - 1, self.inner).round().astype(np.int64)
         stretched = picture[rows][:, columns]
@@ -122,7 +129,8 @@ class Sheet:
     def draw(self) -> Image.Image:
         """The picture: title, panels with their spans, lines and labels, legend, time axis."""
         font, small = _font(14), _font(12)
-        y = 6 + 22 * bool(self.title) + 20 * bool(self.legend)
+        legend_rows = self._legend_rows(ImageDraw.Draw(Image.new("RGB", (1, 1))), small)
+        y = 6 + 22 * bool(self.title) + 20 * len(legend_rows)
         for panel in self.panels:
             panel.top = y + (self.gap if panel.ylabel else 0)
             y = panel.top + panel.picture.shape[0] + 4
@@ -143,7 +151,8 @@ class Sheet:
         draw = ImageDraw.Draw(image)
         if self.title:
             draw.text((self.left, 6), self.title, fill=_TEXT, font=font)
-        self._draw_legend(draw, small, 6 + 22 * bool(self.title))
+        for row, entries in enumerate(legend_rows):
+            self._draw_legend(draw, small, entries, 6 + 22 * bool(self.title) + 20 * row)
         for panel in self.panels:
             if panel.ylabel:
                 draw.text((self.left, panel.top - 18), panel.ylabel, fill=_TEXT, font=small)
@@ -162,11 +171,12 @@ class Sheet:
             x = self.x(t) + 2
             width = draw.textlength(text, font=font) + 6
             for line in (0, 1):
-                if x >= line_end[line] and x + width <= self.width - self.right + 40:
+                if x >= line_end[line] and x + width <= self.width:
                     y = panel.top + 2 + 15 * line
-                    draw.text((x, y), text, fill=colour, font=font, stroke_width=1, stroke_fill=(0, 0, 0))
-                    self.drawn_labels.append(tuple(int(v) for v in draw.textbbox((x, y), text, font=font,
-                                                                                  stroke_width=1)))
+                    box = tuple(int(v) for v in draw.textbbox((x, y), text, font=font))
+                    draw.rectangle((box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1), fill=(0, 0, 0))  # legible anywhere
+                    draw.text((x, y), text, fill=colour, font=font)
+                    self.drawn_labels.append(box)
                     line_end[line] = x + width
                     break
 
@@ -174,6 +184,8 @@ class Sheet:
         """Grid lines at the y ticks (labelled on the left), then each curve, broken where it is NaN."""
         height = panel.picture.shape[0]
         bottom, top = panel.ylim
+        if not top > bottom:
+            return
         to_y = lambda v: panel.top + (top - v) / (top - bottom) * (height - 1)  # noqa: E731
         for tick in panel.yticks:
             y = to_y(tick)
@@ -192,10 +204,22 @@ class Sheet:
                     draw.line(run, fill=colour, width=width, joint="curve")
                 run = []
 
-    def _draw_legend(self, draw: ImageDraw.ImageDraw, font, y: int) -> None:
+    def _legend_rows(self, draw: ImageDraw.ImageDraw, font) -> list[list[tuple[tuple, str]]]:
+        """The legend's entries in lines that fit the sheet's width."""
+        rows, x = [[]], self.left
+        for colour, text in self.legend:
+            width = 17 + draw.textlength(text, font=font) + 18
+            if rows[-1] and x + width > self.width:
+                rows.append([])
+                x = self.left
+            rows[-1].append((colour, text))
+            x += width
+        return [row for row in rows if row]
+
+    def _draw_legend(self, draw: ImageDraw.ImageDraw, font, entries, y: int) -> None:
         """Colour swatches and their meaning on one line under the title."""
         x = self.left
-        for colour, text in self.legend:
+        for colour, text in entries:
             draw.rectangle((x, y + 1, x + 12, y + 13), fill=colour, outline=(120, 120, 120))
             draw.text((x + 17, y), text, fill=_TEXT, font=font)
             x += 17 + draw.textlength(text, font=font) + 18

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from speaksphere.pictures import Sheet, colourise, envelope
+from PIL import ImageDraw
+
+from speaksphere.pictures import Sheet, _font, colourise, envelope
 
 
 def overlaps(a, b) -> bool:
@@ -27,6 +29,25 @@ def test_labels_never_overlap_from_1_s_to_5_minutes(seconds, words):
     assert all(box[2] <= image.size[0] for box in boxes)
 
 
+def test_a_label_at_the_very_end_stays_inside_and_nan_is_not_a_value():
+    sheet = Sheet(10.0)
+    panel = sheet.add(np.zeros((2, 2, 3), dtype=np.uint8), 40)
+    sheet.label(panel, 9.9, "label")
+    image = sheet.draw()
+    assert all(box[2] <= image.size[0] for box in sheet.drawn_labels)
+    colours = colourise(np.array([[0.0, np.nan]]), "viridis", 0, 1, missing=(225, 225, 225))
+    assert tuple(colours[0, 1]) == (225, 225, 225) and tuple(colours[0, 0]) != (225, 225, 225)
+    assert Sheet(1.0).add(np.zeros((0, 0, 3), dtype=np.uint8), 10) == 0  # an empty array: a blank panel
+
+
+def test_a_long_legend_wraps_inside_the_picture():
+    sheet = Sheet(4.0, title="languages")
+    sheet.legend = [((i * 20, 0, 0), f"Language number {i} (xx)") for i in range(9)]
+    sheet.add(np.zeros((1, 1, 3), dtype=np.uint8), 20)
+    image = sheet.draw()
+    assert image.size[0] == 900 and len(sheet._legend_rows(ImageDraw.Draw(image), _font(12))) > 1
+
+
 def test_envelope_spans_each_columns_samples():
     wave = np.zeros(16000, dtype=np.float32)
     wave[8000:8100] = 0.9
@@ -38,4 +59,4 @@ def test_envelope_spans_each_columns_samples():
 def test_colourise_maps_the_range_and_nan():
     colours = colourise(np.array([[-80.0, 0.0, np.nan]]), "magma", -80, 0)
     assert colours.dtype == np.uint8 and colours[0, 0].sum() < 60 and colours[0, 1].sum() > 500
-    assert (colours[0, 2] == colours[0, 0]).all()
+    assert tuple(colours[0, 2]) == (0, 0, 0)  # NaN: not computed, its own colour

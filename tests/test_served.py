@@ -54,9 +54,14 @@ def test_folders_of_ended_processes_are_removed_and_live_ones_kept(tmp_path):
     ended = tmp_path / (served_module.PREFIX + "ended")
     ended.mkdir()
     (ended / served_module._LOCK).touch()  # nobody holds its lock: its process has ended
+    starting = tmp_path / (served_module.PREFIX + "starting")
+    starting.mkdir()
+    (starting / served_module._LOCK).touch()  # just made: its process may not have locked it yet
+    os.utime(ended, (time.time() - 120, time.time() - 120))
     live = ServedFiles(tmp_path)
+    os.utime(live.folder, (time.time() - 120, time.time() - 120))
     ServedFiles(tmp_path)
-    assert not ended.exists() and live.folder.exists()
+    assert not ended.exists() and starting.exists() and live.folder.exists()
 
 
 def test_rate_limit_counts_per_address_in_a_sliding_minute():

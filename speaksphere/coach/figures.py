@@ -20,7 +20,8 @@ from .explain import SKILLS, accent_name, command_name, language_name
 
 __all__ = ["plot_predictions", "answer_labels", "plot_comparison"]
 
-_PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#8ab17d", "#6d597a", "#b56576"]
+_PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#8ab17d", "#6d597a", "#b56576", "#4895ef",
+            "#9d0208", "#7f5539", "#adb5bd"]  # one colour for each language the model knows (9) and some
 
 
 def plot_predictions(predictions: dict, duration_s: float | None = None) -> Image.Image:
@@ -79,5 +80,8 @@ def plot_comparison(comparison: dict) -> Figure:
         words_axis.set_title("Each word in A and B", fontsize=10, loc="left")
     else:
         words_axis.axis("off")
-        words_axis.text(0.5, 0.5, "Word scores need the text of the phrase", ha="center", va="center", color="gray")
+        another = comparison.get("another_sentence") or []
+        reason = ("Words not compared: " + (" and ".join(f"attempt {a}" for a in another)) + " sounds like another "
+                  "sentence" if another else "Word scores need the text of the phrase")
+        words_axis.text(0.5, 0.5, reason, ha="center", va="center", color="gray")
     return figure

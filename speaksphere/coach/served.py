@@ -96,8 +96,11 @@ class ServedFiles:
                 os.utime(path)
                 return path
             partial = folder / f".{path.name}.{secrets.token_hex(4)}.wav"
-            write(partial)
-            os.replace(partial, path)
+            try:
+                write(partial)
+                os.replace(partial, path)
+            finally:
+                partial.unlink(missing_ok=True)
             kept = []
             for other in folder.glob("reference-*.wav"):
                 try:
@@ -111,10 +114,17 @@ class ServedFiles:
 
 
 def _remove_ended(parent: Path) -> None:
-    """Remove the folders of our ended processes: this user's, whose lock nobody holds any more."""
+    """Remove the folders of our ended processes: this user's, whose lock nobody holds any more (a folder
+    younger than a minute may be a starting process's that has not locked it yet; one without a lock
+    file is removed once untouched for a day)."""
+    now = time.time()
     for folder in parent.glob(PREFIX + "*"):
         try:
-            if folder.stat().st_uid != os.getuid():
+            if folder.stat().st_uid != os.getuid() or now - folder.stat().st_mtime < 60:
+                continue
+            if not (folder / _LOCK).exists():
+                if now - folder.stat().st_mtime > 24 * 3600:
+                    shutil.rmtree(folder, ignore_errors=True)
                 continue
             held = os.open(folder / _LOCK, os.O_RDONLY)
         except OSError:

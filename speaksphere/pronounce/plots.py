@@ -41,8 +41,11 @@ def spectrograms(assessment: Assessment, n_worst: int = 3) -> Image.Image:
     for mel, name in zip(mels, ("reference", "your attempt")):
         padded = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])), constant_values=-80.0)
         panels.append(sheet.add(colourise(padded, "magma", -80, 0), 150, f"{name}: frequency (low to high)", flip=True))
-    for unit, segment in zip(assessment.units, (s for s in segments if s["miscue"] != "insertion")):
-        _shade(sheet, panels[0], unit.ref_start / FRAME_RATE, unit.ref_end / FRAME_RATE, segment, id(segment) in worst)
+    for segment in segments:  # each reference word by its own index (segments run in the attempt's order)
+        if segment.get("index") is not None and segment["index"] < len(assessment.units):
+            unit = assessment.units[segment["index"]]
+            _shade(sheet, panels[0], unit.ref_start / FRAME_RATE, unit.ref_end / FRAME_RATE, segment,
+                   id(segment) in worst)
     for segment in segments:
         start, end = segment["start"] - att.offset_s, segment["end"] - att.offset_s
         _shade(sheet, panels[1], start, end, segment, id(segment) in worst)
@@ -62,7 +65,10 @@ def dtw_path(assessment: Assessment) -> Image.Image:
     cost = np.asarray(assessment.cost, dtype=np.float32)  # may be thinned (Assessment.for_figures)
     n_ref, n_att = len(assessment.ref.features), len(assessment.att.features)
     step_r, step_a = max(1, round(n_ref / max(cost.shape[0], 1))), max(1, round(n_att / max(cost.shape[1], 1)))
-    picture = colourise(cost, "viridis", 0.0, float(np.nanpercentile(cost, 99)) or 1.0)
+    finite = cost[np.isfinite(cost)]
+    top = float(np.percentile(finite, 99)) if finite.size else 1.0
+    # far from the path a long alignment is not computed (NaN): light grey, not "similar"
+    picture = colourise(cost, "viridis", 0.0, top if top > 0 else 1.0, missing=(225, 225, 225))
     path = assessment.alignment.path
     rows = np.clip(path[:, 0] // step_r, 0, cost.shape[0] - 1)
     columns = np.clip(path[:, 1] // step_a, 0, cost.shape[1] - 1)
@@ -72,7 +78,7 @@ def dtw_path(assessment: Assessment) -> Image.Image:
     sheet = Sheet(n_att / FRAME_RATE, width=640, xlabel="your attempt's time (s)",
                   title=f"Alignment: mean difference {details['dtw_cost']:.3f} (0 = identical)")
     sheet.legend = [((255, 255, 255), "alignment path"), (rgb("#440154"), "similar sounds"),
-                    (rgb("#fde725"), "different")]
+                    (rgb("#fde725"), "different"), ((225, 225, 225), "not compared (far from the path)")]
     sheet.add(picture, 320, f"reference time, upwards: 0 to {n_ref / FRAME_RATE:.1f} s", flip=True)
     return sheet.draw()
 
@@ -83,6 +89,8 @@ def pitch(assessment: Assessment) -> Image.Image:
     ref, att = assessment.ref, assessment.att
     path = assessment.alignment.path
     # the attempt's pitch averaged over the frames aligned to each reference frame (NaN where unvoiced)
+    if len(ref.pitch) == 0 or len(att.pitch) == 0 or len(path) == 0:
+        return Sheet(1.0, title="Your melody against the reference's: no pitch to compare").draw()
     rows = np.minimum(path[:, 0], len(ref.pitch) - 1)
     values = att.pitch[np.minimum(path[:, 1], len(att.pitch) - 1)]
     voiced = np.isfinite(values)
