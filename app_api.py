@@ -11,6 +11,7 @@ import functools
 import ipaddress
 import logging
 import os
+import secrets
 import threading
 import time
 import weakref
@@ -94,6 +95,16 @@ def _expire_exports(coach: Coach, every_s: float = 60.0) -> None:
         _SWEEPER[0].start()
 
 
+def _own_file(picture):
+    """The picture with a random JPEG comment, so that its bytes, and the cache file gradio names by their
+    hash, are this response's own. Gradio writes a picture's cache file in place (not renamed into
+    place): two requests drawing the same picture (the same recording, twice) rewrote one file while it
+    was being sent, and a client received a truncated image (seen once in 80 in the load test)."""
+    if hasattr(picture, "info"):
+        picture.info["comment"] = secrets.token_hex(8).encode()
+    return picture
+
+
 def _client(request: gr.Request | None) -> str:
     """The caller's address, the key of per-client limits ("" when unknown). Behind a proxy (a Space)
     the connection comes from the proxy's private address: then the last public address the proxies
@@ -136,7 +147,7 @@ def make_endpoints(coach: Coach) -> dict:
         """The figures of this session's latest "/analyze" (no inputs: the session keeps the analysis).
         Outputs: waveform + spectrogram figure, predictions figure."""
         r = coach.draw_analysis(drawing)
-        return r["figure"], r["predictions_figure"]
+        return _own_file(r["figure"]), _own_file(r["predictions_figure"])
 
     def pronounce(attempt: str | None, phrase_id: str = "", text: str = "", language: str = "",
                   reference_audio: str | None = None, learner_id: str = "", recommendation_id: float | None = None,
@@ -156,7 +167,7 @@ def make_endpoints(coach: Coach) -> dict:
         """The figures of this session's latest "/pronounce" (no inputs: the session keeps the scoring).
         Outputs: spectrograms, pitch, word table and DTW path figures."""
         r = coach.draw_pronunciation(drawing)
-        return r["spectrograms"], r["pitch"], r["word_table"], r["dtw_path"]
+        return _own_file(r["spectrograms"]), _own_file(r["pitch"]), r["word_table"], _own_file(r["dtw_path"])
 
     def compare(attempt_a: str | None, attempt_b: str | None, phrase_id: str = "", text: str = "",
                 language: str = "", reference_audio: str | None = None, learner_id: str = "",
@@ -166,7 +177,8 @@ def make_endpoints(coach: Coach) -> dict:
         (Markdown), scores figure, spectrograms of A, spectrograms of B. Stores attempt B for a learner."""
         r = coach.compare(attempt_a, attempt_b, phrase_id, text, language, reference_audio, learner_id,
                           _reporter(progress))
-        return r["comparison"], r["summary"], r["figure"], r["spectrograms_a"], r["spectrograms_b"]
+        return (r["comparison"], r["summary"], r["figure"], _own_file(r["spectrograms_a"]),
+                _own_file(r["spectrograms_b"]))
 
     def recommend(learner_id: str, language: str = ""):
         """The next exercise. Inputs: learner_id (required), language ("" = that of the latest attempt).
