@@ -43,7 +43,7 @@ def user_error(function):
         except LEARNER_ERRORS as error:  # an expected refusal: one log line, no traceback
             log.info("refused %s: %s", function.__name__, str(error)[:200])
             raise gr.Error(str(error), print_exception=False) from None
-        except Exception as error:  # a bug of ours: log it, tell the learner plainly
+        except Exception:  # a bug of ours: log it (traceback included), tell the learner plainly
             log.exception("unexpected error in %s", function.__name__)
             raise gr.Error("Something went wrong on our side with this request. Please try again; if it keeps "
                            "happening, try another recording.", print_exception=False) from None

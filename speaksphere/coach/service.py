@@ -297,7 +297,7 @@ class Coach:
             self._record(learner_id, "compare", second.result, reference, None, recording_b)
         return {"comparison": comparison, "summary": explain.describe_comparison(comparison),
                 "figure": plot_comparison(comparison), "spectrograms_a": pronounce_plots.spectrograms(first),
-                "spectrograms_b": pronounce_plots.spectrograms(second), "pitch_b": pronounce_plots.pitch(second)}
+                "spectrograms_b": pronounce_plots.spectrograms(second)}
 
     def new_learner(self, client: str = "", limit: RateLimit | None = None) -> str:
         """A new learner id (keep it: it is the only key to the learner's progress). `client` is the
