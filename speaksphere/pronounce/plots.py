@@ -52,8 +52,13 @@ def spectrograms(assessment: Assessment, n_worst: int = 3) -> Image.Image:
     return sheet.draw()
 
 
+def _score_rgb(score: float) -> tuple[int, int, int]:
+    """A 0-100 score's colour (SCORE_COLOURS: red 0 .. green 100) as 0-255 RGB."""
+    return tuple(int(255 * c) for c in SCORE_COLOURS(score / 100.0)[:3])
+
+
 def _shade(sheet: Sheet, panel: int, start: float, end: float, segment: dict, worst: bool) -> None:
-    colour = tuple(int(255 * c) for c in SCORE_COLOURS(segment["score"] / 100.0)[:3])
+    colour = _score_rgb(segment["score"])
     sheet.shade(panel, start, end, colour, 0.45 if worst else 0.15)
     sheet.mark(panel, start)
     sheet.label(panel, start, segment["label"])
@@ -114,7 +119,7 @@ def word_table(assessment: Assessment) -> str:
     rows = assessment.result.get("words") or assessment.result["segments"]
     cards = []
     for row in rows:
-        red, green, blue = (int(255 * c) for c in SCORE_COLOURS(row["score"] / 100.0)[:3])
+        red, green, blue = _score_rgb(row["score"])
         word = html.escape(row.get("word") or row.get("label") or "(extra)")
         problem = html.escape(MISCUE_NAMES.get(row.get("miscue"), "")) or "&nbsp;"
         cards.append(f'<div style="background:rgb({red},{green},{blue});color:#111;border-radius:6px;'
