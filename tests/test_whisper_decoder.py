@@ -78,7 +78,8 @@ def test_weights_first_loaded_inside_inference_mode_still_build_a_trainable_mode
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
 
 
-@pytest.mark.parametrize("draft", ["Please open the window.", "Please close the door.", "Good morning everyone"])
+@pytest.mark.parametrize("draft", ["Please open the window.", "Please close the door.", "Good morning everyone",
+                                   "please open the window", "Please shut the window."])
 def test_a_draft_changes_nothing_but_the_time_it_takes(window, draft):
     plain = transcribe(window, "en")
     checked = transcribe(window, "en", draft=text_tokens(draft))
@@ -86,3 +87,28 @@ def test_a_draft_changes_nothing_but_the_time_it_takes(window, draft):
     np.testing.assert_allclose(checked.log_probabilities, plain.log_probabilities, atol=1e-3)
     np.testing.assert_allclose(checked.draft_log_probabilities,
                                token_log_probabilities(window, "en", [text_tokens(draft)])[0], atol=1e-3)
+
+
+def test_after_a_misread_word_the_draft_is_picked_up_again(window, monkeypatch):
+    """One wrong word in the middle ("shut" for "open") and a draft without capitals or full stop cost a
+    few decoder passes, not one per token of the rest (prompt-lookup decoding)."""
+    from speaksphere.model import whisper_decoder
+
+    passes = []
+    decoder, projection = whisper_decoder._decoder_and_projection()
+
+    class Counting:
+        embed_tokens = decoder.embed_tokens
+
+        def __call__(self, **inputs):
+            passes.append(inputs["input_ids"].shape[1])
+            return decoder(**inputs)
+
+    monkeypatch.setattr(whisper_decoder, "_decoder_and_projection", lambda: (Counting(), projection))
+    plain = transcribe(window, "en")
+    n_plain = len(passes)
+    assert n_plain == len(plain.tokens) + 1  # one pass per token, then end-of-text
+    for draft in ("Please shut the window.", "please open the window"):
+        passes.clear()
+        assert transcribe(window, "en", draft=text_tokens(draft)).tokens == plain.tokens
+        assert len(passes) <= 4 < n_plain, (draft, passes)

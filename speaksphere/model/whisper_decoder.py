@@ -113,53 +113,83 @@ def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MA
 
     draft: tokens the transcript probably holds (the text a learner was asked to read). They are checked
     in one decoder pass and kept as far as greedy decoding would have chosen them (speculative
-    decoding: the transcript is the same, a right reading costs one pass instead of one per token);
-    `Transcript.draft_log_probabilities` then holds the draft's teacher-forcing log-probabilities.
+    decoding: the transcript is the same, a right reading costs one pass instead of one per token).
+    Where the transcript leaves the draft (a misread word), each later pass checks the draft's tokens
+    that follow where the transcript meets it again (`_lookup`), so the rest of a reading with one
+    wrong word costs a few passes, not one per token. `Transcript.draft_log_probabilities` holds the
+    draft's teacher-forcing log-probabilities.
     """
     decoder, projection = _decoder_and_projection()
     states = _states_for(decoder, encoder_states)
     cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
     prompt, draft = prompt_tokens(language), list(draft or [])
-    hidden = decoder(input_ids=torch.tensor([prompt + draft], device=states.device), encoder_hidden_states=states,
-                     past_key_values=cache, use_cache=True).last_hidden_state[0, len(prompt) - 1 :]
-    scores = torch.log_softmax((hidden @ projection.T).float(), dim=-1)  # (len(draft) + 1, vocabulary)
-    checked = None
-    if draft:
-        targets = torch.tensor(draft + [END_OF_TEXT], device=scores.device)
-        checked = scores.gather(1, targets[:, None])[:, 0].double().cpu().numpy()
+    feed, proposal = prompt + draft, draft  # tokens the next pass reads; the ones among them to check
     tokens: list[int] = []
     log_probabilities: list[float] = []
-    done = False
-    for row in scores:  # the draft's rows, as long as greedy decoding agrees with it
-        token = _greedy_choice(row, len(tokens), max_tokens)
-        log_probabilities.append(float(row[token]))
-        if token == END_OF_TEXT:
-            done = True
-            break
-        tokens.append(token)
-        if _stop_looping(tokens, log_probabilities):
-            done = True
-            break
-        if len(tokens) > len(draft) or token != draft[len(tokens) - 1]:
-            break
-    if not done:  # the last token left the draft (or went past it): it is not in the cache yet
-        agreed = len(tokens) - 1
-        if agreed < len(draft):  # the draft's keys and values past the agreement go
-            cache.crop(agreed - len(draft))
-        pending = tokens[agreed:]
-        while True:
-            ids = torch.tensor([pending], device=states.device)
-            last = decoder(input_ids=ids, encoder_hidden_states=states, past_key_values=cache, use_cache=True).last_hidden_state
-            row = torch.log_softmax((last[0, -1] @ projection.T).float(), dim=-1)
+    checked = None
+    while True:
+        hidden = decoder(input_ids=torch.tensor([feed], device=states.device), encoder_hidden_states=states,
+                         past_key_values=cache, use_cache=True).last_hidden_state[0, len(feed) - len(proposal) - 1 :]
+        if checked is None and draft:
+            scores = _log_probabilities(hidden, projection)  # (len(draft) + 1, vocabulary)
+            targets = torch.tensor(draft + [END_OF_TEXT], device=scores.device)
+            checked = scores.gather(1, targets[:, None])[:, 0].double().cpu().numpy()
+        else:  # a guess is checked on its first row before the rest is projected (a row costs ~9 ms)
+            scores = _log_probabilities(hidden[:1], projection)
+            if proposal and _greedy_choice(scores[0], len(tokens), max_tokens) == proposal[0]:
+                scores = torch.cat([scores, _log_probabilities(hidden[1:], projection)])
+        for row_index, row in enumerate(scores):  # the proposal's rows, as long as greedy decoding agrees
             token = _greedy_choice(row, len(tokens), max_tokens)
             log_probabilities.append(float(row[token]))
             if token == END_OF_TEXT:
-                break
+                return _transcript(tokens, log_probabilities, checked)
             tokens.append(token)
             if _stop_looping(tokens, log_probabilities):
+                return _transcript(tokens, log_probabilities, checked)
+            if row_index >= len(proposal) or token != proposal[row_index]:
                 break
-            pending = [token]
+        # the last token is new (not read yet); the proposal's tokens after the agreement go from the cache
+        unread = len(proposal) - row_index
+        if unread > 0:
+            cache.crop(-unread)
+        proposal = _lookup(tokens, draft)
+        feed = [tokens[-1], *proposal]
+
+
+def _log_probabilities(hidden: torch.Tensor, projection: torch.Tensor) -> torch.Tensor:
+    """(rows, 512) decoder outputs -> (rows, vocabulary) log-probabilities of the next token."""
+    return torch.log_softmax((hidden @ projection.T).float(), dim=-1)
+
+
+def _transcript(tokens: list[int], log_probabilities: list[float], checked: np.ndarray | None) -> Transcript:
     return Transcript(tokens, np.array(log_probabilities, dtype=np.float64), token_text(tokens).strip(), checked)
+
+
+def _lookup(tokens: list[int], draft: list[int], longest: int = 16) -> list[int]:
+    """What probably comes next once the transcript has left the draft (a word misread, a capital or a
+    full stop the draft lacks): the draft's tokens after the place the transcript's last two tokens
+    (else its last one) have in it, latest place first; else after the place of its last word (the
+    one before a punctuation mark), case aside (prompt-lookup decoding). At most `longest`; empty when nothing matches."""
+    for size in (2, 1):
+        tail = tokens[-size:]
+        if len(tail) < size:
+            continue
+        for start in range(len(draft) - size, -1, -1):
+            if draft[start : start + size] == tail:
+                return draft[start + size : start + size + longest]
+    keys = [_token_key(t) for t in draft]
+    last = tokens[-2] if len(tokens) > 1 and not _token_key(tokens[-1]) else tokens[-1]  # before a full stop
+    key = _token_key(last)
+    if key and key in keys:
+        start = len(keys) - 1 - keys[::-1].index(key)
+        return draft[start + 1 : start + 1 + longest]
+    return []
+
+
+@functools.lru_cache(maxsize=65536)
+def _token_key(token: int) -> str:
+    """A token's text as words are compared: lower case, no spaces or punctuation ("" for ".")."""
+    return "".join(c for c in token_text([token]).lower() if c.isalnum())
 
 
 def _stop_looping(tokens: list[int], log_probabilities: list[float]) -> bool:
