@@ -157,7 +157,8 @@ def make_endpoints(coach: Coach) -> dict:
         wins over phrase_id (a built-in phrase id, see the dropdown);
         language (ISO 639-1, "" = en); learner_id ("" = store nothing); recommendation_id (the exercise
         this attempt answers, or None). Outputs: result (dict: overall, accuracy, fluency, prosody,
-        completeness, coherence 0-100, segments, words, phones, details), feedback (Markdown),
+        completeness, coherence 0-100 (prosody null against a typed text's synthesis; "not_scored" says
+        why), segments, words, phones, details), feedback (Markdown),
         reference audio (file). The figures come from "/pronunciation_figures" next, in the same session."""
         r = coach.pronounce(attempt, phrase_id, text, language, reference_audio, learner_id, recommendation_id,
                             _reporter(progress), figures=False)

@@ -101,7 +101,9 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
         ax.set_yticks(range(0, 101, 20))
         ax.grid(alpha=0.3)
         if series is None or len(series) == 0:
-            ax.text(0.5, 0.5, "no attempts yet", ha="center", va="center", transform=ax.transAxes, color="gray")
+            empty = ("not scored yet:\nneeds a built-in phrase\nor a teacher's recording" if skill == "prosody"
+                     else "no attempts yet")
+            ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes, color="gray")
             continue
         number = np.arange(1, len(series) + 1)
         ax.plot(number, series.scores, "o", alpha=0.35, markersize=4, label="attempt")

@@ -130,8 +130,16 @@ def describe_predictions(predictions: dict, model_name: str) -> str:
 def _skill_table(result: dict) -> str:
     rows = ["| score | 0-100 | what it measures |", "| --- | ---: | --- |"]
     for skill in ("overall",) + SKILLS:
-        rows.append(f"| {skill} | **{result[skill]:.0f}** | {SKILL_MEANINGS[skill]} |")
-    return "\n".join(rows)
+        value = "not scored" if result[skill] is None else f"**{result[skill]:.0f}**"
+        rows.append(f"| {skill} | {value} | {SKILL_MEANINGS[skill]} |")
+    table = "\n".join(rows)
+    reasons = [f"*{skill.capitalize()} is not scored:* {why}" for skill, why in result.get("not_scored", {}).items()]
+    return "\n\n".join([table, *reasons])
+
+
+def _points(value: float | None, sign: bool = False) -> str:
+    """A score (or a change, with its sign) as the tables show it; "-" when it is not scored."""
+    return "-" if value is None else f"{value:+.0f}" if sign else f"{value:.0f}"
 
 
 def _reference_label(source: str) -> str:
@@ -171,7 +179,7 @@ def describe_pronunciation(result: dict) -> str:
     if details.get("speech_rate_wpm"):
         timing += f" That is {details['speech_rate_wpm']:.0f} words a minute."
     lines.append(timing)
-    weakest = min(SKILLS, key=lambda s: result[s])
+    weakest = min((s for s in SKILLS if result[s] is not None), key=lambda s: result[s])
     if result[weakest] < _GOOD:
         lines.append(f"**Tip ({weakest}, your lowest score):** {SKILL_TIPS[weakest]}")
     else:
@@ -184,11 +192,13 @@ def describe_comparison(comparison: dict) -> str:
     a, b, difference = comparison["a"], comparison["b"], comparison["difference"]
     rows = ["| score | attempt A | attempt B | change |", "| --- | ---: | ---: | ---: |"]
     for skill in ("overall",) + SKILLS:
-        rows.append(f"| {skill} | {a[skill]:.0f} | {b[skill]:.0f} | {difference[skill]:+.0f} |")
+        rows.append(f"| {skill} | {_points(a[skill])} | {_points(b[skill])} | {_points(difference[skill], sign=True)} |")
     change = difference["overall"]
     verdict = ("Attempt B is better overall." if change >= 3 else "Attempt A is better overall." if change <= -3
                else "The two attempts are about as good overall (within 3 points).")
     lines = [f"### {verdict}", "A positive change means attempt B scored higher. Scores are 0-100.", "\n".join(rows)]
+    for skill, why in {**a.get("not_scored", {}), **b.get("not_scored", {})}.items():
+        lines.append(f"*{skill.capitalize()} is not scored:* {why}")
     another = comparison.get("another_sentence") or []
     if another:
         which = "Both attempts sound" if len(another) == 2 else f"Attempt {another[0]} sounds"

@@ -62,9 +62,13 @@ def plot_comparison(comparison: dict) -> Figure:
     skills_axis, words_axis = figure.subplots(1, 2, width_ratios=[1, 1.6])
     names = ("overall",) + SKILLS
     x = np.arange(len(names))
-    skills_axis.bar(x - 0.2, [a[s] for s in names], 0.4, label="attempt A", color="#9db4c0")
-    skills_axis.bar(x + 0.2, [b[s] for s in names], 0.4, label="attempt B", color="#2a9d8f")
-    skills_axis.set_xticks(x, names, rotation=30, fontsize=8)
+    def heights(result: dict) -> list[float]:  # a skill not scored draws no bar
+        return [np.nan if result[s] is None else result[s] for s in names]
+
+    skills_axis.bar(x - 0.2, heights(a), 0.4, label="attempt A", color="#9db4c0")
+    skills_axis.bar(x + 0.2, heights(b), 0.4, label="attempt B", color="#2a9d8f")
+    unscored = set(a.get("not_scored", {})) | set(b.get("not_scored", {}))
+    skills_axis.set_xticks(x, [f"{s}\n(not scored)" if s in unscored else s for s in names], rotation=30, fontsize=8)
     skills_axis.set_ylim(0, 100)
     skills_axis.set_ylabel("score (0-100)")
     skills_axis.set_title("Scores: A and B", fontsize=10, loc="left")

@@ -28,13 +28,16 @@ from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, 
 from .scores import (ScoreConfig, anchor_score, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
 
-__all__ = ["Analysis", "Unit", "Assessment", "assess", "score_pronunciation", "compare", "compare_results"]
+__all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "score_pronunciation", "compare", "compare_results"]
 
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
 # Speech scored at once, attempt and reference alike (after trimming silence): about ten sentences.
 # Memory grows with the product of the two lengths, so the cap bounds every request (a 300-s reading
 # against a 300-s reference once peaked at 22 GB)
 MAX_SCORED_S = 60.0
+# skills a result can leave unscored (None), and why
+NOT_SCORED = {"prosody": "The reference is a computer voice (espeak-ng): its melody is regular and robotic, not one to copy, "
+                         "so melody and loudness are not scored. A built-in phrase or a teacher's recording gets a prosody score."}
 _CHUNK_S = 0.3  # unit length when the reference's words are unknown: about one syllable and a half
 _TRIM_PAD_S = 0.05  # speech kept around VAD's segments when trimming
 
@@ -371,6 +374,8 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
                             a_pauses.n_pauses, r_pauses.n_pauses, config)
     prosody, pitch_r, energy_r = prosody_score(ref.pitch, att.pitch, ref.energy, att.energy, path, config)
+    if golden.source.startswith("synthesised"):  # a computer voice's melody is no model to copy (README)
+        prosody = None
     coherence = coherence_score(best_positions / FRAME_RATE, present,
                                 max(0.0, covered_frames / FRAME_RATE - repeated_s), a_pauses.speech_s)
     skills = {"accuracy": accuracy, "fluency": fluency, "prosody": prosody, "completeness": completeness,
@@ -383,7 +388,8 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     span_s = (a_pauses.speech_s + a_pauses.pause_total_s) or 1e-3
     # words said: what the listener heard (a reading of 3 words of 8 is not 8 words a minute's worth)
     n_words = len(att.hearing.heard_words) if att.hearing is not None else len(text_words) if text_words else None
-    result = {"overall": round(overall, 1), **{k: round(v, 1) for k, v in skills.items()}, "segments": segments,
+    result = {"overall": round(overall, 1), **{k: None if v is None else round(v, 1) for k, v in skills.items()},
+              "not_scored": {k: NOT_SCORED[k] for k, v in skills.items() if v is None}, "segments": segments,
               "details": {
                   "reference": golden.source, "reference_text": golden.text, "dtw_cost": round(dtw_cost, 4),
                   "pitch_correlation": round(pitch_r, 3), "energy_correlation": round(energy_r, 3),
@@ -420,7 +426,8 @@ def score_pronunciation(attempt, reference=None, text: str | None = None, langua
 
     Returns
     -------
-    dict with "overall", "accuracy", "fluency", "prosody", "completeness", "coherence" (0-100),
+    dict with "overall", "accuracy", "fluency", "prosody", "completeness", "coherence" (0-100; prosody is
+    None against a synthesised reference, and "not_scored" maps each skill left unscored to why),
     "segments" (label, start, end in seconds of the attempt, cost, score, flag, miscue), "details"
     (timing and measurements), and with a known text "words" (and "phones" for English).
 
@@ -435,7 +442,8 @@ def score_pronunciation(attempt, reference=None, text: str | None = None, langua
 def compare(a, b, text: str | None = None, language: str | None = None, reference=None) -> dict:
     """Score two attempts at the same text or reference and show what changed.
 
-    Returns {"a": result, "b": result, "difference": {skill: b - a}, "words": [{word, a, b, difference}]}:
+    Returns {"a": result, "b": result, "difference": {skill: b - a, None where a skill is not scored},
+    "words": [{word, a, b, difference}]}:
     positive differences mean attempt b did better.
     """
     return compare_results(score_pronunciation(a, reference, text, language),
@@ -446,7 +454,7 @@ def compare_results(first: dict, second: dict) -> dict:
     """What changed between two results of score_pronunciation for the same text or reference
     (the return value of `compare`; the app uses it with results it has already scored)."""
     skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
-    difference = {k: round(second[k] - first[k], 1) for k in skills}
+    difference = {k: None if first[k] is None or second[k] is None else round(second[k] - first[k], 1) for k in skills}
     words = []
     another = [name for name, result in (("A", first), ("B", second)) if result.get("another_sentence")]
     if "words" in first and "words" in second and not another:  # words of another sentence are not comparable

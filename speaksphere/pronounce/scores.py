@@ -163,9 +163,10 @@ def horizontal_runs(path: np.ndarray, min_frames: int) -> list[tuple[int, int]]:
     return runs
 
 
-def overall_score(scores: dict[str, float], config: ScoreConfig = ScoreConfig()) -> float:
-    """Weighted mean of the five skill scores (weights in ScoreConfig.weights)."""
+def overall_score(scores: dict[str, float | None], config: ScoreConfig = ScoreConfig()) -> float:
+    """Weighted mean of the five skill scores (weights in ScoreConfig.weights); a skill not scored (None)
+    leaves the mean of the others."""
     weights = config.weights
     pairs = [(scores[name], getattr(weights, name)) for name in
-             ("accuracy", "completeness", "coherence", "fluency", "prosody")]
+             ("accuracy", "completeness", "coherence", "fluency", "prosody") if scores[name] is not None]
     return float(sum(s * w for s, w in pairs) / sum(w for _, w in pairs))
