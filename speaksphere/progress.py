@@ -93,6 +93,7 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
     against the attempt number; the x axis is attempts, not dates, so a busy day does not squash."""
     figure = Figure(figsize=(10, 5.5), layout="constrained")
     axes = figure.subplots(2, 3, sharex=True, sharey=True)
+    every_id = np.unique(np.concatenate([s.attempt_ids for s in history.values() if s is not None] or [[]]))
     figure.suptitle(title)
     for ax, skill in zip(axes.flat, SCORES):
         series = history.get(skill)
@@ -105,12 +106,12 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
                      else "no attempts yet")
             ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes, color="gray")
             continue
-        number = np.arange(1, len(series) + 1)
+        number = np.searchsorted(every_id, series.attempt_ids) + 1  # a skill left unscored leaves a gap
         ax.plot(number, series.scores, "o", alpha=0.35, markersize=4, label="attempt")
         ax.plot(number, series.smoothed(), "-", linewidth=2, label=f"mean of last {SMOOTHING_ATTEMPTS}")
-        ax.annotate(f"{series.smoothed()[-1]:.0f}", (number[-1], series.smoothed()[-1]), xytext=(0, 5),
-                    textcoords="offset points", ha="center", fontsize="small")
-    attempts = max((len(s) for s in history.values() if s is not None), default=0)
+        ax.annotate(f"{series.smoothed()[-1]:.0f}", (number[-1], series.smoothed()[-1]), xytext=(-3, 6),
+                    textcoords="offset points", ha="right", fontsize="small")  # inside the panel, not cut off
+    attempts = len(every_id)
     for ax in axes[-1]:
         ax.set_xlabel("attempt number")
         ax.set_xlim(0.5, max(attempts, 1) + 0.5)  # one attempt: one tick "1", not 0.945, 0.960, ...

@@ -26,9 +26,8 @@ pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason=f"{CHROMI
 
 
 @pytest.fixture(scope="module")
-def url(tiny_model_dir, tmp_path_factory):
+def url(tiny_model_dir, database):
     settings = settings_with_model(Settings(), tiny_model_dir)
-    database = tmp_path_factory.mktemp("browser-learners") / "learners.sqlite3"
     with serve_app(settings, database) as demo:
         yield demo.local_url
 
@@ -151,3 +150,65 @@ def test_6_about(page):
     page.get_by_text("Limits, honestly").wait_for()
     page.get_by_text("Model card").first.wait_for()
     shoot(page, "5-about")
+
+
+def test_7_progress_after_many_attempts(page, database):
+    """The charts read with 100 attempts as with 1 (issue 22): a learner's history written straight into
+    the app's store, then shown as the learner would ask for it."""
+    import numpy as np
+
+    from speaksphere.store import SKILLS, LearnerStore
+
+    learner_id = shown_learner_id(page)
+    store = LearnerStore(database)
+    before = sum(1 for a in store.history(learner_id) if a["scores"])  # as the Progress text counts them
+    rng = np.random.default_rng(7)
+    for n in range(100):  # a learner who improves, with the spread of real readings
+        level = 45 + 40 * n / 99
+        scores = {skill: float(np.clip(level + rng.normal(0, 8), 0, 100)) for skill in SKILLS}
+        scores["prosody"] = None if n % 3 == 0 else scores["prosody"]  # typed texts leave prosody unscored
+        scores["overall"] = float(np.mean([v for v in scores.values() if v is not None]))
+        store.record_attempt(learner_id, "pronounce", scores, language="en", created_at=1.7e9 + 3600 * n)
+    tab(page, "Progress")
+    page.get_by_role("button", name="Show my progress").click()
+    page.get_by_text(f"{before + 100} attempt(s)").first.wait_for()
+    page.locator(FIGURES).last.wait_for()
+    shoot(page, "6-progress-100-attempts")
+
+
+def test_8_a_long_recording(page, speech_with_pause, tmp_path):
+    """Two minutes of speech: the analysis answers, its pictures' labels and time axis stay readable."""
+    import numpy as np
+    import soundfile as sf
+
+    wave, rate, _ = speech_with_pause
+    long = np.tile(np.concatenate([wave, np.zeros(rate // 2, wave.dtype)]), int(np.ceil(120 * rate / len(wave))))
+    path = tmp_path / "two-minutes.wav"
+    sf.write(path, long[: 120 * rate], rate)
+    page.reload()  # an empty recorder again: test_1 left its recording in the Analyze tab
+    tab(page, "Analyze")
+    upload(page, "analyze-audio", path)
+    page.get_by_role("button", name="Analyze", exact=True).click()
+    page.get_by_text("in a 120.0 s recording").first.wait_for()
+    page.locator(FIGURES).nth(1).wait_for()
+    shoot(page, "7-analyze-two-minutes")
+
+
+@pytest.mark.parametrize("language", ["es", "fr", "it", "ru"])
+def test_9_pronounce_in_each_language(page, language):
+    """A native reading of a built-in phrase in each language the library has: names, accents and the
+    listener's transcript render (issue 22: texts exactly as spoken)."""
+    phrase = sorted(library(language), key=lambda p: len(p.text))[len(library(language)) // 2]
+    page.reload()  # an empty recorder and no earlier scores
+    tab(page, "Pronounce")
+    phrase_input = page.locator("input[aria-label^='Built-in phrase']").first
+    phrase_input.click()
+    phrase_input.fill("")
+    phrase_input.press_sequentially(phrase.text[:12])  # typed, so that the list filters (it shows 100 at most)
+    page.get_by_role("option", name=f"{language}: {phrase.text}").click()
+    upload(page, "pronounce-attempt", LIBRARY_DIR / phrase.file)
+    page.get_by_role("button", name="Score my attempt").click()
+    page.get_by_text(f'"{phrase.text}"').first.wait_for()  # "Compared with ...: *text*" of this phrase
+    page.get_by_text("What the listener heard").first.wait_for()
+    page.locator(FIGURES).nth(4).wait_for()
+    shoot(page, f"8-pronounce-{language}")

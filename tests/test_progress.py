@@ -94,3 +94,23 @@ def test_the_progress_chart_reads_at_1_2_and_100_attempts(n):
             assert not text.get_window_extent(renderer).overlaps(title)
     legend = figure.legends[0].get_window_extent(renderer)
     assert not any(legend.overlaps(panel.get_window_extent(renderer)) for panel in figure.axes)
+
+
+def test_a_skill_left_unscored_keeps_the_attempt_numbers_of_the_others():
+    """Prosody is not scored against a typed text: its dots stay at their attempt numbers (a gap where it
+    was not scored), not squeezed to the left of the shared axis."""
+    attempts = [{"id": i + 1, "created_at": float(i),
+                 "scores": {s: 50.0 for s in SCORES if s != "prosody" or i % 3}} for i in range(9)]
+    figure = plot_progress(history_from_attempts(attempts))
+    panels = {ax.get_title(): ax for ax in figure.axes}
+    assert list(panels["overall"].lines[0].get_xdata()) == list(range(1, 10))
+    assert list(panels["prosody"].lines[0].get_xdata()) == [2, 3, 5, 6, 8, 9]
+
+
+def test_the_progress_table_never_shows_minus_zero():
+    """A change of -0.4 points reads +0, not -0."""
+    from speaksphere.coach.explain import describe_progress
+
+    row = {"skill": "overall", "attempts": 6, "first": 80.4, "latest": 80.0, "best": 99.0, "change": -0.4,
+           "trend": 0.0}
+    assert "| overall | 6 | 80 | 80 | 99 | +0 |" in describe_progress([row], 6)

@@ -139,7 +139,10 @@ def _skill_table(result: dict) -> str:
 
 def _points(value: float | None, sign: bool = False) -> str:
     """A score (or a change, with its sign) as the tables show it; "-" when it is not scored."""
-    return "-" if value is None else f"{value:+.0f}" if sign else f"{value:.0f}"
+    if value is None:
+        return "-"
+    points = round(value) + 0  # + 0 turns -0 into 0: a change of -0.4 reads "+0", never "-0"
+    return f"{points:+d}" if sign else f"{points:d}"
 
 
 def _reference_label(source: str) -> str:
@@ -235,8 +238,8 @@ def describe_progress(summary: list[dict], attempts: int) -> str:
     rows = ["| score | attempts | first | latest | best | change |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for row in summary:
         if row["attempts"]:
-            rows.append(f"| {row['skill']} | {row['attempts']} | {row['first']:.0f} | {row['latest']:.0f} | "
-                        f"{row['best']:.0f} | {row['change']:+.0f} |")
+            rows.append(f"| {row['skill']} | {row['attempts']} | {_points(row['first'])} | {_points(row['latest'])} | "
+                        f"{_points(row['best'])} | {_points(row['change'], sign=True)} |")
     return "\n\n".join([
         f"**{attempts} attempt(s)** stored. Scores are 0-100. *First* is the mean of your first three attempts, "
         "*latest* the mean of your last three (one reading varies by several points), *change* = latest - first.",
