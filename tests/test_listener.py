@@ -10,7 +10,8 @@ import soundfile as sf
 
 from speaksphere.data.engines import render
 from speaksphere.pronounce import library, score_pronunciation
-from speaksphere.pronounce.listener import align_words, normalise_word, relative_intelligibility
+import speaksphere.pronounce.listener as listener
+from speaksphere.pronounce.listener import EncoderStates, align_words, hear, normalise_word, relative_intelligibility
 
 
 def test_alignment_names_omissions_insertions_and_substitutions():
@@ -44,3 +45,20 @@ def test_another_sentence_is_flagged_and_the_right_one_is_not(language):
     assert wrong["overall"] <= 20 < right["overall"]
     assert right["heard"]["transcript"] and right["heard"]["word_error_rate"] < wrong["heard"]["word_error_rate"]
     assert all("intelligibility" in w for w in right["words"] if w["word"] is not None)
+
+
+def test_a_recording_heard_again_costs_no_second_encoder_pass():
+    """Compare after Pronounce hears the same attempt again: the encoder's states come from the cache,
+    the transcript is the same, and the cache stays within its bytes."""
+    phrase = library("en")[0]
+    wave = render("espeak", "en-gb", phrase.text)
+    first = hear(wave, "en", phrase.text.split())
+    passes = listener._heard_states.passes
+    again = hear(wave, "en", phrase.text.split())
+    assert listener._heard_states.passes == passes  # no second pass
+    assert again.transcript == first.transcript
+    np.testing.assert_allclose(again.word_log_probabilities, first.word_log_probabilities)
+    small = EncoderStates(max_bytes=1)  # room for one recording only: the oldest goes first
+    short = np.zeros(16000, np.float32)
+    small(short), small(short + 0.01), small(short)
+    assert small.passes == 3 and len(small._states) == 1

@@ -14,8 +14,11 @@ with the analysis model.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +28,8 @@ from ..audio import SAMPLE_RATE
 from ..model.whisper_decoder import text_tokens, transcribe
 from ..model.whisper_encoder import pretrained_whisper_encoder
 
-__all__ = ["MAX_HEARD_S", "Hearing", "hear", "normalise_word", "align_words", "relative_intelligibility"]
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "normalise_word", "align_words", "relative_intelligibility",
+           "EncoderStates"]
 
 MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
 _TAIL_S = 0.5  # silence after the speech, so the last word is not cut (Whisper pads with silence too)
@@ -47,6 +51,40 @@ def _encoder():
     return pretrained_whisper_encoder(min_input_s=4.0)
 
 
+class EncoderStates:
+    """The encoder's last hidden states of the most recent recordings, kept up to `max_bytes` in all:
+    a recording heard again (Compare after Pronounce, a client's retry, another expected text) costs no
+    second encoder pass. Keyed by the SHA-256 of the encoder's input; safe across request threads."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._states: OrderedDict[bytes, torch.Tensor] = OrderedDict()
+        self._lock = threading.Lock()
+        self.passes = 0  # encoder passes paid, for tests and benchmarks
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+    def __call__(self, wave: np.ndarray) -> torch.Tensor:
+        """States (1, positions, 512) of `wave` (float32 (n,), 16 kHz), from the cache or one encoder pass."""
+        key = hashlib.sha256(wave.tobytes()).digest()
+        with self._lock:
+            if key in self._states:
+                self._states.move_to_end(key)
+                return self._states[key]
+        states = _encoder()(torch.from_numpy(wave)[None]).last_hidden_state  # outside the lock: passes run side by side
+        with self._lock:
+            self.passes += 1
+            self._states[key] = states
+            while sum(t.nbytes for t in self._states.values()) > self.max_bytes and len(self._states) > 1:
+                self._states.popitem(last=False)
+        return states
+
+
+_heard_states = EncoderStates(max_bytes=64 << 20)  # about 20 recordings of 30 s (3 MB each), 250 of 5 s
+
+
 def normalise_word(word: str) -> str:
     """A word as the listener's transcript and the expected text are compared: lower case, letters,
     digits and inner apostrophes only ("Veuillez," -> "veuillez", "l’heure" -> "l'heure")."""
@@ -61,7 +99,7 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
     wave = np.asarray(wave, dtype=np.float32)[: int(MAX_HEARD_S * SAMPLE_RATE)]
     wave = np.concatenate([wave, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)])
     # the shared weights are only read: requests run side by side, as many as the app's queue lets in
-    states = _encoder()(torch.from_numpy(wave)[None]).last_hidden_state
+    states = _heard_states(wave)
     # as Whisper writes a transcript: a capital first letter (the draft then holds until the last word)
     words = [words[0][:1].upper() + words[0][1:], *words[1:]] if words else words
     word_tokens = [text_tokens(w) for w in words]
