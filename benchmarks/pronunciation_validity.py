@@ -241,8 +241,10 @@ def main() -> None:
     for kind in ("native", "sub", "drop", "repeat", "pause", "double", "accented", "wrong"):
         chosen = [r for it, r in rows if it.kind == kind]
         if chosen:
-            means = [np.mean([r[k] for r in chosen]) for k in ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")]
-            print(f"    {kind:8s} n={len(chosen):3d} " + " ".join(f"{m:5.1f}" for m in means))
+            # a skill left unscored (prosody against a typed text's synthesis) is None: "-" when none is scored
+            scored = [[r[k] for r in chosen if r[k] is not None]
+                      for k in ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")]
+            print(f"    {kind:8s} n={len(chosen):3d} " + " ".join(f"{np.mean(v):5.1f}" if v else "    -" for v in scored))
     if args.split == "dev":  # calibration statistics: the raw measurements the anchors are read from
         def pick(kind, key):
             return [r["details"][key] for it, r in rows if it.kind == kind]
