@@ -20,6 +20,8 @@ from .explain import SKILLS, accent_name, command_name, language_name
 
 __all__ = ["plot_predictions", "answer_labels", "plot_comparison"]
 
+_A_COLOUR, _B_COLOUR = "#9db4c0", "#2a9d8f"  # attempt A (earlier): pale; B (later): strong
+
 _PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#8ab17d", "#6d597a", "#b56576", "#4895ef",
             "#9d0208", "#7f5539", "#adb5bd"]  # one colour for each language the model knows (9) and some
 
@@ -54,38 +56,46 @@ def answer_labels(predictions: dict) -> dict[str, dict[str, float]]:
 
 
 def plot_comparison(comparison: dict) -> Figure:
-    """Left: each score of attempts A and B side by side (0-100). Right: each word's score in A and B
-    overlaid along the sentence (when the text is known)."""
+    """Left: each score of attempts A and B as horizontal bars with their values (0-100). Right, when
+    the words were compared: each word's score in A and B along the sentence. When they were not (a
+    text unknown, or an attempt of another sentence), the scores alone, with the reason under them."""
     a, b = comparison["a"], comparison["b"]
     words = comparison["words"]
-    figure = new_figure(11, 3.8, left=0.7, bottom=1.3, top=0.45, wspace=0.15)
-    skills_axis, words_axis = figure.subplots(1, 2, width_ratios=[1, 1.6])
-    names = ("overall",) + SKILLS
-    x = np.arange(len(names))
-    def heights(result: dict) -> list[float]:  # a skill not scored draws no bar
-        return [np.nan if result[s] is None else result[s] for s in names]
-
-    skills_axis.bar(x - 0.2, heights(a), 0.4, label="attempt A", color="#9db4c0")
-    skills_axis.bar(x + 0.2, heights(b), 0.4, label="attempt B", color="#2a9d8f")
-    unscored = set(a.get("not_scored", {})) | set(b.get("not_scored", {}))
-    skills_axis.set_xticks(x, [f"{s}\n(not scored)" if s in unscored else s for s in names], rotation=30, fontsize=8)
-    skills_axis.set_ylim(0, 100)
-    skills_axis.set_ylabel("score (0-100)")
-    skills_axis.set_title("Scores: A and B", fontsize=10, loc="left")
-    skills_axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2)
+    figure = new_figure(12 if words else 7, 4.2, left=1.5, bottom=0.95 if words else 0.9, top=0.75, wspace=0.25)
     if words:
-        positions = np.arange(len(words))
-        words_axis.plot(positions, [w["a"] for w in words], "o-", label="attempt A", color="#9db4c0")
-        words_axis.plot(positions, [w["b"] for w in words], "o-", label="attempt B", color="#2a9d8f")
-        words_axis.set_xticks(positions, [w["word"] for w in words], rotation=45, fontsize=8, ha="right")
-        words_axis.set_ylim(0, 100)
-        words_axis.set_ylabel("word score (0-100)")
-        words_axis.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 1.16), ncols=2)
-        words_axis.set_title("Each word in A and B", fontsize=10, loc="left")
+        skills_axis, words_axis = figure.subplots(1, 2, width_ratios=[1, 1.5])
     else:
-        words_axis.axis("off")
+        skills_axis, words_axis = figure.subplots(), None
+    unscored = set(a.get("not_scored", {})) | set(b.get("not_scored", {}))
+    names = ("overall",) + SKILLS
+    y = np.arange(len(names))[::-1]  # overall at the top
+    for result, offset, label, colour in ((a, 0.2, "attempt A", _A_COLOUR), (b, -0.2, "attempt B", _B_COLOUR)):
+        values = [np.nan if result[s] is None else result[s] for s in names]  # a skill not scored draws no bar
+        skills_axis.barh(y + offset, values, 0.4, label=label, color=colour)
+        for row, value in zip(y, values):
+            if not np.isnan(value):  # the value at the bar's end: inside it (white) when there is no room after
+                inside = value > 85
+                skills_axis.text(value - 1 if inside else value + 1, row + offset, f"{value:.0f}", va="center",
+                                 ha="right" if inside else "left", fontsize=9, color="white" if inside else "black")
+    skills_axis.set_yticks(y, [f"{s}\n(not scored)" if s in unscored else s for s in names], fontsize=10)
+    skills_axis.set_xlim(0, 100)
+    skills_axis.set_xlabel("score (0-100; higher is better)")
+    skills_axis.set_title("Scores of A and B", fontsize=11, loc="left", pad=22)
+    skills_axis.legend(fontsize=9, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False,
+                       borderaxespad=0.1)
+    if words_axis is None:
         another = comparison.get("another_sentence") or []
-        reason = ("Words not compared: " + (" and ".join(f"attempt {a}" for a in another)) + " sounds like another "
-                  "sentence" if another else "Word scores need the text of the phrase")
-        words_axis.text(0.5, 0.5, reason, ha="center", va="center", color="gray")
+        reason = ("Words not compared: " + " and ".join(f"attempt {x}" for x in another) + " sounds like another "
+                  "sentence" if another else "Words not compared: word scores need the text of the phrase")
+        figure.text(0.5, 0.02, reason, ha="center", va="bottom", fontsize=10, color="#555555")
+        return figure
+    positions = np.arange(len(words))
+    words_axis.plot(positions, [w["a"] for w in words], "o-", label="attempt A", color=_A_COLOUR)
+    words_axis.plot(positions, [w["b"] for w in words], "o-", label="attempt B", color=_B_COLOUR)
+    words_axis.set_xticks(positions, [w["word"] for w in words], rotation=45 if len(words) > 8 else 0,
+                          fontsize=9, ha="right" if len(words) > 8 else "center")
+    words_axis.set_ylim(0, 100)
+    words_axis.set_ylabel("word score (0-100)")
+    words_axis.grid(axis="y", alpha=0.3)
+    words_axis.set_title("Each word in A and B", fontsize=11, loc="left", pad=22)
     return figure
