@@ -44,3 +44,22 @@ def test_no_speech_is_silence_without_asking_whisper():
 def test_the_command_is_heard_in_the_first_window_with_speech():
     assert command.first_speech_window([0.0, 0.05, 1.2, 3.0]) == 2
     assert command.first_speech_window([0.0, 0.0]) == 0  # no speech anywhere: the first window
+
+
+def test_words_whose_first_token_is_unlikely_are_not_read_and_nothing_shown_changes(monkeypatch):
+    """Only the spellings whose first token could start the transcript are read (a handful of the 80):
+    every command probability stays within 0.1 percentage point of reading them all."""
+    from speaksphere.model import whisper_decoder
+    from speaksphere.model.whisper_encoder import pretrained_whisper_encoder
+
+    words = [w for w in labels.COMMANDS if w not in (labels.UNKNOWN, labels.SILENCE)]
+    for said in ("seven", "please enter your password"):
+        wave, _ = sf.read(io.BytesIO(_clip(said)), dtype="float32")
+        with torch.inference_mode():
+            states = pretrained_whisper_encoder()(torch.from_numpy(wave)[None]).last_hidden_state
+        pruned = whisper_decoder.first_word_log_probabilities(states, "en", [command.spellings(w) for w in words])
+        monkeypatch.setattr(whisper_decoder, "UNLIKELY_FIRST_TOKEN", -np.inf)
+        everything = whisper_decoder.first_word_log_probabilities(states, "en", [command.spellings(w) for w in words])
+        monkeypatch.undo()
+        assert np.isinf(pruned).sum() >= len(words) // 2  # most words were not read
+        np.testing.assert_allclose(np.exp(pruned), np.exp(everything), atol=1e-3)

@@ -30,6 +30,7 @@ END_OF_TEXT = 50257  # <|endoftext|>: every special token and timestamp comes af
 TRANSCRIBE = 50359  # <|transcribe|>
 NO_TIMESTAMPS = 50363  # <|notimestamps|>
 _BLANK = 220  # " " alone, which Whisper never lets a transcript start with
+UNLIKELY_FIRST_TOKEN = -10.0  # nats: a first word whose first token is less likely (< 4.5e-5) is not read
 MAX_TOKENS = 224  # Whisper's own limit on a 30-s window's text (half its 448 positions)
 
 
@@ -232,21 +233,38 @@ def _repeated_tail(tokens: list[int], shortest: int = 2) -> int:
     return 0
 
 
-def _continuations(encoder_states: torch.Tensor, language: str, sequences: list[list[int]]) -> list[torch.Tensor]:
+def _continuations(encoder_states: torch.Tensor, language: str, sequences: list[list[int]],
+                   least_first: float | None = None) -> list[torch.Tensor | None]:
     """Teacher forcing on one recording: per sequence (non-empty token lists), the log-probabilities
     of the next token (len(sequence) + 1, 51,865): after the prompt, then after each of its tokens.
 
     The prompt runs once; then every sequence is packed into one row of tokens whose attention mask
     lets each token see the prompt and the tokens of its own sequence before it (tree attention), so
     the audio's cross-attention keys and values are computed once whatever the number of sequences.
+    least_first: a sequence whose first token is less likely than this (a log-probability, nats) after
+    the prompt is not read (None): its probability is at most that of its first token.
     """
-    decoder, _ = _decoder_and_projection()
+    decoder, projection = _decoder_and_projection()
     states = _states_for(decoder, encoder_states[:1])
     cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
     prompt = prompt_tokens(language)
     hidden = decoder(input_ids=torch.tensor([prompt], device=states.device), encoder_hidden_states=states,
                      past_key_values=cache, use_cache=True).last_hidden_state
     first = hidden[0, -1]
+    if least_first is not None:
+        opening = _log_probabilities(first[None], projection)[0]
+        read = [i for i, sequence in enumerate(sequences) if float(opening[sequence[0]]) >= least_first]
+        found: list[torch.Tensor | None] = [None] * len(sequences)
+        if read:
+            for i, values in zip(read, _packed(decoder, states, cache, prompt, first, [sequences[i] for i in read])):
+                found[i] = values
+        return found
+    return _packed(decoder, states, cache, prompt, first, sequences)
+
+
+def _packed(decoder, states: torch.Tensor, cache, prompt: list[int], first: torch.Tensor,
+            sequences: list[list[int]]) -> list[torch.Tensor]:
+    """_continuations' one pass over every sequence, packed after the prompt (already in `cache`)."""
     tokens = [t for sequence in sequences for t in sequence]
     owner = torch.tensor([i for i, sequence in enumerate(sequences) for _ in sequence], device=states.device)
     positions = torch.tensor([len(prompt) + k for sequence in sequences for k in range(len(sequence))], device=states.device)
@@ -323,14 +341,21 @@ def first_word_log_probabilities(encoder_states: torch.Tensor, language: str,
 
     encoder_states: (1, frames, 512). spellings: per word, the ways Whisper may write it
     (" seven", " Seven", " 7"). Returns float64 (len(spellings),). Spellings of different words must
-    differ, or their probability is counted twice.
+    differ, or their probability is counted twice. A spelling whose first token is less likely than
+    UNLIKELY_FIRST_TOKEN is not read (it adds less than 4.5e-5): a word with no spelling read is -inf.
+    Most recordings start with few likely words, so a handful of the 80 keyword spellings is read.
     """
     flat = [(i, text_tokens(s)) for i, options in enumerate(spellings) for s in options]
-    own, following = next_token_log_probabilities(encoder_states, language, [tokens for _, tokens in flat])
+    scores = _continuations(encoder_states, language, [tokens for _, tokens in flat], least_first=UNLIKELY_FIRST_TOKEN)
+    read = [(i, tokens, values) for (i, tokens), values in zip(flat, scores) if values is not None]
+    totals = np.full(len(spellings), -np.inf)
+    if not read:
+        return totals
     ends = ~_continues_a_word()
     ends[END_OF_TEXT + 1 :] = False  # special tokens never follow in a transcript
-    ended = torch.logsumexp(following[:, ends], dim=1).double().numpy()  # (len(flat),): one pass, not a copy per row
-    totals = np.full(len(spellings), -np.inf)
-    for (i, _), prefix, end in zip(flat, own, ended):
-        totals[i] = np.logaddexp(totals[i], prefix.sum() + end)
+    following = torch.stack([values[-1] for _, _, values in read])
+    ended = torch.logsumexp(following[:, ends], dim=1).double().numpy()  # (len(read),): one pass, not a copy per row
+    for (i, tokens, values), end in zip(read, ended):
+        own = values[:-1].gather(1, torch.tensor(tokens)[:, None])[:, 0].double().sum()
+        totals[i] = np.logaddexp(totals[i], float(own) + end)
     return totals
