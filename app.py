@@ -75,7 +75,7 @@ def browser_secret(coach: Coach) -> str:
 def reference_inputs():
     """The three ways to give a golden reference; only the chosen one's fields are shown and sent."""
     kind = gr.Radio(REFERENCE_KINDS, value=REFERENCE_KINDS[0], label="Reference to compare with")
-    phrases = [(f"{p.language}: {p.text}", p.id) for p in library()]
+    phrases = [(f"{LANGUAGE_NAMES.get(p.language, p.language)}: {p.text}", p.id) for p in library()]  # "French: ..."
     phrase = gr.Dropdown(phrases, value=phrases[0][1] if phrases else None, label="Built-in phrase (native speakers)",
                          allow_custom_value=True)  # an unknown id reaches the coach, which explains it
     text = gr.Textbox(label="Text", placeholder="Type the sentence you practise", visible=False)

@@ -9,7 +9,7 @@ import pytest
 
 from launching import serve_app
 from speaksphere.coach import settings_with_model
-from speaksphere.pronounce.references import LIBRARY_DIR, library
+from speaksphere.pronounce.references import LANGUAGE_NAMES, LIBRARY_DIR, library
 from speaksphere.settings import Settings
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -99,7 +99,7 @@ def test_3_pronounce(page):
     phrase_input = page.locator("input[aria-label^='Built-in phrase']").first
     phrase_input.click()
     phrase_input.fill(PHRASE.text[:20])
-    page.get_by_role("option", name=f"en: {PHRASE.text}").click()
+    page.get_by_role("option", name=f"English: {PHRASE.text}").click()
     page.get_by_role("button", name="Listen to the reference").click()
     upload(page, "pronounce-attempt", LIBRARY_DIR / PHRASE.file)
     page.get_by_role("button", name="Score my attempt").click()
@@ -120,7 +120,7 @@ def test_4_compare(page, speech, tmp_path):
     phrase_input = page.locator("input[aria-label^='Built-in phrase']").nth(1)
     phrase_input.click()
     phrase_input.fill(PHRASE.text[:20])
-    page.get_by_role("option", name=f"en: {PHRASE.text}").click()
+    page.get_by_role("option", name=f"English: {PHRASE.text}").click()
     upload(page, "compare-a", other)
     upload(page, "compare-b", LIBRARY_DIR / PHRASE.file)
     page.get_by_role("button", name="Compare", exact=True).click()
@@ -205,7 +205,7 @@ def test_9_pronounce_in_each_language(page, language):
     phrase_input.click()
     phrase_input.fill("")
     phrase_input.press_sequentially(phrase.text[:12])  # typed, so that the list filters (it shows 100 at most)
-    page.get_by_role("option", name=f"{language}: {phrase.text}").click()
+    page.get_by_role("option", name=f"{LANGUAGE_NAMES[language]}: {phrase.text}").click()
     upload(page, "pronounce-attempt", LIBRARY_DIR / phrase.file)
     page.get_by_role("button", name="Score my attempt").click()
     page.get_by_text(f'"{phrase.text}"').first.wait_for()  # "Compared with ...: *text*" of this phrase
