@@ -47,6 +47,11 @@ def test_another_sentence_is_flagged_and_the_right_one_is_not(language):
     assert all("intelligibility" in w for w in right["words"] if w["word"] is not None)
 
 
+def small_bytes(wave: np.ndarray) -> int:
+    """The bytes of one recording's encoder states."""
+    return EncoderStates(max_bytes=1 << 30)(wave).nbytes
+
+
 def test_a_recording_heard_again_costs_no_second_encoder_pass():
     """Compare after Pronounce hears the same attempt again: the encoder's states come from the cache,
     the transcript is the same, and the cache stays within its bytes."""
@@ -58,7 +63,11 @@ def test_a_recording_heard_again_costs_no_second_encoder_pass():
     assert listener._heard_states.passes == passes  # no second pass
     assert again.transcript == first.transcript
     np.testing.assert_allclose(again.word_log_probabilities, first.word_log_probabilities)
-    small = EncoderStates(max_bytes=1)  # room for one recording only: the oldest goes first
-    short = np.zeros(16000, np.float32)
-    small(short), small(short + 0.01), small(short)
-    assert small.passes == 3 and len(small._states) == 1
+    one = np.zeros(16000, np.float32)
+    small = EncoderStates(max_bytes=2 * small_bytes(one))  # room for two recordings: the least recently used goes
+    small(one), small(one + 0.01), small(one), small(one + 0.02)  # the third call is a hit; the fourth drops one + 0.01
+    assert small.passes == 3 and len(small._states) == 2
+    small(one)
+    assert small.passes == 3  # still kept
+    small(one + 0.01)
+    assert small.passes == 4  # it had gone

@@ -141,7 +141,7 @@ def _points(value: float | None, sign: bool = False) -> str:
     """A score (or a change, with its sign) as the tables show it; "-" when it is not scored."""
     if value is None:
         return "-"
-    points = round(value) + 0  # + 0 turns -0 into 0: a change of -0.4 reads "+0", never "-0"
+    points = int(round(value))  # an int has no -0: a change of -0.4 reads "+0", never "-0"
     return f"{points:+d}" if sign else f"{points:d}"
 
 

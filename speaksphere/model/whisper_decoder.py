@@ -91,7 +91,10 @@ def _decoder_and_projection():
 
 @functools.cache
 def _half(projection: torch.Tensor) -> torch.Tensor:
-    return projection.detach().half()
+    """A float16 copy of `projection`, made outside inference mode (as load_whisper_base makes its
+    weights), so that it stays usable wherever it is first asked for."""
+    with torch.inference_mode(False), torch.no_grad():
+        return projection.detach().half()
 
 
 _FEW_ROWS = 4  # up to here float16 is faster on a CPU (1 row: ~3.5 ms, not ~11); beyond, float32 is
@@ -134,7 +137,9 @@ def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MA
 
     draft: tokens the transcript probably holds (the text a learner was asked to read). They are checked
     in one decoder pass and kept as far as greedy decoding would have chosen them (speculative
-    decoding: the transcript is the same, a right reading costs one pass instead of one per token).
+    decoding: the transcript is the same, a right reading costs one pass instead of one per token;
+    the one exception is a near-tie within float16's rounding, ~0.01 of a logit, as a draft's pass over
+    many rows is projected in float32 and a single greedy step in float16: see `_logits`).
     Where the transcript leaves the draft (a misread word), each later pass checks the draft's tokens
     that follow where the transcript meets it again (`_lookup`), so the rest of a reading with one
     wrong word costs a few passes, not one per token. `Transcript.draft_log_probabilities` holds the
@@ -354,7 +359,7 @@ def first_word_log_probabilities(encoder_states: torch.Tensor, language: str,
     ends = ~_continues_a_word()
     ends[END_OF_TEXT + 1 :] = False  # special tokens never follow in a transcript
     following = torch.stack([values[-1] for _, _, values in read])
-    ended = torch.logsumexp(following[:, ends], dim=1).double().numpy()  # (len(read),): one pass, not a copy per row
+    ended = torch.logsumexp(following[:, ends], dim=1).double().cpu().numpy()  # (len(read),): one pass, not a copy per row
     for (i, tokens, values), end in zip(read, ended):
         own = values[:-1].gather(1, torch.tensor(tokens)[:, None])[:, 0].double().sum()
         totals[i] = np.logaddexp(totals[i], float(own) + end)

@@ -82,7 +82,7 @@ class EncoderStates:
         return states
 
 
-_heard_states = EncoderStates(max_bytes=64 << 20)  # about 20 recordings of 30 s (3 MB each), 250 of 5 s
+_heard_states = EncoderStates(max_bytes=64 << 20)  # about 20 recordings of 30 s (3 MB each), 115 of 5 s
 
 
 def normalise_word(word: str) -> str:
