@@ -6,6 +6,7 @@ language fixed and no timestamps: the prompt is <|startoftranscript|><|xx|><|tra
 - `transcribe`: greedy decoding (Whisper's own rules: no special token but <|endoftext|>, nothing
   blank first), with the decoder's key/value cache.
 - `token_log_probabilities`: teacher forcing: the log-probability of every token of a given text.
+- `first_word_log_probabilities`: how likely the transcript starts with each of some words (commands).
 
 The model knows nothing of words or scores: callers turn tokens into words (`token_text`).
 """
@@ -24,7 +25,7 @@ from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from .whisper import FIRST_LANGUAGE_TOKEN, START_OF_TRANSCRIPT, load_whisper_base, tokenizer_file, whisper_languages
 
 __all__ = ["END_OF_TEXT", "Transcript", "prompt_tokens", "text_tokens", "token_text", "transcribe",
-           "token_log_probabilities", "next_token_log_probabilities"]
+           "token_log_probabilities", "first_word_log_probabilities"]
 
 END_OF_TEXT = 50257  # <|endoftext|>: every special token and timestamp comes after it
 TRANSCRIBE = 50359  # <|transcribe|>
@@ -310,21 +311,6 @@ def token_log_probabilities(encoder_states: torch.Tensor, language: str, texts: 
     scores = _continuations(encoder_states, language, [s[:-1] or [END_OF_TEXT] for s in sequences])
     return [values[: len(sequence)].gather(1, torch.tensor(sequence)[:, None])[:, 0].double().cpu().numpy()
             for sequence, values in zip(sequences, scores)]
-
-
-@torch.inference_mode()
-def next_token_log_probabilities(encoder_states: torch.Tensor, language: str,
-                                 prefixes: list[list[int]]) -> tuple[list[np.ndarray], torch.Tensor]:
-    """Teacher forcing with the next token open: each prefix's own tokens' log-probabilities, and the
-    log-probabilities of every token that could come next.
-
-    encoder_states: (1, frames, 512). prefixes: non-empty token lists. Returns (per prefix an array
-    (len(prefix),) of its tokens' log-probabilities, a tensor (len(prefixes), 51,865)).
-    """
-    scores = _continuations(encoder_states, language, prefixes)
-    own = [values[:-1].gather(1, torch.tensor(prefix)[:, None])[:, 0].double().cpu().numpy()
-           for prefix, values in zip(prefixes, scores)]
-    return own, torch.stack([values[-1] for values in scores]).cpu()
 
 
 @functools.cache
