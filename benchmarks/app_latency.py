@@ -7,7 +7,7 @@ from launch until the page answers: imports, model load and warm-up included. Th
 with gradio_client over loopback, as an outside client would (upload and figure transfer included),
 `repeats` times after one untimed call, and prints the median and the range.
 
-The model: --model, else the embedded models/speaksphere-small, else an untrained model of the
+The model: --model, else the embedded speaksphere/model/speaksphere-small, else an untrained model of the
 configs/tiny.yaml architecture (random weights: as fast as a trained one of that size, but its
 predictions mean nothing). The output says which.
 """
@@ -117,7 +117,7 @@ def main() -> None:
         model, which = DEFAULT_MODEL_DIR, f"embedded {DEFAULT_MODEL_DIR.name}"
     else:
         model = untrained_tiny_model(folder / "tiny-model")
-        which = "UNTRAINED tiny.yaml architecture (embedded models/speaksphere-small is absent)"
+        which = "UNTRAINED tiny.yaml architecture (embedded speaksphere/model/speaksphere-small is absent)"
     attempt = handle_file(str(clip(folder / "attempt.wav", "en-gb", args.seconds)))
     other = handle_file(str(clip(folder / "attempt2.wav", "en-us+f3", args.seconds)))
 

@@ -43,7 +43,7 @@ FIGURES = {"analyze": "/analysis_figures", "pronounce": "/pronunciation_figures"
 
 
 def request(client: Client, endpoint: str, recording: str, learner_id: str):
-    """One call of `endpoint` with its arguments in the app's order (see app_api.py's docstrings)."""
+    """One call of `endpoint` with its arguments in the app's order (see speaksphere/app/api.py's docstrings)."""
     audio = handle_file(recording)
     if endpoint == "analyze":
         return client.predict(audio, learner_id, api_name="/analyze")

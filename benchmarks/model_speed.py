@@ -1,7 +1,7 @@
 """Forward time of a SpeakSphere model config against a wav2vec2-base-sized encoder, in the same run.
 
     python benchmarks/model_speed.py --config configs/tiny.yaml [--seconds 10] [--threads 1] [--repeats 7]
-    python benchmarks/model_speed.py --model models/speaksphere-small    # a trained model folder
+    python benchmarks/model_speed.py --model speaksphere/model/speaksphere-small    # a trained model folder
 
 Both models have random weights (speed does not depend on them). Prints the median and spread of
 each forward pass over `repeats` runs after one warm-up, their ratio, and the parameter counts.

@@ -3,7 +3,7 @@
 Reference: espeak-ng "en-us"; attempts: other espeak-ng voices (the dev set, never the validity test
 voices) reading the same phrase (right) or another phrase (wrong). For each feature kind and metric,
 prints the mean DTW cost per path step for right and wrong readings, Cohen's d and the ROC AUC.
-"model" is the embedded model's encoder (models/speaksphere-small: Whisper base's encoder): its
+"model" is the embedded model's encoder (speaksphere/model/speaksphere-small: Whisper base's encoder): its
 last layer, each 20-ms frame repeated to the 10-ms grid, with per-utterance mean/variance
 normalisation; "logmel+model" concatenates both, each scaled to unit norm on average.
 Run: python benchmarks/pronunciation_features.py
@@ -47,7 +47,7 @@ def speech(text: str, voice: str) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _embedded_model():
-    """The embedded default model (models/speaksphere-small), loaded once."""
+    """The embedded default model (speaksphere/model/speaksphere-small), loaded once."""
     from speaksphere.model import load_model
 
     return load_model()

@@ -399,7 +399,7 @@ def write_report(path: Path, table: Table, details: list[tuple[str, str]], args:
         "",
         "## Reproduce",
         "",
-        "From the repository root, after `pip install -r requirements.txt -r requirements-dev.txt`:",
+        "From the repository root, after `pip install -r requirements.txt -r requirements-train.txt -r requirements-dev.txt`:",
         "",
         "- every figure above: `python -m speaksphere.bench` (about 10-20 min on 2 cores; `--quick` for a",
         "  smoke run, `--model PATH` for another model, `--sections analysis,dtw` for some of them);",
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown section(s) {unknown}; known: {', '.join(SECTIONS)}")
     if set(sections) & {"analysis", "load", "memory", "app", "train"} and not (model / "config.json").is_file():
         parser.exit(2, f"error: no SpeakSphere model in {model} (config.json and weights). The embedded model "
-                       "is models/speaksphere-small; train one with train.py and pass --model PATH.\n")
+                       "is speaksphere/model/speaksphere-small; train one with train.py and pass --model PATH.\n")
     runs = 3 if args.quick else 9
     load_requests = args.load_requests if args.load_requests is not None else (1 if args.quick else 5)
     from .recording import warm_up

@@ -1,4 +1,4 @@
-"""The settings of a SpeakSphere deployment, read from configs/app.yaml."""
+"""The settings of a SpeakSphere deployment, read from speaksphere/settings.yaml (package data)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .vad import VadConfig
 
 __all__ = ["ModelSettings", "ServerConfig", "Settings", "load_settings", "DEFAULT_SETTINGS_PATH"]
 
-DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parent.parent / "configs" / "app.yaml"
+DEFAULT_SETTINGS_PATH = Path(__file__).resolve().with_name("settings.yaml")  # package data
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ServerConfig:
 class ModelSettings:
     """Which trained model the app serves."""
 
-    path: str | None = None  # None: the embedded models/speaksphere-small; relative paths start at the repository root
+    path: str | None = None  # None: the embedded speaksphere/model/speaksphere-small; relative paths start at the current folder
 
 
 @dataclass(frozen=True)

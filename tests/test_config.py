@@ -7,6 +7,8 @@ from typing import Literal
 import pytest
 
 from speaksphere.config import ConfigError, from_dict, load_config, to_dict
+from speaksphere.recommend.recommender import DEFAULT_RECOMMEND_CONFIG_PATH
+from speaksphere.recommend.simulate import DEFAULT_SIMULATION_CONFIG_PATH
 from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -71,7 +73,11 @@ def test_app_settings_load_and_match_the_defaults():
     assert load_settings(DEFAULT_SETTINGS_PATH).audio.max_seconds == 300.0
 
 
-@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+SHIPPED_CONFIGS = sorted(CONFIGS.glob("*.yaml")) + [DEFAULT_SETTINGS_PATH, DEFAULT_RECOMMEND_CONFIG_PATH,
+                                                    DEFAULT_SIMULATION_CONFIG_PATH]
+
+
+@pytest.mark.parametrize("path", SHIPPED_CONFIGS, ids=lambda p: p.name)
 def test_every_value_in_shipped_configs_has_a_comment(path):
     for number, line in enumerate(path.read_text().splitlines(), 1):
         stripped = line.strip()

@@ -94,7 +94,7 @@ def malformed(speech) -> dict[str, bytes]:
 
 def refused_cleanly(call, database) -> str:
     """The call is refused with a short, clear message and the database is unchanged. A refusal is an
-    AppError, or for an overlong value the HTTP guard's 413 (app_http.py) before gradio reads it."""
+    AppError, or for an overlong value the HTTP guard's 413 (speaksphere/app/guard.py) before gradio reads it."""
     before = contents(database)
     with pytest.raises((AppError, httpx.HTTPStatusError)) as caught:
         call()

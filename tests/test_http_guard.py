@@ -180,7 +180,7 @@ def test_the_apps_own_pages_are_recognised_behind_proxies(served, learner):
 def test_the_rate_limit_keys_the_caller_not_the_proxy():
     from types import SimpleNamespace as Request
 
-    from app_api import _client
+    from speaksphere.app.api import _client
 
     behind_proxy = Request(client=Request(host="10.0.0.5"), headers={"x-forwarded-for": "6.6.6.6, 5.6.7.8, 10.1.1.1"})
     assert _client(behind_proxy) == "5.6.7.8"  # the last public hop the proxies added; 6.6.6.6 is a claim

@@ -36,8 +36,7 @@ from .served import ServedFiles
 
 __all__ = ["Coach", "CoachError", "ModelMissingError", "Progress", "model_path", "load_coach", "settings_with_model"]
 
-ROOT = Path(__file__).resolve().parents[2]
-MODEL_ENV = "SPEAKSPHERE_MODEL"  # a model folder that wins over configs/app.yaml
+MODEL_ENV = "SPEAKSPHERE_MODEL"  # a model folder that wins over speaksphere/settings.yaml
 Progress = Callable[[float, str], None]  # (fraction done 0-1, what is happening)
 
 
@@ -54,13 +53,13 @@ class ModelMissingError(FileNotFoundError):
 
 
 def model_path(settings: Settings) -> Path:
-    """The model folder: $SPEAKSPHERE_MODEL, else settings.model.path (relative to the repository), else
-    the embedded models/speaksphere-small."""
+    """The model folder: $SPEAKSPHERE_MODEL, else settings.model.path (a relative path starts at the current folder), else
+    the embedded speaksphere/model/speaksphere-small."""
     chosen = os.environ.get(MODEL_ENV) or settings.model.path
     if not chosen:
         return DEFAULT_MODEL_DIR
     path = Path(chosen).expanduser()
-    return path if path.is_absolute() else ROOT / path
+    return path.resolve()
 
 
 def load_coach(settings: Settings, recommend_config: RecommendConfig | None = None) -> "Coach":
@@ -73,7 +72,7 @@ def load_coach(settings: Settings, recommend_config: RecommendConfig | None = No
         raise ModelMissingError(
             f"SpeakSphere cannot start: there is no trained model in {folder} (config.json and weights are missing). "
             f"Train one with `accelerate launch train.py --config configs/tiny.yaml --manifest DIR/manifest.csv`, "
-            f"then point the app at its model folder with {MODEL_ENV}=PATH or `model.path` in configs/app.yaml.")
+            f"then point the app at its model folder with {MODEL_ENV}=PATH or `model.path` in speaksphere/settings.yaml.")
     predictor = load_model(folder)
     predictor.windows = settings.windows
     recommender = Recommender.from_config(recommend_config or load_recommend_config())

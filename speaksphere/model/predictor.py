@@ -22,7 +22,7 @@ from .whisper_encoder import WhisperAudioEncoder
 
 __all__ = ["Predictor", "load_model", "feature_extractor_for", "DEFAULT_MODEL_DIR"]
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "speaksphere-small"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "speaksphere-small"  # package data
 _MIN_WINDOW_SPEECH_S = 0.25  # a window with less speech than this says nothing about the speaker
 
 

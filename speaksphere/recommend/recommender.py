@@ -30,13 +30,13 @@ from .policy import (POLICY_NAME, BanditConfig, choose_exercise, language_model,
 __all__ = ["RecommendConfig", "Recommendation", "Recommender", "load_recommend_config",
            "DEFAULT_RECOMMEND_CONFIG_PATH"]
 
-DEFAULT_RECOMMEND_CONFIG_PATH = Path(__file__).resolve().parents[2] / "configs" / "recommend.yaml"
+DEFAULT_RECOMMEND_CONFIG_PATH = Path(__file__).resolve().with_name("recommend.yaml")
 _RETRIES = 5  # compare-and-swap attempts before giving up on learning this time (it is retried next call)
 
 
 @dataclass(frozen=True)
 class RecommendConfig:
-    """Settings of the learner store and the recommender (configs/recommend.yaml)."""
+    """Settings of the learner store and the recommender (speaksphere/recommend/recommend.yaml)."""
 
     store: StoreConfig = field(default_factory=StoreConfig)
     bandit: BanditConfig = field(default_factory=BanditConfig)
@@ -44,7 +44,7 @@ class RecommendConfig:
 
 
 def load_recommend_config(path: str | Path = DEFAULT_RECOMMEND_CONFIG_PATH) -> RecommendConfig:
-    """Read configs/recommend.yaml (or `path`); a missing file means the defaults."""
+    """Read speaksphere/recommend/recommend.yaml (or `path`); a missing file means the defaults."""
     path = Path(path)
     return load_config(path, RecommendConfig) if path.exists() else RecommendConfig()
 

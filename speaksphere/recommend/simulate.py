@@ -1,6 +1,6 @@
 """Does the bandit help simulated learners more than fixed rules and random choice?
 
-    python -m speaksphere.recommend.simulate [--config configs/simulate.yaml] [--seeds 0 1 2]
+    python -m speaksphere.recommend.simulate [--config speaksphere/recommend/simulate.yaml] [--seeds 0 1 2]
                                              [--learners 200] [--sessions 50] [--out reports/recommend]
 
 Every policy teaches the same simulated learners (population.py; same seeds, so the same people and
@@ -8,7 +8,7 @@ the same noise draws wherever their choices allow) for `sessions` sessions. A se
 recommends an exercise; the learner follows it or does a drill of their own choosing; practice raises
 their hidden skills; the attempt is scored with noise; sometimes a thumb follows. The bandit runs the
 very functions the app's Recommender runs (learner_context, choose_exercise, learn_from_attempt,
-learn_from_thumb) with the shipped configs/recommend.yaml settings; only the database is left out.
+learn_from_thumb) with the shipped speaksphere/recommend/recommend.yaml settings; only the database is left out.
 
 Policies:
   bandit         Thompson sampling with the rule-based prior (policy.py)
@@ -47,7 +47,7 @@ from .recommender import DEFAULT_RECOMMEND_CONFIG_PATH, load_recommend_config
 
 __all__ = ["make_policies", "simulate_learner", "run_simulation", "plot_learning_curves", "main"]
 
-DEFAULT_SIMULATION_CONFIG_PATH = Path(__file__).resolve().parents[2] / "configs" / "simulate.yaml"
+DEFAULT_SIMULATION_CONFIG_PATH = Path(__file__).resolve().with_name("simulate.yaml")
 ACCENT_FIRST_UNTIL = 75.0  # accent_first's accuracy target, points
 
 
@@ -229,7 +229,7 @@ def plot_learning_curves(results: dict, summary: dict, config: SimulationConfig)
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=str(DEFAULT_SIMULATION_CONFIG_PATH), help="simulation YAML")
-    parser.add_argument("--recommend-config", default=None, help="recommender YAML (default configs/recommend.yaml)")
+    parser.add_argument("--recommend-config", default=None, help="recommender YAML (default speaksphere/recommend/recommend.yaml)")
     parser.add_argument("--seeds", type=int, nargs="+", help="override the seeds")
     parser.add_argument("--learners", type=int, help="override learners per seed")
     parser.add_argument("--sessions", type=int, help="override sessions per learner")

@@ -1,7 +1,7 @@
 """Honest figures: leave one real voice out, train on everything else, test on the voice held out.
 
     python -m speaksphere.training.held_out --config configs/embedded.yaml --manifest CORPUS/manifest.csv \
-        --encodings runs/encodings.pt --out models/speaksphere-small/test/held_out.json
+        --encodings runs/encodings.pt --out speaksphere/model/speaksphere-small/test/held_out.json
 
 For each real voice (Allison, who speaks English and Spanish, June, Carlo, IvrvoiceRU), the heads are
 trained on the synthetic voices of the train split and every other real voice, stopped early on the
