@@ -29,7 +29,7 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from speaksphere.audio import log_mel_spectrogram  # noqa: E402
-from speaksphere.bench import spoken_attempt  # noqa: E402
+from bench import spoken_attempt  # noqa: E402
 from speaksphere.coach.figures import answer_labels, plot_predictions  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR, load_model  # noqa: E402
 from speaksphere.plots import plot_recording  # noqa: E402

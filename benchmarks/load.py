@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from speaksphere.bench import PHRASE_TEXT, spoken_attempt, free_port, start_app, stop_app  # noqa: E402
+from bench import PHRASE_TEXT, spoken_attempt, free_port, start_app, stop_app  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 
 P95_TARGET_S = 5.0  # seconds: the target at 16 clients on a 2-core machine

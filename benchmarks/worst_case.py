@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from speaksphere.bench import free_port, start_app, stop_app  # noqa: E402
+from bench import free_port, start_app, stop_app  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 from speaksphere.pronounce.references import LIBRARY_DIR, library  # noqa: E402
 

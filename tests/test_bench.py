@@ -1,4 +1,4 @@
-"""`python -m speaksphere.bench` runs and writes its report (a few cheap sections; the figures themselves are
+"""`python benchmarks/bench.py` runs and writes its report (a few cheap sections; the figures themselves are
 measured by the benchmark, never asserted here)."""
 
 import subprocess
@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def bench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "speaksphere.bench", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
 
 
@@ -21,7 +21,7 @@ def test_quick_run_writes_the_report(tiny_model_dir, tmp_path):
     for expected in ("## Machine", "| CPU |", "| torch |", "| transformers |", "| python |",
                      "model load (load_model from disk) | 1 |", "model load (load_model from disk) | 2 |",
                      "exact DTW (numba) 300x350", "fastdtw radius 1 (pure Python) 1000x1000",
-                     "ratio fastdtw / exact DTW 1000x1000", "python -m speaksphere.bench", "IQR"):
+                     "ratio fastdtw / exact DTW 1000x1000", "python benchmarks/bench.py", "IQR"):
         assert expected in report, expected
     assert "## Results" in result.stdout  # the table is printed too
 
@@ -36,7 +36,8 @@ def test_a_missing_model_is_a_clear_error(tmp_path):
 def test_validity_errors_change_only_the_injected_words():
     """The validity set's error readings keep the text's punctuation and case (commas shape the phrasing
     that the native readings and the references have); only the injected word changes."""
-    from speaksphere.bench import repository_module
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench import repository_module
 
     inject = repository_module("benchmarks/pronunciation_validity.py").inject
     text = "Please enter your phone number, starting with the area code."

@@ -1,6 +1,6 @@
 """SpeakSphere's benchmarks in one command: prints a table and writes BENCHMARKS.md.
 
-    python -m speaksphere.bench [--quick] [--model PATH] [--out BENCHMARKS.md] [--sections analysis,dtw,...]
+    python benchmarks/bench.py [--quick] [--model PATH] [--out BENCHMARKS.md] [--sections analysis,dtw,...]
 
 Every figure is a median with its spread (interquartile range and min-max) over repeated runs after
 one warm-up, at 1 and 2 threads (torch and BLAS), measured in this run: the wav2vec2-base reference is
@@ -34,9 +34,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from .audio import SAMPLE_RATE
-
 ROOT = Path(__file__).resolve().parent.parent  # the repository checkout
+sys.path.insert(0, str(ROOT))  # run from anywhere without installing
+
+from speaksphere.audio import SAMPLE_RATE  # noqa: E402
+
 CLIP_S = 10.0  # seconds: the analysed clip
 ATTEMPT_TEXT = "excuse me could you please tell me the quickest way to the railway station from here"  # 4.9 s (espeak-ng en-gb+f2, 150 words/min)
 PHRASE_TEXT = "could you please tell me the way to the railway station"  # 3.1 s: the load test's phrase since it began
@@ -103,8 +105,9 @@ def repository_module(relative: str):
         return sys.modules[path.stem]
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
+    for folder in (ROOT, path.parent):  # the script's own imports: speaksphere, and bench beside it
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
     sys.modules[path.stem] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
     return module
@@ -147,7 +150,7 @@ def ten_second_clip(folder: Path) -> tuple[Path, str]:
 def spoken_attempt(text: str = ATTEMPT_TEXT) -> tuple[bytes, float]:
     """An English attempt at `text` (ATTEMPT_TEXT: 4.9 s) by an espeak-ng voice that the reference does
     not use; returns WAV bytes and the duration in seconds."""
-    from .tts import synthesize
+    from speaksphere.tts import synthesize
 
     wave, rate = synthesize(text, voice="en-gb+f2", rate_wpm=150)
     buffer = io.BytesIO()
@@ -158,7 +161,7 @@ def spoken_attempt(text: str = ATTEMPT_TEXT) -> tuple[bytes, float]:
 def bench_analysis(table: Table, model: Path, clip: Path, clip_note: str, runs: int) -> None:
     from transformers import Wav2Vec2Config
 
-    from .model import Predictor, load_model
+    from speaksphere.model import Predictor, load_model
 
     predictor = load_model(model)
     build = repository_module("benchmarks/model_speed.py").build  # random-weight model of a backbone config
@@ -178,7 +181,7 @@ def bench_analysis(table: Table, model: Path, clip: Path, clip_note: str, runs: 
 
 
 def bench_pronunciation(table: Table, runs: int) -> None:
-    from .pronounce import golden_reference, score_pronunciation
+    from speaksphere.pronounce import golden_reference, score_pronunciation
 
     attempt, seconds = spoken_attempt()
     golden_reference(ATTEMPT_TEXT, "en")
@@ -192,7 +195,7 @@ def bench_pronunciation(table: Table, runs: int) -> None:
 
 def bench_dtw(table: Table, runs: int) -> None:
     """The setting of benchmarks/dtw_speed.py (13-dim random walks, seed 0, fastdtw radius 1) at two sizes."""
-    from .dtw import cost_matrix, dtw, dtw_fast
+    from speaksphere.dtw import cost_matrix, dtw, dtw_fast
 
     rng = np.random.default_rng(0)
     for n, m in DTW_SIZES:
@@ -211,7 +214,7 @@ def bench_dtw(table: Table, runs: int) -> None:
 
 
 def bench_model_load(table: Table, model: Path, runs: int) -> None:
-    from .model import load_model
+    from speaksphere.model import load_model
 
     for n in THREADS:
         with threads(n):
@@ -335,8 +338,8 @@ def bench_train(table: Table, model: Path, runs: int) -> None:
     note = "configs/embedded.yaml"
     if not config_path.exists():
         config_path, note = ROOT / "configs" / "tiny.yaml", "configs/embedded.yaml absent: configs/tiny.yaml instead"
-    from .config import load_config
-    from .data.labels import VOCABULARIES
+    from speaksphere.config import load_config
+    from speaksphere.data.labels import VOCABULARIES
 
     config = load_config(config_path, train.Experiment)
     model_config = replace(config.model, class_weighting=False)  # weights change no timing; they need a manifest
@@ -373,7 +376,7 @@ def bench_train(table: Table, model: Path, runs: int) -> None:
                          unit="clips/s")
 
 
-KEPT_SECTIONS = "<!-- sections below: written by other scripts, kept by speaksphere.bench -->"
+KEPT_SECTIONS = "<!-- sections below: written by other scripts, kept by benchmarks/bench.py -->"
 
 
 def write_report(path: Path, table: Table, details: list[tuple[str, str]], args: argparse.Namespace) -> str:
@@ -381,7 +384,7 @@ def write_report(path: Path, table: Table, details: list[tuple[str, str]], args:
     text = "\n".join([
         "# SpeakSphere benchmarks",
         "",
-        f"Written by `python -m speaksphere.bench`{quick}. Medians over repeated runs after one warm-up; the",
+        f"Written by `python benchmarks/bench.py`{quick}. Medians over repeated runs after one warm-up; the",
         "spread is the interquartile range and the min-max range. Threads: torch intra-op and BLAS/OpenMP",
         "threads. The wav2vec2-base reference (random weights, transformers' default Wav2Vec2Config: 12",
         "layers, 768 wide) is measured in the same run, so its ratio transfers between machines; absolute",
@@ -401,13 +404,13 @@ def write_report(path: Path, table: Table, details: list[tuple[str, str]], args:
         "",
         "From the repository root, after `pip install -r requirements.txt -r requirements-train.txt -r requirements-dev.txt`:",
         "",
-        "- every figure above: `python -m speaksphere.bench` (about 10-20 min on 2 cores; `--quick` for a",
+        "- every figure above: `python benchmarks/bench.py` (about 10-20 min on 2 cores; `--quick` for a",
         "  smoke run, `--model PATH` for another model, `--sections analysis,dtw` for some of them);",
         "- the load test alone: `python benchmarks/load.py --clients 16 --requests 5`;",
         "- bad input and crash safety (pass/fail, not timed): `python -m pytest tests/test_fuzz_audio.py",
         "  tests/test_fuzz_api.py tests/test_crash_store.py`.",
         "",
-        f"Command of this run: `python -m speaksphere.bench {' '.join(sys.argv[1:])}`".rstrip() + "",
+        f"Command of this run: `python benchmarks/bench.py {' '.join(sys.argv[1:])}`".rstrip() + "",
         "",
     ])
     old = path.read_text() if path.exists() else ""
@@ -426,7 +429,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--load-requests", type=int, default=None, help="requests per client in the load test "
                         "(default 5, 1 with --quick; 0 skips it)")
     args = parser.parse_args(argv)
-    from .model import DEFAULT_MODEL_DIR
+    from speaksphere.model import DEFAULT_MODEL_DIR
 
     model = (args.model or DEFAULT_MODEL_DIR).resolve()
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
@@ -438,7 +441,7 @@ def main(argv: list[str] | None = None) -> None:
                        "is speaksphere/model/speaksphere-small; train one with train.py and pass --model PATH.\n")
     runs = 3 if args.quick else 9
     load_requests = args.load_requests if args.load_requests is not None else (1 if args.quick else 5)
-    from .recording import warm_up
+    from speaksphere.recording import warm_up
 
     warm_up()  # silero-vad calls torch.set_num_threads(1) on import: let it happen before any measurement
     table = Table()
