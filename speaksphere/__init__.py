@@ -1,7 +1,7 @@
 """SpeakSphere: a speaking coach for language learners.
 
-The public API (see DESIGN.md): `load_audio` and `AudioError`, `load_model`, `score_pronunciation`
-and `compare`. Data flows one way: audio -> features -> model -> analysis/scoring -> app.
+The public API (docs/ARCHITECTURE.md, "Public contracts"): `load_audio` and `AudioError`, `load_model`,
+`score_pronunciation` and `compare`. Data flows one way: audio -> features -> model -> analysis/scoring -> app.
 The model (transformers) and the scorer (numba, pocketsphinx) are imported on first use, so that
 reading a recording does not pay for them.
 """

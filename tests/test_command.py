@@ -22,8 +22,8 @@ def _clip(word: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_special_labels_are_the_datas():
-    assert (command.UNKNOWN, command.SILENCE) == (labels.UNKNOWN, labels.SILENCE)
+def test_special_labels_close_the_command_vocabulary():
+    assert labels.COMMANDS[-2:] == (command.UNKNOWN, command.SILENCE)
     assert command.spellings("seven") == [" seven", " Seven", " 7"]
 
 

@@ -1,4 +1,4 @@
-"""The label vocabularies follow DESIGN.md's contracts; missing labels become -100."""
+"""The label vocabularies follow the model card's label contracts; missing labels become -100."""
 
 from speaksphere.data.labels import (ACCENTS, COMMAND_WORDS, COMMANDS, EMOTIONS, IGNORE_INDEX, LANGUAGES, SILENCE,
                                      UNKNOWN, VOCABULARIES, check_label, label_id)

@@ -1,4 +1,4 @@
-"""The names DESIGN.md promises outside code are importable from speaksphere."""
+"""The names docs/ARCHITECTURE.md promises are importable from speaksphere."""
 
 import speaksphere
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from ..pronounce.listener import normalise_word
 from ..pronounce.plots import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES
+from ..store import SKILLS
 
 __all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
            "describe_pronunciation", "describe_comparison", "describe_recommendation", "describe_progress"]
 
-SKILLS = ("accuracy", "fluency", "prosody", "completeness", "coherence")
 SKILL_MEANINGS = {
     "overall": "all five skills together (accuracy counts most)",
     "accuracy": "how closely your words sound like the reference",
@@ -84,13 +84,14 @@ def describe_speech(facts: dict) -> str:
     return "\n\n".join(lines)
 
 
-def _top(probabilities: dict[str, float]) -> tuple[str, float]:
+def top_label(probabilities: dict[str, float]) -> tuple[str, float]:
+    """The most probable label and its probability."""
     label = max(probabilities, key=probabilities.get)
     return label, probabilities[label]
 
 
 def _guess(probabilities: dict[str, float], name) -> str:
-    label, p = _top(probabilities)
+    label, p = top_label(probabilities)
     others = [f"{name(l)} {_percent(q)}" for l, q in sorted(probabilities.items(), key=lambda x: -x[1])[1:3]]
     sure = "" if p >= _UNSURE else " (the model is not sure)"
     return f"**{name(label)}**, {_percent(p)} likely{sure}" + (f"; then {', '.join(others)}" if others else "")
@@ -104,7 +105,7 @@ def describe_predictions(predictions: dict, model_name: str) -> str:
         lines.append("- **Language:** " + _guess(predictions["language"], language_name))
         windows = predictions.get("windows", [])
         if len(windows) > 1:
-            parts = [f"{w['start']:.0f}-{w['end']:.0f} s: {language_name(_top(w['language'])[0])}"
+            parts = [f"{w['start']:.0f}-{w['end']:.0f} s: {language_name(top_label(w['language'])[0])}"
                      for w in windows if "language" in w]
             lines.append(f"  - judged over {len(windows)} windows of about 4 s, weighted by their speech: "
                          + "; ".join(parts))
@@ -114,7 +115,7 @@ def describe_predictions(predictions: dict, model_name: str) -> str:
         return (" *(experimental: no real speakers it never heard confirm it yet, so read it as a hint, not a verdict)*"
                 if task in experimental else "")
 
-    english = "language" in predictions and _top(predictions["language"])[0] == "en"
+    english = "language" in predictions and top_label(predictions["language"])[0] == "en"
     if "accent" in predictions and english:
         lines.append("- **Accent:** " + _guess(predictions["accent"], accent_name) + caveat("accent"))
     if "emotion" in predictions:

@@ -16,7 +16,8 @@ from PIL import Image
 
 from ..pictures import Sheet, rgb
 from ..plots import new_figure
-from .explain import SKILLS, accent_name, command_name, language_name
+from ..store import SKILLS
+from .explain import accent_name, command_name, language_name
 
 __all__ = ["plot_predictions", "answer_labels", "plot_comparison"]
 

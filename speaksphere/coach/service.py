@@ -87,10 +87,6 @@ def _require_audio(source, message: str):
     return source
 
 
-def _top(probabilities: dict[str, float]) -> str:
-    return max(probabilities, key=probabilities.get)
-
-
 @dataclass
 class Coach:
     """The loaded model, learner store and recommender behind every endpoint."""
@@ -189,8 +185,8 @@ class Coach:
         progress(0.4, "Listening for language, accent, emotion and command")
         predictions = self.predictor.analyze_recording(recording)
         if learner_id:
-            language = _top(predictions["language"]) if "language" in predictions else None
-            accent = _top(predictions["accent"]) if "accent" in predictions and language == "en" else None
+            language = explain.top_label(predictions["language"])[0] if "language" in predictions else None
+            accent = explain.top_label(predictions["accent"])[0] if "accent" in predictions and language == "en" else None
             self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent,
                                       request_digest=_digest("analyze", recording.wave))
         drawing = {"kind": "analysis", "recording": recording, "predictions": predictions}

@@ -6,6 +6,10 @@ becomes -100 (ignored by the loss) through `label_id`. The order of each tuple i
 
 from __future__ import annotations
 
+# the label index of a task a clip says nothing about: the model's loss skips it (one definition, the model's)
+from ..model.command import SILENCE, UNKNOWN  # any other word; no speech (noise, breath, room tone)
+from ..model.multitask import IGNORE_INDEX
+
 __all__ = ["TASKS", "LANGUAGES", "ACCENTS", "EMOTIONS", "COMMAND_WORDS", "COMMANDS", "UNKNOWN", "SILENCE",
            "VOCABULARIES", "IGNORE_INDEX", "label_id", "check_label"]
 
@@ -29,15 +33,12 @@ COMMAND_WORDS = (
     "happy", "house", "learn", "left", "marvin", "nine", "no", "off", "on", "one", "right", "seven",
     "sheila", "six", "stop", "three", "tree", "two", "up", "visual", "wow", "yes", "zero",
 )
-UNKNOWN = "_unknown_"  # any other word
-SILENCE = "_silence_"  # no speech: noise, breath, room tone
 COMMANDS = COMMAND_WORDS + (UNKNOWN, SILENCE)
 
 VOCABULARIES: dict[str, tuple[str, ...]] = {
     "language": LANGUAGES, "accent": ACCENTS, "emotion": EMOTIONS, "command": COMMANDS,
 }
 
-IGNORE_INDEX = -100  # the label index of a task a clip says nothing about (skipped by cross-entropy)
 
 
 def check_label(task: str, label: str) -> str:

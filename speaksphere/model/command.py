@@ -16,10 +16,10 @@ from .whisper_decoder import first_word_log_probabilities
 
 __all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "spellings", "first_speech_window", "whisper_command_logits"]
 
-# Speech Commands' names for any other word and for no speech, as speaksphere.data.labels writes them
-# (the model never imports the data package; tests/test_command.py checks the two agree)
-UNKNOWN = "_unknown_"
-SILENCE = "_silence_"
+# Speech Commands' names for any other word and for no speech: defined here (the model never imports the
+# data package) and imported by speaksphere.data.labels, whose command vocabulary ends with them
+UNKNOWN = "_unknown_"  # any other word
+SILENCE = "_silence_"  # no speech: noise, breath, room tone
 MIN_COMMAND_SPEECH_S = 0.1  # less speech than this (by VAD) is silence: Whisper would invent a word
 _NUMERALS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
              "seven": "7", "eight": "8", "nine": "9"}

@@ -1,4 +1,4 @@
-"""Pronunciation scoring against golden references (DESIGN.md, "Pronunciation scoring").
+"""Pronunciation scoring against golden references (docs/ARCHITECTURE.md, "A request, followed through").
 
 score_pronunciation(attempt, reference=None, text=None, language=None) -> dict of scores and segments;
 compare(a, b, ...) -> both results and their differences; library(), golden_reference(),

@@ -1,7 +1,7 @@
 """Score an attempt against a golden reference: VAD trim, features, DTW, words, miscues, five skills.
 
 `assess` returns everything (the arrays the figures draw and the learner-facing result);
-`score_pronunciation` returns the result dict only (DESIGN.md contract); `compare` scores two attempts.
+`score_pronunciation` returns the result dict only (the public contract in docs/ARCHITECTURE.md); `compare` scores two attempts.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ import numpy as np
 import soundfile as sf
 import yaml
 
-LIBRARY_DIR = Path(__file__).resolve().parents[1] / "references"
+from .references import LIBRARY_DIR
+
 SOURCES = {  # language -> (package suffix, voice folder, speaker as Asterisk names it)
     "en": ("en", "en_US_f_Allison", "Allison (en-US, female)"),
     "es": ("es", "es_MX_f_Allison", "Allison (es-MX, female)"),

@@ -106,8 +106,3 @@ def energy_db(wave: np.ndarray) -> np.ndarray:
     rms = librosa.feature.rms(y=wave, frame_length=N_FFT, hop_length=HOP_LENGTH)[0]
     level = 20 * np.log10(rms + 1e-10)
     return np.maximum(level - level.max(), -60.0)
-
-
-def frames_to_seconds(frames: np.ndarray | int) -> np.ndarray | float:
-    """Frame index -> time in seconds from the start of the analysed wave."""
-    return np.asarray(frames) / FRAME_RATE

@@ -1,8 +1,8 @@
 """From measurements to 0-100 scores: pure numpy functions, calibrated by the anchors in ScoreConfig.
 
 Each raw measurement is mapped linearly between a "native" anchor (100) and a "wrong" anchor (0),
-clipped. The anchors were chosen on the dev voices (benchmarks/pronunciation_calibrate.py), never on
-the validity test voices.
+clipped. The anchors were chosen on the dev voices (`benchmarks/pronunciation_validity.py --split dev`
+prints their statistics), never on the validity test voices.
 """
 
 from __future__ import annotations
