@@ -262,48 +262,71 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     return Listened(intelligibility, heard_as, rows, wer, relative, another)
 
 
-def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult, units: list[Unit],
-           golden: Reference, text_words: list[str] | None, english: bool, config: ScoreConfig) -> dict:
-    path = alignment.path
-    cells = cost[path[:, 0], path[:, 1]]
-    dtw_cost = float(cells.mean())
-    att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
-    english_aligned = english and att.words is not None and len(att.words) == len(units)
-    listened = _listened(ref, att, text_words, config) if text_words else None
-    by_word = listened is not None and len(units) == len(text_words)
+@dataclass
+class _Words:
+    """The expected words scored along the path: the rows a learner sees, and what the skills need."""
 
+    words: list[dict]  # per expected word (when the text is known): times in s, score 0-100, miscue
+    segments: list[dict]  # per reference unit (word or stretch), the same in every case
+    phones: list[dict]  # English: per phone of the forced-aligned attempt
+    best_positions: np.ndarray  # (n_units,) attempt frame where each unit is, for the order
+    present: np.ndarray  # (n_units,) bool: said (scored well enough and not skipped)
+    covered_frames: int  # attempt frames taken by the expected words that were said
+
+
+def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, english: bool, english_aligned: bool,
+                intelligibility: float | None, config: ScoreConfig) -> tuple[float, float | None, float | None]:
+    """One unit's accuracy 0-100 from its DTW cost, in English pocketsphinx's GOP relative to the
+    reference's own, and the listener's intelligibility; with the GOP and relative GOP (or None)."""
+    dtw_part = anchor_score(unit_cost, config.cost_native, config.cost_wrong)
+    score, gop, relative_gop = dtw_part, None, None
+    if english:
+        if english_aligned:
+            gop = att.words[i].gop
+            # relative to the reference's own GOP for this word: some words score low for everyone
+            if ref.words is not None and len(ref.words) == len(att.words):
+                relative_gop = min(0.0, gop - ref.words[i].gop)
+            else:
+                relative_gop = gop
+        gop_part = anchor_score(relative_gop if gop is not None else config.gop_wrong, config.gop_native, config.gop_wrong)
+        score = config.gop_weight * gop_part + (1 - config.gop_weight) * dtw_part
+    if intelligibility is not None:
+        score = config.listener_weight * intelligibility + (1 - config.listener_weight) * score
+    return score, gop, relative_gop
+
+
+def _position(unit: Unit, unit_cost: float, on_path: float, cost: np.ndarray, config: ScoreConfig) -> float:
+    """Where the unit is in the attempt (frames), for the order: on the path, unless it matches clearly
+    better elsewhere (short words match anywhere, so they stay on the path)."""
+    long_enough = unit.ref_end - unit.ref_start >= config.relocate_min_s * FRAME_RATE
+    if long_enough and np.isfinite(cost[unit.ref_start]).all():
+        match = subsequence_dtw(cost[unit.ref_start : unit.ref_end])
+        if match.cost / len(match.path) < unit_cost - config.elsewhere_margin:
+            return float(match.path[:, 1].mean())
+    return on_path
+
+
+def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarray, units: list[Unit],
+                 text_words: list[str] | None, english: bool, listened: Listened | None,
+                 config: ScoreConfig) -> _Words:
+    """Each reference unit along the DTW path (path: (n_steps, 2) reference and attempt frames)."""
+    cells = cost[path[:, 0], path[:, 1]]
+    english_aligned = english and att.words is not None and len(att.words) == len(units)
+    by_word = listened is not None and len(units) == len(text_words)
     words, segments, phones = [], [], []
     best_positions, present = np.zeros(len(units)), np.zeros(len(units), bool)
-    covered_frames = 0  # attempt frames taken by expected words that were said
+    covered_frames = 0
     for i, unit in enumerate(units):
         on_unit = (path[:, 0] >= unit.ref_start) & (path[:, 0] < unit.ref_end)
         unit_cost = float(cells[on_unit].mean()) if on_unit.any() else float(cells.max())
         a0, a1 = int(path[on_unit, 1].min()), int(path[on_unit, 1].max()) + 1
         ratio = (a1 - a0) / max(unit.ref_end - unit.ref_start, 1)  # attempt time / reference time
-        dtw_part = anchor_score(unit_cost, config.cost_native, config.cost_wrong)
-        score, gop, relative_gop = dtw_part, None, None
-        if english:
-            if english_aligned:
-                word = att.words[i]
-                a0, a1 = int(round(word.start * FRAME_RATE)), max(int(round(word.end * FRAME_RATE)), a0 + 1)
-                gop = word.gop
-                # relative to the reference's own GOP for this word: some words score low for everyone
-                if ref.words is not None and len(ref.words) == len(units):
-                    relative_gop = min(0.0, gop - ref.words[i].gop)
-                else:
-                    relative_gop = gop
-            gop_part = anchor_score(relative_gop if gop is not None else config.gop_wrong, config.gop_native, config.gop_wrong)
-            score = config.gop_weight * gop_part + (1 - config.gop_weight) * dtw_part
+        if english_aligned:
+            word = att.words[i]
+            a0, a1 = int(round(word.start * FRAME_RATE)), max(int(round(word.end * FRAME_RATE)), a0 + 1)
         intelligibility = float(listened.intelligibility[i]) if by_word else None
-        if intelligibility is not None:
-            score = config.listener_weight * intelligibility + (1 - config.listener_weight) * score
-        # where the word is, for the order: on the path, unless it matches clearly better elsewhere
-        best_positions[i] = (a0 + a1) / 2
-        long_enough = unit.ref_end - unit.ref_start >= config.relocate_min_s * FRAME_RATE  # short words match anywhere
-        if long_enough and np.isfinite(cost[unit.ref_start]).all():
-            match = subsequence_dtw(cost[unit.ref_start : unit.ref_end])
-            if match.cost / len(match.path) < unit_cost - config.elsewhere_margin:
-                best_positions[i] = match.path[:, 1].mean()
+        score, gop, relative_gop = _unit_score(i, unit_cost, ref, att, english, english_aligned, intelligibility, config)
+        best_positions[i] = _position(unit, unit_cost, (a0 + a1) / 2, cost, config)
         skipped = ratio < config.omission_ratio and score < config.omission_score
         present[i] = score >= config.said_score and not skipped
         covered_frames += (a1 - a0) if present[i] else 0
@@ -327,8 +350,17 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
                 phones.append({"phone": ph.phone, "word": unit.label, "start": round(att.offset_s + ph.start, 3),
                                "end": round(att.offset_s + ph.end, 3), "gop": round(ph.gop, 2),
                                "score": round(anchor_score(ph.gop, config.gop_native, config.gop_wrong), 1)})
+    return _Words(words, segments, phones, best_positions, present, covered_frames)
 
-    # insertions: expected words said twice (English grammar decode) ...
+
+def _insertions(att: Analysis, path: np.ndarray, att_frame_cost: np.ndarray, known_text: bool,
+                config: ScoreConfig) -> tuple[list[dict], list[dict], float, float]:
+    """Speech that is not the expected words: expected words said twice (English grammar decode), then
+    attempt speech matched to no new reference frame and unlike what it was matched to.
+    att_frame_cost: (n_attempt_frames,) DTW cost along the path. Returns the segments and word rows
+    (when the text is known) of each insertion, the seconds inserted, and the seconds of repetitions
+    (inside the forced-aligned words' spans: coherence takes them out of them)."""
+    segments, words = [], []
     inserted_s = 0.0
     repetitions = [r for r in att.repetitions if _sayings_cost(att.features, r) <= config.repetition_cost]
     for repeat in repetitions:
@@ -339,11 +371,10 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
         run_cost = round(float(att_frame_cost[np.clip(frames, 0, len(att_frame_cost) - 1)].mean()), 4)
         segments.append({"label": f"{repeat.word} (again)", "start": start, "end": end, "cost": run_cost, "score": 0.0,
                          "flag": True, "miscue": "insertion", "index": None})
-        if text_words is not None:
+        if known_text:
             words.append({"word": None, "index": None, "start": start, "end": end, "score": 0.0, "cost": run_cost,
                           "miscue": "insertion", "repeats": repeat.index})
-    repeated_s = inserted_s  # inside the forced-aligned words' spans (coherence takes it out of them)
-    # ... and attempt speech matched to no new reference frame, and unlike what it was matched to
+    repeated_s = inserted_s
     # attempt frames of both sayings of each repeated word: DTW may take either copy for the extra one
     repeated = [((att.words[r.index].start if att.words and r.index < len(att.words) else r.start) * FRAME_RATE,
                  r.end * FRAME_RATE) for r in repetitions]
@@ -361,45 +392,54 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
         segments.append({"label": "(inserted)", "start": round(start, 3), "end": round(end, 3), "cost": round(run_cost, 4),
                          "score": round(anchor_score(run_cost, config.cost_native, config.cost_wrong), 1),
                          "flag": True, "miscue": "insertion", "index": None})
-        if text_words is not None:
+        if known_text:
             words.append({"word": None, "index": None, "start": round(start, 3), "end": round(end, 3), "score": 0.0, "cost": round(run_cost, 4), "miscue": "insertion"})
-    segments.sort(key=lambda s: s["start"])
-    words.sort(key=lambda w: w["start"])
+    return segments, words, inserted_s, repeated_s
 
-    said = np.sort([s["score"] for s, p in zip((s for s in segments if s["miscue"] != "insertion"), present) if p])
+
+def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, scored: _Words,
+            segments: list[dict], n_units: int, repeated_s: float,
+            config: ScoreConfig) -> tuple[dict[str, float | None], float, float]:
+    """The five skills 0-100 (prosody None against a synthesised reference), with the pitch and energy
+    correlations along the path. segments: all of them, in attempt time order."""
+    said = np.sort([s["score"] for s, p in zip((s for s in segments if s["miscue"] != "insertion"),
+                                               scored.present) if p])
     # the mean of the words said, and the mean of their weakest quarter (a phrase is as clear as its worst words)
     accuracy = float(0.5 * said.mean() + 0.5 * said[: max(1, len(said) // 4)].mean()) if said.size else 0.0
-    completeness = 100.0 * float(present.mean()) if len(units) else 0.0
+    completeness = 100.0 * float(scored.present.mean()) if n_units else 0.0
     r_pauses, a_pauses = ref.recording.pauses, att.recording.pauses
     fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
                             a_pauses.n_pauses, r_pauses.n_pauses, config)
     prosody, pitch_r, energy_r = prosody_score(ref.pitch, att.pitch, ref.energy, att.energy, path, config)
     if golden.source.startswith("synthesised"):  # a computer voice's melody is no model to copy (README)
         prosody = None
-    coherence = coherence_score(best_positions / FRAME_RATE, present,
-                                max(0.0, covered_frames / FRAME_RATE - repeated_s), a_pauses.speech_s)
+    coherence = coherence_score(scored.best_positions / FRAME_RATE, scored.present,
+                                max(0.0, scored.covered_frames / FRAME_RATE - repeated_s), a_pauses.speech_s)
     skills = {"accuracy": accuracy, "fluency": fluency, "prosody": prosody, "completeness": completeness,
               "coherence": coherence}
+    return skills, pitch_r, energy_r
+
+
+def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult, units: list[Unit],
+           golden: Reference, text_words: list[str] | None, english: bool, config: ScoreConfig) -> dict:
+    """The result dict of score_pronunciation: words, insertions, skills, overall and details."""
+    path = alignment.path
+    att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
+    listened = _listened(ref, att, text_words, config) if text_words else None
+    scored = _score_words(ref, att, cost, path, units, text_words, english, listened, config)
+    extra_segments, extra_words, inserted_s, repeated_s = _insertions(att, path, att_frame_cost,
+                                                                      text_words is not None, config)
+    segments = sorted(scored.segments + extra_segments, key=lambda s: s["start"])
+    words = sorted(scored.words + extra_words, key=lambda w: w["start"])
+    skills, pitch_r, energy_r = _skills(ref, att, path, golden, scored, segments, len(units), repeated_s, config)
     # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
-    gate = min(1.0, (0.5 * accuracy + 0.5 * completeness) / 50.0)
+    gate = min(1.0, (0.5 * skills["accuracy"] + 0.5 * skills["completeness"]) / 50.0)
     overall = overall_score(skills, config) * gate
     if listened is not None and listened.another_sentence:
         overall = min(overall, config.another_sentence_cap)
-    span_s = (a_pauses.speech_s + a_pauses.pause_total_s) or 1e-3
-    # words said: what the listener heard (a reading of 3 words of 8 is not 8 words a minute's worth)
-    n_words = len(att.hearing.heard_words) if att.hearing is not None else len(text_words) if text_words else None
     result = {"overall": round(overall, 1), **{k: None if v is None else round(v, 1) for k, v in skills.items()},
               "not_scored": {k: NOT_SCORED[k] for k, v in skills.items() if v is None}, "segments": segments,
-              "details": {
-                  "reference": golden.source, "reference_text": golden.text, "dtw_cost": round(dtw_cost, 4),
-                  "pitch_correlation": round(pitch_r, 3), "energy_correlation": round(energy_r, 3),
-                  "speech_s": round(a_pauses.speech_s, 2), "reference_speech_s": round(r_pauses.speech_s, 2),
-                  "pauses": a_pauses.n_pauses, "reference_pauses": r_pauses.n_pauses,
-                  "pause_total_s": round(a_pauses.pause_total_s, 2), "longest_pause_s": round(a_pauses.longest_pause_s, 2),
-                  "speech_rate_wpm": round(60 * n_words / span_s, 1) if n_words else None,
-                  "articulation_rate_wpm": round(60 * n_words / max(a_pauses.speech_s, 1e-3), 1) if n_words else None,
-                  "inserted_s": round(inserted_s, 2),
-              }}
+              "details": _details(ref, att, golden, alignment, cost, text_words, pitch_r, energy_r, inserted_s)}
     if listened is not None:
         result["another_sentence"] = listened.another_sentence
         result["heard"] = {"transcript": att.hearing.transcript, "words": listened.alignment,
@@ -408,8 +448,29 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     if text_words is not None:
         result["words"] = words
     if english:
-        result["phones"] = phones
+        result["phones"] = scored.phones
     return result
+
+
+def _details(ref: Analysis, att: Analysis, golden: Reference, alignment: DtwResult, cost: np.ndarray,
+             text_words: list[str] | None, pitch_r: float, energy_r: float, inserted_s: float) -> dict:
+    """The measurements behind the scores: costs, correlations, pauses (s), rates (words a minute)."""
+    path = alignment.path
+    r_pauses, a_pauses = ref.recording.pauses, att.recording.pauses
+    span_s = (a_pauses.speech_s + a_pauses.pause_total_s) or 1e-3
+    # words said: what the listener heard (a reading of 3 words of 8 is not 8 words a minute's worth)
+    n_words = len(att.hearing.heard_words) if att.hearing is not None else len(text_words) if text_words else None
+    return {
+        "reference": golden.source, "reference_text": golden.text,
+        "dtw_cost": round(float(cost[path[:, 0], path[:, 1]].mean()), 4),
+        "pitch_correlation": round(pitch_r, 3), "energy_correlation": round(energy_r, 3),
+        "speech_s": round(a_pauses.speech_s, 2), "reference_speech_s": round(r_pauses.speech_s, 2),
+        "pauses": a_pauses.n_pauses, "reference_pauses": r_pauses.n_pauses,
+        "pause_total_s": round(a_pauses.pause_total_s, 2), "longest_pause_s": round(a_pauses.longest_pause_s, 2),
+        "speech_rate_wpm": round(60 * n_words / span_s, 1) if n_words else None,
+        "articulation_rate_wpm": round(60 * n_words / max(a_pauses.speech_s, 1e-3), 1) if n_words else None,
+        "inserted_s": round(inserted_s, 2),
+    }
 
 
 def score_pronunciation(attempt, reference=None, text: str | None = None, language: str | None = None) -> dict:
