@@ -27,12 +27,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench, beside this script
 
 import numpy as np
 import soundfile as sf
 
 from speaksphere.model import DEFAULT_MODEL_DIR
 from speaksphere.tts import synthesize
+
+from bench import repeat
 
 SENTENCES = ("Please call Stella and ask her to bring these things with her from the store. "
              "Six spoons of fresh snow peas, five thick slabs of blue cheese, and maybe a snack for her brother Bob.")
@@ -91,16 +94,6 @@ def start_app(model: Path, folder: Path) -> tuple[subprocess.Popen, str, float]:
             time.sleep(0.1)
 
 
-def timed(call, repeats: int) -> list[float]:
-    call()  # untimed: first transfer, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: embedded, else tiny)")
@@ -142,7 +135,7 @@ def main() -> None:
         print(f"cold start to ready: {cold_s:.1f} s (python app.py until the page answers: imports, model load, warm-up)")
         print(f"{'endpoint':<22} {'median s':>9} {'min s':>7} {'max s':>7}")
         for name, call in calls.items():
-            times = timed(call, args.repeats)
+            times = repeat(call, args.repeats)  # after one untimed call: first transfer, caches
             print(f"{name:<22} {statistics.median(times):>9.2f} {min(times):>7.2f} {max(times):>7.2f}")
     finally:
         process.terminate()

@@ -53,8 +53,8 @@ class ModelMissingError(FileNotFoundError):
 
 
 def model_path(settings: Settings) -> Path:
-    """The model folder: $SPEAKSPHERE_MODEL, else settings.model.path (a relative path starts at the current folder), else
-    the embedded speaksphere/model/speaksphere-small."""
+    """The model folder: $SPEAKSPHERE_MODEL, else settings.model.path (a relative path starts at the current
+    folder), else the embedded speaksphere/model/speaksphere-small."""
     chosen = os.environ.get(MODEL_ENV) or settings.model.path
     if not chosen:
         return DEFAULT_MODEL_DIR
