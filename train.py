@@ -17,7 +17,6 @@ import math
 from functools import partial
 from pathlib import Path
 
-import evaluate
 import numpy as np
 import torch
 from accelerate import Accelerator
@@ -26,19 +25,18 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import Wav2Vec2FeatureExtractor, get_cosine_schedule_with_warmup
 
-from speaksphere.checkpoint import load_progress, save_progress
 from speaksphere.config import load_config, to_dict
 from speaksphere.data.clips import ClipDataset, collate, task_labels
-from speaksphere.data.labels import VOCABULARIES
-from speaksphere.data.manifest import is_real, read_manifest
+from speaksphere.data.labels import IGNORE_INDEX, VOCABULARIES
+from speaksphere.data.manifest import read_manifest
 from speaksphere.model import SpeakSphereModel
 from speaksphere.model.predictor import Predictor, feature_extractor_for
+from speaksphere.training.checkpoint import load_checkpoint, save_checkpoint
 from speaksphere.training.encodings import encode_rows, load_encodings
+from speaksphere.training.evaluation import score, score_subsets, write_report
 from speaksphere.training.experiment import Experiment, build_model
 from speaksphere.training.heads import fit_heads, predict_logits, window_set
-from speaksphere.plots import plot_confusion
-
-METRICS_DIR = Path(__file__).resolve().parent / "speaksphere" / "metrics"
+from speaksphere.training.loop import TrainingState, run_epochs, train_epoch
 
 
 def get_dataloaders(config: Experiment, manifest: Path, feature_extractor):
@@ -69,52 +67,14 @@ def predict(model, dataloader, accelerator, tasks) -> dict[str, tuple[np.ndarray
             if task not in logits:  # a command from Whisper is a recording's, not a window's: benchmarks/command_words.py
                 continue
             predictions, references = accelerator.gather_for_metrics((logits[task].argmax(-1), batch["labels"][task]))
-            keep = references != -100
+            keep = references != IGNORE_INDEX
             found[task][0].append(predictions[keep].cpu().numpy())
             found[task][1].append(references[keep].cpu().numpy())
     model.train()
     return {t: (np.concatenate(p), np.concatenate(r)) for t, (p, r) in found.items() if p}
 
 
-def score(found: dict, metrics: list) -> dict[str, dict[str, float]]:
-    """Task -> {"accuracy", "macro_f1", "n"} from predicted and reference ids."""
-    results = {}
-    for task, (predictions, references) in found.items():
-        if not len(references):
-            continue
-        results[task] = {"n": int(len(references))}
-        for metric in metrics:
-            results[task].update(metric.compute(predictions=predictions, references=references))
-    return results
-
-
-def score_subsets(found: dict, rows: list[dict], metrics: list) -> dict[str, dict]:
-    """Scores of real and synthetic test rows apart (found holds one prediction per row and task,
-    references -100 where unlabelled): {"real": {task: ...}, "synthetic": {task: ...}}."""
-    real = np.array([is_real(r) for r in rows])
-    subsets = {}
-    for name, keep in (("real", real), ("synthetic", ~real)):
-        part = {t: (p[keep & (r != -100)], r[keep & (r != -100)]) for t, (p, r) in found.items()}
-        subsets[name] = score(part, metrics)
-    return subsets
-
-
-def mean_macro_f1(results: dict) -> float:
-    values = [r["macro_f1"] for r in results.values() if r["n"] and not math.isnan(r["macro_f1"])]
-    return float(np.mean(values)) if values else 0.0
-
-
-def report(found: dict, results: dict, tasks: dict, folder: Path) -> None:
-    """Write metrics.json and a confusion-matrix PNG per task into `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "metrics.json").write_text(json.dumps(results, indent=2))
-    for task, (predictions, references) in found.items():
-        if len(references):
-            plot_confusion(references, predictions, tasks[task], f"{task}: {results[task]['accuracy']:.1%} "
-                           f"accuracy, macro-F1 {results[task]['macro_f1']:.2f}").savefig(folder / f"confusion_{task}.png")
-
-
-def train_on_encodings(config: Experiment, args, accelerator, rows, tasks, model, metrics) -> dict:
+def train_on_encodings(config: Experiment, args, accelerator, rows, tasks, model) -> dict:
     """Frozen backbone: encode every window once (speaksphere.training.encodings, cached in
     --encodings), then train the layer mix and heads on those encodings (speaksphere.training.heads).
 
@@ -138,17 +98,7 @@ def train_on_encodings(config: Experiment, args, accelerator, rows, tasks, model
     history = fit_heads(model, data["train"], data.get("val"), t.epochs, t.batch_size, t.learning_rate, t.weight_decay,
                         t.warmup_ratio, t.patience, t.seed, teacher_weight=t.teacher_weight, report=accelerator.print)
     if args.calibration:
-        calibration = json.loads(Path(args.calibration).read_text())["calibration"]
-        arm = {"head": "head", "whisper": "whisper", "head+whisper": "prior"}[config.model.language_source]
-        # experimental tasks stay uncalibrated: their held-out real speech is one voice of one class at best
-        # (accent: US English only), and a temperature fitted on that would claim a sureness nobody measured
-        fitted = {task: calibration[f"{arm if task == 'language' else 'head'}/{task}"] for task in tasks
-                  if f"{arm if task == 'language' else 'head'}/{task}" in calibration
-                  and task not in config.model.experimental}
-        model.config.temperatures = {task: c["temperature"] for task, c in fitted.items()}
-        model.config.short_speech_temperatures = {task: c["short_speech_temperature"] for task, c in fitted.items()}
-        accelerator.print(f"temperatures from {args.calibration}: {model.config.temperatures}, short speech "
-                          f"{model.config.short_speech_temperatures}")
+        set_temperatures(model, config, tasks, Path(args.calibration), accelerator.print)
     results = {}
     if accelerator.is_main_process:
         model.save_pretrained(output / "model")
@@ -156,18 +106,25 @@ def train_on_encodings(config: Experiment, args, accelerator, rows, tasks, model
         if "test" in data:
             logits = predict_logits(model, data["test"])
             found = {task: (values.argmax(-1).numpy(), data["test"].labels[task].numpy()) for task, values in logits.items()}
-            results = score(labelled(found), metrics)
-            test_rows = [rows[c] for c in encodings.clip[data["test"].index]]
-            results["subsets"] = score_subsets(found, test_rows, metrics)
-            report(labelled(found), results, tasks, output / "test")
-        (output / "train_config.json").write_text(json.dumps(to_dict(config), indent=2))
-        (output / "history.json").write_text(json.dumps(history, indent=2))
-        accelerator.print("test: " + json.dumps(results))
+            results = score(found)
+            results["subsets"] = score_subsets(found, [rows[c] for c in encodings.clip[data["test"].index]])
+            write_report(found, results, tasks, output / "test")
+    write_run(config, accelerator, output, history, results)
     return results
 
 
-def labelled(found: dict) -> dict:
-    return {t: (p[r != -100], r[r != -100]) for t, (p, r) in found.items()}
+def set_temperatures(model, config: Experiment, tasks: dict, calibration: Path, report) -> None:
+    """The model's temperatures from the held-out report `calibration` (speaksphere.training.held_out)."""
+    fitted_on = json.loads(calibration.read_text())["calibration"]
+    arm = {"head": "head", "whisper": "whisper", "head+whisper": "prior"}[config.model.language_source]
+    # experimental tasks stay uncalibrated: their held-out real speech is one voice of one class at best
+    # (accent: US English only), and a temperature fitted on that would claim a sureness nobody measured
+    fitted = {task: fitted_on[f"{arm if task == 'language' else 'head'}/{task}"] for task in tasks
+              if f"{arm if task == 'language' else 'head'}/{task}" in fitted_on and task not in config.model.experimental}
+    model.config.temperatures = {task: c["temperature"] for task, c in fitted.items()}
+    model.config.short_speech_temperatures = {task: c["short_speech_temperature"] for task, c in fitted.items()}
+    report(f"temperatures from {calibration}: {model.config.temperatures}, short speech "
+           f"{model.config.short_speech_temperatures}")
 
 
 def training_function(config: Experiment, args: argparse.Namespace) -> dict:
@@ -181,11 +138,10 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     manifest = Path(args.manifest or config.data.manifest)
     train_dl, val_dl, splits, tasks = get_dataloaders(config, manifest, feature_extractor)
     model = build_model(config.model, tasks, splits["train"])
-    metrics = [evaluate.load(str(METRICS_DIR / "accuracy.py")), evaluate.load(str(METRICS_DIR / "macro_f1.py"))]
     if config.train.cache_features:
         if not config.model.freeze_backbone:
             raise SystemExit("train.cache_features needs model.freeze_backbone: true (a trained backbone changes its features)")
-        return train_on_encodings(config, args, accelerator, read_manifest(manifest, absolute=True), tasks, model, metrics)
+        return train_on_encodings(config, args, accelerator, read_manifest(manifest, absolute=True), tasks, model)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
     updates_per_epoch = math.ceil(len(train_dl) / accelerator.num_processes / config.train.gradient_accumulation_steps)
@@ -193,46 +149,30 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.train.warmup_ratio * total), total)
     model, optimizer, train_dl, val_dl, scheduler = accelerator.prepare(model, optimizer, train_dl, val_dl, scheduler)
 
-    fresh = {"epoch": 0, "step": 0, "best": -1.0, "stale": 0, "history": []}
-    progress, resumed = load_progress(accelerator, output / "checkpoint", fresh, args.resume)
-    if resumed:
-        accelerator.print(f"resumed after epoch {progress['epoch']} (best val macro-F1 {progress['best']:.3f})")
+    state = load_checkpoint(accelerator, output / "checkpoint", args.resume)
+    if state is not None:
+        accelerator.print(f"resumed after epoch {state.epoch} (best val macro-F1 {state.best:.3f})")
+    state = state or TrainingState()
+    bar = tqdm(total=total, initial=state.step, disable=not accelerator.is_local_main_process, desc="training")
 
-    bar = tqdm(total=total, initial=progress["step"], disable=not accelerator.is_local_main_process, desc="training")
-    for epoch in range(progress["epoch"], config.train.epochs):
-        model.train()
-        for batch in train_dl:
-            with accelerator.accumulate(model):
-                loss = model(batch["input_values"], batch["attention_mask"], labels=batch["labels"]).loss
-                accelerator.backward(loss)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
-            if accelerator.sync_gradients:
-                progress["step"] += 1
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}", epoch=epoch + 1)
-            if progress["step"] >= total:
-                break
-        results = score(predict(model, val_dl, accelerator, tasks), metrics)
-        val_score = mean_macro_f1(results)
-        progress["history"].append({"epoch": epoch + 1, "step": progress["step"], "val": results})
-        improved = val_score > progress["best"]
-        progress.update(epoch=epoch + 1, best=max(val_score, progress["best"]), stale=0 if improved else progress["stale"] + 1)
-        accelerator.print(f"epoch {epoch + 1}: val mean macro-F1 {val_score:.3f}"
-                          + "".join(f" | {t} acc {r['accuracy']:.3f}" for t, r in results.items()))
+    def train(epoch: int) -> bool:
+        return train_epoch(model, train_dl, optimizer, scheduler, state, accelerator=accelerator, max_steps=total,
+                           on_step=lambda loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.3f}", epoch=epoch + 1)))
+
+    def keep_best() -> None:
         accelerator.wait_for_everyone()
-        if improved and accelerator.is_main_process:
+        if accelerator.is_main_process:
             accelerator.unwrap_model(model).save_pretrained(output / "model")
             feature_extractor.save_pretrained(output / "model")
-        save_progress(accelerator, output / "checkpoint", progress)
-        if progress["stale"] >= config.train.patience or progress["step"] >= total:
-            break
+
+    run_epochs(state, config.train.epochs, config.train.patience, train,
+               lambda: score(predict(model, val_dl, accelerator, tasks)), keep_best,
+               save=lambda state: save_checkpoint(accelerator, output / "checkpoint", state), report=accelerator.print)
     bar.close()
-    return finish(config, accelerator, output, splits, tasks, feature_extractor, metrics, progress)
+    return finish(config, accelerator, output, splits, tasks, feature_extractor, state)
 
 
-def finish(config, accelerator, output, splits, tasks, feature_extractor, metrics, progress) -> dict:
+def finish(config, accelerator, output, splits, tasks, feature_extractor, state: TrainingState) -> dict:
     """Test the best model on held-out voices; write metrics, confusion matrices and the config used."""
     accelerator.wait_for_everyone()
     results = {}
@@ -242,14 +182,19 @@ def finish(config, accelerator, output, splits, tasks, feature_extractor, metric
             ClipDataset(splits["test"], tasks, config.data.crop_s, random=False), batch_size=config.train.batch_size,
             collate_fn=partial(collate, feature_extractor=feature_extractor)))
         found = predict(best, test_dl, accelerator, tasks)
-        results = score(found, metrics)
+        results = score(found)
         if accelerator.is_main_process:
-            report(found, results, tasks, output / "test")
+            write_report(found, results, tasks, output / "test")
+    write_run(config, accelerator, output, state.history, results)
+    return results
+
+
+def write_run(config: Experiment, accelerator, output: Path, history: list[dict], results: dict) -> None:
+    """train_config.json and history.json into `output` (main process), and the test figures to the log."""
     if accelerator.is_main_process:
         (output / "train_config.json").write_text(json.dumps(to_dict(config), indent=2))
-        (output / "history.json").write_text(json.dumps(progress["history"], indent=2))
+        (output / "history.json").write_text(json.dumps(history, indent=2))
         accelerator.print("test: " + json.dumps(results))
-    return results
 
 
 def main() -> None:

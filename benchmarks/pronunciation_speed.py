@@ -36,7 +36,6 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from pronunciation_languages import GERMAN, VOICES, _wav  # noqa: E402
-from speaksphere.audio import SAMPLE_RATE  # noqa: E402
 from speaksphere.data.engines import render  # noqa: E402
 from speaksphere.pronounce import library  # noqa: E402
 from speaksphere.pronounce.references import golden_reference, library_reference  # noqa: E402

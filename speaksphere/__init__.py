@@ -17,9 +17,9 @@ _LAZY = {
     "score_pronunciation": ".pronounce",
     "compare": ".pronounce",
     "ScoringError": ".pronounce",
-    "LearnerStore": ".store",
-    "LearnerError": ".store",
-    "Recommender": ".recommend",
+    "LearnerStore": ".learner.store",
+    "LearnerError": ".learner.store",
+    "Recommender": ".learner.recommend",
 }
 
 __all__ = [

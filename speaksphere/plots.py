@@ -10,7 +10,6 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: figures are rendered to images
 
-import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -18,7 +17,7 @@ from .audio import SAMPLE_RATE, log_mel_spectrogram
 from .pictures import Sheet, colourise, envelope, rgb
 from .recording import Recording
 
-__all__ = ["FIGURE_DPI", "new_figure", "plot_recording", "plot_confusion"]
+__all__ = ["FIGURE_DPI", "new_figure", "plot_recording"]
 
 _SPEECH_COLOUR = "#2a9d8f"
 FIGURE_DPI = 72  # pixels per inch: the app's figures are looked at in a browser, not printed
@@ -56,30 +55,3 @@ def plot_recording(recording: Recording, title: str = "Your recording") -> Image
         for edge in (segment.start, segment.end):
             sheet.mark(mel, edge, speech)
     return sheet.draw()
-
-
-def plot_confusion(references: np.ndarray, predictions: np.ndarray, labels: list[str], title: str) -> Figure:
-    """Confusion matrix, rows = true class, columns = predicted class, cells = share of the true class.
-
-    references, predictions: int class ids, shape (n_examples,); labels: the class names in id order.
-    """
-    n = len(labels)
-    counts = np.zeros((n, n), dtype=np.int64)
-    np.add.at(counts, (np.asarray(references), np.asarray(predictions)), 1)
-    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    size = min(4 + 0.35 * n, 14)
-    figure = Figure(figsize=(size, size * 0.85), layout="constrained")
-    axes = figure.subplots()
-    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    axes.set_xticks(range(n), labels, rotation=90 if n > 8 else 0)
-    axes.set_yticks(range(n), labels)
-    axes.set_xlabel("predicted")
-    axes.set_ylabel("true")
-    axes.set_title(title)
-    if n <= 16:
-        for (row, column), count in np.ndenumerate(counts):
-            if count:
-                axes.text(column, row, str(count), ha="center", va="center", fontsize=8,
-                          color="white" if shares[row, column] > 0.5 else "black")
-    figure.colorbar(image, ax=axes, label="share of the true class")
-    return figure

@@ -24,8 +24,8 @@ def serve_app(settings, database: Path):
     """The SpeakSphere app on a free loopback port with its own learner database; yields the Blocks
     (its local_url is the address), closed afterwards."""
     import app
-    from speaksphere.recommend import RecommendConfig
-    from speaksphere.store import StoreConfig
+    from speaksphere.learner.recommend import RecommendConfig
+    from speaksphere.learner.store import StoreConfig
 
     demo = app.build_app(settings, RecommendConfig(store=StoreConfig(path=str(database))))
     with socket.socket() as probe:

@@ -16,9 +16,9 @@ import app
 from launching import serve_app
 from speaksphere.coach import ModelMissingError, settings_with_model
 from speaksphere.pronounce.references import LIBRARY_DIR, library
-from speaksphere.recommend import RecommendConfig
+from speaksphere.learner.recommend import RecommendConfig
 from speaksphere.settings import Settings
-from speaksphere.store import StoreConfig
+from speaksphere.learner.store import StoreConfig
 
 SENTENCE = "Please call Stella. Ask her to bring these things with her from the store."  # conftest's `speech`
 PHRASE = next(p for p in library("en") if p.id == "en-auth-incorrect")

@@ -157,7 +157,7 @@ def test_7_progress_after_many_attempts(page, database):
     the app's store, then shown as the learner would ask for it."""
     import numpy as np
 
-    from speaksphere.store import SKILLS, LearnerStore
+    from speaksphere.learner.store import SKILLS, LearnerStore
 
     learner_id = shown_learner_id(page)
     store = LearnerStore(database)

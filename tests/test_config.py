@@ -7,8 +7,8 @@ from typing import Literal
 import pytest
 
 from speaksphere.config import ConfigError, from_dict, load_config, to_dict
-from speaksphere.recommend.recommender import DEFAULT_RECOMMEND_CONFIG_PATH
-from speaksphere.recommend.simulate import DEFAULT_SIMULATION_CONFIG_PATH
+from speaksphere.learner.recommend.recommender import DEFAULT_RECOMMEND_CONFIG_PATH
+from speaksphere.learner.recommend.simulate import DEFAULT_SIMULATION_CONFIG_PATH
 from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

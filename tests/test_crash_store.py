@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from speaksphere.store import SCORES, SCHEMA_VERSION, LearnerStore
+from speaksphere.learner.store import SCORES, SCHEMA_VERSION, LearnerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 
 WRITER = r"""
 import sys, threading
-from speaksphere.store import LearnerStore
+from speaksphere.learner.store import LearnerStore
 
 store = LearnerStore(sys.argv[1])
 print_lock = threading.Lock()

@@ -16,7 +16,7 @@ import yaml
 from launching import accelerate_launch
 from speaksphere.data.manifest import new_row, write_manifest
 from speaksphere.model import load_model
-from speaksphere.training.encodings import concatenate, encode_with, load_encodings
+from speaksphere.training.encodings import concatenate, encode_with
 from speaksphere.training.heads import expected_calibration_error, fit_temperature
 from speaksphere.tts import synthesize
 

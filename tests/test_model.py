@@ -142,7 +142,7 @@ def test_unknown_pooling_is_refused():
 
 
 def test_export_halves_the_weights_and_serves_the_same_answers(tmp_path, speech, write):
-    from speaksphere.model.export import export
+    from speaksphere.training.export import export
 
     source = tmp_path / "trained"
     model = tiny_model(pooling="mean_std")

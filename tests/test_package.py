@@ -26,7 +26,7 @@ for training_only in ("accelerate", "datasets", "evaluate", "sklearn"):
 from pathlib import Path
 import speaksphere
 from speaksphere.settings import DEFAULT_SETTINGS_PATH, load_settings
-from speaksphere.recommend import load_recommend_config
+from speaksphere.learner.recommend import load_recommend_config
 from speaksphere.pronounce.references import LIBRARY_DIR, library, library_reference
 from speaksphere.model import DEFAULT_MODEL_DIR, load_model
 from speaksphere.app import build_app, main
@@ -42,8 +42,8 @@ predictor = load_model()
 answer = predictor.analyze_recording(library_reference(library("fr")[0].id).recording)
 language = max(answer["language"], key=answer["language"].get)  # {code: probability}
 print("language", language)
-from speaksphere.recommend import RecommendConfig
-from speaksphere.store import StoreConfig
+from speaksphere.learner.recommend import RecommendConfig
+from speaksphere.learner.store import StoreConfig
 demo = build_app(load_settings(), RecommendConfig(store=StoreConfig(path="learners.sqlite3")))
 print("app", type(demo).__name__)
 """

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 
 from speaksphere.config import ConfigError
-from speaksphere.recommend import BanditConfig, Recommender, load_catalogue
-from speaksphere.recommend.bandit import LinearThompsonSampler
-from speaksphere.recommend.catalogue import L1_ACCENTS, LANGUAGES, Catalogue
-from speaksphere.recommend.context import LearnerContext, learner_context
-from speaksphere.recommend.policy import choose_exercise, learn_from_attempt, learn_from_thumb, new_policy_state
-from speaksphere.recommend.population import SimulationConfig
-from speaksphere.recommend.simulate import main as simulate_main
-from speaksphere.recommend.simulate import run_simulation, summarise
-from speaksphere.store import SKILLS, LearnerError, LearnerStore
+from speaksphere.learner.recommend import BanditConfig, Recommender, load_catalogue
+from speaksphere.learner.recommend.bandit import LinearThompsonSampler
+from speaksphere.learner.recommend.catalogue import L1_ACCENTS, LANGUAGES, Catalogue
+from speaksphere.learner.recommend.context import LearnerContext, learner_context
+from speaksphere.learner.recommend.policy import choose_exercise, learn_from_attempt, learn_from_thumb, new_policy_state
+from speaksphere.learner.recommend.population import SimulationConfig
+from speaksphere.learner.recommend.simulate import main as simulate_main
+from speaksphere.learner.recommend.simulate import run_simulation, summarise
+from speaksphere.learner.store import SKILLS, LearnerError, LearnerStore
 
 CATALOGUE = load_catalogue()
 ENGLISH = CATALOGUE.for_language("en")

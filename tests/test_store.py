@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from speaksphere.store import MIGRATIONS, SCHEMA_VERSION, LearnerError, LearnerStore, StoreError
+from speaksphere.learner.store import MIGRATIONS, SCHEMA_VERSION, LearnerError, LearnerStore, StoreError
 
 SCORES = {"accuracy": 71.5, "fluency": 64.0, "prosody": 58.0, "completeness": 90.0, "coherence": 80.0,
           "overall": 72.0}

@@ -28,7 +28,7 @@ from speaksphere.coach import Coach, ModelMissingError, load_coach
 from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
 from speaksphere.coach.figures import answer_labels
 from speaksphere.pronounce.references import SYNTHESIS_VOICES, library
-from speaksphere.recommend import RecommendConfig
+from speaksphere.learner.recommend import RecommendConfig
 from speaksphere.settings import Settings, load_settings
 
 log = logging.getLogger("speaksphere.app")

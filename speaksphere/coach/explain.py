@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..pronounce.listener import normalise_word
 from ..pronounce.plots import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES
-from ..store import SKILLS
+from ..learner.store import SKILLS
 
 __all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
            "describe_pronunciation", "describe_comparison", "describe_recommendation", "describe_progress"]

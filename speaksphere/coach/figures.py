@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..pictures import Sheet, rgb
 from ..plots import new_figure
-from ..store import SKILLS
+from ..learner.store import SKILLS
 from .explain import accent_name, command_name, language_name
 
 __all__ = ["plot_predictions", "answer_labels", "plot_comparison"]

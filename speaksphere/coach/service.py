@@ -20,24 +20,24 @@ import soundfile as sf
 from ..audio import SAMPLE_RATE, AudioError
 from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
 from ..plots import plot_recording
-from ..progress import history_from_attempts, plot_progress, progress_summary
+from ..learner.progress import history_from_attempts, plot_progress, progress_summary
 from ..pronounce import plots as pronounce_plots
 from ..pronounce.assess import assess, compare_results
 from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_reference,
                                     uploaded_reference)
-from ..recommend import RecommendConfig, Recommender, load_recommend_config
+from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
-from ..store import SKILLS, LearnerStore
+from ..learner.store import SKILLS, LearnerStore
 from . import explain
 from .figures import plot_comparison, plot_predictions
 from .limits import RateLimit
 from .served import ServedFiles
 
-__all__ = ["Coach", "CoachError", "ModelMissingError", "Progress", "model_path", "load_coach", "settings_with_model"]
+__all__ = ["Coach", "CoachError", "ModelMissingError", "Reporter", "model_path", "load_coach", "settings_with_model"]
 
 MODEL_ENV = "SPEAKSPHERE_MODEL"  # a model folder that wins over speaksphere/settings.yaml
-Progress = Callable[[float, str], None]  # (fraction done 0-1, what is happening)
+Reporter = Callable[[float, str], None]  # report(fraction done 0-1, what is happening) during a request
 
 
 def _quiet(fraction: float, message: str) -> None:
@@ -171,7 +171,7 @@ class Coach:
 
     # ---- endpoints ----
 
-    def analyze(self, audio, learner_id: str | None = None, progress: Progress = _quiet, figures: bool = True) -> dict:
+    def analyze(self, audio, learner_id: str | None = None, report: Reporter = _quiet, figures: bool = True) -> dict:
         """Speech facts and the model's predictions for one recording; stores the detected language and
         accent for a given learner (no scores: those need a reference).
 
@@ -179,10 +179,10 @@ class Coach:
         "drawing" carries what `draw_analysis` needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         audio = _require_audio(audio, "Please record or upload a recording first.")
-        progress(0.1, "Reading your recording")
+        report(0.1, "Reading your recording")
         recording = load_recording(audio, self.settings.audio, self.settings.vad)
         facts = speech_facts(recording)
-        progress(0.4, "Listening for language, accent, emotion and command")
+        report(0.4, "Listening for language, accent, emotion and command")
         predictions = self.predictor.analyze_recording(recording)
         if learner_id:
             language = explain.top_label(predictions["language"])[0] if "language" in predictions else None
@@ -194,7 +194,7 @@ class Coach:
                "model": self.model_name, "drawing": drawing,
                "predictions_summary": explain.describe_predictions(predictions, self.model_name)}
         if figures:
-            progress(0.8, "Drawing")
+            report(0.8, "Drawing")
             out.update(self.draw_analysis(drawing))
         return out
 
@@ -226,7 +226,7 @@ class Coach:
 
     def pronounce(self, attempt, phrase_id: str | None = None, text: str | None = None, language: str | None = None,
                   reference_audio=None, learner_id: str | None = None, recommendation_id=None,
-                  progress: Progress = _quiet, figures: bool = True) -> dict:
+                  report: Reporter = _quiet, figures: bool = True) -> dict:
         """Score one attempt against its golden reference; stores the scores for a given learner.
 
         With figures=False the four figures are left out and "drawing" carries what
@@ -234,11 +234,11 @@ class Coach:
         learner_id = self._learner(learner_id, required=False)
         recommendation = self._recommendation(learner_id, recommendation_id)
         attempt = _require_audio(attempt, "Please record or upload your attempt first.")
-        progress(0.05, "Preparing the reference")
+        report(0.05, "Preparing the reference")
         reference = self._reference(phrase_id, text, language, reference_audio)
-        progress(0.2, "Reading your attempt")
+        report(0.2, "Reading your attempt")
         recording = self._load(attempt, "Your attempt")
-        progress(0.35, "Aligning your attempt with the reference and scoring it")
+        report(0.35, "Aligning your attempt with the reference and scoring it")
         assessment = assess(recording, reference, reference.text, reference.language)
         result = assessment.result
         if learner_id:
@@ -247,7 +247,7 @@ class Coach:
                "reference_audio": self._reference_audio(reference, reference_audio),
                "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures()}}
         if figures:
-            progress(0.8, "Drawing the figures")
+            report(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))
         return out
 
@@ -258,35 +258,35 @@ class Coach:
             raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
         return pronounce_plots.all_figures(drawing["assessment"])
 
-    def _record(self, learner_id: str, task: str, result: dict, reference: Reference, recommendation: dict | None,
+    def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
                 attempt: Recording):
         """Store a scored attempt; the same recording scored against the same reference is stored once."""
         phrase_id = reference.source.split(":", 1)[1] if reference.source.startswith("library:") else None
-        digest = _digest(task, attempt.wave, reference.recording.wave, reference.source, reference.language,
+        digest = _digest(request, attempt.wave, reference.recording.wave, reference.source, reference.language,
                          reference.text, recommendation["id"] if recommendation else None)
         self.store.record_attempt(
-            learner_id, task, {k: result[k] for k in SKILLS + ("overall",)}, language=reference.language,
+            learner_id, request, {k: result[k] for k in SKILLS + ("overall",)}, language=reference.language,
             reference_text=reference.text, phrase_id=phrase_id,
             exercise_id=recommendation["exercise_id"] if recommendation else None,
             recommendation_id=recommendation["id"] if recommendation else None, request_digest=digest)
 
     def compare(self, attempt_a, attempt_b, phrase_id: str | None = None, text: str | None = None,
                 language: str | None = None, reference_audio=None, learner_id: str | None = None,
-                progress: Progress = _quiet) -> dict:
+                report: Reporter = _quiet) -> dict:
         """Score two attempts at the same reference and show what changed; stores attempt B (the later
         one) for a given learner."""
         learner_id = self._learner(learner_id, required=False)
         attempt_a = _require_audio(attempt_a, "Please record or upload attempt A.")
         attempt_b = _require_audio(attempt_b, "Please record or upload attempt B.")
-        progress(0.05, "Preparing the reference")
+        report(0.05, "Preparing the reference")
         reference = self._reference(phrase_id, text, language, reference_audio)
         recording_a = self._load(attempt_a, "Attempt A")
         recording_b = self._load(attempt_b, "Attempt B")
-        progress(0.2, "Scoring attempt A")
+        report(0.2, "Scoring attempt A")
         first = assess(recording_a, reference, reference.text, reference.language)
-        progress(0.5, "Scoring attempt B")
+        report(0.5, "Scoring attempt B")
         second = assess(recording_b, reference, reference.text, reference.language)
-        progress(0.8, "Drawing the figures")
+        report(0.8, "Drawing the figures")
         comparison = compare_results(first.result, second.result)
         if learner_id:
             self._record(learner_id, "compare", second.result, reference, None, recording_b)

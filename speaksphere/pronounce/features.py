@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
-from ..audio import FRAME_RATE, HOP_LENGTH, N_FFT, SAMPLE_RATE
+from ..audio import HOP_LENGTH, N_FFT, SAMPLE_RATE
 
 __all__ = ["FeatureConfig", "frame_features", "pitch_semitones", "energy_db", "n_frames"]
 

@@ -13,15 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.metrics import f1_score
 from transformers import get_cosine_schedule_with_warmup
 
 from ..data.labels import IGNORE_INDEX
 from ..model import SpeakSphereModel
 from ..model.whisper import language_log_probabilities
 from .encodings import Encodings
+from .evaluation import score
+from .loop import TrainingState, run_epochs, train_epoch
 
-__all__ = ["WindowSet", "window_set", "fit_heads", "predict_logits", "fit_temperature",
+__all__ = ["WindowSet", "window_set", "fit_heads", "predict_logits", "score_windows", "fit_temperature",
            "expected_calibration_error", "MIN_TRAIN_SPEECH_S"]
 
 MIN_TRAIN_SPEECH_S = 1.0  # a clip's later windows train only with this much speech (its first always does)
@@ -77,23 +78,13 @@ def predict_logits(model: SpeakSphereModel, data: WindowSet, batch_size: int = 4
     return {task: torch.cat([p[task] for p in parts]) for task in parts[0]} if parts else {}
 
 
-def macro_f1_by_task(model: SpeakSphereModel, data: WindowSet) -> dict[str, float]:
-    logits = predict_logits(model, data)
-    found = {}
-    for task, values in logits.items():
-        target = data.labels[task]
-        keep = target != IGNORE_INDEX
-        if keep.any():
-            found[task] = float(f1_score(target[keep].numpy(), values[keep].argmax(-1).numpy(), average="macro"))
-    return found
-
-
 def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, epochs: int, batch_size: int,
               learning_rate: float, weight_decay: float, warmup_ratio: float, patience: int, seed: int,
               teacher_weight: float = 0.0, report=print) -> list[dict]:
-    """Train the model's trainable parameters (layer mix, heads, language prior weight) on `train`,
-    keeping the epoch with the best mean macro-F1 on `val` (the last epoch without `val`). The model is
-    left with the best weights; returns the history, one dict per epoch.
+    """Train the model's trainable parameters (layer mix, heads, language prior weight) on `train` with
+    the one training loop (training/loop.py), keeping the epoch with the best mean macro-F1 on `val`
+    (the last epoch without `val`). The model is left with the best weights; returns the history, one
+    dict per epoch.
 
     teacher_weight > 0 adds that much soft cross-entropy between the language head's distribution and
     Whisper's own (restricted to the model's language labels): Whisper's language ID as soft targets."""
@@ -101,40 +92,43 @@ def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, 
         raise ValueError("teacher_weight needs Whisper's language logits: the encodings of a Whisper encoder")
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=learning_rate,
+                                  weight_decay=weight_decay)
     steps = math.ceil(len(train) / batch_size)
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(warmup_ratio * steps * epochs), steps * epochs)
-    best, best_state, stale, history = -1.0, None, 0, []
-    for epoch in range(epochs):
-        model.train()
+
+    def batches():
         for index in torch.randperm(len(train), generator=generator).split(batch_size):
-            language = None if train.whisper_language is None else train.whisper_language[index]
-            output = model(layer_statistics=train.statistics[index], whisper_language=language,
-                           labels={t: v[index] for t, v in train.labels.items()})
-            loss = output.loss
-            if teacher_weight > 0:
-                teacher = language_log_probabilities(language, model.config.tasks["language"]).exp()
-                loss = loss - teacher_weight * (teacher * torch.log_softmax(output.logits["language"], -1)).sum(-1).mean()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-        scores = macro_f1_by_task(model, val) if val is not None and len(val) else {}
-        mean = float(np.mean(list(scores.values()))) if scores else float(epoch)
-        history.append({"epoch": epoch + 1, "val_macro_f1": scores})
-        if mean > best:
-            best, best_state, stale = mean, copy.deepcopy({k: v for k, v in model.state_dict().items()
-                                                           if not k.startswith("backbone.")}), 0
-        else:
-            stale += 1
-        report(f"epoch {epoch + 1}: val macro-F1 " + " ".join(f"{t} {v:.3f}" for t, v in scores.items()))
-        if stale >= patience:
-            break
-    if best_state is not None:
-        model.load_state_dict(best_state, strict=False)
+            yield {"layer_statistics": train.statistics[index],
+                   "whisper_language": None if train.whisper_language is None else train.whisper_language[index],
+                   "labels": {t: v[index] for t, v in train.labels.items()}}
+
+    def loss_of(model: SpeakSphereModel, batch: dict) -> torch.Tensor:
+        output = model(**batch)
+        if teacher_weight <= 0:
+            return output.loss
+        teacher = language_log_probabilities(batch["whisper_language"], model.config.tasks["language"]).exp()
+        return output.loss - teacher_weight * (teacher * torch.log_softmax(output.logits["language"], -1)).sum(-1).mean()
+
+    best = {}
+
+    def keep_best() -> None:
+        best["state"] = copy.deepcopy({k: v for k, v in model.state_dict().items() if not k.startswith("backbone.")})
+
+    validate = (lambda: score_windows(model, val)) if val is not None and len(val) else None
+    state = TrainingState()
+    run_epochs(state, epochs, patience, lambda epoch: train_epoch(model, batches(), optimizer, scheduler, state, loss_of),
+               validate, keep_best, report=report)
+    if "state" in best:
+        model.load_state_dict(best["state"], strict=False)
     model.eval()
-    return history
+    return state.history
+
+
+def score_windows(model: SpeakSphereModel, data: WindowSet) -> dict[str, dict[str, float]]:
+    """Task -> {"n", "accuracy", "macro_f1"} of the model's answers on `data`'s labelled windows."""
+    logits = predict_logits(model, data)
+    return score({task: (values.argmax(-1).numpy(), data.labels[task].numpy()) for task, values in logits.items()})
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, low: float = 0.05, high: float = 20.0) -> float:

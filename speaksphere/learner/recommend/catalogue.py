@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import ConfigError, load_config
+from ...config import ConfigError, load_config
 from ..store import SKILLS
 
-__all__ = ["KINDS", "LANGUAGES", "ACCENTS", "Reference", "Exercise", "Catalogue", "load_catalogue",
+__all__ = ["KINDS", "LANGUAGES", "ACCENTS", "Prompt", "Exercise", "Catalogue", "load_catalogue",
            "DEFAULT_CATALOGUE_PATH"]
 
 DEFAULT_CATALOGUE_PATH = Path(__file__).with_name("exercises.yaml")
@@ -33,8 +33,9 @@ FIRST_LANGUAGE_NAMES = {"L1-de": "German", "L1-fr": "French", "L1-nl": "Dutch", 
 
 
 @dataclass(frozen=True)
-class Reference:
-    """The phrase the pronunciation tab loads for an exercise."""
+class Prompt:
+    """What the learner reads for an exercise: the pronunciation tab resolves it into its golden
+    reference (pronounce.Reference). Stored under the key "reference" in exercises.yaml and the API."""
 
     language: str  # ISO 639-1
     text: str  # what the learner reads; a golden reference can be synthesised for any text
@@ -52,7 +53,7 @@ class Exercise:
     title: str
     practises: str  # completes "it ...": "practises the w/v contrast ..."
     instructions: str
-    reference: Reference
+    reference: Prompt
     also: tuple[str, ...] = ()  # scores it trains a little as well
     accents: tuple[str, ...] = ()  # first-language backgrounds it is written for; empty: everyone
 

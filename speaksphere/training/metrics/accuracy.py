@@ -1,6 +1,6 @@
 """Accuracy as an `evaluate` metric kept in the project (the hub's metric scripts are unreachable offline).
 
-Load by path: evaluate.load("speaksphere/metrics/accuracy.py").
+Load by path: evaluate.load("speaksphere/training/metrics/accuracy.py").
 """
 
 import datasets

@@ -17,8 +17,6 @@ Times are seconds since the Unix epoch (UTC); scores are 0-100.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import math
 import operator
@@ -29,85 +27,22 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from .export import export_text
+from .schema import (ATTEMPT_COLUMNS, FEEDBACK_COLUMNS, MIGRATIONS, RECOMMENDATION_COLUMNS, REQUESTS, SCHEMA_VERSION,
+                     SCORES, SKILLS)
+
 __all__ = [
-    "SKILLS", "SCORES", "TASKS", "SCHEMA_VERSION", "LearnerError", "StoreError", "StoreConfig",
+    "SKILLS", "SCORES", "REQUESTS", "MIGRATIONS", "SCHEMA_VERSION", "LearnerError", "StoreError", "StoreConfig",
     "LearnerStore", "default_store_path",
 ]
-
-SKILLS = ("accuracy", "fluency", "prosody", "completeness", "coherence")  # scored 0-100 by the scorer
-SCORES = SKILLS + ("overall",)
-TASKS = ("pronounce", "analyze", "compare")
 
 _LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24): 24 bytes -> 32 characters
 _ID_BYTES = 24  # 192 bits: guessing a live id is hopeless even with millions of learners
 RETRY_WINDOW_S = 24 * 3600.0  # the same recording and reference within a day is a retry, later it is practice
 _MIN_RANDOM_ID, _MAX_RANDOM_ID = 2**32, 2**53  # recommendation ids: random, exact in JSON numbers (doubles)
-
-# Each migration takes the schema from version i to i + 1. Never edit a released one; append.
-# SQLite DDL is transactional, so a migration is applied completely or not at all.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (  # 1: learners and their scored attempts (progress tracking)
-        """CREATE TABLE learners (
-            id TEXT PRIMARY KEY CHECK (length(id) = 32),
-            created_at REAL NOT NULL)""",
-        """CREATE TABLE attempts (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-            created_at REAL NOT NULL,
-            task TEXT NOT NULL CHECK (task IN ('pronounce', 'analyze', 'compare')),
-            language TEXT, accent TEXT, reference_text TEXT, phrase_id TEXT,
-            accuracy REAL CHECK (accuracy BETWEEN 0 AND 100),
-            fluency REAL CHECK (fluency BETWEEN 0 AND 100),
-            prosody REAL CHECK (prosody BETWEEN 0 AND 100),
-            completeness REAL CHECK (completeness BETWEEN 0 AND 100),
-            coherence REAL CHECK (coherence BETWEEN 0 AND 100),
-            overall REAL CHECK (overall BETWEEN 0 AND 100))""",
-        "CREATE INDEX attempts_by_learner ON attempts (learner_id, id)",
-    ),
-    (  # 2: recommendations shown, the learner's thumbs, and which attempt followed a recommendation
-        """CREATE TABLE recommendations (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-            created_at REAL NOT NULL,
-            exercise_id TEXT NOT NULL, skill TEXT NOT NULL, policy TEXT NOT NULL,
-            explanation TEXT NOT NULL,
-            context TEXT NOT NULL,
-            outcome_attempt_id INTEGER REFERENCES attempts(id) ON DELETE SET NULL)""",
-        "CREATE INDEX recommendations_by_learner ON recommendations (learner_id, id)",
-        """CREATE TABLE feedback (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
-            recommendation_id INTEGER NOT NULL REFERENCES recommendations(id) ON DELETE CASCADE,
-            created_at REAL NOT NULL,
-            thumbs_up INTEGER NOT NULL CHECK (thumbs_up IN (0, 1)),
-            comment TEXT)""",
-        "CREATE INDEX feedback_by_learner ON feedback (learner_id, id)",
-        "ALTER TABLE attempts ADD COLUMN exercise_id TEXT",
-        "ALTER TABLE attempts ADD COLUMN recommendation_id INTEGER REFERENCES recommendations(id) ON DELETE SET NULL",
-    ),
-    (  # 3: the recommender's per-learner state; `version` makes concurrent updates detectable
-        """CREATE TABLE policy_states (
-            learner_id TEXT PRIMARY KEY REFERENCES learners(id) ON DELETE CASCADE,
-            state TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            updated_at REAL NOT NULL)""",
-    ),
-    (  # 4: a retried request stores its attempt once: the digest of what was scored (see record_attempt)
-        "ALTER TABLE attempts ADD COLUMN request_digest TEXT",
-        "CREATE INDEX attempts_by_request ON attempts (learner_id, request_digest)",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-_ATTEMPT_COLUMNS = ("id", "created_at", "task", "language", "accent", "reference_text", "phrase_id",
-                    "exercise_id", "recommendation_id") + SCORES
-_RECOMMENDATION_COLUMNS = ("id", "created_at", "exercise_id", "skill", "policy", "explanation", "context",
-                           "outcome_attempt_id")
-_FEEDBACK_COLUMNS = ("id", "created_at", "recommendation_id", "thumbs_up", "comment")
 
 
 class LearnerError(ValueError):
@@ -137,10 +72,6 @@ class StoreConfig:
 def default_store_path() -> Path:
     """The database file used when none is named: $SPEAKSPHERE_DB, else ~/.speaksphere/learners.sqlite3."""
     return Path(os.environ.get("SPEAKSPHERE_DB") or Path.home() / ".speaksphere" / "learners.sqlite3")
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="seconds")
 
 
 def _check_scores(scores: Mapping[str, float]) -> dict[str, float]:
@@ -307,12 +238,13 @@ class LearnerStore:
 
     # ---- attempts ----
 
-    def record_attempt(self, learner_id: str, task: str, scores: Mapping[str, float], *,
+    def record_attempt(self, learner_id: str, request: str, scores: Mapping[str, float], *,
                        language: str | None = None, accent: str | None = None,
                        reference_text: str | None = None, phrase_id: str | None = None,
                        exercise_id: str | None = None, recommendation_id: int | None = None,
                        created_at: float | None = None, request_digest: str | None = None) -> int:
-        """Store one scored attempt; returns its id.
+        """Store one scored attempt; returns its id. `request` is what made the attempt (one of
+        REQUESTS), kept in its "task" column and in exports.
 
         `request_digest` identifies what was scored (the recording's bytes and the reference): an attempt
         with a digest this learner already has from the last RETRY_WINDOW_S is not stored again (a
@@ -321,8 +253,8 @@ class LearnerStore:
         accent label ("L1-de", "en-GB", ...). If `recommendation_id` names this learner's recommendation,
         the attempt is linked to it, and the first attempt after a recommendation becomes its outcome.
         """
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; known: {list(TASKS)}")
+        if request not in REQUESTS:
+            raise ValueError(f"unknown request {request!r}; known: {list(REQUESTS)}")
         scores = _check_scores(scores)
         with self._transaction(write=True) as conn:
             learner_id = self._require_learner(conn, learner_id)
@@ -335,7 +267,7 @@ class LearnerStore:
                 if stored is not None:
                     return stored[0]
             values = {"learner_id": learner_id, "created_at": now,
-                      "task": task, "language": language, "accent": accent, "reference_text": reference_text,
+                      "task": request, "language": language, "accent": accent, "reference_text": reference_text,
                       "phrase_id": phrase_id, "exercise_id": exercise_id,
                       "recommendation_id": recommendation_id, "request_digest": request_digest, **scores}
             columns = ", ".join(values)
@@ -363,13 +295,13 @@ class LearnerStore:
         where = f" AND {skill} IS NOT NULL" if skill else ""
         with self._transaction(write=False) as conn:
             learner_id = self._require_learner(conn, learner_id)
-            rows = conn.execute(f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE learner_id = ?{where} "
+            rows = conn.execute(f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM attempts WHERE learner_id = ?{where} "
                                 "ORDER BY id DESC LIMIT ?", (learner_id, -1 if limit is None else limit)).fetchall()
         return [self._attempt(row) for row in reversed(rows)]
 
     @staticmethod
     def _attempt(row: sqlite3.Row) -> dict:
-        attempt = {name: row[name] for name in _ATTEMPT_COLUMNS if name not in SCORES}
+        attempt = {name: row[name] for name in ATTEMPT_COLUMNS if name not in SCORES}
         attempt["scores"] = {name: row[name] for name in SCORES if row[name] is not None}
         return attempt
 
@@ -423,14 +355,14 @@ class LearnerStore:
         """The learner's recommendations, oldest first, each with its "context" decoded."""
         with self._transaction(write=False) as conn:
             learner_id = self._require_learner(conn, learner_id)
-            rows = conn.execute(f"SELECT {', '.join(_RECOMMENDATION_COLUMNS)} FROM recommendations "
+            rows = conn.execute(f"SELECT {', '.join(RECOMMENDATION_COLUMNS)} FROM recommendations "
                                 "WHERE learner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
                                 (learner_id, -1 if limit is None else limit)).fetchall()
         return [self._recommendation(row) for row in reversed(rows)]
 
     @staticmethod
     def _recommendation(row: sqlite3.Row) -> dict:
-        recommendation = {name: row[name] for name in _RECOMMENDATION_COLUMNS}
+        recommendation = {name: row[name] for name in RECOMMENDATION_COLUMNS}
         recommendation["context"] = json.loads(recommendation["context"])
         return recommendation
 
@@ -438,7 +370,7 @@ class LearnerStore:
         """The learner's thumbs, oldest first; "thumbs_up" is a bool."""
         with self._transaction(write=False) as conn:
             learner_id = self._require_learner(conn, learner_id)
-            rows = conn.execute(f"SELECT {', '.join(_FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? "
+            rows = conn.execute(f"SELECT {', '.join(FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? "
                                 "ORDER BY id", (learner_id,)).fetchall()
         return [{**dict(row), "thumbs_up": bool(row["thumbs_up"])} for row in rows]
 
@@ -452,14 +384,14 @@ class LearnerStore:
         """
         with self._transaction(write=False) as conn:
             learner_id = self._require_learner(conn, learner_id)
-            rec_columns = ", ".join(f"r.{c} AS r_{c}" for c in _RECOMMENDATION_COLUMNS)
+            rec_columns = ", ".join(f"r.{c} AS r_{c}" for c in RECOMMENDATION_COLUMNS)
             outcomes = conn.execute(
-                f"SELECT {rec_columns}, {', '.join(f'a.{c} AS a_{c}' for c in _ATTEMPT_COLUMNS)} "
+                f"SELECT {rec_columns}, {', '.join(f'a.{c} AS a_{c}' for c in ATTEMPT_COLUMNS)} "
                 "FROM recommendations r JOIN attempts a ON a.id = r.outcome_attempt_id "
                 "WHERE r.learner_id = ? AND a.learner_id = ? AND a.id > ? ORDER BY a.id",
                 (learner_id, learner_id, after_attempt_id)).fetchall()
             thumbs = conn.execute(
-                f"SELECT {rec_columns}, {', '.join(f'f.{c} AS f_{c}' for c in _FEEDBACK_COLUMNS)} "
+                f"SELECT {rec_columns}, {', '.join(f'f.{c} AS f_{c}' for c in FEEDBACK_COLUMNS)} "
                 "FROM recommendations r JOIN feedback f ON f.recommendation_id = r.id "
                 "WHERE r.learner_id = ? AND f.learner_id = ? AND f.id > ? ORDER BY f.id",
                 (learner_id, learner_id, after_feedback_id)).fetchall()
@@ -467,10 +399,10 @@ class LearnerStore:
         def part(row: sqlite3.Row, prefix: str, columns: tuple[str, ...]) -> dict:
             return {c: row[f"{prefix}_{c}"] for c in columns}
 
-        return ([(self._recommendation(part(row, "r", _RECOMMENDATION_COLUMNS)),
-                  self._attempt(part(row, "a", _ATTEMPT_COLUMNS))) for row in outcomes],
-                [(self._recommendation(part(row, "r", _RECOMMENDATION_COLUMNS)),
-                  {**part(row, "f", _FEEDBACK_COLUMNS), "thumbs_up": bool(row["f_thumbs_up"])}) for row in thumbs])
+        return ([(self._recommendation(part(row, "r", RECOMMENDATION_COLUMNS)),
+                  self._attempt(part(row, "a", ATTEMPT_COLUMNS))) for row in outcomes],
+                [(self._recommendation(part(row, "r", RECOMMENDATION_COLUMNS)),
+                  {**part(row, "f", FEEDBACK_COLUMNS), "thumbs_up": bool(row["f_thumbs_up"])}) for row in thumbs])
 
     # ---- the recommender's state ----
 
@@ -511,51 +443,12 @@ class LearnerStore:
             learner_id = self._require_learner(conn, learner_id)
             learner = dict(conn.execute("SELECT id, created_at FROM learners WHERE id = ?", (learner_id,)).fetchone())
             attempts = [self._attempt(r) for r in conn.execute(
-                f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE learner_id = ? ORDER BY id", (learner_id,))]
+                f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM attempts WHERE learner_id = ? ORDER BY id", (learner_id,))]
             recommendations = [self._recommendation(r) for r in conn.execute(
-                f"SELECT {', '.join(_RECOMMENDATION_COLUMNS)} FROM recommendations WHERE learner_id = ? "
+                f"SELECT {', '.join(RECOMMENDATION_COLUMNS)} FROM recommendations WHERE learner_id = ? "
                 "ORDER BY created_at, id",
                 (learner_id,))]
             thumbs = [{**dict(r), "thumbs_up": bool(r["thumbs_up"])} for r in conn.execute(
-                f"SELECT {', '.join(_FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? ORDER BY id", (learner_id,))]
+                f"SELECT {', '.join(FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? ORDER BY id", (learner_id,))]
             state = conn.execute("SELECT state FROM policy_states WHERE learner_id = ?", (learner_id,)).fetchone()
-        # attempts and thumbs are numbered 1, 2, ... per learner: their row ids count every learner's rows
-        number = {attempt["id"]: i for i, attempt in enumerate(attempts, start=1)}
-        attempts = [{**attempt, "id": number[attempt["id"]]} for attempt in attempts]
-        recommendations = [{**r, "outcome_attempt_id": number.get(r["outcome_attempt_id"])} for r in recommendations]
-        policy_state = json.loads(state["state"]) if state else None
-        if policy_state:  # the recommender's place in those rows, as counts of this learner's rows
-            for key, rows in (("attempt_watermark", number), ("feedback_watermark", [t["id"] for t in thumbs])):
-                if key in policy_state:
-                    policy_state[key] = sum(1 for row_id in rows if row_id <= policy_state[key])
-        thumbs = [{**thumb, "id": i} for i, thumb in enumerate(thumbs, start=1)]
-        if format == "json":
-            return json.dumps({"format": "speaksphere-learner-export", "schema_version": SCHEMA_VERSION,
-                               "exported_at": _iso(time.time()), "learner": learner, "attempts": attempts,
-                               "recommendations": recommendations, "feedback": thumbs,
-                               "policy_state": policy_state}, indent=1)
-        return _timeline_csv(attempts, recommendations, thumbs)
-
-
-_CSV_COLUMNS = ("record", "id", "time", "task", "language", "accent", "reference_text", "phrase_id", "exercise_id",
-                "recommendation_id") + SCORES + ("skill", "explanation", "thumbs_up", "comment")
-
-
-def _timeline_csv(attempts: list[dict], recommendations: list[dict], thumbs: list[dict]) -> str:
-    rows = []
-    for attempt in attempts:
-        rows.append({"record": "attempt", **{k: v for k, v in attempt.items() if k != "scores"},
-                     **attempt["scores"]})
-    for recommendation in recommendations:
-        rows.append({"record": "recommendation", "id": recommendation["id"],
-                     "created_at": recommendation["created_at"], "exercise_id": recommendation["exercise_id"],
-                     "skill": recommendation["skill"], "explanation": recommendation["explanation"]})
-    for thumb in thumbs:
-        rows.append({"record": "feedback", **thumb})
-    rows.sort(key=lambda row: (row["created_at"], row["record"] != "recommendation"))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=_CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "time": _iso(row["created_at"])})
-    return buffer.getvalue()
+        return export_text(format, learner, attempts, recommendations, thumbs, json.loads(state["state"]) if state else None)

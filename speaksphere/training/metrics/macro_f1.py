@@ -1,7 +1,7 @@
 """Macro-averaged F1 as an `evaluate` metric kept in the project (loaded by path, works offline).
 
 Every class present in the references or predictions counts equally, so a rare class weighs as much
-as a common one. Load with evaluate.load("speaksphere/metrics/macro_f1.py").
+as a common one. Load with evaluate.load("speaksphere/training/metrics/macro_f1.py").
 """
 
 import datasets

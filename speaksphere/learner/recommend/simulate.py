@@ -1,6 +1,6 @@
 """Does the bandit help simulated learners more than fixed rules and random choice?
 
-    python -m speaksphere.recommend.simulate [--config speaksphere/recommend/simulate.yaml] [--seeds 0 1 2]
+    python -m speaksphere.learner.recommend.simulate [--config speaksphere/learner/recommend/simulate.yaml] [--seeds 0 1 2]
                                              [--learners 200] [--sessions 50] [--out reports/recommend]
 
 Every policy teaches the same simulated learners (population.py; same seeds, so the same people and
@@ -8,7 +8,7 @@ the same noise draws wherever their choices allow) for `sessions` sessions. A se
 recommends an exercise; the learner follows it or does a drill of their own choosing; practice raises
 their hidden skills; the attempt is scored with noise; sometimes a thumb follows. The bandit runs the
 very functions the app's Recommender runs (learner_context, choose_exercise, learn_from_attempt,
-learn_from_thumb) with the shipped speaksphere/recommend/recommend.yaml settings; only the database is left out.
+learn_from_thumb) with the shipped speaksphere/learner/recommend/recommend.yaml settings; only the database is left out.
 
 Policies:
   bandit         Thompson sampling with the rule-based prior (policy.py)
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..config import load_config, to_dict
+from ...config import load_config, to_dict
 from ..store import SKILLS
 from .catalogue import Catalogue, Exercise, load_catalogue
 from .context import LearnerContext, feature_matrix, feature_names, learner_context
@@ -229,7 +229,7 @@ def plot_learning_curves(results: dict, summary: dict, config: SimulationConfig)
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=str(DEFAULT_SIMULATION_CONFIG_PATH), help="simulation YAML")
-    parser.add_argument("--recommend-config", default=None, help="recommender YAML (default speaksphere/recommend/recommend.yaml)")
+    parser.add_argument("--recommend-config", default=None, help="recommender YAML (default speaksphere/learner/recommend/recommend.yaml)")
     parser.add_argument("--seeds", type=int, nargs="+", help="override the seeds")
     parser.add_argument("--learners", type=int, help="override learners per seed")
     parser.add_argument("--sessions", type=int, help="override sessions per learner")

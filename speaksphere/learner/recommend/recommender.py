@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import load_config
+from ...config import load_config
 from ..store import LearnerStore, StoreConfig
 from .catalogue import DEFAULT_CATALOGUE_PATH, Catalogue, Exercise, load_catalogue
 from .context import learner_context
@@ -36,15 +36,15 @@ _RETRIES = 5  # compare-and-swap attempts before giving up on learning this time
 
 @dataclass(frozen=True)
 class RecommendConfig:
-    """Settings of the learner store and the recommender (speaksphere/recommend/recommend.yaml)."""
+    """Settings of the learner store and the recommender (speaksphere/learner/recommend/recommend.yaml)."""
 
     store: StoreConfig = field(default_factory=StoreConfig)
     bandit: BanditConfig = field(default_factory=BanditConfig)
-    catalogue: str | None = None  # None: the built-in speaksphere/recommend/exercises.yaml
+    catalogue: str | None = None  # None: the built-in speaksphere/learner/recommend/exercises.yaml
 
 
 def load_recommend_config(path: str | Path = DEFAULT_RECOMMEND_CONFIG_PATH) -> RecommendConfig:
-    """Read speaksphere/recommend/recommend.yaml (or `path`); a missing file means the defaults."""
+    """Read speaksphere/learner/recommend/recommend.yaml (or `path`); a missing file means the defaults."""
     path = Path(path)
     return load_config(path, RecommendConfig) if path.exists() else RecommendConfig()
 

@@ -15,7 +15,7 @@ it also trains rise by `secondary_share` of that. After each session the learner
 and is scored as the app scores: every skill plus noise, with an accent detection that is sometimes
 wrong; some sessions end with a thumbs up or down that reflects, noisily, how much the drill helped.
 
-All numbers are assumptions stated in speaksphere/recommend/simulate.yaml, not measurements of real learners.
+All numbers are assumptions stated in speaksphere/learner/recommend/simulate.yaml, not measurements of real learners.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ _NATIVE_OFFSETS = {"accuracy": 15.0, "prosody": 10.0, "fluency": 10.0}
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """The simulated world and the experiment (speaksphere/recommend/simulate.yaml)."""
+    """The simulated world and the experiment (speaksphere/learner/recommend/simulate.yaml)."""
 
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     learners: int = 200  # per seed

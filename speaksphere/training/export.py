@@ -2,7 +2,7 @@
 load_model runs them in float32), the encoder left out when it comes from the Whisper wheels, and the
 test report (metrics.json, confusion PNGs) beside them.
 
-    python -m speaksphere.model.export runs/embedded/model speaksphere/model/speaksphere-small [--report runs/embedded/test]
+    python -m speaksphere.training.export runs/embedded/model speaksphere/model/speaksphere-small [--report runs/embedded/test]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from transformers import Wav2Vec2FeatureExtractor
 
-from .multitask import SpeakSphereModel
+from ..model.multitask import SpeakSphereModel
 
 __all__ = ["export"]
 

@@ -1,0 +1,73 @@
+"""The learner database's schema: the scores it keeps, its tables as numbered migrations, and the
+columns each record is read with. `PRAGMA user_version` holds how many migrations a file has had."""
+
+from __future__ import annotations
+
+__all__ = ["SKILLS", "SCORES", "REQUESTS", "MIGRATIONS", "SCHEMA_VERSION", "ATTEMPT_COLUMNS",
+           "RECOMMENDATION_COLUMNS", "FEEDBACK_COLUMNS"]
+
+SKILLS = ("accuracy", "fluency", "prosody", "completeness", "coherence")  # scored 0-100 by the scorer
+SCORES = SKILLS + ("overall",)
+REQUESTS = ("pronounce", "analyze", "compare")  # what an attempt came from: its "task" column
+
+# Each migration takes the schema from version i to i + 1. Never edit a released one; append.
+# SQLite DDL is transactional, so a migration is applied completely or not at all.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: learners and their scored attempts (progress tracking)
+        """CREATE TABLE learners (
+            id TEXT PRIMARY KEY CHECK (length(id) = 32),
+            created_at REAL NOT NULL)""",
+        """CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            task TEXT NOT NULL CHECK (task IN ('pronounce', 'analyze', 'compare')),
+            language TEXT, accent TEXT, reference_text TEXT, phrase_id TEXT,
+            accuracy REAL CHECK (accuracy BETWEEN 0 AND 100),
+            fluency REAL CHECK (fluency BETWEEN 0 AND 100),
+            prosody REAL CHECK (prosody BETWEEN 0 AND 100),
+            completeness REAL CHECK (completeness BETWEEN 0 AND 100),
+            coherence REAL CHECK (coherence BETWEEN 0 AND 100),
+            overall REAL CHECK (overall BETWEEN 0 AND 100))""",
+        "CREATE INDEX attempts_by_learner ON attempts (learner_id, id)",
+    ),
+    (  # 2: recommendations shown, the learner's thumbs, and which attempt followed a recommendation
+        """CREATE TABLE recommendations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            exercise_id TEXT NOT NULL, skill TEXT NOT NULL, policy TEXT NOT NULL,
+            explanation TEXT NOT NULL,
+            context TEXT NOT NULL,
+            outcome_attempt_id INTEGER REFERENCES attempts(id) ON DELETE SET NULL)""",
+        "CREATE INDEX recommendations_by_learner ON recommendations (learner_id, id)",
+        """CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            learner_id TEXT NOT NULL REFERENCES learners(id) ON DELETE CASCADE,
+            recommendation_id INTEGER NOT NULL REFERENCES recommendations(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            thumbs_up INTEGER NOT NULL CHECK (thumbs_up IN (0, 1)),
+            comment TEXT)""",
+        "CREATE INDEX feedback_by_learner ON feedback (learner_id, id)",
+        "ALTER TABLE attempts ADD COLUMN exercise_id TEXT",
+        "ALTER TABLE attempts ADD COLUMN recommendation_id INTEGER REFERENCES recommendations(id) ON DELETE SET NULL",
+    ),
+    (  # 3: the recommender's per-learner state; `version` makes concurrent updates detectable
+        """CREATE TABLE policy_states (
+            learner_id TEXT PRIMARY KEY REFERENCES learners(id) ON DELETE CASCADE,
+            state TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at REAL NOT NULL)""",
+    ),
+    (  # 4: a retried request stores its attempt once: the digest of what was scored (see record_attempt)
+        "ALTER TABLE attempts ADD COLUMN request_digest TEXT",
+        "CREATE INDEX attempts_by_request ON attempts (learner_id, request_digest)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+ATTEMPT_COLUMNS = ("id", "created_at", "task", "language", "accent", "reference_text", "phrase_id",
+                    "exercise_id", "recommendation_id") + SCORES
+RECOMMENDATION_COLUMNS = ("id", "created_at", "exercise_id", "skill", "policy", "explanation", "context",
+                           "outcome_attempt_id")
+FEEDBACK_COLUMNS = ("id", "created_at", "recommendation_id", "thumbs_up", "comment")
