@@ -397,13 +397,13 @@ def _insertions(att: Analysis, path: np.ndarray, att_frame_cost: np.ndarray, kno
     return segments, words, inserted_s, repeated_s
 
 
-def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, scored: _Words,
-            segments: list[dict], n_units: int, repeated_s: float,
-            config: ScoreConfig) -> tuple[dict[str, float | None], float, float]:
+def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, scored: _Words, n_units: int,
+            repeated_s: float, config: ScoreConfig) -> tuple[dict[str, float | None], float, float]:
     """The five skills 0-100 (prosody None against a synthesised reference), with the pitch and energy
-    correlations along the path. segments: all of them, in attempt time order."""
-    said = np.sort([s["score"] for s, p in zip((s for s in segments if s["miscue"] != "insertion"),
-                                               scored.present) if p])
+    correlations along the path."""
+    # scored.segments and scored.present are both in reference order (one per unit); pairing present with
+    # the segments in attempt time order mispaired them whenever a learner said the words in another order
+    said = np.sort([s["score"] for s, p in zip(scored.segments, scored.present) if p])
     # the mean of the words said, and the mean of their weakest quarter (a phrase is as clear as its worst words)
     accuracy = float(0.5 * said.mean() + 0.5 * said[: max(1, len(said) // 4)].mean()) if said.size else 0.0
     completeness = 100.0 * float(scored.present.mean()) if n_units else 0.0
@@ -431,7 +431,7 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
                                                                       text_words is not None, config)
     segments = sorted(scored.segments + extra_segments, key=lambda s: s["start"])
     words = sorted(scored.words + extra_words, key=lambda w: w["start"])
-    skills, pitch_r, energy_r = _skills(ref, att, path, golden, scored, segments, len(units), repeated_s, config)
+    skills, pitch_r, energy_r = _skills(ref, att, path, golden, scored, len(units), repeated_s, config)
     # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
     gate = min(1.0, (0.5 * skills["accuracy"] + 0.5 * skills["completeness"]) / 50.0)
     overall = overall_score(skills, config) * gate
