@@ -167,7 +167,8 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
 
     run_epochs(state, config.train.epochs, config.train.patience, train,
                lambda: score(predict(model, val_dl, accelerator, tasks)), keep_best,
-               save=lambda state: save_checkpoint(accelerator, output / "checkpoint", state), report=accelerator.print)
+               save=lambda state: (accelerator.wait_for_everyone(), save_checkpoint(accelerator, output / "checkpoint", state)),
+               report=accelerator.print)
     bar.close()
     return finish(config, accelerator, output, splits, tasks, feature_extractor, state)
 

@@ -16,13 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +31,7 @@ import soundfile as sf
 from speaksphere.model import DEFAULT_MODEL_DIR
 from speaksphere.tts import synthesize
 
-from bench import repeat
+from bench import free_port, repeat, start_app, stop_app
 
 SENTENCES = ("Please call Stella and ask her to bring these things with her from the store. "
              "Six spoons of fresh snow peas, five thick slabs of blue cheese, and maybe a snack for her brother Bob.")
@@ -69,31 +65,6 @@ def clip(path: Path, voice: str, seconds: float) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_app(model: Path, folder: Path) -> tuple[subprocess.Popen, str, float]:
-    port = free_port()
-    env = {**os.environ, "SPEAKSPHERE_MODEL": str(model), "SPEAKSPHERE_DB": str(folder / "learners.sqlite3"),
-           "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    url = f"http://127.0.0.1:{port}/"
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=open(folder / "app.log", "w"))
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"the app exited with {process.returncode}: see {folder / 'app.log'}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return process, url, time.perf_counter() - start
-        except OSError:
-            time.sleep(0.1)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: embedded, else tiny)")
@@ -114,7 +85,9 @@ def main() -> None:
     attempt = handle_file(str(clip(folder / "attempt.wav", "en-gb", args.seconds)))
     other = handle_file(str(clip(folder / "attempt2.wav", "en-us+f3", args.seconds)))
 
-    process, url, cold_s = start_app(model, folder)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    process, cold_s = start_app(port, model, folder)
     try:
         client = Client(url, verbose=False)
         learner = client.predict(api_name="/new_learner")
@@ -138,8 +111,7 @@ def main() -> None:
             times = repeat(call, args.repeats)  # after one untimed call: first transfer, caches
             print(f"{name:<22} {statistics.median(times):>9.2f} {min(times):>7.2f} {max(times):>7.2f}")
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_app(process)
 
 
 if __name__ == "__main__":

@@ -113,14 +113,14 @@ def test_history_returns_attempts_in_order_with_their_scores(store):
     assert [a["scores"]["accuracy"] for a in store.history(learner, skill="accuracy", limit=2)] == [53.0, 54.0]
 
 
-@pytest.mark.parametrize("task, scores", [
+@pytest.mark.parametrize("request_kind, scores", [
     ("pronounce", {"accuracy": 101}), ("pronounce", {"accuracy": -1}), ("pronounce", {"accuracy": float("nan")}),
     ("pronounce", {"pitch": 50}), ("sing", {"accuracy": 50}),
 ])
-def test_invalid_attempts_are_refused_and_nothing_is_written(store, task, scores):
+def test_invalid_attempts_are_refused_and_nothing_is_written(store, request_kind, scores):
     learner = store.new_learner()
     with pytest.raises(ValueError):
-        store.record_attempt(learner, task, scores)
+        store.record_attempt(learner, request_kind, scores)
     assert store.history(learner) == []
 
 

@@ -401,8 +401,8 @@ def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, s
             repeated_s: float, config: ScoreConfig) -> tuple[dict[str, float | None], float, float]:
     """The five skills 0-100 (prosody None against a synthesised reference), with the pitch and energy
     correlations along the path."""
-    # scored.segments and scored.present are both in reference order (one per unit); pairing present with
-    # the segments in attempt time order mispaired them whenever a learner said the words in another order
+    # scored.segments and scored.present: one per unit, both in reference order (the time-sorted list of
+    # all segments agreed only because DTW's path and the forced alignment both run in order)
     said = np.sort([s["score"] for s, p in zip(scored.segments, scored.present) if p])
     # the mean of the words said, and the mean of their weakest quarter (a phrase is as clear as its worst words)
     accuracy = float(0.5 * said.mean() + 0.5 * said[: max(1, len(said) // 4)].mean()) if said.size else 0.0

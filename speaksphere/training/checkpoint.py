@@ -12,12 +12,15 @@ from .loop import TrainingState
 __all__ = ["load_checkpoint", "save_checkpoint"]
 
 STATE_FILE = "training_state.json"
+OLD_STATE_FILE = "progress.json"  # the same fields, as checkpoints written before TrainingState named them
 
 
 def load_checkpoint(accelerator, folder: Path, resume: bool) -> TrainingState | None:
     """The saved TrainingState after restoring accelerate's state from `folder`, when `resume` and a
     checkpoint exists there; else None."""
     state_file = Path(folder) / STATE_FILE
+    if not state_file.exists():
+        state_file = Path(folder) / OLD_STATE_FILE
     if not (resume and state_file.exists()):
         return None
     accelerator.load_state(str(folder))

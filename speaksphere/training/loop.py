@@ -68,16 +68,16 @@ def run_epochs(state: TrainingState, epochs: int, patience: int, train: Callable
                report: Callable[[str], None] = print) -> TrainingState:
     """Epochs `state.epoch` .. `epochs` - 1: `train(epoch)` (True when the step budget is spent), then
     `validate()` -> task -> {"n", "accuracy", "macro_f1"}; `keep_best()` after an epoch better than all
-    before on mean macro-F1, `save(state)` after every epoch. Without `validate` the last epoch is kept.
+    before on mean macro-F1, `save(state)` after every epoch. Without validation scores the last epoch is kept.
     Stops after `patience` epochs without a better one."""
     for epoch in range(state.epoch, epochs):
         spent = train(epoch)
         scores = validate() if validate is not None else {}
-        value = mean_macro_f1(scores) if validate is not None else float(epoch)
+        value = mean_macro_f1(scores) if scores else float(epoch)  # nothing to validate on: the latest is best
         improved = value > state.best
         state.history.append({"epoch": epoch + 1, "step": state.step, "val": scores})
         state.epoch, state.best, state.stale = epoch + 1, max(value, state.best), 0 if improved else state.stale + 1
-        report(f"epoch {epoch + 1}: val mean macro-F1 {value:.3f}"
+        report(f"epoch {epoch + 1}: " + (f"val mean macro-F1 {value:.3f}" if scores else "no validation scores")
                + "".join(f" | {task} acc {s['accuracy']:.3f} F1 {s['macro_f1']:.3f}" for task, s in scores.items()))
         if improved:
             keep_best()
