@@ -11,12 +11,12 @@ an empty string where it is optional ("/analyze", "/pronounce", "/compare": noth
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import secrets
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, also offline
 
@@ -96,11 +96,11 @@ def reference_inputs():
 
 
 def build_app(settings: Settings | None = None, recommend_config: RecommendConfig | None = None) -> gr.Blocks:
-    """The SpeakSphere Blocks app, not yet launched; loads the model once (ModelMissingError if absent)."""
+    """The SpeakSphere Blocks app, not yet launched; loads the model once (ModelMissingError if absent).
+    Each tab is laid out by its own function and wired by another; they share the learner id."""
     settings = settings or load_settings()
     coach = load_coach(settings, recommend_config)
     api = make_endpoints(coach)
-    audio_input = functools.partial(gr.Audio, sources=["upload", "microphone"], type="filepath")
     with gr.Blocks(title="SpeakSphere", delete_cache=(3600, 3600)) as demo:  # uploads leave within 2 h
         gr.Markdown(INTRO)
         # what the figure steps draw (a recording and its scoring, ~1 MB): kept 15 minutes per session
@@ -108,144 +108,206 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
         learner_state = gr.BrowserState("", storage_key="speaksphere-learner", secret=browser_secret(coach))
         with gr.Tabs() as tabs:
             with gr.Tab("Analyze", id="analyze"):
-                with gr.Row():
-                    with gr.Column(scale=1):
-                        audio = audio_input(label="Your recording", elem_id="analyze-audio")
-                        analyze_button = gr.Button("Analyze", variant="primary")
-                    with gr.Column(scale=2):
-                        summary = gr.Markdown(label="Summary")
-                        heard = gr.Markdown(label="What the model heard")
-                with gr.Row():
-                    answers = [gr.Label(label=title, num_top_classes=5) for title in ANSWER_LABELS.values()]
-                predictions_figure = picture("The language over time")
-                figure = picture("Your recording: waveform and spectrogram (speech shaded)")
-                with gr.Accordion("All numbers (as the API returns them)", open=False):
-                    facts = gr.JSON(label="Speech facts (seconds, dBFS)")
-                    predictions = gr.JSON(label="Model predictions (probabilities 0-1)")
+                analyze = _analyze_tab()
             with gr.Tab("Pronounce", id="pronounce"):
-                with gr.Row():
-                    with gr.Column(scale=1):
-                        kind, phrase, text, language, teacher = reference_inputs()
-                        listen_button = gr.Button("Listen to the reference")
-                        reference_audio = gr.Audio(label="Reference", type="filepath", interactive=False)
-                        attempt = audio_input(label="Your attempt", elem_id="pronounce-attempt")
-                        recommendation_id = gr.Number(value=None, visible=False, precision=0)
-                        pronounce_button = gr.Button("Score my attempt", variant="primary")
-                    with gr.Column(scale=2):
-                        feedback_text = gr.Markdown(label="Feedback")
-                gr.Markdown("**Your words, coloured by score (red 0 to green 100)**")
-                word_table = gr.HTML()
-                spectrograms = picture("Reference (top) and your attempt (bottom); the weakest words shaded")
-                pitch = picture("Your melody (pitch) against the reference's")
-                with gr.Accordion("Alignment and all numbers", open=False):
-                    dtw_path = picture("How your attempt was aligned with the reference (dynamic time warping)")
-                    result = gr.JSON(label="Scores and details")
+                pronounce = _pronounce_tab()
             with gr.Tab("Compare", id="compare"):
-                with gr.Row():
-                    with gr.Column(scale=1):
-                        c_kind, c_phrase, c_text, c_language, c_teacher = reference_inputs()
-                        attempt_a = audio_input(label="Attempt A (earlier)", elem_id="compare-a")
-                        attempt_b = audio_input(label="Attempt B (later)", elem_id="compare-b")
-                        compare_button = gr.Button("Compare", variant="primary")
-                    with gr.Column(scale=2):
-                        comparison_text = gr.Markdown(label="Summary")
-                comparison_figure = plot("Scores of A and B, and each word")
-                spectrograms_a = picture("Attempt A against the reference")
-                spectrograms_b = picture("Attempt B against the reference")
-                with gr.Accordion("All numbers", open=False):
-                    comparison = gr.JSON(label="Both results and their differences")
+                compare = _compare_tab()
             with gr.Tab("Progress", id="progress"):
-                history_button = gr.Button("Show my progress", variant="primary")
-                progress_text = gr.Markdown(label="Progress")
-                progress_figure = plot("Your scores, attempt by attempt")
-                with gr.Row():
-                    rec_language = gr.Dropdown([("My latest language", "")] + [(language_name(c), c) for c in
-                                               coach.recommender.catalogue.languages()], value="",
-                                               label="Practise in", allow_custom_value=True)
-                    recommend_button = gr.Button("Suggest an exercise")
-                recommendation_text = gr.Markdown(label="Exercise")
-                with gr.Row():
-                    up_button = gr.Button("Thumbs up: helpful", size="sm")
-                    down_button = gr.Button("Thumbs down: not for me", size="sm")
-                    practise_button = gr.Button("Practise it on Pronounce", size="sm", variant="primary")
-                thumb_text = gr.Markdown(label="Message")
-                with gr.Accordion("My data: export or delete", open=False):
-                    learner_id = gr.Textbox(elem_id="learner-id", label="Your learner id (kept in this browser; it is the only key to "
-                                                  "your progress)", interactive=False)
-                    with gr.Row():
-                        export_format = gr.Radio(["json", "csv"], value="json", label="Export format")
-                        export_button = gr.Button("Export my data")
-                    export_file = gr.File(label="Your data")
-                    confirm = gr.Checkbox(label="I understand that deleting removes all my progress for good")
-                    delete_button = gr.Button("Delete my data", variant="stop")
-                    delete_text = gr.Markdown(label="Deleted")
-                summary_rows, recommendation, thumb_result = gr.JSON(visible=False), gr.JSON(visible=False), gr.JSON(visible=False)
-                thumb, new_id_button = gr.Checkbox(visible=False), gr.Button(visible=False)
-                shown_id = gr.Number(value=None, visible=False, precision=0)  # the shown recommendation's id
+                progress = _progress_tab(coach)
             with gr.Tab("About", id="about"):
-                gr.Markdown(ABOUT.replace("{model}", coach.model_name))
-                with gr.Accordion("The model card: how the model was trained and measured (for developers)",
-                                  open=False):
-                    gr.Markdown(_model_card(coach))
-
-        # learner id: from the browser, checked against the store (a new one if unknown)
-        demo.load(api["ensure_learner"], learner_state, learner_id, api_visibility="private", queue=False)
-        learner_id.change(lambda x: x, learner_id, learner_state, api_visibility="private", queue=False)
-        new_id_button.click(api["new_learner"], None, learner_id, api_name="new_learner")
-
-        # scores and text first, figures next: drawing costs more than the analysis, so the answer never
-        # waits for it (and API clients that need no figures never pay for them)
-        analysed = analyze_button.click(
-            lambda: (None,) * 6, None, [figure, predictions_figure, *answers], api_visibility="private",
-            queue=False).then(
-            api["analyze"], [audio, learner_id], [facts, summary, predictions, heard, analysis_drawing],
-            api_name="analyze", concurrency_id="speech")
-        analysed.success(_show_answers, predictions, answers, api_visibility="private", queue=False)
-        analysed.success(api["analysis_figures"], analysis_drawing, [figure, predictions_figure],
-                         api_name="analysis_figures", concurrency_id="figures", concurrency_limit=1)
-        listen_button.click(user_error(lambda *a: coach.reference_preview(*a)["audio"]),
-                            [phrase, text, language, teacher], reference_audio, api_visibility="private")
-        pronounce_button.click(lambda: (None,) * 4, None, [spectrograms, pitch, word_table, dtw_path],
-                               api_visibility="private", queue=False).then(
-            api["pronounce"], [attempt, phrase, text, language, teacher, learner_id, recommendation_id],
-            [result, feedback_text, reference_audio, pronunciation_drawing], api_name="pronounce",
-            concurrency_id="speech").success(
-            api["pronunciation_figures"], pronunciation_drawing, [spectrograms, pitch, word_table, dtw_path],
-            api_name="pronunciation_figures", concurrency_id="figures", concurrency_limit=1)
-        # a new reference makes the old results wrong: they leave the screen as soon as the learner changes it
-        stale = [reference_audio, feedback_text, word_table, spectrograms, pitch, dtw_path, result, pronunciation_drawing,
-                 recommendation_id]  # an attempt at another reference does not answer the recommendation
-        for field in (kind, phrase, text, language, teacher):
-            field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
-        c_stale = [comparison, comparison_text, comparison_figure, spectrograms_a, spectrograms_b]
-        for field in (c_kind, c_phrase, c_text, c_language, c_teacher):
-            field.input(lambda: (None,) * len(c_stale), None, c_stale, api_visibility="private", queue=False)
-        compare_button.click(api["compare"], [attempt_a, attempt_b, c_phrase, c_text, c_language, c_teacher, learner_id],
-                             [comparison, comparison_text, comparison_figure, spectrograms_a, spectrograms_b],
-                             api_name="compare", concurrency_id="speech")
-        history_button.click(api["history"], learner_id, [summary_rows, progress_text, progress_figure],
-                             api_name="history")
-        recommend_button.click(api["recommend"], [learner_id, rec_language], [recommendation, recommendation_text],
-                               api_name="recommend")
-        recommendation.change(lambda r: (r or {}).get("recommendation_id"), recommendation, shown_id,
-                              api_visibility="private", queue=False)
-        up_button.click(lambda: True, None, thumb, api_visibility="private", queue=False).then(
-            api["feedback"], [learner_id, shown_id, thumb], [thumb_result, thumb_text], api_name="feedback")
-        down_button.click(lambda: False, None, thumb, api_visibility="private", queue=False).then(
-            api["feedback"], [learner_id, shown_id, thumb], [thumb_result, thumb_text], api_visibility="private")
-        practise_button.click(_practise, recommendation, [tabs, kind, phrase, text, language, recommendation_id,
-                                                          reference_audio, attempt, feedback_text, word_table,
-                                                          spectrograms, pitch, dtw_path, result],
-                              api_visibility="private").then(
-            lambda k, t, l: (gr.Dropdown(visible=k == REFERENCE_KINDS[0]), gr.Textbox(visible=k != REFERENCE_KINDS[0], value=t),
-                             gr.Dropdown(visible=k != REFERENCE_KINDS[0], value=l)),
-            [kind, text, language], [phrase, text, language], api_visibility="private")
-        export_button.click(api["export"], [learner_id, export_format], export_file, api_name="export")
-        delete_button.click(api["delete_learner"], [learner_id, confirm], delete_text, api_name="delete_learner").success(
-            api["new_learner"], None, learner_id, api_visibility="private").then(
-            lambda: (False, None, "", None), None, [confirm, recommendation, progress_text, progress_figure],
-            api_visibility="private")
+                _about_tab(coach)
+        learner_id = progress.learner_id
+        _wire_learner(api, demo, learner_state, progress)
+        _wire_analyze(api, analyze, learner_id, analysis_drawing)
+        _wire_pronounce(api, coach, pronounce, learner_id, pronunciation_drawing)
+        _wire_compare(api, compare, learner_id)
+        _wire_progress(api, progress, pronounce, tabs, learner_id)
     return demo
+
+
+def _audio_input(label: str, elem_id: str) -> gr.Audio:
+    return gr.Audio(sources=["upload", "microphone"], type="filepath", label=label, elem_id=elem_id)
+
+
+def _analyze_tab() -> SimpleNamespace:
+    """The Analyze tab's components: a recording in; summary, the four answers, two pictures, the numbers out."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            audio = _audio_input("Your recording", "analyze-audio")
+            button = gr.Button("Analyze", variant="primary")
+        with gr.Column(scale=2):
+            summary = gr.Markdown(label="Summary")
+            heard = gr.Markdown(label="What the model heard")
+    with gr.Row():
+        answers = [gr.Label(label=title, num_top_classes=5) for title in ANSWER_LABELS.values()]
+    predictions_figure = picture("The language over time")
+    figure = picture("Your recording: waveform and spectrogram (speech shaded)")
+    with gr.Accordion("All numbers (as the API returns them)", open=False):
+        facts = gr.JSON(label="Speech facts (seconds, dBFS)")
+        predictions = gr.JSON(label="Model predictions (probabilities 0-1)")
+    return SimpleNamespace(audio=audio, button=button, summary=summary, heard=heard, answers=answers,
+                           predictions_figure=predictions_figure, figure=figure, facts=facts, predictions=predictions)
+
+
+def _pronounce_tab() -> SimpleNamespace:
+    """The Pronounce tab's components: a reference and an attempt in; feedback, word table, pictures out."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            kind, phrase, text, language, teacher = reference_inputs()
+            listen_button = gr.Button("Listen to the reference")
+            reference_audio = gr.Audio(label="Reference", type="filepath", interactive=False)
+            attempt = _audio_input("Your attempt", "pronounce-attempt")
+            recommendation_id = gr.Number(value=None, visible=False, precision=0)
+            button = gr.Button("Score my attempt", variant="primary")
+        with gr.Column(scale=2):
+            feedback_text = gr.Markdown(label="Feedback")
+    gr.Markdown("**Your words, coloured by score (red 0 to green 100)**")
+    word_table = gr.HTML()
+    spectrograms = picture("Reference (top) and your attempt (bottom); the weakest words shaded")
+    pitch = picture("Your melody (pitch) against the reference's")
+    with gr.Accordion("Alignment and all numbers", open=False):
+        dtw_path = picture("How your attempt was aligned with the reference (dynamic time warping)")
+        result = gr.JSON(label="Scores and details")
+    return SimpleNamespace(kind=kind, phrase=phrase, text=text, language=language, teacher=teacher,
+                           listen_button=listen_button, reference_audio=reference_audio, attempt=attempt,
+                           recommendation_id=recommendation_id, button=button, feedback_text=feedback_text,
+                           word_table=word_table, spectrograms=spectrograms, pitch=pitch, dtw_path=dtw_path,
+                           result=result)
+
+
+def _compare_tab() -> SimpleNamespace:
+    """The Compare tab's components: a reference and two attempts in; what changed out."""
+    with gr.Row():
+        with gr.Column(scale=1):
+            kind, phrase, text, language, teacher = reference_inputs()
+            attempt_a = _audio_input("Attempt A (earlier)", "compare-a")
+            attempt_b = _audio_input("Attempt B (later)", "compare-b")
+            button = gr.Button("Compare", variant="primary")
+        with gr.Column(scale=2):
+            summary = gr.Markdown(label="Summary")
+    figure = plot("Scores of A and B, and each word")
+    spectrograms_a = picture("Attempt A against the reference")
+    spectrograms_b = picture("Attempt B against the reference")
+    with gr.Accordion("All numbers", open=False):
+        comparison = gr.JSON(label="Both results and their differences")
+    return SimpleNamespace(kind=kind, phrase=phrase, text=text, language=language, teacher=teacher,
+                           attempt_a=attempt_a, attempt_b=attempt_b, button=button, summary=summary, figure=figure,
+                           spectrograms_a=spectrograms_a, spectrograms_b=spectrograms_b, comparison=comparison)
+
+
+def _progress_tab(coach: Coach) -> SimpleNamespace:
+    """The Progress tab's components: history, a recommended exercise with thumbs, the learner's data."""
+    ui = SimpleNamespace()
+    ui.history_button = gr.Button("Show my progress", variant="primary")
+    ui.text = gr.Markdown(label="Progress")
+    ui.figure = plot("Your scores, attempt by attempt")
+    with gr.Row():
+        ui.language = gr.Dropdown([("My latest language", "")] + [(language_name(c), c) for c in
+                                  coach.recommender.catalogue.languages()], value="",
+                                  label="Practise in", allow_custom_value=True)
+        ui.recommend_button = gr.Button("Suggest an exercise")
+    ui.recommendation_text = gr.Markdown(label="Exercise")
+    with gr.Row():
+        ui.up_button = gr.Button("Thumbs up: helpful", size="sm")
+        ui.down_button = gr.Button("Thumbs down: not for me", size="sm")
+        ui.practise_button = gr.Button("Practise it on Pronounce", size="sm", variant="primary")
+    ui.thumb_text = gr.Markdown(label="Message")
+    with gr.Accordion("My data: export or delete", open=False):
+        ui.learner_id = gr.Textbox(elem_id="learner-id", label="Your learner id (kept in this browser; it is the only "
+                                   "key to your progress)", interactive=False)
+        with gr.Row():
+            ui.export_format = gr.Radio(["json", "csv"], value="json", label="Export format")
+            ui.export_button = gr.Button("Export my data")
+        ui.export_file = gr.File(label="Your data")
+        ui.confirm = gr.Checkbox(label="I understand that deleting removes all my progress for good")
+        ui.delete_button = gr.Button("Delete my data", variant="stop")
+        ui.delete_text = gr.Markdown(label="Deleted")
+    ui.summary_rows, ui.recommendation, ui.thumb_result = gr.JSON(visible=False), gr.JSON(visible=False), gr.JSON(visible=False)
+    ui.thumb, ui.new_id_button = gr.Checkbox(visible=False), gr.Button(visible=False)
+    ui.shown_id = gr.Number(value=None, visible=False, precision=0)  # the shown recommendation's id
+    return ui
+
+
+def _about_tab(coach: Coach) -> None:
+    gr.Markdown(ABOUT.replace("{model}", coach.model_name))
+    with gr.Accordion("The model card: how the model was trained and measured (for developers)", open=False):
+        gr.Markdown(_model_card(coach))
+
+
+def _wire_learner(api: dict, demo: gr.Blocks, learner_state, progress: SimpleNamespace) -> None:
+    """The learner id: from the browser, checked against the store (a new one if unknown)."""
+    demo.load(api["ensure_learner"], learner_state, progress.learner_id, api_visibility="private", queue=False)
+    progress.learner_id.change(lambda x: x, progress.learner_id, learner_state, api_visibility="private", queue=False)
+    progress.new_id_button.click(api["new_learner"], None, progress.learner_id, api_name="new_learner")
+
+
+def _wire_analyze(api: dict, ui: SimpleNamespace, learner_id, drawing) -> None:
+    """Scores and text first, figures next: drawing costs more than the analysis, so the answer never
+    waits for it (and API clients that need no figures never pay for them)."""
+    analysed = ui.button.click(
+        lambda: (None,) * 6, None, [ui.figure, ui.predictions_figure, *ui.answers], api_visibility="private",
+        queue=False).then(
+        api["analyze"], [ui.audio, learner_id], [ui.facts, ui.summary, ui.predictions, ui.heard, drawing],
+        api_name="analyze", concurrency_id="speech")
+    analysed.success(_show_answers, ui.predictions, ui.answers, api_visibility="private", queue=False)
+    analysed.success(api["analysis_figures"], drawing, [ui.figure, ui.predictions_figure],
+                     api_name="analysis_figures", concurrency_id="figures", concurrency_limit=1)
+
+
+def _wire_pronounce(api: dict, coach: Coach, ui: SimpleNamespace, learner_id, drawing) -> None:
+    """Listen to the reference; score an attempt, then draw its figures; a new reference clears old results."""
+    ui.listen_button.click(user_error(lambda *a: coach.reference_preview(*a)["audio"]),
+                           [ui.phrase, ui.text, ui.language, ui.teacher], ui.reference_audio, api_visibility="private")
+    figures = [ui.spectrograms, ui.pitch, ui.word_table, ui.dtw_path]
+    ui.button.click(lambda: (None,) * 4, None, figures, api_visibility="private", queue=False).then(
+        api["pronounce"], [ui.attempt, ui.phrase, ui.text, ui.language, ui.teacher, learner_id, ui.recommendation_id],
+        [ui.result, ui.feedback_text, ui.reference_audio, drawing], api_name="pronounce",
+        concurrency_id="speech").success(
+        api["pronunciation_figures"], drawing, figures,
+        api_name="pronunciation_figures", concurrency_id="figures", concurrency_limit=1)
+    # a new reference makes the old results wrong: they leave the screen as soon as the learner changes it
+    stale = [ui.reference_audio, ui.feedback_text, ui.word_table, ui.spectrograms, ui.pitch, ui.dtw_path, ui.result,
+             drawing, ui.recommendation_id]  # an attempt at another reference does not answer the recommendation
+    for field in (ui.kind, ui.phrase, ui.text, ui.language, ui.teacher):
+        field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
+
+
+def _wire_compare(api: dict, ui: SimpleNamespace, learner_id) -> None:
+    """Compare two attempts; a new reference clears the old comparison."""
+    stale = [ui.comparison, ui.summary, ui.figure, ui.spectrograms_a, ui.spectrograms_b]
+    for field in (ui.kind, ui.phrase, ui.text, ui.language, ui.teacher):
+        field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
+    ui.button.click(api["compare"], [ui.attempt_a, ui.attempt_b, ui.phrase, ui.text, ui.language, ui.teacher, learner_id],
+                    stale, api_name="compare", concurrency_id="speech")
+
+
+def _wire_progress(api: dict, ui: SimpleNamespace, pronounce: SimpleNamespace, tabs: gr.Tabs, learner_id) -> None:
+    """History, recommendations and thumbs, the "practise it" jump to Pronounce, export and delete."""
+    ui.history_button.click(api["history"], learner_id, [ui.summary_rows, ui.text, ui.figure], api_name="history")
+    ui.recommend_button.click(api["recommend"], [learner_id, ui.language], [ui.recommendation, ui.recommendation_text],
+                              api_name="recommend")
+    ui.recommendation.change(lambda r: (r or {}).get("recommendation_id"), ui.recommendation, ui.shown_id,
+                             api_visibility="private", queue=False)
+    ui.up_button.click(lambda: True, None, ui.thumb, api_visibility="private", queue=False).then(
+        api["feedback"], [learner_id, ui.shown_id, ui.thumb], [ui.thumb_result, ui.thumb_text], api_name="feedback")
+    ui.down_button.click(lambda: False, None, ui.thumb, api_visibility="private", queue=False).then(
+        api["feedback"], [learner_id, ui.shown_id, ui.thumb], [ui.thumb_result, ui.thumb_text], api_visibility="private")
+    p = pronounce
+    ui.practise_button.click(_practise, ui.recommendation, [tabs, p.kind, p.phrase, p.text, p.language,
+                                                            p.recommendation_id, p.reference_audio, p.attempt,
+                                                            p.feedback_text, p.word_table, p.spectrograms, p.pitch,
+                                                            p.dtw_path, p.result],
+                             api_visibility="private").then(
+        lambda k, t, l: (gr.Dropdown(visible=k == REFERENCE_KINDS[0]), gr.Textbox(visible=k != REFERENCE_KINDS[0], value=t),
+                         gr.Dropdown(visible=k != REFERENCE_KINDS[0], value=l)),
+        [p.kind, p.text, p.language], [p.phrase, p.text, p.language], api_visibility="private")
+    ui.export_button.click(api["export"], [learner_id, ui.export_format], ui.export_file, api_name="export")
+    ui.delete_button.click(api["delete_learner"], [learner_id, ui.confirm], ui.delete_text,
+                           api_name="delete_learner").success(
+        api["new_learner"], None, learner_id, api_visibility="private").then(
+        lambda: (False, None, "", None), None, [ui.confirm, ui.recommendation, ui.text, ui.figure],
+        api_visibility="private")
 
 
 def _show_answers(predictions: dict | None) -> list[gr.Label]:
