@@ -24,15 +24,15 @@ FIGURE_DPI = 72  # pixels per inch: the app's figures are looked at in a browser
 
 
 def new_figure(width: float, height: float, left: float = 0.8, right: float = 0.25, bottom: float = 0.55,
-               top: float = 0.4, **spacing) -> Figure:
+               top: float = 0.4, dpi: int = FIGURE_DPI, **spacing) -> Figure:
     """A matplotlib figure for the app's charts (Compare's scores): `width` x `height` inches at
-    FIGURE_DPI, with fixed margins in inches around the subplots (`spacing`: wspace/hspace, as fractions
+    `dpi` pixels per inch, with fixed margins in inches around the subplots (`spacing`: wspace/hspace, as fractions
     of a subplot, see subplots_adjust). Time-aligned views are pictures instead (speaksphere.pictures).
 
     Fixed margins rather than constrained layout, which lays a figure out by drawing it twice: with
     72 dpi and unresampled images, figures render in about half the time (measured in the session of
     issue 9: ~0.5 s instead of ~1.1-1.3 s for the six figures of that time, on one core)."""
-    figure = Figure(figsize=(width, height), dpi=FIGURE_DPI)
+    figure = Figure(figsize=(width, height), dpi=dpi)
     figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
                            top=1 - top / height, **spacing)
     return figure

@@ -18,10 +18,11 @@ def _texts_inside(figure) -> bool:
                for t in labels if t.get_text())
 
 
-def test_scores_of_another_sentence_come_alone_with_the_reason():
+def test_scores_of_another_sentence_come_with_the_reason_where_the_words_would_be():
     figure = plot_comparison({"a": A, "b": B, "words": [], "another_sentence": ["A"]})
-    assert len(figure.axes) == 1
-    assert [t.get_text() for t in figure.texts] == ["Words not compared: attempt A sounds like another sentence"]
+    assert figure.get_figwidth() == 12 and len(figure.axes) == 2 and not figure.axes[1].axison
+    assert [t.get_text().replace("\n", " ") for t in figure.axes[1].texts] == [
+        "Words not compared: attempt A sounds like another sentence than the reference"]
     bars = figure.axes[0].patches
     assert len(bars) == 12 and sum(1 for bar in bars if bar.get_width() != bar.get_width()) == 1  # prosody of B: no bar
     assert "prosody\n(not scored)" in [t.get_text() for t in figure.axes[0].get_yticklabels()]
@@ -31,6 +32,6 @@ def test_scores_of_another_sentence_come_alone_with_the_reason():
 def test_each_word_is_drawn_when_the_words_were_compared():
     words = [{"word": w, "a": 40.0 + i, "b": 90.0 - i} for i, w in enumerate("please enter your password".split())]
     figure = plot_comparison({"a": A, "b": B, "words": words})
-    assert len(figure.axes) == 2 and not figure.texts
+    assert len(figure.axes) == 2 and not figure.texts and not figure.axes[1].texts and figure.axes[1].axison
     assert [t.get_text() for t in figure.axes[1].get_xticklabels()] == ["please", "enter", "your", "password"]
     assert _texts_inside(figure)

@@ -62,11 +62,11 @@ def plot_comparison(comparison: dict) -> Figure:
     text unknown, or an attempt of another sentence), the scores alone, with the reason under them."""
     a, b = comparison["a"], comparison["b"]
     words = comparison["words"]
-    figure = new_figure(12 if words else 7, 4.2, left=1.5, bottom=0.95 if words else 0.9, top=0.75, wspace=0.25)
-    if words:
-        skills_axis, words_axis = figure.subplots(1, 2, width_ratios=[1, 1.5])
-    else:
-        skills_axis, words_axis = figure.subplots(), None
+    # always the full width, with the words on the right or, when they were not compared, why not: a
+    # narrower figure of the scores alone was drawn small in the app's full-width box
+    # 100 dpi: 1,200 pixels, the width of the app's box (at 72 dpi its 9-pt labels were drawn 9 px high)
+    figure = new_figure(12, 4.2, left=1.5, bottom=0.95, top=0.75, dpi=100, wspace=0.25)
+    skills_axis, words_axis = figure.subplots(1, 2, width_ratios=[1, 1.5])
     unscored = set(a.get("not_scored", {})) | set(b.get("not_scored", {}))
     names = ("overall",) + SKILLS
     y = np.arange(len(names))[::-1]  # overall at the top
@@ -84,11 +84,13 @@ def plot_comparison(comparison: dict) -> Figure:
     skills_axis.set_title("Scores of A and B", fontsize=11, loc="left", pad=22)
     skills_axis.legend(fontsize=9, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False,
                        borderaxespad=0.1)
-    if words_axis is None:
+    if not words:
         another = comparison.get("another_sentence") or []
-        reason = ("Words not compared: " + " and ".join(f"attempt {x}" for x in another) + " sounds like another "
-                  "sentence" if another else "Words not compared: word scores need the text of the phrase")
-        figure.text(0.5, 0.02, reason, ha="center", va="bottom", fontsize=10, color="#555555")
+        reason = ("Words not compared:\n" + " and ".join(f"attempt {x}" for x in another) + " sounds like\nanother "
+                  "sentence than the reference" if another else "Words not compared:\nword scores need the text\nof the phrase")
+        words_axis.axis("off")
+        words_axis.text(0.5, 0.5, reason, ha="center", va="center", fontsize=12, color="#555555",
+                        transform=words_axis.transAxes, linespacing=1.6)
         return figure
     positions = np.arange(len(words))
     words_axis.plot(positions, [w["a"] for w in words], "o-", label="attempt A", color=_A_COLOUR)
