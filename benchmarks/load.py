@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -108,6 +109,15 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
     return report
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system, seconds) used so far by process `pid` (Linux /proc), or by this process."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14 and 15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
@@ -134,8 +144,14 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}/"
             print(f"app started in {seconds:.1f} s on {url}", flush=True)
         try:
+            before = (cpu_seconds(process.pid) if process else None, cpu_seconds())
             report = drive(url, args.clients, args.requests, endpoints, str(recording), not args.no_store,
                            args.figures)
+            # where the 2 cores went: the app's CPU per answer, and the load clients' own (same machine)
+            n = report["all"]["requests"]
+            report["cpu_s_per_request"] = {
+                "app": round((cpu_seconds(process.pid) - before[0]) / n, 3) if process else None,
+                "clients": round((cpu_seconds() - before[1]) / n, 3)}
         finally:
             if process is not None:
                 stop_app(process)
@@ -146,6 +162,9 @@ def main() -> None:
               f"{r['p95_s']:7.2f} {r['max_s']:7.2f}")
     a = report["all"]
     print(f"{'all':18s} {a['requests']:8d} {a['errors']:6d} {a['throughput_rps']:7.2f} {a['p50_s']:7.2f} {a['p95_s']:7.2f}")
+    cpu = report["cpu_s_per_request"]
+    print(f"CPU seconds per answered request (figures included): app {cpu['app'] if cpu['app'] is not None else 'n/a'}, "
+          f"load clients {cpu['clients']} (both on this machine's {os.cpu_count()} cores)")
     for message, count in report["errors"].items():
         print(f"error x{count}: {message}")
     met = a["errors"] == 0 and a["p95_s"] <= P95_TARGET_S
