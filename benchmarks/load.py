@@ -53,9 +53,19 @@ def request(client: Client, endpoint: str, recording: str, learner_id: str):
     raise ValueError(f"no load scenario for endpoint {endpoint!r}")
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system, seconds) used so far by process `pid` (Linux /proc), or by this process."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14 and 15)
+
+
 def drive(url: str, clients: int, requests: int, endpoints: list[str], recording: str, store: bool,
-          figures: bool = False) -> dict:
-    """Run the clients; returns {"endpoints": {name: stats}, "errors": {message: count}, "wall_s": ...}.
+          figures: bool = False, app_pid: int | None = None) -> dict:
+    """Run the clients; returns {"endpoints": {name: stats}, "errors": {message: count}, "wall_s": ...,
+    "cpu_s_per_request": {"app", "clients"}} (CPU of the timed requests only; the app's when `app_pid`).
     With `figures`, each request is followed by its figures call, timed as "NAME+figures" from the start."""
     # connecting is not part of the load. ssl_verify=False on plain-http loopback: otherwise httpx builds a
     # certificate store for every call, and those clients share the 2 cores with the server they measure
@@ -87,12 +97,17 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
                 with lock:
                     results.append((f"{endpoint}+figures", time.perf_counter() - began, error))
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), (cpu_seconds(app_pid) if app_pid else None, cpu_seconds())
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(run, range(clients)))
     wall = time.perf_counter() - began
+    # where the cores went during the timed requests: the app's CPU per request (its figures calls
+    # included) and the load clients' own, which run on the same machine
+    n = clients * requests
+    cpu = {"app": round((cpu_seconds(app_pid) - cpu[0]) / n, 3) if app_pid else None,
+           "clients": round((cpu_seconds() - cpu[1]) / n, 3)}
     report = {"clients": clients, "requests_per_client": requests, "wall_s": round(wall, 2), "endpoints": {},
-              "errors": dict(Counter(e for _, _, e in results if e))}
+              "errors": dict(Counter(e for _, _, e in results if e)), "cpu_s_per_request": cpu}
     for endpoint in endpoints + ([f"{e}+figures" for e in endpoints] if figures else []):
         latencies = np.array([t for name, t, _ in results if name == endpoint])
         report["endpoints"][endpoint] = {
@@ -107,15 +122,6 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
                      "p95_s": round(float(np.percentile(everything, 95)), 3),
                      "throughput_rps": round(len(answers) / wall, 3)}
     return report
-
-
-def cpu_seconds(pid: int | None = None) -> float:
-    """CPU time (user + system, seconds) used so far by process `pid` (Linux /proc), or by this process."""
-    if pid is None:
-        times = os.times()
-        return times.user + times.system
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14 and 15)
 
 
 def main() -> None:
@@ -144,14 +150,8 @@ def main() -> None:
             url = f"http://127.0.0.1:{port}/"
             print(f"app started in {seconds:.1f} s on {url}", flush=True)
         try:
-            before = (cpu_seconds(process.pid) if process else None, cpu_seconds())
             report = drive(url, args.clients, args.requests, endpoints, str(recording), not args.no_store,
-                           args.figures)
-            # where the 2 cores went: the app's CPU per answer, and the load clients' own (same machine)
-            n = report["all"]["requests"]
-            report["cpu_s_per_request"] = {
-                "app": round((cpu_seconds(process.pid) - before[0]) / n, 3) if process else None,
-                "clients": round((cpu_seconds() - before[1]) / n, 3)}
+                           args.figures, process.pid if process else None)
         finally:
             if process is not None:
                 stop_app(process)
@@ -163,8 +163,9 @@ def main() -> None:
     a = report["all"]
     print(f"{'all':18s} {a['requests']:8d} {a['errors']:6d} {a['throughput_rps']:7.2f} {a['p50_s']:7.2f} {a['p95_s']:7.2f}")
     cpu = report["cpu_s_per_request"]
-    print(f"CPU seconds per answered request (figures included): app {cpu['app'] if cpu['app'] is not None else 'n/a'}, "
-          f"load clients {cpu['clients']} (both on this machine's {os.cpu_count()} cores)")
+    print(f"CPU seconds per request{' and its figures' if args.figures else ''}, timed requests only: app "
+          f"{cpu['app'] if cpu['app'] is not None else 'n/a'}, load clients {cpu['clients']} "
+          f"(both on this machine's {os.cpu_count()} cores)")
     for message, count in report["errors"].items():
         print(f"error x{count}: {message}")
     met = a["errors"] == 0 and a["p95_s"] <= P95_TARGET_S

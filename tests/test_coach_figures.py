@@ -20,7 +20,7 @@ def _texts_inside(figure) -> bool:
 
 def test_scores_of_another_sentence_come_with_the_reason_where_the_words_would_be():
     figure = plot_comparison({"a": A, "b": B, "words": [], "another_sentence": ["A"]})
-    assert figure.get_figwidth() == 12 and len(figure.axes) == 2 and not figure.axes[1].axison
+    assert figure.get_figwidth() * figure.dpi == 1200 and len(figure.axes) == 2 and not figure.axes[1].axison
     assert [t.get_text().replace("\n", " ") for t in figure.axes[1].texts] == [
         "Words not compared: attempt A sounds like another sentence than the reference"]
     bars = figure.axes[0].patches
@@ -34,4 +34,13 @@ def test_each_word_is_drawn_when_the_words_were_compared():
     figure = plot_comparison({"a": A, "b": B, "words": words})
     assert len(figure.axes) == 2 and not figure.texts and not figure.axes[1].texts and figure.axes[1].axison
     assert [t.get_text() for t in figure.axes[1].get_xticklabels()] == ["please", "enter", "your", "password"]
+    assert _texts_inside(figure)
+
+
+def test_without_the_text_the_reason_says_word_scores_need_it():
+    figure = plot_comparison({"a": A, "b": B, "words": []})
+    assert [t.get_text().replace("\n", " ") for t in figure.axes[1].texts] == [
+        "Words not compared: word scores need the text of the phrase"]
+    both = plot_comparison({"a": A, "b": B, "words": [], "another_sentence": ["A", "B"]})
+    assert "attempt A and attempt B sound like" in both.axes[1].texts[0].get_text().replace("\n", " ")
     assert _texts_inside(figure)

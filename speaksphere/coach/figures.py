@@ -59,7 +59,7 @@ def answer_labels(predictions: dict) -> dict[str, dict[str, float]]:
 def plot_comparison(comparison: dict) -> Figure:
     """Left: each score of attempts A and B as horizontal bars with their values (0-100). Right, when
     the words were compared: each word's score in A and B along the sentence. When they were not (a
-    text unknown, or an attempt of another sentence), the scores alone, with the reason under them."""
+    text unknown, or an attempt of another sentence), the reason in their place."""
     a, b = comparison["a"], comparison["b"]
     words = comparison["words"]
     # always the full width, with the words on the right or, when they were not compared, why not: a
@@ -86,8 +86,9 @@ def plot_comparison(comparison: dict) -> Figure:
                        borderaxespad=0.1)
     if not words:
         another = comparison.get("another_sentence") or []
-        reason = ("Words not compared:\n" + " and ".join(f"attempt {x}" for x in another) + " sounds like\nanother "
-                  "sentence than the reference" if another else "Words not compared:\nword scores need the text\nof the phrase")
+        who = " and ".join(f"attempt {x}" for x in another) + (" sound" if len(another) > 1 else " sounds")
+        reason = (f"Words not compared:\n{who} like\nanother sentence than the reference" if another
+                  else "Words not compared:\nword scores need the text\nof the phrase")
         words_axis.axis("off")
         words_axis.text(0.5, 0.5, reason, ha="center", va="center", fontsize=12, color="#555555",
                         transform=words_axis.transAxes, linespacing=1.6)
