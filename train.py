@@ -35,7 +35,7 @@ from speaksphere.training.checkpoint import load_checkpoint, save_checkpoint
 from speaksphere.training.encodings import encode_rows, load_encodings
 from speaksphere.training.evaluation import score, score_subsets, write_report
 from speaksphere.training.experiment import Experiment, build_model
-from speaksphere.training.heads import fit_heads, predict_logits, window_set
+from speaksphere.training.heads import answers, fit_heads, window_set
 from speaksphere.training.loop import TrainingState, run_epochs, train_epoch
 
 
@@ -104,8 +104,7 @@ def train_on_encodings(config: Experiment, args, accelerator, rows, tasks, model
         model.save_pretrained(output / "model")
         predictor.feature_extractor.save_pretrained(output / "model")
         if "test" in data:
-            logits = predict_logits(model, data["test"])
-            found = {task: (values.argmax(-1).numpy(), data["test"].labels[task].numpy()) for task, values in logits.items()}
+            found = answers(model, data["test"])
             results = score(found)
             results["subsets"] = score_subsets(found, [rows[c] for c in encodings.clip[data["test"].index]])
             write_report(found, results, tasks, output / "test")

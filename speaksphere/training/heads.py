@@ -22,7 +22,7 @@ from .encodings import Encodings
 from .evaluation import score
 from .loop import TrainingState, run_epochs, train_epoch
 
-__all__ = ["WindowSet", "window_set", "fit_heads", "predict_logits", "score_windows", "fit_temperature",
+__all__ = ["WindowSet", "window_set", "fit_heads", "predict_logits", "answers", "score_windows", "fit_temperature",
            "expected_calibration_error", "MIN_TRAIN_SPEECH_S"]
 
 MIN_TRAIN_SPEECH_S = 1.0  # a clip's later windows train only with this much speech (its first always does)
@@ -125,10 +125,16 @@ def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, 
     return state.history
 
 
+def answers(model: SpeakSphereModel, data: WindowSet) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Task -> (the model's answer, the label) per window of `data`, class ids (n,) each; IGNORE_INDEX
+    labels where a window has none."""
+    return {task: (values.argmax(-1).numpy(), data.labels[task].numpy())
+            for task, values in predict_logits(model, data).items()}
+
+
 def score_windows(model: SpeakSphereModel, data: WindowSet) -> dict[str, dict[str, float]]:
     """Task -> {"n", "accuracy", "macro_f1"} of the model's answers on `data`'s labelled windows."""
-    logits = predict_logits(model, data)
-    return score({task: (values.argmax(-1).numpy(), data.labels[task].numpy()) for task, values in logits.items()})
+    return score(answers(model, data))
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, low: float = 0.05, high: float = 20.0) -> float:
