@@ -6,6 +6,7 @@ Audio is synthesised on the fly with espeak-ng (pip wheel). The reference for a 
 
 import io
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -219,6 +220,35 @@ def test_alignment_does_not_depend_on_what_was_decoded_before():
     align_english(other, other_words)
     repeated_words(other, other_words)
     assert align_english(wave, words) == first
+
+
+def test_decoders_are_built_once_for_requests_on_new_threads(monkeypatch):
+    """Gradio runs requests on worker threads that come and go; decoders kept per thread were built
+    again (0.1 s each, holding the GIL) for every new thread. A pool serves each request an idle set."""
+    import pocketsphinx
+
+    from speaksphere.pronounce import align
+
+    built = []
+
+    class Counted(pocketsphinx.Decoder):
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs.get("allphone", "aligner or grammar"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(pocketsphinx, "Decoder", Counted)
+    monkeypatch.setattr(align, "_IDLE", [])  # a fresh pool, whatever earlier tests built
+    recording = load_recording(spoken("i don't like the cold", voice="en-us"))
+    wave, words = trim_silence(recording.wave, recording.segments, pad_s=0.05), align.english_words("i don't like the cold")
+    answers = []
+    for _ in range(3):  # one request after another, each on a thread of its own
+        worker = threading.Thread(target=lambda: answers.append((align.align_english(wave, words),
+                                                                 align.repeated_words(wave, words))))
+        worker.start()
+        worker.join()
+    assert answers[0] == answers[1] == answers[2] and answers[0][0] is not None
+    assert len(built) == 3  # the narrow-beam aligner, the phone loop, the repetition grammar: once each
+    assert len(align._IDLE) == 1
 
 
 def test_a_score_does_not_depend_on_what_was_scored_before():

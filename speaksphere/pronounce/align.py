@@ -5,11 +5,12 @@ phone was said. A free phone loop over the same audio gives the best any phone s
 goodness of pronunciation (GOP, Witt & Young 2000) of a phone is the difference of the two acoustic
 log-likelihoods per frame: about 0 when the expected phone is the most likely one, strongly negative
 when another sound was made. Scores are in pocketsphinx's log units (base 1.0001) per 10 ms frame.
-Decoders keep state and take 0.1 s to build: one set per thread, reused.
+Decoders keep state and take 0.1 s to build: a pool of sets, each used by one request at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from dataclasses import dataclass, field
@@ -82,42 +83,61 @@ def english_words(text: str) -> list[str]:
     return words
 
 
-class _Decoders(threading.local):
+class _DecoderSet:
+    """One decoder of each kind. A pocketsphinx decoder keeps the state of its utterance and search,
+    so a set serves one request at a time."""
+
     def __init__(self) -> None:
-        self.aligners: dict[float, object] = {}
+        self.aligners: dict[float, object] = {}  # by beam
         self.phone_loop = None
         self.grammar = None  # the repetition-grammar decoder, and how many grammars it has seen
         self.n_grammars = 0
 
 
-_local = _Decoders()
+_IDLE: list[_DecoderSet] = []  # sets no request is using
+_IDLE_LOCK = threading.Lock()
 
 
-def _aligner(beam: float):
+@contextlib.contextmanager
+def _decoders():
+    """A decoder set no other request is using: an idle one, else a new one (its decoders are built
+    when first asked for), handed back afterwards; one that failed mid-decode is dropped. So there are
+    as many sets as requests were aligned at once. Gradio runs requests on worker threads that come
+    and go: sets kept per thread were rebuilt for every new thread (0.3 s of CPU, holding the GIL)."""
+    with _IDLE_LOCK:
+        found = _IDLE.pop() if _IDLE else _DecoderSet()
+    yield found  # an exception inside leaves the set out of the pool
+    with _IDLE_LOCK:
+        _IDLE.append(found)
+
+
+def _aligner(decoders: _DecoderSet, beam: float):
     from pocketsphinx import Decoder
 
-    if beam not in _local.aligners:
-        _local.aligners[beam] = Decoder(lm=None, beam=beam, wbeam=beam * 1e30, pbeam=beam,
-                                        bestpath=False, topn=_TOPN, loglevel="FATAL")
-    return _local.aligners[beam]
+    if beam not in decoders.aligners:
+        decoders.aligners[beam] = Decoder(lm=None, beam=beam, wbeam=beam * 1e30, pbeam=beam,
+                                          bestpath=False, topn=_TOPN, loglevel="FATAL")
+    return decoders.aligners[beam]
 
 
-def _phone_loop():
+def _phone_loop(decoders: _DecoderSet):
     import pocketsphinx
     from pocketsphinx import Decoder
 
-    if _local.phone_loop is None:
+    if decoders.phone_loop is None:
         # a narrow beam (1e-10) makes the loop 10x faster (26 vs 300 ms for 5 s); GOP stays a
         # difference of two best-path scores, the loop's now a little pessimistic
-        _local.phone_loop = Decoder(allphone=pocketsphinx.get_model_path("en-us/en-us-phone.lm.bin"),
-                                    lm=None, bestpath=False, beam=_LOOP_BEAM, pbeam=_LOOP_BEAM, topn=_TOPN, loglevel="FATAL")
-    return _local.phone_loop
+        decoders.phone_loop = Decoder(allphone=pocketsphinx.get_model_path("en-us/en-us-phone.lm.bin"),
+                                      lm=None, bestpath=False, beam=_LOOP_BEAM, pbeam=_LOOP_BEAM, topn=_TOPN,
+                                      loglevel="FATAL")
+    return decoders.phone_loop
 
 
 def unknown_words(words: list[str]) -> list[str]:
     """The words the pronunciation dictionary does not know (they cannot be force-aligned)."""
-    decoder = _aligner(_BEAMS[0])
-    return [w for w in words if decoder.lookup_word(w) is None]
+    with _decoders() as decoders:
+        decoder = _aligner(decoders, _BEAMS[0])
+        return [w for w in words if decoder.lookup_word(w) is None]
 
 
 def _pcm(wave: np.ndarray) -> bytes:
@@ -141,9 +161,9 @@ def _decode(decoder, pcm: bytes) -> None:
     decoder.end_utt()
 
 
-def _loop_score_per_frame(pcm: bytes, n_frames: int) -> np.ndarray:
+def _loop_score_per_frame(decoders: _DecoderSet, pcm: bytes, n_frames: int) -> np.ndarray:
     """Free phone-loop acoustic log-likelihood, spread evenly over each decoded phone's frames."""
-    decoder = _phone_loop()
+    decoder = _phone_loop(decoders)
     _decode(decoder, pcm)
     logmath = decoder.get_logmath()
     per_frame = np.zeros(n_frames + 1)
@@ -152,6 +172,26 @@ def _loop_score_per_frame(pcm: bytes, n_frames: int) -> np.ndarray:
         if end >= start:
             per_frame[start : end + 1] = logmath.log(seg.ascore) / (end - start + 1)
     return per_frame
+
+
+def _alignment(decoders: _DecoderSet, pcm: bytes, words: list[str]) -> list[tuple] | None:
+    """Word and phone alignment of `words` to `pcm` (from _pcm), tried with each beam in turn: per word
+    (name, start frame, frames, score, [(phone, start frame, frames, score)]); None when no beam aligns."""
+    for beam in _BEAMS:
+        decoder = _aligner(decoders, beam)
+        decoder.set_align_text(" ".join(words))
+        _decode(decoder, pcm)
+        if decoder.hyp() is None:
+            continue
+        try:
+            decoder.set_alignment()
+            _decode(decoder, pcm)
+            # copy out at once: the entries point into the decoder's alignment, freed with it
+            return [(w.name, w.start, w.duration, w.score, [(p.name, p.start, p.duration, p.score) for p in w])
+                    for w in decoder.get_alignment()]
+        except RuntimeError:  # sub-word alignment failed: try a wider beam
+            continue
+    return None
 
 
 def align_english(wave: np.ndarray, words: list[str], with_gop: bool = True) -> list[WordSegment] | None:
@@ -163,26 +203,12 @@ def align_english(wave: np.ndarray, words: list[str], with_gop: bool = True) -> 
     `wave`; None when the words cannot be aligned to this audio at all (e.g. another text was said).
     """
     pcm = _pcm(wave)
-    alignment = None
-    for beam in _BEAMS:
-        decoder = _aligner(beam)
-        decoder.set_align_text(" ".join(words))
-        _decode(decoder, pcm)
-        if decoder.hyp() is None:
-            continue
-        try:
-            decoder.set_alignment()
-            _decode(decoder, pcm)
-            # copy out at once: the entries point into the decoder's alignment, freed with it
-            alignment = [(w.name, w.start, w.duration, w.score, [(p.name, p.start, p.duration, p.score) for p in w])
-                         for w in decoder.get_alignment()]
-            break
-        except RuntimeError:  # sub-word alignment failed: try a wider beam
-            continue
-    if alignment is None:
-        return None
     n_frames = len(pcm) // 2 // int(FRAME_S * SAMPLE_RATE)
-    loop = _loop_score_per_frame(pcm, n_frames) if with_gop else np.zeros(n_frames + 1)
+    with _decoders() as decoders:
+        alignment = _alignment(decoders, pcm, words)
+        if alignment is None:
+            return None
+        loop = _loop_score_per_frame(decoders, pcm, n_frames) if with_gop else np.zeros(n_frames + 1)
     result = []
     for name, word_start, word_frames, word_score, entry_phones in alignment:
         if name.startswith("<") or name.startswith("["):  # <sil>, <s>, [NOISE]
@@ -205,24 +231,24 @@ def align_english(wave: np.ndarray, words: list[str], with_gop: bool = True) -> 
     return result
 
 
-def _grammar_decoder(words: list[str]):
-    """This thread's grammar decoder, searching "w1 [w1] w2 [w2] ...": each word may be said twice.
+def _grammar_decoder(decoders: _DecoderSet, words: list[str]):
+    """The set's grammar decoder, searching "w1 [w1] w2 [w2] ...": each word may be said twice.
 
     Each text gets a search of its own name (re-adding a grammar under a used name kept stale state:
     the same audio decoded differently), and the previous one is removed."""
     from pocketsphinx import Decoder
 
-    if _local.grammar is None:
+    if decoders.grammar is None:
         beam = _BEAMS[0]
-        _local.grammar = Decoder(lm=None, beam=beam, wbeam=beam * 1e30, pbeam=beam, bestpath=False, loglevel="FATAL")
-    decoder = _local.grammar
-    _local.n_grammars += 1
-    name = f"repeats{_local.n_grammars}"
+        decoders.grammar = Decoder(lm=None, beam=beam, wbeam=beam * 1e30, pbeam=beam, bestpath=False, loglevel="FATAL")
+    decoder = decoders.grammar
+    decoders.n_grammars += 1
+    name = f"repeats{decoders.n_grammars}"
     rule = " ".join(f"{w} [{w}]" for w in words)
     decoder.add_jsgf_string(name, f"#JSGF V1.0;\ngrammar repeats;\npublic <said> = {rule};\n")
     decoder.activate_search(name)
-    if _local.n_grammars > 1:
-        decoder.remove_search(f"repeats{_local.n_grammars - 1}")
+    if decoders.n_grammars > 1:
+        decoder.remove_search(f"repeats{decoders.n_grammars - 1}")
     return decoder
 
 
@@ -236,12 +262,13 @@ def repeated_words(wave: np.ndarray, words: list[str]) -> list[Repetition]:
     either way. On the validity set's dev phrases (benchmarks/pronunciation_validity.py --split tune)
     it found 20 of 24 injected repetitions at the right word, and 1 in 54 native readings.
     """
-    try:
-        decoder = _grammar_decoder(words)
-        _decode(decoder, _pcm(wave))
-    except (ValueError, RuntimeError):  # a grammar pocketsphinx will not build or search: no evidence
-        return []
-    said = [(re.sub(r"\(\d+\)$", "", seg.word), seg.start_frame, seg.end_frame) for seg in decoder.seg() or []]
+    with _decoders() as decoders:
+        try:
+            decoder = _grammar_decoder(decoders, words)
+            _decode(decoder, _pcm(wave))
+        except (ValueError, RuntimeError):  # a grammar pocketsphinx will not build or search: no evidence
+            return []
+        said = [(re.sub(r"\(\d+\)$", "", seg.word), seg.start_frame, seg.end_frame) for seg in decoder.seg() or []]
     said = [entry for entry in said if not entry[0].startswith(("<", "[", "("))]  # silences, noises, (NULL)
     if len(said) < len(words) or said[-1][0] != words[-1]:
         return []
