@@ -56,6 +56,16 @@ def native_phrase():
     return handle_file(str(LIBRARY_DIR / PHRASE.file))
 
 
+def test_the_server_runs_each_request_on_one_thread(client):
+    """Two requests at a time on two cores: torch and every BLAS pool use one thread each (two BLAS
+    threads per request cost a scoring 10% more CPU, and more under load)."""
+    import threadpoolctl
+    import torch
+
+    assert torch.get_num_threads() == 1
+    assert {pool["num_threads"] for pool in threadpoolctl.threadpool_info()} == {1}
+
+
 # ---- /analyze ----
 
 def test_analyze_reports_real_facts_and_the_models_predictions(client, speech_with_pause, write):

@@ -21,6 +21,8 @@ from types import SimpleNamespace
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, also offline
 
 import gradio as gr
+import threadpoolctl
+import torch
 
 from .api import make_endpoints, user_error
 from .guard import install_guard
@@ -339,10 +341,23 @@ def _model_card(coach: Coach) -> str:
             "been measured on voices it never saw, so treat its answers with care.")
 
 
+def _serving_threads() -> None:
+    """One thread per request: the server runs `concurrency` requests at once, one per core, so torch
+    and BLAS (numpy's and scipy's OpenBLAS, one thread per core by default) each get one. With two
+    BLAS threads a scoring cost 0.58 s of CPU and its figures 0.09 s, with one 0.52 and 0.06 s (same
+    attempt, one process at a time); under load two requests' threads fought over the two cores.
+    Gradio summarises its last 10,000 queue events with pandas after every event, for its monitoring
+    page (3-17 ms holding the GIL, twice a request): here every 100 events, unless set otherwise."""
+    torch.set_num_threads(1)
+    threadpoolctl.threadpool_limits(limits=1)
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")  # read when the queue is made
+
+
 def launch(demo: gr.Blocks, settings: Settings, **overrides):
     """Queue and launch behind speaksphere.app.guard; Hugging Face Spaces set GRADIO_SERVER_NAME/PORT, which
     win over the YAML. Blocks until the server stops unless prevent_thread_lock=True."""
     server = settings.server
+    _serving_threads()
     demo.queue(default_concurrency_limit=server.concurrency, max_size=server.max_queue)
     options = dict(
         server_name=os.environ.get("GRADIO_SERVER_NAME", server.host),
