@@ -251,6 +251,20 @@ def test_decoders_are_built_once_for_requests_on_new_threads(monkeypatch):
     assert len(align._IDLE) == 1
 
 
+def test_a_decoder_set_serves_one_call_at_a_time_and_a_failed_one_is_dropped(monkeypatch):
+    from speaksphere.pronounce import align
+
+    monkeypatch.setattr(align, "_IDLE", [])
+    with align._decoders() as first, align._decoders() as second:
+        assert first is not second  # two calls at once: two sets
+    assert sorted(map(id, align._IDLE)) == sorted([id(first), id(second)])
+    with pytest.raises(ZeroDivisionError), align._decoders() as failed:
+        1 / 0
+    with align._decoders() as broken:
+        broken.broken = True  # a decode failed inside and was caught: its state is unknown
+    assert failed not in align._IDLE and broken not in align._IDLE and len(align._IDLE) == 0
+
+
 def test_a_score_does_not_depend_on_what_was_scored_before():
     text = "my brother works in a big hospital"
     attempt = spoken("my brother works in a [[n'u:g]] hospital")

@@ -347,7 +347,8 @@ def _serving_threads() -> None:
     BLAS threads a scoring cost 0.58 s of CPU and its figures 0.09 s, with one 0.52 and 0.06 s (same
     attempt, one process at a time); under load two requests' threads fought over the two cores.
     Gradio summarises its last 10,000 queue events with pandas after every event, for its monitoring
-    page (3-17 ms holding the GIL, twice a request): here every 100 events, unless set otherwise."""
+    page (3-17 ms holding the GIL, twice a request): here every 100 events, unless set otherwise.
+    These are the process's settings: whatever else runs in it (tests that launch the app) keeps them."""
     torch.set_num_threads(1)
     threadpoolctl.threadpool_limits(limits=1)
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100")  # read when the queue is made

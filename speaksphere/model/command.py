@@ -54,11 +54,13 @@ def whisper_command_logits(encoder_states: torch.Tensor, labels: list[str], spee
     """
     words = [label for label in labels if label not in (UNKNOWN, SILENCE)]
     logits = torch.full((len(labels),), _FLOOR)
-    for without_decoder, label in ((speech_s < MIN_COMMAND_SPEECH_S, SILENCE), (speech_s > MAX_COMMAND_SPEECH_S, UNKNOWN)):
-        if without_decoder:
-            if label in labels:
-                logits[labels.index(label)] = 0.0
-            return logits
+    if speech_s < MIN_COMMAND_SPEECH_S:
+        if SILENCE in labels:
+            logits[labels.index(SILENCE)] = 0.0
+        return logits
+    if speech_s > MAX_COMMAND_SPEECH_S and UNKNOWN in labels:
+        logits[labels.index(UNKNOWN)] = 0.0
+        return logits
     heard = first_word_log_probabilities(encoder_states, "en", [spellings(word) for word in words])
     for word, value in zip(words, heard):
         logits[labels.index(word)] = max(float(value), _FLOOR)

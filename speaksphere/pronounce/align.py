@@ -92,6 +92,7 @@ class _DecoderSet:
         self.phone_loop = None
         self.grammar = None  # the repetition-grammar decoder, and how many grammars it has seen
         self.n_grammars = 0
+        self.broken = False  # a decode or search failed: its state is unknown, so the set is not used again
 
 
 _IDLE: list[_DecoderSet] = []  # sets no request is using
@@ -100,15 +101,17 @@ _IDLE_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def _decoders():
-    """A decoder set no other request is using: an idle one, else a new one (its decoders are built
-    when first asked for), handed back afterwards; one that failed mid-decode is dropped. So there are
-    as many sets as requests were aligned at once. Gradio runs requests on worker threads that come
-    and go: sets kept per thread were rebuilt for every new thread (0.3 s of CPU, holding the GIL)."""
+    """A decoder set no other call is using: an idle one, else a new one (its decoders are built when
+    first asked for), handed back afterwards unless it failed (an exception inside, or `broken` set),
+    so there are at most as many sets as calls ever ran at once. Gradio runs requests on worker threads
+    that come and go: sets kept per thread were rebuilt for every new thread (0.3 s of CPU, holding
+    the GIL)."""
     with _IDLE_LOCK:
         found = _IDLE.pop() if _IDLE else _DecoderSet()
     yield found  # an exception inside leaves the set out of the pool
-    with _IDLE_LOCK:
-        _IDLE.append(found)
+    if not found.broken:
+        with _IDLE_LOCK:
+            _IDLE.append(found)
 
 
 def _aligner(decoders: _DecoderSet, beam: float):
@@ -154,7 +157,7 @@ def _seconds(frame: int) -> float:
 def _decode(decoder, pcm: bytes) -> None:
     """Decode one utterance from a fresh front end: pocketsphinx carries its noise estimate and
     cepstral mean over from the previous utterance, so without reinit_feat (0.04 ms) a word's GOP
-    moved by up to 20 units with whatever the same thread had scored before."""
+    moved by up to 20 units with whatever the same decoder had scored before."""
     decoder.reinit_feat()
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
@@ -189,7 +192,8 @@ def _alignment(decoders: _DecoderSet, pcm: bytes, words: list[str]) -> list[tupl
             # copy out at once: the entries point into the decoder's alignment, freed with it
             return [(w.name, w.start, w.duration, w.score, [(p.name, p.start, p.duration, p.score) for p in w])
                     for w in decoder.get_alignment()]
-        except RuntimeError:  # sub-word alignment failed: try a wider beam
+        except RuntimeError:  # sub-word alignment failed: try a wider beam (this decoder may be mid-utterance)
+            decoders.broken = True
             continue
     return None
 
@@ -266,7 +270,8 @@ def repeated_words(wave: np.ndarray, words: list[str]) -> list[Repetition]:
         try:
             decoder = _grammar_decoder(decoders, words)
             _decode(decoder, _pcm(wave))
-        except (ValueError, RuntimeError):  # a grammar pocketsphinx will not build or search: no evidence
+        except (ValueError, RuntimeError, KeyError):  # a grammar pocketsphinx will not build or search: no evidence
+            decoders.broken = True
             return []
         said = [(re.sub(r"\(\d+\)$", "", seg.word), seg.start_frame, seg.end_frame) for seg in decoder.seg() or []]
     said = [entry for entry in said if not entry[0].startswith(("<", "[", "("))]  # silences, noises, (NULL)
