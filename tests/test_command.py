@@ -45,13 +45,16 @@ def test_a_sentence_is_no_command_word_without_asking_whisper(monkeypatch):
     """More speech in the command's window than a word takes (the longest of 236 real single words:
     1.5 s) is _unknown_ without the decoder; a single word still goes to the decoder."""
     asked, decoder = [], command.first_word_log_probabilities
-    monkeypatch.setattr(command, "first_word_log_probabilities", lambda *args: asked.append(1) or decoder(*args))
+    monkeypatch.setattr(command, "first_word_log_probabilities",
+                        lambda *args, **kwargs: asked.append(kwargs) or decoder(*args, **kwargs))
     logits = command.whisper_command_logits(torch.zeros(1, 200, 512), list(labels.COMMANDS), speech_s=2.6)
     assert labels.COMMANDS[int(logits.argmax())] == labels.UNKNOWN and logits.max() - logits.min() > 20
     predictor = load_model()
     sentence = predictor.analyze(_clip("could you please tell me the way to the railway station"))["command"]
     assert next(iter(sentence)) == labels.UNKNOWN and sentence[labels.UNKNOWN] > 0.99 and not asked
     assert next(iter(predictor.analyze(_clip("stop"))["command"])) == "stop" and len(asked) == 1
+    # Whisper is told the keywords were said before the audio: "Backward. Bed. ... Zero."
+    assert asked[0]["previous"].split(". ")[:2] == ["Backward", "Bed"] and "Stop" in asked[0]["previous"]
 
 
 def test_the_command_is_heard_in_the_first_window_with_speech():

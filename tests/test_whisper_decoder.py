@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from speaksphere.model.whisper import load_whisper_base
-from speaksphere.model.whisper_decoder import (END_OF_TEXT, _repeated_tail, first_word_log_probabilities,
-                                               prompt_tokens, text_tokens, token_log_probabilities, transcribe)
+from speaksphere.model.whisper_decoder import (END_OF_TEXT, START_OF_PREVIOUS, _repeated_tail,
+                                               first_word_log_probabilities, prompt_tokens, text_tokens,
+                                               token_log_probabilities, transcribe)
 from speaksphere.model.whisper_encoder import pretrained_whisper_encoder
 from speaksphere.tts import synthesize
 
@@ -67,6 +68,18 @@ def test_first_word_probabilities_pick_the_keyword_said():
     found = first_word_log_probabilities(_states("Stop."), "en", spellings)
     assert words[int(np.argmax(found))] == "stop"
     assert np.logaddexp.reduce(found) <= 1e-6  # probabilities of disjoint transcripts: they sum to at most 1
+
+
+def test_text_said_before_comes_first_in_the_prompt_and_makes_its_words_likelier():
+    prompt = prompt_tokens("en", previous="Left. Right. Stop.")
+    assert prompt[0] == START_OF_PREVIOUS and prompt[-4:] == prompt_tokens("en")
+    assert prompt[1:-4] == text_tokens("Left. Right. Stop.")
+    spellings = [[" left", " Left"], [" right", " Right"], [" stop", " Stop"], [" go", " Go"]]
+    states = _states("Stop.", voice="en-gb+f2")
+    plain = first_word_log_probabilities(states, "en", spellings)
+    told = first_word_log_probabilities(states, "en", spellings, previous="Left. Right. Stop.")
+    assert int(np.argmax(told)) == 2 and told[2] > plain[2]
+    assert np.logaddexp.reduce(told) <= 1e-6
 
 
 def test_weights_first_loaded_inside_inference_mode_still_build_a_trainable_model():

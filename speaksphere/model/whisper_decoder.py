@@ -28,6 +28,7 @@ __all__ = ["END_OF_TEXT", "Transcript", "prompt_tokens", "text_tokens", "token_t
            "token_log_probabilities", "first_word_log_probabilities"]
 
 END_OF_TEXT = 50257  # <|endoftext|>: every special token and timestamp comes after it
+START_OF_PREVIOUS = 50361  # <|startofprev|>: text said before this window (Whisper's prompt, "initial_prompt")
 TRANSCRIBE = 50359  # <|transcribe|>
 NO_TIMESTAMPS = 50363  # <|notimestamps|>
 _BLANK = 220  # " " alone, which Whisper never lets a transcript start with
@@ -65,12 +66,15 @@ def _tokenizer() -> Tokenizer:
     return Tokenizer.from_str(json.dumps(spec))
 
 
-def prompt_tokens(language: str) -> list[int]:
-    """The decoder's prompt for transcribing `language` (an ISO 639-1 code Whisper knows) without timestamps."""
+def prompt_tokens(language: str, previous: str | None = None) -> list[int]:
+    """The decoder's prompt for transcribing `language` (an ISO 639-1 code Whisper knows) without
+    timestamps; `previous`: text to read as said before the audio (openai-whisper's initial_prompt),
+    which makes the words in it likelier."""
     languages = whisper_languages()
     if language not in languages:
         raise ValueError(f"Whisper has no language token for {language!r}")
-    return [START_OF_TRANSCRIPT, FIRST_LANGUAGE_TOKEN + languages.index(language), TRANSCRIBE, NO_TIMESTAMPS]
+    context = [START_OF_PREVIOUS, *text_tokens(previous)] if previous else []
+    return context + [START_OF_TRANSCRIPT, FIRST_LANGUAGE_TOKEN + languages.index(language), TRANSCRIBE, NO_TIMESTAMPS]
 
 
 def text_tokens(text: str) -> list[int]:
@@ -240,7 +244,7 @@ def _repeated_tail(tokens: list[int], shortest: int = 2) -> int:
 
 
 def _continuations(encoder_states: torch.Tensor, language: str, sequences: list[list[int]],
-                   least_first: float | None = None) -> list[torch.Tensor | None]:
+                   least_first: float | None = None, previous: str | None = None) -> list[torch.Tensor | None]:
     """Teacher forcing on one recording: per sequence (non-empty token lists), the log-probabilities
     of the next token (len(sequence) + 1, 51,865): after the prompt, then after each of its tokens.
 
@@ -249,11 +253,12 @@ def _continuations(encoder_states: torch.Tensor, language: str, sequences: list[
     the audio's cross-attention keys and values are computed once whatever the number of sequences.
     least_first: a sequence whose first token is less likely than this (a log-probability, nats) after
     the prompt is not read (None): its probability is at most that of its first token.
+    previous: text the prompt gives as said before (see prompt_tokens).
     """
     decoder, projection = _decoder_and_projection()
     states = _states_for(decoder, encoder_states[:1])
     cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-    prompt = prompt_tokens(language)
+    prompt = prompt_tokens(language, previous)
     hidden = decoder(input_ids=torch.tensor([prompt], device=states.device), encoder_hidden_states=states,
                      past_key_values=cache, use_cache=True).last_hidden_state
     first = hidden[0, -1]
@@ -326,7 +331,7 @@ def _continues_a_word() -> torch.Tensor:
 
 @torch.inference_mode()
 def first_word_log_probabilities(encoder_states: torch.Tensor, language: str,
-                                 spellings: list[list[str]]) -> np.ndarray:
+                                 spellings: list[list[str]], previous: str | None = None) -> np.ndarray:
     """How likely the transcript starts with each word: log of the summed probability of its
     spellings, each followed by something that ends a word (a space, punctuation or end-of-text).
 
@@ -335,9 +340,11 @@ def first_word_log_probabilities(encoder_states: torch.Tensor, language: str,
     differ, or their probability is counted twice. A spelling whose first token is less likely than
     UNLIKELY_FIRST_TOKEN is not read (it adds less than 4.5e-5): a word with no spelling read is -inf.
     Most recordings start with few likely words, so a handful of the 80 keyword spellings is read.
+    previous: text the prompt gives as said before the audio (see prompt_tokens).
     """
     flat = [(i, text_tokens(s)) for i, options in enumerate(spellings) for s in options]
-    scores = _continuations(encoder_states, language, [tokens for _, tokens in flat], least_first=UNLIKELY_FIRST_TOKEN)
+    scores = _continuations(encoder_states, language, [tokens for _, tokens in flat], least_first=UNLIKELY_FIRST_TOKEN,
+                            previous=previous)
     read = [(i, tokens, values) for (i, tokens), values in zip(flat, scores) if values is not None]
     totals = np.full(len(spellings), -np.inf)
     if not read:
