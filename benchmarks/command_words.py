@@ -2,6 +2,7 @@
 
     python benchmarks/command_words.py                  # every figure (about 12 min on 2 cores)
     python benchmarks/command_words.py --limit 20       # a quick look
+    python benchmarks/command_words.py --no-keyword-prompt  # Whisper not told the keywords
 
 The shipped model answers commands with Whisper's decoder (speaksphere.model.command): nothing of it was
 trained on our data, so every voice is held out. The temperature is fitted on the dev voices only
@@ -34,7 +35,7 @@ from speaksphere.data.corpus_config import CorpusConfig  # noqa: E402
 from speaksphere.data.engines import render  # noqa: E402
 from speaksphere.data.labels import COMMAND_WORDS, COMMANDS, UNKNOWN  # noqa: E402
 from speaksphere.data.sources import asterisk_prompts  # noqa: E402
-from speaksphere.model import load_model  # noqa: E402
+from speaksphere.model import command, load_model  # noqa: E402
 from speaksphere.model.command import first_speech_window  # noqa: E402
 from speaksphere.recording import load_recording  # noqa: E402
 from speaksphere.training.heads import expected_calibration_error, fit_temperature  # noqa: E402
@@ -111,7 +112,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, help="model folder (default: the shipped model)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many words per voice (a quick look)")
+    parser.add_argument("--no-keyword-prompt", action="store_true",
+                        help="don't tell Whisper the keywords as text said before (the answer before 2026-12-03)")
     args = parser.parse_args()
+    if args.no_keyword_prompt:
+        command.keyword_prompt = lambda words: None  # whisper_command_logits then prompts without a text said before
     torch.set_num_threads(1)
     predictor = load_model(args.model)
     rng = np.random.default_rng(0)

@@ -70,10 +70,23 @@ def test_first_word_probabilities_pick_the_keyword_said():
     assert np.logaddexp.reduce(found) <= 1e-6  # probabilities of disjoint transcripts: they sum to at most 1
 
 
-def test_text_said_before_comes_first_in_the_prompt_and_makes_its_words_likelier():
+def test_text_said_before_comes_first_in_the_prompt_and_makes_its_words_likelier(window):
+    from speaksphere.model.whisper_decoder import _continuations, _tokenizer
+
+    assert _tokenizer().token_to_id("<|startofprev|>") == START_OF_PREVIOUS
     prompt = prompt_tokens("en", previous="Left. Right. Stop.")
     assert prompt[0] == START_OF_PREVIOUS and prompt[-4:] == prompt_tokens("en")
     assert prompt[1:-4] == text_tokens("Left. Right. Stop.")
+    # the packed pass after a longer prompt equals one plain pass over prompt and text
+    text = text_tokens("Please open the window.")
+    packed = _continuations(window, "en", [text], previous="Door. Window.")[0]
+    sequence = prompt_tokens("en", previous="Door. Window.") + text
+    decoder = load_whisper_base().model.decoder
+    hidden = decoder(input_ids=torch.tensor([sequence]), encoder_hidden_states=window).last_hidden_state[0]
+    plain = torch.log_softmax(hidden @ decoder.embed_tokens.weight.T, -1)[len(sequence) - len(text) - 1 :]
+    targets = torch.tensor(text)[:, None]
+    np.testing.assert_allclose(packed[:-1].gather(1, targets).numpy(), plain[:-1].gather(1, targets).numpy(),
+                               atol=FLOAT16_LOGITS)
     spellings = [[" left", " Left"], [" right", " Right"], [" stop", " Stop"], [" go", " Go"]]
     states = _states("Stop.", voice="en-gb+f2")
     plain = first_word_log_probabilities(states, "en", spellings)

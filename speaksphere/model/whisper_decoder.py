@@ -1,7 +1,8 @@
 """Whisper base's decoder as a listener: what was said, and how well a given text fits the audio.
 
 Both read the encoder's last layer (after its layer norm), as `whisper_language_logits` does, with the
-language fixed and no timestamps: the prompt is <|startoftranscript|><|xx|><|transcribe|><|notimestamps|>.
+language fixed and no timestamps: the prompt is <|startoftranscript|><|xx|><|transcribe|><|notimestamps|>,
+after <|startofprev|> and a text said before, when one is given (the command's keywords).
 
 - `transcribe`: greedy decoding (Whisper's own rules: no special token but <|endoftext|>, nothing
   blank first), with the decoder's key/value cache.
@@ -34,6 +35,7 @@ NO_TIMESTAMPS = 50363  # <|notimestamps|>
 _BLANK = 220  # " " alone, which Whisper never lets a transcript start with
 UNLIKELY_FIRST_TOKEN = -10.0  # nats: a first word whose first token is less likely (< 4.5e-5) is not read
 MAX_TOKENS = 224  # Whisper's own limit on a 30-s window's text (half its 448 positions)
+MAX_PREVIOUS_TOKENS = 223  # openai-whisper keeps the last n_ctx // 2 - 1 tokens of a text said before
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def prompt_tokens(language: str, previous: str | None = None) -> list[int]:
     languages = whisper_languages()
     if language not in languages:
         raise ValueError(f"Whisper has no language token for {language!r}")
-    context = [START_OF_PREVIOUS, *text_tokens(previous)] if previous else []
+    context = [START_OF_PREVIOUS, *text_tokens(previous)[-MAX_PREVIOUS_TOKENS:]] if previous else []
     return context + [START_OF_TRANSCRIPT, FIRST_LANGUAGE_TOKEN + languages.index(language), TRANSCRIBE, NO_TIMESTAMPS]
 
 
@@ -339,7 +341,8 @@ def first_word_log_probabilities(encoder_states: torch.Tensor, language: str,
     (" seven", " Seven", " 7"). Returns float64 (len(spellings),). Spellings of different words must
     differ, or their probability is counted twice. A spelling whose first token is less likely than
     UNLIKELY_FIRST_TOKEN is not read (it adds less than 4.5e-5): a word with no spelling read is -inf.
-    Most recordings start with few likely words, so a handful of the 80 keyword spellings is read.
+    Most recordings start with few likely words, so some of the 80 keyword spellings are not read
+    (with the keywords as `previous` text, more are: 13 of the 35 words skipped for "seven").
     previous: text the prompt gives as said before the audio (see prompt_tokens).
     """
     flat = [(i, text_tokens(s)) for i, options in enumerate(spellings) for s in options]
