@@ -5,9 +5,9 @@ with each keyword (in every spelling it writes: " seven", " Seven", " 7") follow
 word, it hears real voices far better than a head trained on our few (shared/DATA.md: one real
 English voice). Whisper is told the keywords as text said before the audio ("Backward. Bed. Bird."),
 as openai-whisper's initial_prompt does, which makes them likelier. What is left of the probability is
-every other word (_unknown_); a recording
-without speech (by the voice activity detector) is _silence_, and one whose first speech window holds
-more speech than a word takes (MAX_COMMAND_SPEECH_S) is _unknown_, without asking the decoder.
+every other word (_unknown_); a recording without speech (by the voice activity detector) is _silence_,
+and one whose first speech window holds more speech than a word takes (MAX_COMMAND_SPEECH_S) is
+_unknown_, without asking the decoder.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import torch
 
 from .whisper_decoder import first_word_log_probabilities
 
-__all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "MAX_COMMAND_SPEECH_S", "spellings", "keyword_prompt", "first_speech_window", "whisper_command_logits"]
+__all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "MAX_COMMAND_SPEECH_S", "spellings", "keyword_prompt",
+           "first_speech_window", "whisper_command_logits"]
 
 # Speech Commands' names for any other word and for no speech: defined here (the model never imports the
 # data package) and imported by speaksphere.data.labels, whose command vocabulary ends with them
@@ -44,7 +45,7 @@ def keyword_prompt(words: list[str]) -> str:
     """The keywords as Whisper is told they were said before the audio: "Backward. Bed. Bird."
 
     Measured with benchmarks/command_words.py (keywords and other words; the prompt chosen on the dev
-    voices, espeak-ng): without it, with it, on the held-out synthetic voices 70.4% -> 81.2% right
+    voices, espeak-ng), without it -> with it: on the held-out synthetic voices 70.4% -> 81.2% right
     (keywords 57.9% -> 73.8%, n = 496), on the real Asterisk prompts 97.9% -> 95.8% (n = 236: the
     11 keywords right either way; 5 more of the 225 other words taken for the keyword they sound
     like, "seventh" for "seven", the letter "h" for "eight"). Half and half (log-probabilities
