@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hypothesis
 import numpy as np
 import pytest
 import soundfile as sf
 
 from speaksphere.tts import synthesize
+
+# No property test has a time limit: speed is measured by benchmarks, never asserted on these noisy
+# machines (hypothesis' default 200-ms deadline failed CI once: a first example took 689 ms while
+# hypothesis imported its own modules, the next 0.4 ms)
+hypothesis.settings.register_profile("speaksphere", deadline=None)
+hypothesis.settings.load_profile("speaksphere")
 
 SENTENCE = "Please call Stella. Ask her to bring these things with her from the store."
 
