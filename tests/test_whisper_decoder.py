@@ -2,6 +2,8 @@
 text as a plain forward pass would, greedy decoding hears a clear sentence and stops Whisper's loops, and
 the first-word probabilities pick the keyword said."""
 
+import pickle
+
 import librosa
 import numpy as np
 import pytest
@@ -115,7 +117,7 @@ def test_a_draft_changes_nothing_but_the_time_it_takes(window, draft):
     plain = transcribe(window, "en")
     checked = transcribe(window, "en", draft=text_tokens(draft))
     assert checked.tokens == plain.tokens
-    np.testing.assert_allclose(checked.log_probabilities, plain.log_probabilities, atol=FLOAT16_LOGITS)
+    np.testing.assert_allclose(checked.log_probabilities, plain.log_probabilities, atol=FLOAT16_STEPS)
     np.testing.assert_allclose(checked.draft_log_probabilities,
                                token_log_probabilities(window, "en", [text_tokens(draft)])[0], atol=FLOAT16_LOGITS)
 
@@ -135,17 +137,24 @@ def test_greedy_steps_in_float16_hear_what_float32_hears(window, monkeypatch):
 
     drafts = [None, text_tokens("Please shut the window.")]
     half = [transcribe(window, "en", draft=draft) for draft in drafts]
+    half_steps = whisper_decoder._half_steps
     monkeypatch.setattr(whisper_decoder, "_half_steps", contextlib.nullcontext)
     for draft, heard in zip(drafts, half):
         full = transcribe(window, "en", draft=draft)
         assert heard.tokens == full.tokens
         np.testing.assert_allclose(heard.log_probabilities, full.log_probabilities, atol=FLOAT16_STEPS)
+        assert not np.array_equal(heard.log_probabilities, full.log_probabilities)  # float16 did run
     decoder = load_whisper_base().model.decoder
     layer = decoder.layers[0].fc1
     assert layer.weight16.dtype == torch.float16 and layer.weight.dtype == torch.float32
     assert not any(".weight16" in name or ".bias16" in name for name in decoder.state_dict())
     rows = torch.randn(1, 1, 512)
     assert torch.equal(layer(rows), torch.nn.functional.linear(rows, layer.weight, layer.bias))
+    with half_steps(decoder):
+        assert torch.equal(layer(rows), torch.nn.functional.linear(rows.half(), layer.weight16, layer.bias16).float())
+        many = torch.randn(1, 5, 512)  # more tokens than _FEW_ROWS: float32 still
+        assert torch.equal(layer(many), torch.nn.functional.linear(many, layer.weight, layer.bias))
+    assert pickle.loads(pickle.dumps(layer)).weight16.dtype == torch.float16  # a copy of the model still loads
 
 
 def test_after_a_misread_word_the_draft_is_picked_up_again(window, monkeypatch):
@@ -158,6 +167,7 @@ def test_after_a_misread_word_the_draft_is_picked_up_again(window, monkeypatch):
 
     class Counting:
         embed_tokens = decoder.embed_tokens
+        layers = decoder.layers
 
         def __call__(self, **inputs):
             passes.append(inputs["input_ids"].shape[1])

@@ -18,7 +18,6 @@ import contextlib
 import functools
 import json
 import threading
-import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,43 +120,48 @@ def _logits(hidden: torch.Tensor, projection: torch.Tensor) -> torch.Tensor:
 
 
 class _Steps(threading.local):
-    half = False  # this thread's decoder passes of at most _FEW_ROWS rows run their linear layers in float16
+    half = False  # this thread's decoder passes of at most _FEW_ROWS tokens run their linear layers in float16
 
 
 _STEPS = _Steps()
 
 
-def _step_linear(linear: torch.nn.Linear, hidden: torch.Tensor) -> torch.Tensor:
-    """A decoder linear layer (its `forward`): a greedy step's few rows, when `_half_steps` says so,
-    times a float16 copy of the weights (as Whisper base ships them), like `_logits`; else float32."""
-    if _STEPS.half and hidden.shape[-2] <= _FEW_ROWS:
-        return torch.nn.functional.linear(hidden.to(torch.float16), linear.weight16, linear.bias16).float()
-    return torch.nn.functional.linear(hidden, linear.weight, linear.bias)
+class _StepLinear(torch.nn.Linear):
+    """A decoder linear layer that also holds a float16 copy of its weights (as Whisper base ships
+    them; plain attributes, not in the state dict): within `_half_steps`, a pass of at most
+    _FEW_ROWS tokens per sequence is multiplied by the copy, like `_logits`; anything else in float32.
+    The copies are made once from the loaded weights: the decoder is not trained, moved or reloaded."""
+
+    weight16: torch.Tensor
+    bias16: torch.Tensor | None
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        if _STEPS.half and hidden.shape[-2] <= _FEW_ROWS:
+            return torch.nn.functional.linear(hidden.to(torch.float16), self.weight16, self.bias16).float()
+        return super().forward(hidden)
 
 
-@functools.cache
-def _steps_ready() -> None:
-    """Give every linear layer of the decoder's blocks a float16 copy of its weights and `_step_linear`
-    as its forward (the weights, their names and the float32 path stay as they were)."""
-    decoder = load_whisper_base().model.decoder
-    with torch.inference_mode(False), torch.no_grad():
-        for module in decoder.layers.modules():
-            if isinstance(module, torch.nn.Linear):
+def _steps_ready(decoder) -> None:
+    """Make every linear layer of the decoder's blocks a _StepLinear (same weights, same names; once)."""
+    for module in decoder.layers.modules():
+        if type(module) is torch.nn.Linear:
+            with torch.inference_mode(False), torch.no_grad():  # usable wherever first asked for, as _half
                 module.weight16 = module.weight.detach().half()
                 module.bias16 = None if module.bias is None else module.bias.detach().half()
-                module.forward = types.MethodType(_step_linear, module)
+            module.__class__ = _StepLinear  # after its copies: another thread may call it at once
 
 
 @contextlib.contextmanager
-def _half_steps():
-    """Within: this thread's passes of at most _FEW_ROWS rows multiply in float16 (1 row through the
-    decoder: ~3 ms of linear layers instead of ~10, memory-bound float32 weights read twice the bytes)."""
-    _steps_ready()
-    _STEPS.half = True
+def _half_steps(decoder):
+    """Within: this thread's passes of at most _FEW_ROWS tokens through `decoder` multiply in float16
+    (1 token: ~3 ms of linear layers instead of ~10; their float32 weights, 88 MB a step, are read from
+    memory, and float16 reads half)."""
+    _steps_ready(decoder)
+    before, _STEPS.half = _STEPS.half, True
     try:
         yield
     finally:
-        _STEPS.half = False
+        _STEPS.half = before
 
 
 def _states_for(decoder, encoder_states: torch.Tensor) -> torch.Tensor:
@@ -188,8 +192,9 @@ def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MA
     draft: tokens the transcript probably holds (the text a learner was asked to read). They are checked
     in one decoder pass and kept as far as greedy decoding would have chosen them (speculative
     decoding: the transcript is the same, a right reading costs one pass instead of one per token;
-    the one exception is a near-tie within float16's rounding, ~0.01 of a logit, as a draft's pass over
-    many rows runs in float32 and a greedy step's few rows in float16: see `_logits` and `_half_steps`).
+    the one exception is a near-tie within float16's rounding, as a draft's pass over many tokens runs
+    in float32 and a greedy step's few in float16, which moves log-probabilities by up to 0.017 nats:
+    see `_logits` and `_half_steps`).
     Where the transcript leaves the draft (a misread word), each later pass checks the draft's tokens
     that follow where the transcript meets it again (`_lookup`), so the rest of a reading with one
     wrong word costs a few passes, not one per token. `Transcript.draft_log_probabilities` holds the
@@ -204,7 +209,7 @@ def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MA
     log_probabilities: list[float] = []
     checked = None
     while True:
-        with _half_steps() if tokens else contextlib.nullcontext():  # the prompt and draft's pass: float32
+        with _half_steps(decoder) if tokens else contextlib.nullcontext():  # the prompt and draft's pass: float32
             hidden = decoder(input_ids=torch.tensor([feed], device=states.device), encoder_hidden_states=states,
                              past_key_values=cache, use_cache=True).last_hidden_state[0, len(feed) - len(proposal) - 1 :]
         if checked is None and draft:
