@@ -99,11 +99,11 @@ def _decoder_and_projection():
 
 
 @functools.cache
-def _half(projection: torch.Tensor) -> torch.Tensor:
-    """A float16 copy of `projection`, made outside inference mode (as load_whisper_base makes its
-    weights), so that it stays usable wherever it is first asked for."""
+def _half(weights: torch.Tensor) -> torch.Tensor:
+    """A float16 copy of `weights` (the projection's, a decoder layer's), made outside inference mode
+    (as load_whisper_base makes its weights), so that it stays usable wherever it is first asked for."""
     with torch.inference_mode(False), torch.no_grad():
-        return projection.detach().half()
+        return weights.detach().half()
 
 
 _FEW_ROWS = 4  # up to here float16 is faster on a CPU (1 row: ~3.5 ms, not ~11); beyond, float32 is
@@ -145,9 +145,8 @@ def _steps_ready(decoder) -> None:
     """Make every linear layer of the decoder's blocks a _StepLinear (same weights, same names; once)."""
     for module in decoder.layers.modules():
         if type(module) is torch.nn.Linear:
-            with torch.inference_mode(False), torch.no_grad():  # usable wherever first asked for, as _half
-                module.weight16 = module.weight.detach().half()
-                module.bias16 = None if module.bias is None else module.bias.detach().half()
+            module.weight16 = _half(module.weight)
+            module.bias16 = None if module.bias is None else _half(module.bias)
             module.__class__ = _StepLinear  # after its copies: another thread may call it at once
 
 
