@@ -149,7 +149,7 @@ def test_greedy_steps_in_float16_hear_what_float32_hears(window, monkeypatch):
     assert not any(".weight16" in name or ".bias16" in name for name in decoder.state_dict())
     rows = torch.randn(1, 1, 512)
     assert torch.equal(layer(rows), torch.nn.functional.linear(rows, layer.weight, layer.bias))
-    with half_steps(decoder):
+    with half_steps():
         assert torch.equal(layer(rows), torch.nn.functional.linear(rows.half(), layer.weight16, layer.bias16).float())
         many = torch.randn(1, 5, 512)  # more tokens than _FEW_ROWS: float32 still
         assert torch.equal(layer(many), torch.nn.functional.linear(many, layer.weight, layer.bias))

@@ -151,11 +151,10 @@ def _steps_ready(decoder) -> None:
 
 
 @contextlib.contextmanager
-def _half_steps(decoder):
-    """Within: this thread's passes of at most _FEW_ROWS tokens through `decoder` multiply in float16
-    (1 token: ~3 ms of linear layers instead of ~10; their float32 weights, 88 MB a step, are read from
-    memory, and float16 reads half)."""
-    _steps_ready(decoder)
+def _half_steps():
+    """Within: this thread's passes of at most _FEW_ROWS tokens through a decoder made ready by
+    `_steps_ready` multiply in float16 (1 token: ~3 ms of linear layers instead of ~10; their float32
+    weights, 88 MB a step, are read from memory, and float16 reads half)."""
     before, _STEPS.half = _STEPS.half, True
     try:
         yield
@@ -207,8 +206,9 @@ def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MA
     tokens: list[int] = []
     log_probabilities: list[float] = []
     checked = None
+    _steps_ready(decoder)
     while True:
-        with _half_steps(decoder) if tokens else contextlib.nullcontext():  # the prompt and draft's pass: float32
+        with _half_steps() if tokens else contextlib.nullcontext():  # the prompt and draft's pass: float32
             hidden = decoder(input_ids=torch.tensor([feed], device=states.device), encoder_hidden_states=states,
                              past_key_values=cache, use_cache=True).last_hidden_state[0, len(feed) - len(proposal) - 1 :]
         if checked is None and draft:
