@@ -2,6 +2,7 @@
 
     python benchmarks/pronunciation_languages.py              # about 6 min on one core
     python benchmarks/pronunciation_languages.py --phrases 3  # a quick look
+    python benchmarks/pronunciation_languages.py --real       # real voices: about 3 min
 
 Per language, `--phrases` built-in phrases (German: typed phrases against espeak-ng's synthesis, the
 library has no German recordings) are read by three synthetic voices of other engines (mbrola, pico,
@@ -9,6 +10,11 @@ espeak-ng variants). Each reading is scored twice: against its own text (right) 
 phrase's text (wrong). Prints, per language, the ROC AUC of right vs wrong for the overall score and for
 the listener's relative log-probability, the mean overall of right readings, and how often the result
 says "another sentence" for wrong and for right readings.
+
+`--real` reads real voices instead: every built-in phrase's own recording (the Asterisk voices, 8-kHz
+telephone prompts: Allison en and es, June fr, Carlo it, IvrvoiceRU ru) is the attempt, scored against
+its own text and against the next phrase's text, each typed (reference: espeak-ng's reading of the text,
+never the recording itself). German has no real recordings and is left out.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 from speaksphere.audio import SAMPLE_RATE  # noqa: E402
 from speaksphere.data.engines import render  # noqa: E402
 from speaksphere.pronounce import library, score_pronunciation  # noqa: E402
+from speaksphere.pronounce.references import LIBRARY_DIR, synthesised_reference  # noqa: E402
 
 VOICES = {
     "en": [("mbrola", "mb-us1"), ("pico", "en-US"), ("espeak", "en-gb+m3")],
@@ -58,29 +65,50 @@ def _wav(wave: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def readings(language: str, n: int, real: bool):
+    """(voice name, attempt audio, [(right?, reference, text)]) of one language's readings.
+
+    Synthetic: `n` phrases read by each of VOICES[language], against the reference the app would use.
+    Real: every built-in phrase's own recording, against espeak-ng's reading of each typed text."""
+    if real:
+        phrases = sorted(library(language), key=lambda p: p.id)
+        for k, phrase in enumerate(phrases):
+            other = phrases[(k + 1) % len(phrases)]
+            yield ("real:" + phrase.voice.split(" (")[0], str(LIBRARY_DIR / phrase.file),
+                   [(True, synthesised_reference(phrase.text, language), phrase.text),
+                    (False, synthesised_reference(other.text, language), other.text)])
+        return
+    chosen = texts(language, n)
+    for engine, voice in VOICES[language]:
+        for k, (text, phrase_id) in enumerate(chosen):
+            other_text, other_id = chosen[(k + 1) % len(chosen)]
+            yield f"{engine}:{voice}", _wav(render(engine, voice, text)), [(True, phrase_id, text),
+                                                                          (False, other_id, other_text)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--phrases", type=int, default=6, help="phrases per language")
     parser.add_argument("--languages", nargs="*", default=list(VOICES))
     parser.add_argument("--verbose", action="store_true", help="print every reading's figures and transcript")
+    parser.add_argument("--real", action="store_true", help="the built-in phrases' own (real) recordings as attempts")
     args = parser.parse_args()
+    if args.real:
+        args.languages = [language for language in args.languages if library(language)]
     start = time.time()
     summary = {}
     for language in args.languages:
-        chosen = texts(language, args.phrases)
         rows = []  # (right?, overall, listener, another sentence?)
-        for engine, voice in VOICES[language]:
-            for k, (text, phrase_id) in enumerate(chosen):
-                attempt = _wav(render(engine, voice, text))
-                for right, (expected, expected_id) in ((True, (text, phrase_id)), (False, chosen[(k + 1) % len(chosen)])):
-                    result = score_pronunciation(attempt, reference=expected_id, text=expected, language=language)
-                    listener = result["details"].get("listener_relative")
-                    rows.append((right, result["overall"], listener if listener is not None else np.nan,
-                                 bool(result.get("another_sentence"))))
-                    if args.verbose:
-                        heard = result.get("heard", {})
-                        print(f"  {'right' if right else 'wrong'} {engine}:{voice} overall {result['overall']:.1f} "
-                              f"listener {listener} WER {heard.get('word_error_rate')} | {expected} | {heard.get('transcript')}")
+        for voice, attempt, trials in readings(language, args.phrases, args.real):
+            for right, reference, expected in trials:
+                result = score_pronunciation(attempt, reference=reference, text=expected, language=language)
+                listener = result["details"].get("listener_relative")
+                rows.append((right, result["overall"], listener if listener is not None else np.nan,
+                             bool(result.get("another_sentence"))))
+                if args.verbose:
+                    heard = result.get("heard", {})
+                    print(f"  {'right' if right else 'wrong'} {voice} overall {result['overall']:.1f} "
+                          f"listener {listener} WER {heard.get('word_error_rate')} | {expected} | {heard.get('transcript')}")
         right = np.array([r[0] for r in rows])
         overall = np.array([r[1] for r in rows])
         listener = np.array([r[2] for r in rows])

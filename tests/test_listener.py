@@ -10,6 +10,7 @@ import soundfile as sf
 
 from speaksphere.data.engines import render
 from speaksphere.pronounce import library, score_pronunciation
+from speaksphere.pronounce.references import LIBRARY_DIR, synthesised_reference
 import speaksphere.pronounce.listener as listener
 from speaksphere.pronounce.listener import EncoderStates, align_words, hear, normalise_word, relative_intelligibility
 
@@ -45,6 +46,19 @@ def test_another_sentence_is_flagged_and_the_right_one_is_not(language):
     assert wrong["overall"] <= 20 < right["overall"]
     assert right["heard"]["transcript"] and right["heard"]["word_error_rate"] < wrong["heard"]["word_error_rate"]
     assert all("intelligibility" in w for w in right["words"] if w["word"] is not None)
+
+
+def test_a_reference_heard_poorly_does_not_excuse_another_sentence():
+    """A real voice against typed texts (references: espeak-ng's French, which the listener hears at about
+    -3 nats a token): the library's own recording of one phrase read against another phrase's text is
+    another sentence, against its own text it is not (before the reference's floor, the first was not)."""
+    phrases = {p.id: p for p in library("fr")}
+    reading, other = phrases["fr-privacy-incorrect"], phrases["fr-queue-quantity2"]
+    attempt = str(LIBRARY_DIR / reading.file)
+    right = score_pronunciation(attempt, reference=synthesised_reference(reading.text, "fr"), text=reading.text, language="fr")
+    wrong = score_pronunciation(attempt, reference=synthesised_reference(other.text, "fr"), text=other.text, language="fr")
+    assert wrong["another_sentence"] and wrong["details"]["listener_relative"] > -2.5  # the floor decided it
+    assert not right["another_sentence"] and right["overall"] > 60
 
 
 def small_bytes(wave: np.ndarray) -> int:

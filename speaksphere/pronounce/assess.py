@@ -258,7 +258,8 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     relative = att.hearing.mean_log_probability - ref.hearing.mean_log_probability
     intelligibility = relative_intelligibility(att.hearing.word_log_probabilities, ref.hearing.word_log_probabilities,
                                               config.intelligibility_drop)
-    another = wer >= config.another_sentence_wer and relative <= config.another_sentence_drop
+    floored = att.hearing.mean_log_probability - max(ref.hearing.mean_log_probability, config.reference_heard_floor)
+    another = wer >= config.another_sentence_wer and floored <= config.another_sentence_drop
     return Listened(intelligibility, heard_as, rows, wer, relative, another)
 
 

@@ -65,6 +65,9 @@ CORRECTIONS = {
     "ru-to-rerecord-it": "Чтобы его перезаписать.",
 }
 NOT_SPEECH = {"it-confbridge-leave"}  # its transcript describes a beep ("un suono di beep discendente")
+# acronyms spelled letter by letter ("Radio U S B", "Эм Ай Эс Ди Эн"): not a sentence to practise, and the
+# listener writes the acronym ("USB"), so a native reading looked like another sentence (issue 20)
+SPELLED = {"fr-spy-usbradio", "ru-spy-misdn"}
 
 
 def _transcripts(root: Path, code: str) -> dict[str, str]:
@@ -114,7 +117,7 @@ def build(per_language: int = 24, languages: tuple[str, ...] = tuple(SOURCES)) -
             step = max(1, len(names) // per_language)
             for name in names[::step][:per_language]:
                 phrase_id = f"{language}-{name}"
-                if phrase_id in NOT_SPEECH:
+                if phrase_id in NOT_SPEECH | SPELLED:
                     continue
                 wave, rate = sf.read(sounds / f"{name}.wav", dtype="float32")
                 keep = np.flatnonzero(np.abs(wave) > 0.005)  # trim digital silence; VAD does the rest
