@@ -4,6 +4,7 @@ Audio is synthesised on the fly with espeak-ng (pip wheel). The reference for a 
 "en-us"; attempts use other voices so that no attempt is the reference itself.
 """
 
+import importlib
 import io
 import re
 import threading
@@ -323,3 +324,30 @@ def test_every_builtin_phrase_is_speech_with_its_text_as_spoken():
         assert load_recording(str(LIBRARY_DIR / phrase.file)).segments, phrase.id  # VAD finds speech
     spanish = " ".join(p.text for p in phrases if p.language == "es").lower().split()
     assert "numero" not in spanish and "número" in spanish
+
+
+def test_a_wideband_attempt_is_compared_on_its_telephone_reference_band(monkeypatch):
+    """The library's references are 8-kHz telephone prompts: nothing above 4 kHz. A wideband attempt is
+    compared with them below 3.8 kHz, where both hold speech, and matches its reference better there
+    than on the full band, where its fricatives face the reference's silence."""
+    import librosa
+
+    from speaksphere.pronounce.features import TELEPHONE_BAND_HZ, shared_band_hz
+
+    wide, rate = synthesize(TEXT, voice="en-gb+f2")
+    wide = librosa.resample(wide, orig_sr=rate, target_sr=16000)
+    narrow = librosa.resample(librosa.resample(wide, orig_sr=16000, target_sr=8000), orig_sr=8000, target_sr=16000)
+    assert shared_band_hz(wide) == 7600.0 and shared_band_hz(narrow) == TELEPHONE_BAND_HZ
+    assert shared_band_hz(wide, narrow) == TELEPHONE_BAND_HZ
+    phrase = library("en")[0]
+    attempt = spoken(phrase.text, "en-us+m3")
+    matched = score_pronunciation(attempt, reference=phrase.id, text=phrase.text, language="en")
+    assert matched["details"]["compared_below_hz"] == TELEPHONE_BAND_HZ
+    assess_module = importlib.import_module("speaksphere.pronounce.assess")
+    monkeypatch.setattr(assess_module, "shared_band_hz", lambda *waves, config: config.fmax)
+    full = score_pronunciation(attempt, reference=phrase.id, text=phrase.text, language="en")
+    assert full["details"]["compared_below_hz"] == 7600.0
+    assert matched["details"]["dtw_cost"] < full["details"]["dtw_cost"] - 0.02
+    assert matched["accuracy"] > full["accuracy"]
+    typed = score_pronunciation(attempt, text="please leave your message after the tone", language="en")
+    assert typed["details"]["compared_below_hz"] == 7600.0  # a synthesised reference is wideband

@@ -21,7 +21,7 @@ from ..recording import Recording, load_recording
 from ..tts import synthesize
 from ..vad import trim_silence
 from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
-from .features import FeatureConfig, energy_db, frame_features, pitch_semitones
+from .features import FeatureConfig, energy_db, frame_features, pitch_semitones, shared_band_hz
 from .listener import MAX_HEARD_S, Hearing, align_words, hear, normalise_word, relative_intelligibility
 from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
@@ -111,7 +111,7 @@ def _analyse(recording: Recording, words: list[str] | None, features: FeatureCon
 
 def _analyse_reference(reference: Reference, words: list[str] | None, features: FeatureConfig,
                        heard: tuple[str, list[str]] | None = None) -> Analysis:
-    key = (id(reference.recording), heard[0] if heard else None, tuple(heard[1]) if heard else None)
+    key = (id(reference.recording), features, heard[0] if heard else None, tuple(heard[1]) if heard else None)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] is reference.recording:
@@ -219,11 +219,15 @@ def assess(attempt, reference=None, text: str | None = None, language: str | Non
         if language == "en" and text_words and not unknown_words(text_words):
             aligner_words = text_words
     heard = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
+    # both compared on the band both hold (a telephone reference and a wideband attempt: below 3.8 kHz)
+    features = dataclasses.replace(features, fmax=shared_band_hz(golden.recording.wave, attempt_recording.wave,
+                                                                 config=features))
     ref = _analyse_reference(golden, aligner_words, features, heard)
     att = _analyse(attempt_recording, aligner_words, features, attempt=True, heard=heard)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
     result = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
+    result["details"]["compared_below_hz"] = features.fmax  # the band both recordings hold
     return Assessment(result, golden, ref, att, cost, alignment, units)
 
 
