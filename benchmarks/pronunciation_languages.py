@@ -6,10 +6,12 @@
 
 Per language, `--phrases` built-in phrases (German: typed phrases against espeak-ng's synthesis, the
 library has no German recordings) are read by three synthetic voices of other engines (mbrola, pico,
-espeak-ng variants). Each reading is scored twice: against its own text (right) and against the next
-phrase's text (wrong). Prints, per language, the ROC AUC of right vs wrong for the overall score and for
-the listener's relative log-probability, the mean overall of right readings, and how often the result
-says "another sentence" for wrong and for right readings.
+espeak-ng variants; Russian: three espeak-ng variants and festival's voice). Each reading is scored
+twice: against its own text (right) and against the next phrase's text (wrong). Prints, per language,
+the ROC AUC of right vs wrong for the overall score and for the listener's relative log-probability, the
+mean overall of right readings, and how often the result says "another sentence" for wrong and for right
+readings. The voices need Debian packages (the benchmark's, never the app's; contrib/non-free, see
+shared/DATA.md): libttspico-utils, mbrola with mbrola-us1/es1/fr1/it3/de1/de2, festival and festvox-ru.
 
 `--real` reads real voices instead: every built-in phrase's own recording (the Asterisk voices, 8-kHz
 telephone prompts: Allison en and es, June fr, Carlo it, IvrvoiceRU ru) is the attempt, scored against
@@ -23,6 +25,7 @@ import argparse
 import io
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +45,8 @@ VOICES = {
     "fr": [("mbrola", "mb-fr1"), ("pico", "fr-FR"), ("espeak", "fr+m3")],
     "it": [("mbrola", "mb-it3"), ("pico", "it-IT"), ("espeak", "it+f3")],
     "de": [("mbrola", "mb-de1"), ("pico", "de-DE"), ("mbrola", "mb-de2")],
-    "ru": [("espeak", "ru+m3"), ("espeak", "ru+f2"), ("espeak", "ru+m6")],
+    # espeak-ng's Russian is hardly intelligible to Whisper (shared/DATA.md); festival's is the one other Russian voice
+    "ru": [("espeak", "ru+m3"), ("espeak", "ru+f2"), ("espeak", "ru+m6"), ("festival", "msu_ru_nsh_clunits")],
 }
 GERMAN = ["Wie spät ist es bitte?", "Ich hätte gern ein Glas Wasser.", "Wo ist der nächste Bahnhof?",
           "Meine Schwester wohnt in einer kleinen Stadt.", "Wir gehen morgen früh ins Kino.",
@@ -65,7 +69,7 @@ def _wav(wave: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def readings(language: str, n: int, real: bool):
+def readings(language: str, n: int, real: bool) -> Iterator[tuple[str, str | bytes, list[tuple[bool, object, str]]]]:
     """(voice name, attempt audio, [(right?, reference, text)]) of one language's readings.
 
     Synthetic: `n` phrases read by each of VOICES[language], against the reference the app would use.

@@ -332,7 +332,7 @@ def test_a_wideband_attempt_is_compared_on_its_telephone_reference_band(monkeypa
     than on the full band, where its fricatives face the reference's silence."""
     import librosa
 
-    from speaksphere.pronounce.features import TELEPHONE_BAND_HZ, shared_band_hz
+    from speaksphere.pronounce.features import TELEPHONE_BAND_HZ, FeatureConfig, frame_features, shared_band_hz
 
     wide, rate = synthesize(TEXT, voice="en-gb+f2")
     wide = librosa.resample(wide, orig_sr=rate, target_sr=16000)
@@ -345,9 +345,27 @@ def test_a_wideband_attempt_is_compared_on_its_telephone_reference_band(monkeypa
     assert matched["details"]["compared_below_hz"] == TELEPHONE_BAND_HZ
     assess_module = importlib.import_module("speaksphere.pronounce.assess")
     monkeypatch.setattr(assess_module, "shared_band_hz", lambda *waves, config: config.fmax)
-    full = score_pronunciation(attempt, reference=phrase.id, text=phrase.text, language="en")
+    full_assessment = assess_module.assess(attempt, phrase.id, phrase.text, "en")
+    full = full_assessment.result
     assert full["details"]["compared_below_hz"] == 7600.0
+    # the reference's analysis is cached per band: the full band's is not the telephone band's
+    assert np.array_equal(full_assessment.ref.features, frame_features(full_assessment.ref.wave, FeatureConfig()))
     assert matched["details"]["dtw_cost"] < full["details"]["dtw_cost"] - 0.02
     assert matched["accuracy"] > full["accuracy"]
     typed = score_pronunciation(attempt, text="please leave your message after the tone", language="en")
     assert typed["details"]["compared_below_hz"] == 7600.0  # a synthesised reference is wideband
+
+
+def test_compared_attempts_share_one_band_whatever_their_microphones():
+    """Against a wideband (typed) reference, a telephone-band attempt narrows the band for both attempts
+    of a comparison: B's progress over A is not a change of microphone."""
+    import librosa
+
+    wave, rate = synthesize(TEXT, voice="en-us+m3")
+    wide = librosa.resample(wave, orig_sr=rate, target_sr=16000)
+    narrow = librosa.resample(librosa.resample(wide, orig_sr=16000, target_sr=8000), orig_sr=8000, target_sr=16000)
+    as_wav = lambda w: (lambda b: (sf.write(b, w, 16000, format="WAV"), b.getvalue())[1])(io.BytesIO())  # noqa: E731
+    alone = score_pronunciation(as_wav(wide), text=TEXT, language="en")
+    both = compare(as_wav(narrow), as_wav(wide), text=TEXT, language="en")
+    assert alone["details"]["compared_below_hz"] == 7600.0
+    assert both["a"]["details"]["compared_below_hz"] == both["b"]["details"]["compared_below_hz"] == 3800.0

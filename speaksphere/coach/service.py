@@ -22,7 +22,7 @@ from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
 from ..plots import plot_recording
 from ..learner.progress import history_from_attempts, plot_progress, progress_summary
 from ..pronounce import plots as pronounce_plots
-from ..pronounce.assess import assess, compare_results
+from ..pronounce.assess import assess, compare_results, shared_features
 from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_reference,
                                     uploaded_reference)
 from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
@@ -282,10 +282,11 @@ class Coach:
         reference = self._reference(phrase_id, text, language, reference_audio)
         recording_a = self._load(attempt_a, "Attempt A")
         recording_b = self._load(attempt_b, "Attempt B")
+        features = shared_features(reference, recording_a, recording_b)  # one band for both, whatever their microphones
         report(0.2, "Scoring attempt A")
-        first = assess(recording_a, reference, reference.text, reference.language)
+        first = assess(recording_a, reference, reference.text, reference.language, features=features)
         report(0.5, "Scoring attempt B")
-        second = assess(recording_b, reference, reference.text, reference.language)
+        second = assess(recording_b, reference, reference.text, reference.language, features=features)
         report(0.8, "Drawing the figures")
         comparison = compare_results(first.result, second.result)
         if learner_id:

@@ -28,7 +28,8 @@ from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, 
 from .scores import (ScoreConfig, anchor_score, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
 
-__all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "score_pronunciation", "compare", "compare_results"]
+__all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "score_pronunciation", "compare", "compare_results",
+           "shared_features"]
 
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
 # Speech scored at once, attempt and reference alike (after trimming silence): about ten sentences.
@@ -202,6 +203,13 @@ def _align(ref: Analysis, att: Analysis, metric: str) -> tuple[np.ndarray, DtwRe
     return cost, DtwResult(float(on_path.sum()), approx.path)
 
 
+def shared_features(reference: Reference, *attempts: Recording, features: FeatureConfig = FeatureConfig()) -> FeatureConfig:
+    """`features` on the band the reference and every attempt hold (a telephone reference and a wideband
+    attempt: below 3.8 kHz). Attempts that are compared with each other are given the same band."""
+    return dataclasses.replace(features, fmax=shared_band_hz(reference.recording.wave, *(a.wave for a in attempts),
+                                                             config=features))
+
+
 def assess(attempt, reference=None, text: str | None = None, language: str | None = None,
            config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig()) -> Assessment:
     """Score an attempt; see score_pronunciation for the arguments. Returns the full Assessment."""
@@ -219,9 +227,7 @@ def assess(attempt, reference=None, text: str | None = None, language: str | Non
         if language == "en" and text_words and not unknown_words(text_words):
             aligner_words = text_words
     heard = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
-    # both compared on the band both hold (a telephone reference and a wideband attempt: below 3.8 kHz)
-    features = dataclasses.replace(features, fmax=shared_band_hz(golden.recording.wave, attempt_recording.wave,
-                                                                 config=features))
+    features = shared_features(golden, attempt_recording, features=features)
     ref = _analyse_reference(golden, aligner_words, features, heard)
     att = _analyse(attempt_recording, aligner_words, features, attempt=True, heard=heard)
     cost, alignment = _align(ref, att, features.metric)
@@ -512,8 +518,13 @@ def compare(a, b, text: str | None = None, language: str | None = None, referenc
     "words": [{word, a, b, difference}]}:
     positive differences mean attempt b did better.
     """
-    return compare_results(score_pronunciation(a, reference, text, language),
-                           score_pronunciation(b, reference, text, language))
+    if text is not None:
+        text, language = check_text(text, language)
+    golden = _resolve_reference(reference, text, language)
+    first, second = (x if isinstance(x, Recording) else load_recording(x) for x in (a, b))
+    features = shared_features(golden, first, second)  # both attempts on one band, whatever their microphones
+    return compare_results(assess(first, golden, text, language, features=features).result,
+                           assess(second, golden, text, language, features=features).result)
 
 
 def compare_results(first: dict, second: dict) -> dict:

@@ -14,16 +14,19 @@ from dataclasses import dataclass
 
 import librosa
 import numpy as np
+import scipy.signal
 
 from ..audio import HOP_LENGTH, N_FFT, SAMPLE_RATE
 
 __all__ = ["FeatureConfig", "frame_features", "pitch_semitones", "energy_db", "n_frames", "shared_band_hz"]
 
 TELEPHONE_BAND_HZ = 3800.0  # what a recording sampled at 8 kHz holds (below its 4-kHz Nyquist limit)
+_NARROWBAND_EDGE_HZ = 4000.0  # the Nyquist limit of 8-kHz telephone audio
 # a recording with less than this share of its power above 4 kHz holds nothing there: it was sampled at
-# 8 kHz (the built-in library's Asterisk prompts: 1e-10) or passed through a telephone; wideband speech,
-# synthetic or recorded, holds 1e-3 to 1e-1 there
+# 8 kHz (the built-in library's Asterisk prompts: 1e-13 to 1e-10) or passed through a telephone; wideband
+# speech, synthetic or recorded, holds 1e-4 to 1e-1 there
 _NARROWBAND_SHARE = 1e-5
+_BAND_SAMPLE_S = 60.0  # the band is measured on at most this much of a recording (it does not change within one)
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,20 @@ class FeatureConfig:
     kind: str = "logmel"  # "logmel" or "mfcc"; log-mel + deltas + CMVN with cosine distance separated
     # right from wrong text best on the dev voices (d' 4.5 vs 2.4 for MFCC; pronunciation_features.py).
     # The embedded model's encoder frames separate them far better (d' 12.6) but are not used yet: they
-    # cost ~50 ms per 5-s attempt at 1 thread, which would take scoring past its 300-ms target.
+    # were judged too costly (~50 ms per 5-s attempt at 1 thread) before the listener (listener.py) came to
+    # run Whisper's encoder on every attempt and reference anyway; as DTW features they would also need
+    # every cost anchor of ScoreConfig chosen again on the dev split.
     metric: str = "cosine"  # frame distance for DTW: "cosine" (0..2) or "euclidean"
     n_mfcc: int = 13  # cepstra 1..12 plus c0; more mostly adds speaker detail (pitch harmonics)
-    n_mels: int = 40  # mel bands under the cepstra: enough for 16 kHz speech, fewer is smoother
+    n_mels: int = 40  # mel bands under the cepstra: enough for 16 kHz speech, fewer is smoother (the same 40 below 3.8 kHz)
     # highest frequency of the mel bands. Two recordings are compared on the band both hold
     # (shared_band_hz): a wideband attempt against a telephone reference is compared below 3.8 kHz, else
     # a quarter of the bands (and their deltas) hold the attempt's fricatives against the reference's
-    # silence, which after CMVN is amplified noise. Measured (benchmarks/pronunciation_languages.py,
-    # synthetic voices against the library's 8-kHz references): right readings' mean overall +1.9 to +5.8
-    # per language, right vs wrong AUC unchanged (within one pair)
+    # silence, which after CMVN is amplified noise. Measured (benchmarks/pronunciation_languages.py, one
+    # session, before -> after): synthetic voices against the library's 8-kHz references, right readings'
+    # mean overall +1.9 to +5.8 per language, AUC es 0.926 -> 0.914 and ru 0.966 -> 0.960 (voices Whisper
+    # hardly hears), the others unchanged; real voices against synthesised references +1.7 to +4.2, ru AUC
+    # 0.994 -> 1.000; validity test split Spearman -0.857 -> -0.859
     fmax: float = 7600.0
     deltas: bool = True  # first derivatives add the transitions that distinguish consonants
     drop_c0: bool = True  # c0 is loudness, which says nothing about which sound was made
@@ -62,11 +69,14 @@ def _mel_power(wave: np.ndarray, n_mels: int, fmax: float) -> np.ndarray:
 
 def shared_band_hz(*waves: np.ndarray, config: FeatureConfig = FeatureConfig()) -> float:
     """The highest frequency every one of `waves` (float32, (n_samples,), 16 kHz) holds: config.fmax,
-    or TELEPHONE_BAND_HZ when any of them has (almost) no power above 4 kHz."""
+    or TELEPHONE_BAND_HZ when any of them has (almost) no power above 4 kHz (Welch's power spectrum of
+    its first minute: 512-sample segments, bounded memory whatever the length)."""
     for wave in waves:
-        power = np.abs(np.fft.rfft(wave.astype(np.float64))) ** 2
-        above = power[len(power) // 2 :].sum()  # 4-8 kHz: the upper half of the spectrum at 16 kHz
-        if above < _NARROWBAND_SHARE * max(power.sum(), 1e-20):
+        sample = np.asarray(wave[: int(_BAND_SAMPLE_S * SAMPLE_RATE)], dtype=np.float64)
+        if len(sample) < N_FFT:
+            continue  # too short to say: it does not narrow the band
+        frequencies, power = scipy.signal.welch(sample, fs=SAMPLE_RATE, nperseg=min(512, len(sample)))
+        if power[frequencies >= _NARROWBAND_EDGE_HZ].sum() < _NARROWBAND_SHARE * max(power.sum(), 1e-30):
             return min(config.fmax, TELEPHONE_BAND_HZ)
     return config.fmax
 

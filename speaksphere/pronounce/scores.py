@@ -70,7 +70,7 @@ class ScoreConfig:
     another_sentence_wer: float = 0.6
     another_sentence_drop: float = -2.5
     # ... where the reference counts as heard at least this well (mean per token, nats): a reference the
-    # listener hears poorly (espeak-ng's reading of a typed French or Russian text, -1 to -2) must not
+    # listener hears poorly (espeak-ng's reading of a typed French or Russian text, -1 to -3) must not
     # excuse an attempt it hears even worse. -0.5 is the median of the library's native recordings read
     # by themselves (n = 119). Measured with `benchmarks/pronunciation_languages.py --real` (those
     # recordings against their own typed text and the next phrase's): another sentence said of 116 of 119
