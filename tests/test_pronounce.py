@@ -15,6 +15,7 @@ import soundfile as sf
 
 from speaksphere import AudioError
 from speaksphere.pronounce import ScoringError, compare, library, score_pronunciation
+from speaksphere.pronounce.scores import ScoreConfig
 from speaksphere.recording import load_recording
 from speaksphere.vad import trim_silence
 from speaksphere.tts import synthesize
@@ -153,6 +154,8 @@ def test_figures_are_drawn(tmp_path):
     assessment = assess(spoken("please leave your [[m'A:zi:dZ]] after the tone"), text=TEXT)
     kept = assessment.for_figures(max_cells=10_000)  # what the app keeps between the answer and the figures
     assert kept.cost.size <= 10_000 < assessment.cost.size and kept.result is assessment.result
+    assert assessment.att.hearing.frames is not None and kept.att.hearing.frames is None  # no figure draws them
+    assert kept.ref.hearing.frames is None and kept.att.hearing.transcript == assessment.att.hearing.transcript
     figures = all_figures(kept)
     for name in ("spectrograms", "dtw_path", "pitch"):  # pictures drawn from arrays, not blank
         picture = np.asarray(figures[name])
@@ -369,3 +372,22 @@ def test_compared_attempts_share_one_band_whatever_their_microphones():
     both = compare(as_wav(narrow), as_wav(wide), text=TEXT, language="en")
     assert alone["details"]["compared_below_hz"] == 7600.0
     assert both["a"]["details"]["compared_below_hz"] == both["b"]["details"]["compared_below_hz"] == 3800.0
+
+
+def test_words_are_also_compared_on_the_listeners_encoder_frames(results):
+    """Whisper's encoder frames, which the listener computes anyway, are compared along the DTW path: a
+    word replaced by other sounds is farther from the reference's there than the same word said right,
+    and that distance is part of its score."""
+    said = {w["word"]: w for w in results["right"]["words"] if w["word"]}
+    bad = {w["word"]: w for w in results["mispronounced"]["words"] if w["word"]}
+    replaced = ("leave", "message", "tone")  # the three words the mispronounced reading replaces
+    assert all(bad[w]["heard_cost"] > said[w]["heard_cost"] for w in replaced)
+    assert np.mean([bad[w]["heard_cost"] - said[w]["heard_cost"] for w in replaced]) > 0.1  # 0.12 when written
+    assess_module = importlib.import_module("speaksphere.pronounce.assess")
+    attempt = spoken("please [[l'u:b]] your [[m'A:zi:dZ]] after the [[s'i:m]]")
+    without = assess_module.assess(attempt, text=TEXT, language="en", config=ScoreConfig(heard_frames_weight=0.0)).result
+    scored = {w["word"]: w["score"] for w in without["words"] if w["word"]}
+    # part of the score: without the frames the words score otherwise (espeak-ng against espeak-ng, the
+    # spectra alone condemn a replaced word more: 30.2 vs 36.1 when written; across voices the frames
+    # separate far better, see ScoreConfig.heard_frames_weight)
+    assert np.mean([abs(bad[w]["score"] - scored[w]) for w in replaced]) > 1.0

@@ -82,9 +82,17 @@ class Assessment:
     def for_figures(self, max_cells: int = 250_000) -> "Assessment":
         """The same assessment with the distance matrix thinned to at most `max_cells` cells (every k-th
         frame both ways): all the figures need, and what an app keeps between the answer and its figures
-        (a whole 60-s x 60-s matrix is 144 MB per learner)."""
+        (a whole 60-s x 60-s matrix is 144 MB per learner). The listener's encoder frames (up to 3 MB a
+        recording) are left out: no figure draws them."""
         step = max(1, int(np.ceil(np.sqrt(self.cost.size / max_cells))))
-        return dataclasses.replace(self, cost=np.ascontiguousarray(self.cost[::step, ::step], dtype=np.float32))
+        return dataclasses.replace(self, cost=np.ascontiguousarray(self.cost[::step, ::step], dtype=np.float32),
+                                   ref=_without_frames(self.ref), att=_without_frames(self.att))
+
+
+def _without_frames(analysis: Analysis) -> Analysis:
+    if analysis.hearing is None:
+        return analysis
+    return dataclasses.replace(analysis, hearing=dataclasses.replace(analysis.hearing, frames=None))
 
 
 _cache: OrderedDict[tuple, tuple[Recording, Analysis]] = OrderedDict()  # reference analyses, by recording
@@ -285,11 +293,26 @@ class _Words:
     covered_frames: int  # attempt frames taken by the expected words that were said
 
 
+def _heard_cells(ref: Analysis, att: Analysis, path: np.ndarray) -> np.ndarray | None:
+    """Cosine distance of Whisper's encoder frames (the listener's, 20 ms) at each cell of the DTW path
+    (path: (n_steps, 2) of 10-ms reference and attempt frames), (n_steps,); None without both hearings."""
+    if ref.hearing is None or att.hearing is None or ref.hearing.frames is None or att.hearing.frames is None:
+        return None
+    rows = np.minimum(path[:, 0] // 2, len(ref.hearing.frames) - 1)
+    cols = np.minimum(path[:, 1] // 2, len(att.hearing.frames) - 1)
+    return 1.0 - np.einsum("ij,ij->i", ref.hearing.frames[rows], att.hearing.frames[cols])
+
+
 def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, english: bool, english_aligned: bool,
-                intelligibility: float | None, config: ScoreConfig) -> tuple[float, float | None, float | None]:
-    """One unit's accuracy 0-100 from its DTW cost, in English pocketsphinx's GOP relative to the
-    reference's own, and the listener's intelligibility; with the GOP and relative GOP (or None)."""
+                intelligibility: float | None, heard_cost: float | None,
+                config: ScoreConfig) -> tuple[float, float | None, float | None]:
+    """One unit's accuracy 0-100 from its DTW cost (spectral, and on Whisper's encoder frames where the
+    listener heard both), in English pocketsphinx's GOP relative to the reference's own, and the
+    listener's intelligibility; with the GOP and relative GOP (or None)."""
     dtw_part = anchor_score(unit_cost, config.cost_native, config.cost_wrong)
+    if heard_cost is not None and config.heard_frames_weight > 0:
+        heard_part = anchor_score(heard_cost, config.heard_cost_native, config.heard_cost_wrong)
+        dtw_part = config.heard_frames_weight * heard_part + (1 - config.heard_frames_weight) * dtw_part
     score, gop, relative_gop = dtw_part, None, None
     if english:
         if english_aligned:
@@ -322,6 +345,7 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
                  config: ScoreConfig) -> _Words:
     """Each reference unit along the DTW path (path: (n_steps, 2) reference and attempt frames)."""
     cells = cost[path[:, 0], path[:, 1]]
+    heard_cells = _heard_cells(ref, att, path)
     english_aligned = english and att.words is not None and len(att.words) == len(units)
     by_word = listened is not None and len(units) == len(text_words)
     words, segments, phones = [], [], []
@@ -330,13 +354,17 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
     for i, unit in enumerate(units):
         on_unit = (path[:, 0] >= unit.ref_start) & (path[:, 0] < unit.ref_end)
         unit_cost = float(cells[on_unit].mean()) if on_unit.any() else float(cells.max())
+        heard_cost = None
+        if heard_cells is not None:
+            heard_cost = float(heard_cells[on_unit].mean()) if on_unit.any() else float(heard_cells.max())
         a0, a1 = int(path[on_unit, 1].min()), int(path[on_unit, 1].max()) + 1
         ratio = (a1 - a0) / max(unit.ref_end - unit.ref_start, 1)  # attempt time / reference time
         if english_aligned:
             word = att.words[i]
             a0, a1 = int(round(word.start * FRAME_RATE)), max(int(round(word.end * FRAME_RATE)), a0 + 1)
         intelligibility = float(listened.intelligibility[i]) if by_word else None
-        score, gop, relative_gop = _unit_score(i, unit_cost, ref, att, english, english_aligned, intelligibility, config)
+        score, gop, relative_gop = _unit_score(i, unit_cost, ref, att, english, english_aligned, intelligibility,
+                                               heard_cost, config)
         best_positions[i] = _position(unit, unit_cost, (a0 + a1) / 2, cost, config)
         skipped = ratio < config.omission_ratio and score < config.omission_score
         present[i] = score >= config.said_score and not skipped
@@ -349,6 +377,8 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
         if text_words is not None:
             entry = {"word": unit.label, "index": i, "start": round(start, 3), "end": round(end, 3),
                      "score": round(score, 1), "cost": round(unit_cost, 4), "miscue": miscue}
+            if heard_cost is not None:
+                entry["heard_cost"] = round(heard_cost, 4)
             if intelligibility is not None:
                 entry["intelligibility"] = round(intelligibility, 1)
                 entry["heard_as"] = listened.heard_as[i]

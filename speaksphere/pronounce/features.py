@@ -35,9 +35,9 @@ class FeatureConfig:
 
     kind: str = "logmel"  # "logmel" or "mfcc"; log-mel + deltas + CMVN with cosine distance separated
     # right from wrong text best on the dev voices (d' 4.5 vs 2.4 for MFCC; pronunciation_features.py).
-    # The embedded model's encoder frames separate them far better (d' 12.6) but are not used yet: they
-    # were judged too costly (~50 ms per 5-s attempt at 1 thread) before the listener (listener.py) came to
-    # run Whisper's encoder on every attempt and reference anyway; as DTW features they would also need
+    # Whisper's encoder frames separate them far better (d' 12.6); the listener computes them for every
+    # attempt and reference, and each word's score compares them along this path
+    # (ScoreConfig.heard_frames_weight). The path itself stays spectral: as DTW features they would need
     # every cost anchor of ScoreConfig chosen again on the dev split.
     metric: str = "cosine"  # frame distance for DTW: "cosine" (0..2) or "euclidean"
     n_mfcc: int = 13  # cepstra 1..12 plus c0; more mostly adds speaker detail (pitch harmonics)

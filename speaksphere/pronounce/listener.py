@@ -44,6 +44,9 @@ class Hearing:
     heard_words: list[str]  # the transcript's words, normalised (lower case, no punctuation)
     word_log_probabilities: np.ndarray  # float64 (n_expected_words,): each expected word's tokens together
     mean_log_probability: float  # per token of the expected text, end-of-text included (0 is best)
+    # Whisper's encoder frames of the wave, unit length: float32 (positions, 512), one every 20 ms from the
+    # wave's first sample (silence padding included)
+    frames: np.ndarray | None = None
 
 
 @functools.cache
@@ -113,7 +116,9 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
         per_word.append(float(scored[start : start + len(tokens)].sum()))
         start += len(tokens)
     heard = [w for w in (normalise_word(w) for w in transcript.text.split()) if w]
-    return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()))
+    frames = states[0].float().numpy()
+    frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)
+    return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()), frames)
 
 
 def relative_intelligibility(attempt: np.ndarray, reference: np.ndarray, drop: float) -> np.ndarray:
