@@ -26,8 +26,11 @@ def test_engine_speaks_trimmed_16k_audio(engine, voice, text):
     assert wave.dtype == np.float32 and 0.8 * SAMPLE_RATE < len(wave) < 5 * SAMPLE_RATE
     assert abs(np.max(np.abs(wave)) - 10 ** (-3 / 20)) < 0.01
     assert np.sqrt(np.mean(wave**2)) > 0.03  # speech, not a click in silence
-    slow = render(engine, voice, text, Prosody(tempo=0.7))
-    assert len(slow) > 1.2 * len(wave)
+    # piper draws its phone durations at random (its ratio ranged 1.19-1.35 over five pairs): three of each
+    repeats = 3 if engine == "piper" else 1
+    normal = len(wave) + sum(len(render(engine, voice, text)) for _ in range(repeats - 1))
+    slow = sum(len(render(engine, voice, text, Prosody(tempo=0.7))) for _ in range(repeats))
+    assert slow > 1.2 * normal
 
 
 def test_festival_reads_latin1_and_cyrillic_as_utf8():

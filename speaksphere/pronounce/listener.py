@@ -26,7 +26,7 @@ import torch
 
 from ..audio import SAMPLE_RATE
 from ..model.whisper_decoder import text_tokens, transcribe
-from ..model.whisper_encoder import pretrained_whisper_encoder
+from ..model.whisper_encoder import FRAME_SAMPLES, pretrained_whisper_encoder
 
 __all__ = ["MAX_HEARD_S", "Hearing", "hear", "normalise_word", "align_words", "relative_intelligibility",
            "EncoderStates"]
@@ -44,8 +44,8 @@ class Hearing:
     heard_words: list[str]  # the transcript's words, normalised (lower case, no punctuation)
     word_log_probabilities: np.ndarray  # float64 (n_expected_words,): each expected word's tokens together
     mean_log_probability: float  # per token of the expected text, end-of-text included (0 is best)
-    # Whisper's encoder frames of the wave, unit length: float32 (positions, 512), one every 20 ms from the
-    # wave's first sample (silence padding included)
+    # Whisper's encoder frames of the wave, unit length, read-only: float32 (positions, 512), one every
+    # 20 ms from the wave's first sample to its last (the silence Whisper pads with left out)
     frames: np.ndarray | None = None
 
 
@@ -100,6 +100,7 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
     """Listen to `wave` (float32, 16 kHz, trimmed to its speech) reading `words` (the expected text's
     words, as written) in `language` (ISO 639-1)."""
     wave = np.asarray(wave, dtype=np.float32)[: int(MAX_HEARD_S * SAMPLE_RATE)]
+    n_speech = len(wave)
     wave = np.concatenate([wave, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)])
     # the shared weights are only read: requests run side by side, as many as the app's queue lets in
     states = _heard_states(wave)
@@ -116,8 +117,9 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
         per_word.append(float(scored[start : start + len(tokens)].sum()))
         start += len(tokens)
     heard = [w for w in (normalise_word(w) for w in transcript.text.split()) if w]
-    frames = states[0].float().numpy()
-    frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)
+    frames = states[0, : n_speech // FRAME_SAMPLES + 1].float().numpy()  # the speech's, not the padding's
+    frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)  # a new array: the cache's stays
+    frames.setflags(write=False)  # shared by every scoring against a cached reference
     return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()), frames)
 
 
