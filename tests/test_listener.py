@@ -85,3 +85,22 @@ def test_a_recording_heard_again_costs_no_second_encoder_pass():
     assert small.passes == 3  # still kept
     small(one + 0.01)
     assert small.passes == 4  # it had gone
+
+
+def test_another_sentence_needs_the_encoder_frames_to_agree():
+    """The transcript and the log-probability say "another sentence"; Whisper's encoder frames must find the
+    reading far from the reference as well (mean word distance >= another_sentence_heard_cost): a reading
+    that is another sentence is far (0.45 and more on the dev split), so a bar no reading reaches turns the
+    verdict off, and the shipped one keeps it."""
+    import importlib
+
+    from speaksphere.pronounce.scores import ScoreConfig
+
+    assess = importlib.import_module("speaksphere.pronounce.assess").assess
+    first, second = sorted(library("en"), key=lambda p: p.id)[:2]
+    reading = _wav(render("espeak", "en-gb", first.text))
+    wrong = assess(reading, second.id, second.text, "en").result
+    heard = np.mean([w["heard_cost"] for w in wrong["words"] if w["word"] is not None])
+    assert wrong["another_sentence"] and heard >= ScoreConfig().another_sentence_heard_cost
+    unreachable = assess(reading, second.id, second.text, "en", config=ScoreConfig(another_sentence_heard_cost=2.1)).result
+    assert not unreachable["another_sentence"] and unreachable["overall"] > wrong["overall"]

@@ -468,6 +468,11 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
     listened = _listened(ref, att, text_words, config) if text_words else None
     scored = _score_words(ref, att, cost, path, units, text_words, english, listened, config)
+    heard_costs = [w["heard_cost"] for w in scored.words if "heard_cost" in w]
+    if listened is not None and listened.another_sentence and heard_costs:
+        # another sentence only if Whisper's encoder frames also find the reading far from the reference
+        near = float(np.mean(heard_costs)) < config.another_sentence_heard_cost
+        listened = dataclasses.replace(listened, another_sentence=not near)
     extra_segments, extra_words, inserted_s, repeated_s = _insertions(att, path, att_frame_cost,
                                                                       text_words is not None, config)
     segments = sorted(scored.segments + extra_segments, key=lambda s: s["start"])
