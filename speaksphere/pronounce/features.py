@@ -71,6 +71,8 @@ def shared_band_hz(*waves: np.ndarray, config: FeatureConfig = FeatureConfig()) 
     """The highest frequency every one of `waves` (float32, (n_samples,), 16 kHz) holds: config.fmax,
     or TELEPHONE_BAND_HZ when any of them has (almost) no power above 4 kHz (Welch's power spectrum of
     its first minute: 512-sample segments, bounded memory whatever the length)."""
+    if config.fmax <= TELEPHONE_BAND_HZ:
+        return config.fmax  # nothing left to narrow (Compare's attempts, already given one band)
     for wave in waves:
         sample = np.asarray(wave[: int(_BAND_SAMPLE_S * SAMPLE_RATE)], dtype=np.float64)
         if len(sample) < N_FFT:
