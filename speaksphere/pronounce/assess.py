@@ -258,7 +258,10 @@ class Listened:
     another_sentence: bool
 
 
-def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: ScoreConfig) -> Listened | None:
+def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: ScoreConfig,
+              heard_costs: np.ndarray | None = None) -> Listened | None:
+    """What the listener heard, set against the expected words; `heard_costs` (n_words,): each word's
+    distance in Whisper's encoder frames (_heard_costs), None where not both were heard."""
     if att.hearing is None or ref.hearing is None:
         return None
     expected = [normalise_word(w) for w in text_words]
@@ -278,6 +281,8 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
                                               config.intelligibility_drop)
     floored = att.hearing.mean_log_probability - max(ref.hearing.mean_log_probability, config.reference_heard_floor)
     another = wer >= config.another_sentence_wer and floored <= config.another_sentence_drop
+    if heard_costs is not None and heard_costs.size:  # ... and the encoder frames find it far from the reference
+        another = another and float(heard_costs.mean()) >= config.another_sentence_heard_cost
     return Listened(intelligibility, heard_as, rows, wer, relative, another)
 
 
@@ -293,14 +298,19 @@ class _Words:
     covered_frames: int  # attempt frames taken by the expected words that were said
 
 
-def _heard_cells(ref: Analysis, att: Analysis, path: np.ndarray) -> np.ndarray | None:
-    """Cosine distance of Whisper's encoder frames (the listener's, 20 ms) at each cell of the DTW path
-    (path: (n_steps, 2) of 10-ms reference and attempt frames), (n_steps,); None without both hearings."""
+def _heard_costs(ref: Analysis, att: Analysis, path: np.ndarray, units: list[Unit]) -> np.ndarray | None:
+    """Each unit's mean cosine distance of Whisper's encoder frames (the listener's, 20 ms) along the DTW
+    path (path: (n_steps, 2) of 10-ms reference and attempt frames), (n_units,); None without both hearings."""
     if ref.hearing is None or att.hearing is None or ref.hearing.frames is None or att.hearing.frames is None:
         return None
     rows = np.minimum(path[:, 0] // 2, len(ref.hearing.frames) - 1)
     cols = np.minimum(path[:, 1] // 2, len(att.hearing.frames) - 1)
-    return 1.0 - np.einsum("ij,ij->i", ref.hearing.frames[rows], att.hearing.frames[cols])
+    cells = 1.0 - np.einsum("ij,ij->i", ref.hearing.frames[rows], att.hearing.frames[cols])
+    costs = []
+    for unit in units:
+        on_unit = (path[:, 0] >= unit.ref_start) & (path[:, 0] < unit.ref_end)
+        costs.append(float(cells[on_unit].mean()) if on_unit.any() else float(cells.max()))
+    return np.array(costs)
 
 
 def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, english: bool, english_aligned: bool,
@@ -342,10 +352,10 @@ def _position(unit: Unit, unit_cost: float, on_path: float, cost: np.ndarray, co
 
 def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarray, units: list[Unit],
                  text_words: list[str] | None, english: bool, listened: Listened | None,
-                 config: ScoreConfig) -> _Words:
-    """Each reference unit along the DTW path (path: (n_steps, 2) reference and attempt frames)."""
+                 heard_costs: np.ndarray | None, config: ScoreConfig) -> _Words:
+    """Each reference unit along the DTW path (path: (n_steps, 2) reference and attempt frames);
+    heard_costs: _heard_costs's (n_units,), or None."""
     cells = cost[path[:, 0], path[:, 1]]
-    heard_cells = _heard_cells(ref, att, path)
     english_aligned = english and att.words is not None and len(att.words) == len(units)
     by_word = listened is not None and len(units) == len(text_words)
     words, segments, phones = [], [], []
@@ -354,9 +364,7 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
     for i, unit in enumerate(units):
         on_unit = (path[:, 0] >= unit.ref_start) & (path[:, 0] < unit.ref_end)
         unit_cost = float(cells[on_unit].mean()) if on_unit.any() else float(cells.max())
-        heard_cost = None
-        if heard_cells is not None:
-            heard_cost = float(heard_cells[on_unit].mean()) if on_unit.any() else float(heard_cells.max())
+        heard_cost = None if heard_costs is None else float(heard_costs[i])
         a0, a1 = int(path[on_unit, 1].min()), int(path[on_unit, 1].max()) + 1
         ratio = (a1 - a0) / max(unit.ref_end - unit.ref_start, 1)  # attempt time / reference time
         if english_aligned:
@@ -466,13 +474,9 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     """The result dict of score_pronunciation: words, insertions, skills, overall and details."""
     path = alignment.path
     att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
-    listened = _listened(ref, att, text_words, config) if text_words else None
-    scored = _score_words(ref, att, cost, path, units, text_words, english, listened, config)
-    heard_costs = [w["heard_cost"] for w in scored.words if "heard_cost" in w]
-    if listened is not None and listened.another_sentence and heard_costs:
-        # another sentence only if Whisper's encoder frames also find the reading far from the reference
-        near = float(np.mean(heard_costs)) < config.another_sentence_heard_cost
-        listened = dataclasses.replace(listened, another_sentence=not near)
+    heard_costs = _heard_costs(ref, att, path, units)
+    listened = _listened(ref, att, text_words, config, heard_costs) if text_words else None
+    scored = _score_words(ref, att, cost, path, units, text_words, english, listened, heard_costs, config)
     extra_segments, extra_words, inserted_s, repeated_s = _insertions(att, path, att_frame_cost,
                                                                       text_words is not None, config)
     segments = sorted(scored.segments + extra_segments, key=lambda s: s["start"])
