@@ -147,7 +147,7 @@ def speak(text: str, voice: str) -> tuple[np.ndarray, int]:
         return np.concatenate([np.concatenate([w, silence]) for w, _ in parts])[:-rate], rate
     engine, _, name = voice.rpartition(":") if ":" in voice else ("mbrola", "", voice)
     if engine == "espeak":
-        return synthesize(text, voice=name, rate_wpm=150)
+        return synthesize(text, voice=name, rate_wpm=150, phonemes=True)  # [[...]]: the injected errors
     with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
         if engine == "flite":
             subprocess.run(["flite", "-voice", name, "-t", text, "-o", tmp.name], check=True, capture_output=True)

@@ -3,16 +3,18 @@
 The public API (docs/ARCHITECTURE.md, "Public contracts"): `load_audio` and `AudioError`, `load_model`,
 `score_pronunciation` and `compare`. Data flows one way: audio -> features -> model -> analysis/scoring -> app.
 The model (transformers) and the scorer (numba, pocketsphinx) are imported on first use, so that
-reading a recording does not pay for them.
+reading a recording does not pay for them; the recording (torch, for the voice activity detector) too.
 """
 
 from importlib import import_module
 
 from .audio import SAMPLE_RATE, AudioError, AudioLimits
-from .recording import Recording, frame_windows, load_audio, load_recording, speech_facts, warm_up
-from .vad import VadConfig
 
 _LAZY = {
+    # .recording imports the voice activity detector (torch, ~1 s): not paid by `speaksphere.tts`'s worker
+    **dict.fromkeys(["Recording", "frame_windows", "load_audio", "load_recording", "speech_facts",
+                     "warm_up"], ".recording"),
+    "VadConfig": ".vad",
     "load_model": ".model",
     "score_pronunciation": ".pronounce",
     "compare": ".pronounce",
@@ -22,10 +24,7 @@ _LAZY = {
     "Recommender": ".learner.recommend",
 }
 
-__all__ = [
-    "SAMPLE_RATE", "AudioError", "AudioLimits", "Recording", "VadConfig",
-    "load_audio", "load_recording", "frame_windows", "speech_facts", "warm_up", *_LAZY,
-]
+__all__ = ["SAMPLE_RATE", "AudioError", "AudioLimits", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -9,6 +9,12 @@ depending on what was said before, and espeak_Terminate + espeak_Initialize or e
 did not reset it), so each call loads a private copy of the library afresh and unloads it after, and
 seeds espeak-ng's noise generator (the "breath" of voices such as +f2 was seeded differently in every
 process): the same arguments give the same samples in every call and every process (about 6 ms a call).
+
+A text is read as words, never as espeak-ng's ``[[phoneme]]`` notation: 212 characters of it
+(``[[`` + ``a:`` x 104 + ``]]``) crashed libespeak-ng with a segmentation fault, and took the server with
+it. A crash in C code cannot be caught in Python, so `synthesize` runs espeak-ng in a worker process
+(``python -m speaksphere.tts``) with a memory and a time limit; a worker that dies or overruns is
+replaced, the request gets a SynthesisError, and the server goes on.
 """
 
 from __future__ import annotations
@@ -17,10 +23,17 @@ import _ctypes
 import atexit
 import ctypes
 import itertools
+import json
 import os
+import resource
+import selectors
 import shutil
+import struct
+import subprocess
+import sys
 import tempfile
 import threading
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,11 +46,13 @@ ESPEAK_SAMPLE_RATE = 22050  # Hz: espeak-ng's native output rate
 _AUDIO_OUTPUT_SYNCHRONOUS = 2  # samples are delivered to the callback, no sound device is opened
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
-_PHONEMES = 0x100  # allow [[phoneme]] input inside the text
+_PHONEMES = 0x100  # espeakPHONEMES: [[phoneme]] input inside the text (planted mispronunciations only)
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
 _EE_OK = 0
 _DONT_EXIT = 0x8000  # espeakINITIALIZE_DONT_EXIT: a failed start returns an error instead of exit(1)
 _RANDOM_SEED = 1  # espeak-ng's own noise generator, seeded afresh for every call
+WORKER_MEMORY_BYTES = 1 << 30  # the worker's address space: espeak-ng + numpy use ~150 MB for 5 min of speech
+WORKER_SECONDS = 20.0  # one synthesis; espeak-ng speaks ~100x faster than real time (5 min of speech in ~2 s)
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
@@ -169,28 +184,11 @@ def _set_voice(library: ctypes.CDLL, voice: str) -> None:
         raise SynthesisError(f"espeak-ng has no voice called {voice!r}")
 
 
-def synthesize(
-    text: str,
-    voice: str = "en-us",
-    rate_wpm: int = 160,
-    pitch: int = 50,
-    pitch_range: int = 50,
-    volume: int = 100,
-) -> tuple[np.ndarray, int]:
-    """Speak `text` with an espeak-ng voice.
+def _speak(text: str, voice: str, rate_wpm: int, pitch: int, pitch_range: int, volume: int,
+           phonemes: bool) -> np.ndarray:
+    """Speak `text` in this process (the worker's side of `synthesize`, same arguments).
 
-    Parameters
-    ----------
-    text: the words; phonemes may be given inside ``[[...]]`` in espeak-ng's notation.
-    voice: an espeak-ng voice name, e.g. "en-us", "en-gb-scotland", "fr", "de", "en-us+f3".
-    rate_wpm: speaking rate in words per minute (80-450).
-    pitch, pitch_range: base pitch and pitch range, 0-100 (50 is the voice's default).
-    volume: amplitude, 0-200 (100 is normal).
-
-    Returns
-    -------
-    (samples, sample_rate): float32 mono samples in [-1, 1], shape (n_samples,), at 22050 Hz.
-    """
+    Returns int16 samples at 22050 Hz, shape (n_samples,)."""
     if not text or not text.strip():
         raise SynthesisError("there is no text to speak")
     with _lock, _fresh_library() as library:
@@ -201,10 +199,126 @@ def synthesize(
         encoded = text.encode("utf-8") + b"\0"
         _chunks.clear()
         status = library.espeak_Synth(encoded, len(encoded), 0, _POS_CHARACTER, 0,
-                                      _CHARS_UTF8 | _PHONEMES, None, None)
+                                      _CHARS_UTF8 | (_PHONEMES if phonemes else 0), None, None)
         library.espeak_Synchronize()
         pcm = np.concatenate(_chunks) if _chunks else np.zeros(0, dtype=np.int16)
         _chunks.clear()
     if status != _EE_OK or pcm.size == 0:
         raise SynthesisError(f"espeak-ng produced no audio for {text!r}")
-    return (pcm.astype(np.float32) / 32768.0), ESPEAK_SAMPLE_RATE
+    return pcm
+
+
+def synthesize(
+    text: str,
+    voice: str = "en-us",
+    rate_wpm: int = 160,
+    pitch: int = 50,
+    pitch_range: int = 50,
+    volume: int = 100,
+    *,
+    phonemes: bool = False,
+) -> tuple[np.ndarray, int]:
+    """Speak `text` with an espeak-ng voice, in the worker process (a crash there is a SynthesisError here).
+
+    Parameters
+    ----------
+    text: the words, read as written (brackets included: never espeak-ng's phoneme notation).
+    voice: an espeak-ng voice name, e.g. "en-us", "en-gb-scotland", "fr", "de", "en-us+f3".
+    rate_wpm: speaking rate in words per minute (80-450).
+    pitch, pitch_range: base pitch and pitch range, 0-100 (50 is the voice's default).
+    volume: amplitude, 0-200 (100 is normal).
+    phonemes: read ``[[...]]`` as espeak-ng's phoneme notation: for mispronunciations the tests and
+        benchmarks plant, never for a user's text (such input has crashed libespeak-ng).
+
+    Returns
+    -------
+    (samples, sample_rate): float32 mono samples in [-1, 1], shape (n_samples,), at 22050 Hz.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise SynthesisError("there is no text to speak")
+    request = {"text": text, "voice": voice, "rate_wpm": int(rate_wpm), "pitch": int(pitch),
+               "pitch_range": int(pitch_range), "volume": int(volume), "phonemes": bool(phonemes)}
+    with _worker_lock:
+        pcm = _worker.ask(request)
+    return pcm.astype(np.float32) / 32768.0, ESPEAK_SAMPLE_RATE
+
+
+class _Worker:
+    """One `python -m speaksphere.tts` process: a JSON request a line in, a reply out (call with _worker_lock).
+
+    A reply is a 4-byte length then either int16 samples (length >= 0) or, after a negative length's
+    absolute value in bytes, a UTF-8 error message."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+
+    def _start(self) -> subprocess.Popen:
+        package_parent = str(Path(__file__).resolve().parents[1])
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
+        return subprocess.Popen([sys.executable, "-m", "speaksphere.tts"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=package_parent)
+
+    def stop(self) -> None:
+        """End the worker (it is started again by the next request)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            for stream in (self.process.stdin, self.process.stdout):
+                stream.close()
+            self.process = None
+
+    def ask(self, request: dict) -> np.ndarray:
+        """Send one request; return its int16 samples, shape (n,), or raise SynthesisError."""
+        if self.process is None or self.process.poll() is not None:
+            self.stop()
+            self.process = self._start()
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+            (size,) = struct.unpack("<i", self._read(4))
+            payload = self._read(abs(size))
+        except (OSError, EOFError, TimeoutError) as error:
+            self.stop()  # crashed, killed by its memory limit, or too slow: the next call starts afresh
+            raise SynthesisError(f"espeak-ng could not speak this text ({type(error).__name__})") from error
+        if size < 0:
+            raise SynthesisError(payload.decode())
+        return np.frombuffer(payload, dtype=np.int16)
+
+    def _read(self, n: int) -> bytes:
+        """Exactly n bytes of the worker's reply, within WORKER_SECONDS."""
+        stream, chunks, deadline = self.process.stdout, [], WORKER_SECONDS
+        with selectors.DefaultSelector() as selector:
+            selector.register(stream, selectors.EVENT_READ)
+            while n > 0:
+                if not selector.select(timeout=deadline):
+                    raise TimeoutError
+                chunk = os.read(stream.fileno(), min(n, 1 << 20))
+                if not chunk:
+                    raise EOFError
+                chunks.append(chunk)
+                n -= len(chunk)
+        return b"".join(chunks)
+
+
+_worker = _Worker()
+_worker_lock = threading.Lock()
+atexit.register(_worker.stop)
+
+
+def _serve() -> None:
+    """The worker's loop: read a JSON request a line from stdin, write a reply to stdout (see _Worker)."""
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        try:
+            reply = _speak(**json.loads(line)).astype("<i2").tobytes()
+            out.write(struct.pack("<i", len(reply)) + reply)
+        except (SynthesisError, MemoryError, TypeError, ValueError) as error:
+            message = str(error).encode()
+            out.write(struct.pack("<i", -len(message)) + message)
+        out.flush()
+
+
+if __name__ == "__main__":
+    _serve()

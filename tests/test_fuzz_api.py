@@ -163,3 +163,15 @@ def test_booleans_must_be_booleans(client, learner, database, answer):
     assert "true" in message and "false" in message
     refused_cleanly(lambda: client.predict(learner, answer, api_name="/delete_learner"), database)
     assert client.predict(learner, api_name="/history")  # the learner is still there
+
+
+@pytest.mark.parametrize("text", ["[[" + "a:" * 104 + "]]", "[[S'i:p]] [[", "]] [[a:"])
+def test_phoneme_brackets_are_read_as_letters_and_the_server_goes_on(client, good, text):
+    """`[[` + `a:` x 104 + `]]` typed as the text once crashed libespeak-ng (it was read as phonemes) and
+    took the server down: the text is now read as written, in espeak-ng's worker process."""
+    try:
+        client.predict(handle_file(str(good)), "", text, "en", None, "", None, api_name="/pronounce")
+    except AppError as refusal:  # a refusal is fine, as long as it is a clear one
+        assert OUR_FAULT not in str(refusal) and "Traceback" not in str(refusal)
+    answer = client.predict(handle_file(str(good)), "", TEXT, "en", None, "", None, api_name="/pronounce")
+    assert answer, "the server stopped answering after the bracket text"

@@ -25,7 +25,7 @@ SKILLS = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherenc
 
 
 def spoken(text: str, voice: str = "en-gb+f2") -> bytes:
-    wave, rate = synthesize(text, voice=voice)
+    wave, rate = synthesize(text, voice=voice, phonemes=True)  # [[...]]: a planted mispronunciation
     buffer = io.BytesIO()
     sf.write(buffer, wave, rate, format="WAV")
     return buffer.getvalue()

@@ -1,6 +1,8 @@
 """espeak-ng synthesis from the espeakng-loader wheel."""
 
+import signal
 import subprocess
+import threading
 import sys
 from pathlib import Path
 
@@ -24,10 +26,47 @@ def test_slower_rate_gives_longer_speech():
     assert len(slow) > 1.5 * len(fast)
 
 
-def test_phoneme_input_changes_the_sound():
-    plain, _ = synthesize("ship")
-    phonemes, _ = synthesize("[[S'i:p]]")  # "sheep"
-    assert len(plain) != len(phonemes) or not np.allclose(plain, phonemes)
+def test_phoneme_brackets_are_read_as_text():
+    """espeak-ng's [[phoneme]] input is off: 212 characters of it crashed libespeak-ng (a segfault)."""
+    crashed_once, _ = synthesize("[[" + "a:" * 104 + "]]")
+    assert len(crashed_once) / ESPEAK_SAMPLE_RATE > 10  # "a colon a colon ...", read out as written
+    sheep, _ = synthesize("[[S'i:p]]")  # as phonemes this is "sheep", ~0.5 s
+    assert len(sheep) / ESPEAK_SAMPLE_RATE > 1.0
+    planted, _ = synthesize("[[S'i:p]]", phonemes=True)  # the tests' planted mispronunciations
+    assert len(planted) < 0.6 * len(sheep)
+
+
+def test_a_worker_that_crashes_mid_request_is_replaced():
+    """A crash in espeak-ng's C code (SIGSEGV) ends only its worker process: the request in flight gets a
+    SynthesisError, the next one a fresh worker."""
+    from speaksphere import tts
+
+    synthesize("Before.")
+    worker = tts._worker.process
+    threading.Timer(0.2, worker.send_signal, args=(signal.SIGSEGV,)).start()
+    with pytest.raises(SynthesisError):  # ~5 minutes of speech: ~2 s of synthesis, killed at 0.2 s
+        synthesize("A long text that is still being spoken when its worker dies. " * 60)
+    assert worker.poll() == -signal.SIGSEGV
+    assert len(synthesize("After.")[0]) > 0 and tts._worker.process is not worker
+
+
+def test_a_worker_gone_between_requests_is_replaced():
+    from speaksphere import tts
+
+    synthesize("Before.")
+    tts._worker.process.kill()
+    tts._worker.process.wait()
+    assert len(synthesize("After.")[0]) > 0
+
+
+def test_an_overlong_synthesis_is_stopped(monkeypatch):
+    from speaksphere import tts
+
+    monkeypatch.setattr(tts, "WORKER_SECONDS", 0.001)
+    with pytest.raises(SynthesisError):
+        synthesize("This text takes longer than a millisecond to speak. " * 20)
+    monkeypatch.undo()
+    assert len(synthesize("Back to normal.")[0]) > 0
 
 
 @pytest.mark.parametrize("text, voice", [("", "en-us"), ("   ", "en-us"), ("hello", "xx-nowhere")])
