@@ -9,8 +9,8 @@ library has no German recordings) are read by three synthetic voices of other en
 espeak-ng variants; Russian: three espeak-ng variants and festival's voice). Each reading is scored
 twice: against its own text (right) and against the next phrase's text (wrong). Prints, per language,
 the ROC AUC of right vs wrong for the overall score and for the listener's relative log-probability, the
-mean overall of right readings, and how often the result says "another sentence" for wrong and for right
-readings. The voices need Debian packages (the benchmark's, never the app's; contrib/non-free, see
+mean overall of right readings (and their mean and lowest prosody), and how often the result says
+"another sentence" for wrong and for right readings. The voices need Debian packages (the benchmark's, never the app's; contrib/non-free, see
 shared/DATA.md): libttspico-utils, mbrola with mbrola-us1/es1/fr1/it3/de1/de2, festival and festvox-ru.
 
 `--real` reads real voices instead: every built-in phrase's own recording (the Asterisk voices, 8-kHz
@@ -102,13 +102,13 @@ def main() -> None:
     start = time.time()
     summary = {}
     for language in args.languages:
-        rows = []  # (right?, overall, listener, another sentence?)
+        rows = []  # (right?, overall, listener, another sentence?, prosody)
         for voice, attempt, trials in readings(language, args.phrases, args.real):
             for right, reference, expected in trials:
                 result = score_pronunciation(attempt, reference=reference, text=expected, language=language)
                 listener = result["details"].get("listener_relative")
                 rows.append((right, result["overall"], listener if listener is not None else np.nan,
-                             bool(result.get("another_sentence"))))
+                             bool(result.get("another_sentence")), result["prosody"] if result["prosody"] is not None else np.nan))
                 if args.verbose:
                     heard = result.get("heard", {})
                     print(f"  {'right' if right else 'wrong'} {voice} overall {result['overall']:.1f} "
@@ -117,13 +117,16 @@ def main() -> None:
         overall = np.array([r[1] for r in rows])
         listener = np.array([r[2] for r in rows])
         flagged = np.array([r[3] for r in rows])
+        prosody = np.array([r[4] for r in rows])
         row = {"n": len(rows), "auc_overall": roc_auc_score(right, overall),
                "auc_listener": roc_auc_score(right, listener) if np.isfinite(listener).all() else float("nan"),
                "right_mean_overall": float(overall[right].mean()),
+               "right_prosody_mean": float(np.nanmean(prosody[right])), "right_prosody_min": float(np.nanmin(prosody[right])),
                "flagged_wrong": float(flagged[~right].mean()), "flagged_right": float(flagged[right].mean())}
         summary[language] = row
         print(f"{language}: n={row['n']} AUC overall {row['auc_overall']:.3f}, listener {row['auc_listener']:.3f}; "
-              f"right readings mean overall {row['right_mean_overall']:.1f}; 'another sentence' on "
+              f"right readings mean overall {row['right_mean_overall']:.1f}, prosody {row['right_prosody_mean']:.1f} "
+              f"(lowest {row['right_prosody_min']:.1f}); 'another sentence' on "
               f"{100 * row['flagged_wrong']:.0f}% of wrong, {100 * row['flagged_right']:.0f}% of right", flush=True)
     print(f"{time.time() - start:.0f} s")
 

@@ -13,11 +13,11 @@ from ..learner.store import SKILLS
 __all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
            "describe_pronunciation", "describe_comparison", "describe_recommendation", "describe_progress"]
 
-SKILL_MEANINGS = {
-    "overall": "all five skills together (accuracy counts most)",
-    "accuracy": "how closely your words sound like the reference",
-    "fluency": "your speed and pauses compared with the reference",
-    "prosody": "how well your melody and loudness follow the reference",
+SKILL_MEANINGS = {  # each as fitted to experts' ratings of real learners (pronounce/experts.py)
+    "overall": "the experts' overall rating of a reading like yours",
+    "accuracy": "how clearly and correctly your words are pronounced",
+    "fluency": "your pace, pauses and hesitations",
+    "prosody": "your melody, stress and rhythm",
     "completeness": "how many of the expected words you said",
     "coherence": "whether you said them in order, with nothing extra",
 }

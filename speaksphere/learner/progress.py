@@ -102,8 +102,7 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
         ax.set_yticks(range(0, 101, 20))
         ax.grid(alpha=0.3)
         if series is None or len(series) == 0:
-            empty = ("not scored yet:\nneeds a built-in phrase\nor a teacher's recording" if skill == "prosody"
-                     else "no attempts yet")
+            empty = "no attempts yet"
             ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes, color="gray")
             continue
         number = np.searchsorted(every_id, series.attempt_ids) + 1  # a skill left unscored leaves a gap

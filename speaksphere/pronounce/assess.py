@@ -22,6 +22,8 @@ from ..tts import synthesize
 from ..vad import trim_silence
 from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
 from .features import FeatureConfig, energy_db, frame_features, pitch_semitones, shared_band_hz
+from .experts import ExpertModels, expert_models
+from .measures import prosody_measures, utterance_measures, word_measures
 from .listener import MAX_HEARD_S, Hearing, align_words, hear, normalise_word, relative_intelligibility
 from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
@@ -78,6 +80,7 @@ class Assessment:
     cost: np.ndarray  # shape (n_ref_frames, n_att_frames), cosine frame distances
     alignment: DtwResult  # path of (reference frame, attempt frame)
     units: list[Unit]
+    word_measures: list[dict] = dataclasses.field(default_factory=list)  # measures.word_measures per unit
 
     def for_figures(self, max_cells: int = 250_000) -> "Assessment":
         """The same assessment with the distance matrix thinned to at most `max_cells` cells (every k-th
@@ -240,9 +243,9 @@ def assess(attempt, reference=None, text: str | None = None, language: str | Non
     att = _analyse(attempt_recording, aligner_words, features, attempt=True, heard=heard)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
-    result = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
+    result, word_rows = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
     result["details"]["compared_below_hz"] = features.fmax  # the band both recordings hold
-    return Assessment(result, golden, ref, att, cost, alignment, units)
+    return Assessment(result, golden, ref, att, cost, alignment, units, word_rows)
 
 
 @dataclass(frozen=True)
@@ -482,14 +485,21 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     segments = sorted(scored.segments + extra_segments, key=lambda s: s["start"])
     words = sorted(scored.words + extra_words, key=lambda w: w["start"])
     skills, pitch_r, energy_r = _skills(ref, att, path, golden, scored, len(units), repeated_s, config)
+    measures, word_rows = _measures(ref, att, units, scored, skills, listened, extra_segments, inserted_s)
     # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
     gate = min(1.0, (0.5 * skills["accuracy"] + 0.5 * skills["completeness"]) / 50.0)
     overall = overall_score(skills, config) * gate
+    models = expert_models() if config.experts else None
+    if models is not None:  # what experts would say: fitted to their ratings of real learners (experts.py)
+        listened, fitted = _as_experts_would(models, measures, word_rows, scored, listened, config)
+        skills.update({k: fitted[k] for k in ("accuracy", "fluency", "prosody")})
+        overall = fitted["overall"] * gate
     if listened is not None and listened.another_sentence:
         overall = min(overall, config.another_sentence_cap)
     result = {"overall": round(overall, 1), **{k: None if v is None else round(v, 1) for k, v in skills.items()},
               "not_scored": {k: NOT_SCORED[k] for k, v in skills.items() if v is None}, "segments": segments,
               "details": _details(ref, att, golden, alignment, cost, text_words, pitch_r, energy_r, inserted_s)}
+    result["details"]["measures"] = {k: None if not np.isfinite(v) else round(v, 4) for k, v in measures.items()}
     if listened is not None:
         result["another_sentence"] = listened.another_sentence
         result["heard"] = {"transcript": att.hearing.transcript, "words": listened.alignment,
@@ -499,7 +509,47 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
         result["words"] = words
     if english:
         result["phones"] = scored.phones
-    return result
+    return result, word_rows
+
+
+def _as_experts_would(models: ExpertModels, measures: dict, word_rows: list[dict], scored: _Words,
+                      listened: Listened | None, config: ScoreConfig) -> tuple[Listened | None, dict[str, float]]:
+    """The calibration's skills (accuracy, fluency, prosody, overall), its word scores written into the
+    rows the learner sees (and their flags and miscues), and its verdict on another sentence."""
+    fitted = models.skill_scores(measures)
+    for row, segment, present, score in zip(scored.words or scored.segments, scored.segments, scored.present,
+                                            models.word_scores(word_rows)):
+        for entry in {id(row): row, id(segment): segment}.values():
+            entry["score"], entry["flag"] = round(float(score), 1), bool(score < config.flag_below)
+            if present and entry["miscue"] in ("none", "mispronunciation"):
+                entry["miscue"] = "mispronunciation" if score < config.flag_below else "none"
+    if listened is not None:  # the fitted rule, or the anchors' one on a voice the listener hears clearly
+        clear = measures["listener_transcript"] >= config.another_sentence_clear_transcript
+        another = models.is_another_sentence(measures) or (listened.another_sentence and clear)
+        listened = dataclasses.replace(listened, another_sentence=another)
+    return listened, fitted
+
+
+def _measures(ref: Analysis, att: Analysis, units: list[Unit], scored: _Words, skills: dict,
+              listened: Listened | None, extra_segments: list[dict], inserted_s: float) -> tuple[dict, list[dict]]:
+    """measures.utterance_measures of this scoring, and measures.word_measures of each unit (from its row:
+    the word's, where the text is known)."""
+    rows = scored.words if len(scored.words) == len(units) else scored.segments
+    by_word = listened is not None and len(rows) == len(att.hearing.word_log_probabilities)
+    words = []
+    for i, (unit, row) in enumerate(zip(units, rows)):
+        row = {**row, "heard_expected": normalise_word(unit.label)}
+        heard = (att.hearing.word_log_probabilities[i], ref.hearing.word_log_probabilities[i]) if by_word else ()
+        words.append(word_measures(row, (unit.ref_end - unit.ref_start) / FRAME_RATE, *heard))
+    pauses = att.recording.pauses
+    timing = {"speech_s": pauses.speech_s, "span_s": pauses.speech_s + pauses.pause_total_s,
+              "n_pauses": pauses.n_pauses, "pause_total_s": pauses.pause_total_s,
+              "longest_pause_s": pauses.longest_pause_s, "reference_speech_s": ref.recording.pauses.speech_s,
+              "inserted_s": inserted_s, "repetitions": sum(s["label"].endswith(" (again)") for s in extra_segments)}
+    heard = None if listened is None else {"word_error_rate": listened.word_error_rate, "relative": listened.relative,
+                                           "attempt": att.hearing.mean_log_probability,
+                                           "transcript": att.hearing.transcript_log_probability}
+    return utterance_measures(words, skills, timing, heard, prosody_measures(att.pitch, att.energy), len(units)), words
 
 
 def _details(ref: Analysis, att: Analysis, golden: Reference, alignment: DtwResult, cost: np.ndarray,

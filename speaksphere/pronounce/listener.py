@@ -13,6 +13,7 @@ with the analysis model.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import re
@@ -23,12 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from num2words import num2words
 
 from ..audio import SAMPLE_RATE
 from ..model.whisper_decoder import text_tokens, transcribe
 from ..model.whisper_encoder import FRAME_SAMPLES, pretrained_whisper_encoder
 
-__all__ = ["MAX_HEARD_S", "Hearing", "hear", "normalise_word", "align_words", "relative_intelligibility",
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "normalise_word", "spell_number", "align_words", "relative_intelligibility",
            "EncoderStates"]
 
 MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
@@ -47,6 +49,8 @@ class Hearing:
     # Whisper's encoder frames of the wave, unit length, read-only: float32 (positions, 512), one every
     # 20 ms from the wave's first sample to its last (the silence Whisper pads with left out)
     frames: np.ndarray | None = None
+    # per token of the transcript, end-of-text included: how sure the listener is of what it wrote (0 is best)
+    transcript_log_probability: float = float("nan")
 
 
 @functools.cache
@@ -95,6 +99,19 @@ def normalise_word(word: str) -> str:
     return "".join(re.findall(r"[\w']+", word)).strip("'")
 
 
+def spell_number(word: str, language: str) -> list[str]:
+    """A normalised word as words: digits spelled out in `language` ("3" -> ["three"], "21" -> ["twenty",
+    "one"]), as the expected text writes them; any other word as it is ([] for an empty one). Whisper
+    writes numbers as digits: "THREE TWO TWO SEVEN" read well was heard "3 2 2 7", every word a miscue."""
+    if not word.isdigit() or len(word) > 9:
+        return [word] if word else []
+    try:
+        spelled = num2words(int(word), lang=language)
+    except NotImplementedError:  # a language num2words does not know
+        return [word]
+    return [normalise_word(w) for w in re.split(r"[^\w']+", spelled) if normalise_word(w)]
+
+
 @torch.inference_mode()
 def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
     """Listen to `wave` (float32, 16 kHz, trimmed to its speech) reading `words` (the expected text's
@@ -116,11 +133,12 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
     for tokens in word_tokens:
         per_word.append(float(scored[start : start + len(tokens)].sum()))
         start += len(tokens)
-    heard = [w for w in (normalise_word(w) for w in transcript.text.split()) if w]
+    heard = [spelled for w in transcript.text.split() for spelled in spell_number(normalise_word(w), language)]
     frames = states[0, : n_speech // FRAME_SAMPLES + 1].float().numpy()  # the speech's, not the padding's
     frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)  # a new array: the cache's stays
     frames.setflags(write=False)  # shared by every scoring against a cached reference
-    return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()), frames)
+    return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()), frames,
+                   transcript.mean_log_probability)
 
 
 def relative_intelligibility(attempt: np.ndarray, reference: np.ndarray, drop: float) -> np.ndarray:
@@ -129,25 +147,40 @@ def relative_intelligibility(attempt: np.ndarray, reference: np.ndarray, drop: f
     return 100.0 * np.clip(1.0 + (attempt - np.minimum(reference, 0.0)) / drop, 0.0, 1.0)
 
 
+def _substitution_cost(expected: str, heard: str) -> float:
+    """0 for the same word; 1 - difflib's similarity ratio for a near-miss (ratio >= 0.5: "désolé" heard as
+    "désolée" costs 0.08, "ce" as "se" 0.5); 1 for other words ("de" and "nouveau" share an "e", and at
+    less than 1 two unrelated substitutions would undercut a word left out and one added)."""
+    if expected == heard:
+        return 0.0
+    similarity = difflib.SequenceMatcher(None, expected, heard).ratio()
+    return 1.0 - similarity if similarity >= 0.5 else 1.0
+
+
 def align_words(expected: list[str], heard: list[str]) -> list[tuple[int | None, int | None]]:
     """Levenshtein alignment of normalised expected and heard words: pairs (expected index, heard index);
-    (i, None) is an omission, (None, j) an insertion, a pair of different words a substitution."""
+    (i, None) is an omission, (None, j) an insertion, a pair of different words a substitution.
+
+    A word left out or added costs 1, a substitution 0-1 by how unlike the two words are, so one
+    mishearing does not shift the words after it: with "je suis" heard before "désolée se", equal costs
+    tied the pairing désolé-je, ce-suis with the right one (désolé-désolée, ce-se)."""
     n, m = len(expected), len(heard)
-    cost = np.zeros((n + 1, m + 1), dtype=np.int64)
+    cost = np.zeros((n + 1, m + 1), dtype=np.float64)
     cost[:, 0], cost[0, :] = np.arange(n + 1), np.arange(m + 1)
     for i in range(1, n + 1):
         for j in range(1, m + 1):
             cost[i, j] = min(cost[i - 1, j] + 1, cost[i, j - 1] + 1,
-                             cost[i - 1, j - 1] + (expected[i - 1] != heard[j - 1]))
+                             cost[i - 1, j - 1] + _substitution_cost(expected[i - 1], heard[j - 1]))
     pairs, i, j = [], n, m
+    close = lambda a, b: abs(a - b) < 1e-9  # noqa: E731
     while i > 0 or j > 0:  # among equally short paths: a match, then a word left out or added, then a substitution
-        if i > 0 and j > 0 and expected[i - 1] == heard[j - 1] and cost[i, j] == cost[i - 1, j - 1]:
+        if i > 0 and j > 0 and expected[i - 1] == heard[j - 1] and close(cost[i, j], cost[i - 1, j - 1]):
             pairs.append((i - 1, j - 1))
             i, j = i - 1, j - 1
-        elif j > 0 and cost[i, j] == cost[i, j - 1] + 1:
+        elif j > 0 and close(cost[i, j], cost[i, j - 1] + 1):
             pairs.append((None, j - 1))
             j -= 1
-        elif i > 0 and cost[i, j] == cost[i - 1, j] + 1:
+        elif i > 0 and close(cost[i, j], cost[i - 1, j] + 1):
             pairs.append((i - 1, None))
             i -= 1
         else:

@@ -94,6 +94,15 @@ class ScoreConfig:
     heard_cost_native: float = 0.20
     heard_cost_wrong: float = 0.53
     another_sentence_cap: float = 20.0  # the overall score of a reading of another sentence is at most this
+    # With the experts' calibration, "another sentence" is its logistic rule (fitted on learners) or the
+    # anchors' rule above where the listener is sure of its own transcript (mean log-probability per token
+    # at least this): a clear voice reading other words. Learners' right readings are seldom heard that
+    # clearly; natives' readings of another text are. Chosen on speechocean762's train folds: right
+    # readings flagged 1.6% -> 1.7%, readings of another text 97.3% -> 98.1%
+    another_sentence_clear_transcript: float = -0.5
+    # accuracy, fluency, prosody, overall, word scores and "another sentence" as fitted to experts' ratings
+    # of real learners (experts.py, experts.json); False: the anchors above alone (what the fit reads)
+    experts: bool = True
     weights: Weights = field(default_factory=Weights)
 
 
