@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from speechocean import report  # noqa: E402
-from speaksphere.pronounce.experts import EXPERTS_PATH, ExpertModels, LinearModel  # noqa: E402
+from speaksphere.pronounce.experts import EXPERTS_PATH, Z_LIMIT, ExpertModels, LinearModel, standardised  # noqa: E402
 from speaksphere.pronounce.measures import (ANOTHER_SENTENCE_MEASURES, SKILL_MEASURES, WORD_MEASURES,  # noqa: E402
                                            listener_floored)
 from speaksphere.pronounce.scores import ScoreConfig  # noqa: E402
@@ -44,14 +44,15 @@ RIGHT_FLAGGED = 0.015  # the share of right readings (out of fold) that may be c
 LOGISTIC_C = 1.0  # out of fold, 1.5% of right readings flagged: 95.1% of wrong ones at C = 0.1, 96.9% at 1, 97.1% at 10
 
 
-def fit_linear(x: np.ndarray, y: np.ndarray, features, model) -> LinearModel:
-    """A LinearModel of an sklearn linear model fitted on x (n, d) standardised, NaN at the column mean."""
+def fit_linear(x: np.ndarray, y: np.ndarray, features, model, clip: bool = True) -> LinearModel:
+    """A LinearModel of an sklearn linear model fitted on x (n, d) standardised, NaN at the column mean
+    (and clipped to +-Z_LIMIT where `clip`), as LinearModel applies it."""
     mean = np.nan_to_num(np.nanmean(x, axis=0))
     scale = np.nanstd(x, axis=0)
     scale = np.where(np.isfinite(scale) & (scale > 1e-9), scale, 1.0)
-    model.fit(np.nan_to_num((x - mean) / scale), y)
+    model.fit(standardised(x, mean, scale, Z_LIMIT if clip else np.inf), y)
     return LinearModel(tuple(features), mean, scale, np.ravel(model.coef_).astype(float),
-                       float(np.ravel(model.intercept_)[0]))
+                       float(np.ravel(model.intercept_)[0]), clip)
 
 
 class SignedLogistic:
@@ -114,13 +115,14 @@ def fit_ridge(rows, y, groups, features, name: str) -> tuple[LinearModel, np.nda
 def anchors_say_another(measures: dict, config: ScoreConfig) -> bool:
     """assess's second route to "another sentence": the anchors' rule (assess._listened) on a voice the
     listener is sure of (ScoreConfig.another_sentence_clear_transcript), from a reading's measures."""
-    values = [measures.get(k) for k in ("listener_word_error_rate", "listener_floored", "heard_cost_mean",
-                                         "listener_transcript")]
+    values = [measures.get(k) for k in ("listener_word_error_rate", "listener_floored", "listener_transcript")]
     if any(v is None for v in values):
         return False
-    wer, floored, heard_cost, transcript = values
+    wer, floored, transcript = values
+    heard_cost = measures.get("heard_cost_mean")  # _listened skips this condition without encoder frames
     return (wer >= config.another_sentence_wer and floored <= config.another_sentence_drop
-            and heard_cost >= config.another_sentence_heard_cost and transcript >= config.another_sentence_clear_transcript)
+            and (heard_cost is None or heard_cost >= config.another_sentence_heard_cost)
+            and transcript >= config.another_sentence_clear_transcript)
 
 
 def main() -> None:
@@ -161,7 +163,8 @@ def main() -> None:
     ys = np.array([0] * len(right) + [1] * len(wrong))
     gs = np.array([r["speaker"] for r in right + wrong])
     features, signs = tuple(ANOTHER_SENTENCE_MEASURES), tuple(ANOTHER_SENTENCE_MEASURES.values())
-    make = lambda r, t: fit_linear(matrix(r, features), t, features, SignedLogistic(signs, LOGISTIC_C))  # noqa: E731
+    make = lambda r, t: fit_linear(matrix(r, features), t, features, SignedLogistic(signs, LOGISTIC_C),  # noqa: E731
+                                   clip=False)
     probability = 1.0 / (1.0 + np.exp(-out_of_fold(both, ys, gs, make)))
     threshold = float(np.quantile(probability[ys == 0], 1.0 - RIGHT_FLAGGED))
     another = make(both, ys)

@@ -26,6 +26,10 @@ class ServerConfig:
     max_queue: int = 64  # waiting requests beyond this are told to retry later
     allowed_origins: tuple[str, ...] = ()  # other websites whose pages may call the app (a Space's own is added)
     new_learners_per_minute: int = 30  # learner ids handed out per minute per client address
+    # proxies (addresses or networks, "10.0.0.0/8") whose X-Forwarded-For names the caller; none by default,
+    # so no caller can claim another address. On a Hugging Face Space (SPACE_ID set) its proxy, on a
+    # private address, is trusted when this is empty
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import _ctypes
 import atexit
+import contextlib
 import ctypes
 import itertools
 import json
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +53,7 @@ _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
 _EE_OK = 0
 _DONT_EXIT = 0x8000  # espeakINITIALIZE_DONT_EXIT: a failed start returns an error instead of exit(1)
 _RANDOM_SEED = 1  # espeak-ng's own noise generator, seeded afresh for every call
+_FOLDER_VARIABLE = "SPEAKSPHERE_ESPEAK_FOLDER"  # where a worker copies the library (its parent's folder)
 WORKER_MEMORY_BYTES = 1 << 30  # the worker's address space: espeak-ng + numpy use ~150 MB for 5 min of speech
 WORKER_SECONDS = 20.0  # one synthesis; espeak-ng speaks ~100x faster than real time (5 min of speech in ~2 s)
 
@@ -89,8 +92,10 @@ def _library_path() -> str:
             import espeakng_loader
         except ImportError as error:  # pragma: no cover - a broken install
             raise SynthesisError("espeak-ng is not installed: pip install espeakng-loader") from error
-        folder = tempfile.mkdtemp(prefix="speaksphere-espeak-")
-        atexit.register(_remove_copy, folder, os.getpid())
+        folder = os.environ.get(_FOLDER_VARIABLE)  # a worker: its parent removes the folder
+        if folder is None:
+            folder = tempfile.mkdtemp(prefix="speaksphere-espeak-")
+            atexit.register(_remove_copy, folder, os.getpid())
         _private_path = shutil.copy(espeakng_loader.get_library_path(), os.path.join(folder, "libespeak-ng.so"))
     return _private_path
 
@@ -247,37 +252,57 @@ class _Worker:
     """One `python -m speaksphere.tts` process: a JSON request a line in, a reply out (call with _worker_lock).
 
     A reply is a 4-byte length then either int16 samples (length >= 0) or, after a negative length's
-    absolute value in bytes, a UTF-8 error message."""
+    absolute value in bytes, a UTF-8 error message. The worker's copy of the library lies in a folder
+    this process makes and removes (a crashed or killed worker cannot remove its own)."""
 
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
+        self.folder: str | None = None
 
-    def _start(self) -> subprocess.Popen:
+    def _start(self) -> None:
         package_parent = str(Path(__file__).resolve().parents[1])
+        self.folder = tempfile.mkdtemp(prefix="speaksphere-espeak-")
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])))
-        return subprocess.Popen([sys.executable, "-m", "speaksphere.tts"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=package_parent)
+                   **{_FOLDER_VARIABLE: self.folder})
+        if Path(package_parent).name not in ("site-packages", "dist-packages"):  # a source tree, not installed
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))
+        try:
+            self.process = subprocess.Popen([sys.executable, "-m", "speaksphere.tts"], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                                            cwd=package_parent)
+        except OSError as error:
+            self.stop()
+            raise SynthesisError(f"espeak-ng's worker could not start ({error})") from error
 
     def stop(self) -> None:
-        """End the worker (it is started again by the next request)."""
+        """End the worker (it is started again by the next request): told to stop by the end of its input,
+        killed if it does not within a second; its folder removed."""
         if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            for stream in (self.process.stdin, self.process.stdout):
-                stream.close()
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+            try:
+                self.process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            with contextlib.suppress(OSError):
+                self.process.stdout.close()
             self.process = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
     def ask(self, request: dict) -> np.ndarray:
         """Send one request; return its int16 samples, shape (n,), or raise SynthesisError."""
         if self.process is None or self.process.poll() is not None:
             self.stop()
-            self.process = self._start()
+            self._start()
         try:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
-            (size,) = struct.unpack("<i", self._read(4))
-            payload = self._read(abs(size))
+            deadline = time.monotonic() + WORKER_SECONDS
+            (size,) = struct.unpack("<i", self._read(4, deadline))
+            payload = self._read(abs(size), deadline)
         except (OSError, EOFError, TimeoutError) as error:
             self.stop()  # crashed, killed by its memory limit, or too slow: the next call starts afresh
             raise SynthesisError(f"espeak-ng could not speak this text ({type(error).__name__})") from error
@@ -285,15 +310,15 @@ class _Worker:
             raise SynthesisError(payload.decode())
         return np.frombuffer(payload, dtype=np.int16)
 
-    def _read(self, n: int) -> bytes:
-        """Exactly n bytes of the worker's reply, within WORKER_SECONDS."""
-        stream, chunks, deadline = self.process.stdout, [], WORKER_SECONDS
+    def _read(self, n: int, deadline: float) -> bytes:
+        """Exactly n bytes of the worker's reply, before `deadline` (time.monotonic())."""
+        stream, chunks = self.process.stdout, []
         with selectors.DefaultSelector() as selector:
             selector.register(stream, selectors.EVENT_READ)
             while n > 0:
-                if not selector.select(timeout=deadline):
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
                     raise TimeoutError
-                chunk = os.read(stream.fileno(), min(n, 1 << 20))
+                chunk = os.read(stream.fileno(), min(n, 1 << 20))  # the raw pipe: nothing waits in a buffer
                 if not chunk:
                     raise EOFError
                 chunks.append(chunk)
@@ -306,9 +331,21 @@ _worker_lock = threading.Lock()
 atexit.register(_worker.stop)
 
 
+def _forget_worker() -> None:
+    """In a forked child: a worker and a lock of its own (the parent's pipes and lock are not its)."""
+    global _worker, _worker_lock
+    _worker, _worker_lock = _Worker(), threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_worker)
+
+
 def _serve() -> None:
     """The worker's loop: read a JSON request a line from stdin, write a reply to stdout (see _Worker)."""
-    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = WORKER_MEMORY_BYTES if hard == resource.RLIM_INFINITY else min(WORKER_MEMORY_BYTES, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         try:

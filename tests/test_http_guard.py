@@ -129,10 +129,19 @@ def test_other_websites_cannot_call_the_app_from_a_browser(served, learner, data
 
 
 def test_responses_say_who_may_frame_the_app(served):
-    """Low: no X-Frame-Options or Content-Security-Policy."""
+    """Low: no X-Frame-Options or Content-Security-Policy; then any Space (https://*.hf.space) could frame
+    the app over "Delete my data"."""
     page = httpx.get(served.local_url)
-    assert "frame-ancestors 'self' https://huggingface.co" in page.headers["content-security-policy"]
-    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["content-security-policy"] == "frame-ancestors 'self' https://huggingface.co"
+    assert page.headers["x-frame-options"] == "SAMEORIGIN" and page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_only_the_apps_own_space_may_frame_it(monkeypatch):
+    from speaksphere.app.guard import frame_ancestors
+
+    monkeypatch.setenv("SPACE_HOST", "speaksphere-app.hf.space")
+    assert frame_ancestors() == "'self' https://huggingface.co https://speaksphere-app.hf.space"
+    assert "*" not in frame_ancestors()
 
 
 def test_a_retried_attempt_is_stored_once(client, learner, database):
@@ -180,10 +189,47 @@ def test_the_apps_own_pages_are_recognised_behind_proxies(served, learner):
 def test_the_rate_limit_keys_the_caller_not_the_proxy():
     from types import SimpleNamespace as Request
 
-    from speaksphere.app.api import _client
+    from speaksphere.app.api import _client, trusted_networks
 
+    proxies = trusted_networks(("10.0.0.0/8",))
     behind_proxy = Request(client=Request(host="10.0.0.5"), headers={"x-forwarded-for": "6.6.6.6, 5.6.7.8, 10.1.1.1"})
-    assert _client(behind_proxy) == "5.6.7.8"  # the last public hop the proxies added; 6.6.6.6 is a claim
+    assert _client(behind_proxy, proxies) == "5.6.7.8"  # the last hop outside the proxies; 6.6.6.6 is a claim
     direct = Request(client=Request(host="8.8.8.8"), headers={"x-forwarded-for": "1.2.3.4"})
-    assert _client(direct) == "8.8.8.8"  # not behind a proxy: the header is the caller's own claim
+    assert _client(direct, proxies) == "8.8.8.8"  # not from a trusted proxy: the header is the caller's own claim
+    # medium/low finding: from loopback, rotating X-Forwarded-For gave every request a new address
+    spoofed = Request(client=Request(host="127.0.0.1"), headers={"x-forwarded-for": "203.0.113.7"})
+    assert _client(spoofed) == "127.0.0.1" and _client(behind_proxy) == "10.0.0.5"  # no proxy named: none trusted
     assert _client(Request(client=Request(host="2a00:1450:4001:81c::200e"), headers={})) == "2a00:1450:4001:81c::/64"
+
+
+def test_a_space_trusts_its_own_proxy_only_when_none_is_named(monkeypatch):
+    from speaksphere.app.api import trusted_networks
+
+    assert trusted_networks(()) == ()
+    monkeypatch.setenv("SPACE_ID", "someone/speaksphere")
+    assert any(str(n) == "10.0.0.0/8" for n in trusted_networks(()))
+    assert [str(n) for n in trusted_networks(("192.0.2.1",))] == ["192.0.2.1/32"]
+
+
+def test_one_oversized_upload_request_stores_nothing(served):
+    """High: the guard let multipart uploads through, and gradio allows 1,000 files of 64 MB a request (16
+    parts of 60 MiB were stored in 13 s). A request larger than one recording, or of unstated length, is
+    refused before its body is read."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(served.local_url)
+    head = (f"POST /gradio_api/upload HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Length: {960 << 20}\r\n"
+            "Content-Type: multipart/form-data; boundary=x\r\n\r\n").encode()
+    with socket.create_connection((url.hostname, url.port), timeout=10) as connection:
+        connection.sendall(head + b"--x\r\n")  # the rest of the 960 MiB never comes
+        answer = b""
+        while b"one recording" not in answer and len(answer) < 16384:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        answer = answer.decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 413") and "one recording" in answer
+    small = httpx.post(f"{served.local_url}gradio_api/upload", files={"files": ("a.wav", b"RIFF" * 100)})
+    assert small.status_code == 200  # an ordinary upload still goes through

@@ -37,6 +37,12 @@ def test_numbers_heard_as_digits_are_spelled_out(word, language, spelled):
     assert listener.spell_number(word, language) == spelled
 
 
+def test_digits_the_text_writes_as_digits_stay_digits():
+    """"Il est 3 heures": the expected word is "3", so the heard "3" must not become "trois"."""
+    assert listener.spell_number("3", "fr", frozenset({"il", "est", "3", "heures"})) == ["3"]
+    assert listener.spell_number("3", "fr", frozenset({"il", "est", "trois", "heures"})) == ["trois"]
+
+
 def test_words_are_compared_without_case_or_punctuation():
     assert normalise_word("Veuillez,") == "veuillez" and normalise_word("l’heure.") == "l'heure"
 

@@ -133,10 +133,35 @@ def test_compare_reports_differences(results):
 @pytest.mark.parametrize("text, language", [("", "en"), ("   ", "en"), ("hello there", "xx"),
                                             ("the cat is on the table with my dog", "fr"), ("bonjour", "ru"),
                                             ("مرحبا بالعالم", "en"), ("你好世界", "en"), ("こんにちは世界", "fr"),
-                                            ("привет мир", "de")])
+                                            ("привет мир", "de"), ("Good \ud83d morning", "en")])
 def test_bad_text_raises_a_clear_error(text, language):
     with pytest.raises(ScoringError):
         score_pronunciation(spoken(TEXT), text=text, language=language)
+
+
+def test_a_text_read_for_minutes_is_refused_before_synthesis(monkeypatch):
+    """Hardening 2: 23 twelve-digit numbers (under the 300-character and 12-digit caps) were synthesised
+    into an 82-s reference, refused by scoring, and kept in the reference cache (300 such requests: +1.5 GB)."""
+    from speaksphere.pronounce import references
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("synthesised before the refusal")
+
+    monkeypatch.setattr(references, "synthesize", no_synthesis)
+    with pytest.raises(ScoringError, match="minute of speech"):
+        references.synthesised_reference(" ".join(["123456789012"] * 23), "en")
+    assert references.spoken_words("call 1999 now", "en") == 8  # call one thousand, nine hundred and ninety-nine now
+
+
+def test_the_reference_cache_is_bounded_in_bytes(monkeypatch):
+    from speaksphere.pronounce import references
+
+    monkeypatch.setattr(references, "_REFERENCE_CACHE_BYTES", 400_000)  # about three 2-s references
+    monkeypatch.setattr(references, "_references", references.OrderedDict())
+    for n in range(6):
+        references.synthesised_reference(f"Sentence number {n} is here.", "en")
+    kept = references._references.values()
+    assert 0 < len(kept) < 6 and sum(r.recording.wave.nbytes for r in kept) <= 400_000
 
 
 def test_bad_audio_and_missing_reference():

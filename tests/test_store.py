@@ -334,6 +334,17 @@ def test_export_gives_all_of_a_learners_data_as_json_and_csv(store):
         store.export(learner, "xml")
 
 
+def test_a_typed_formula_is_exported_as_text(store):
+    """Hardening 2: a learner's `=HYPERLINK(...)` as the reference text reached the CSV as a formula."""
+    learner = store.new_learner()
+    store.record_attempt(learner, "pronounce", SCORES, reference_text='=HYPERLINK("http://x.example","hi")')
+    store.record_attempt(learner, "pronounce", SCORES, reference_text="-1+2")
+    rows = list(csv.DictReader(io.StringIO(store.export(learner, "csv"))))
+    assert [row["reference_text"] for row in rows] == ["'=HYPERLINK(\"http://x.example\",\"hi\")", "'-1+2"]
+    assert rows[0]["accuracy"] == "71.5"  # numbers stay numbers
+    assert json.loads(store.export(learner, "json"))["attempts"][0]["reference_text"].startswith("=HYPERLINK")
+
+
 def test_deleting_a_learner_removes_every_row_about_them(store):
     learner, other = store.new_learner(), store.new_learner()
     recommendation = store.record_recommendation(learner, "en-mp-w-v", "accuracy", "Because.", {}, "test")

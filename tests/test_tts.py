@@ -42,11 +42,12 @@ def test_a_worker_that_crashes_mid_request_is_replaced():
     from speaksphere import tts
 
     synthesize("Before.")
-    worker = tts._worker.process
+    worker, folder = tts._worker.process, tts._worker.folder
     threading.Timer(0.2, worker.send_signal, args=(signal.SIGSEGV,)).start()
     with pytest.raises(SynthesisError):  # ~5 minutes of speech: ~2 s of synthesis, killed at 0.2 s
         synthesize("A long text that is still being spoken when its worker dies. " * 60)
     assert worker.poll() == -signal.SIGSEGV
+    assert not Path(folder).exists()  # its copy of the library: removed by this process, not left in /tmp
     assert len(synthesize("After.")[0]) > 0 and tts._worker.process is not worker
 
 

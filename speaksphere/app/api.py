@@ -105,16 +105,27 @@ def _own_file(picture):
     return picture
 
 
-def _client(request: gr.Request | None) -> str:
-    """The caller's address, the key of per-client limits ("" when unknown). Behind a proxy (a Space)
-    the connection comes from the proxy's private address: then the last public address the proxies
-    appended to X-Forwarded-For is the caller (earlier entries are the caller's own claims). An IPv6
-    caller is keyed by its /64 network (one household or host can hold all of it)."""
+def trusted_networks(proxies: tuple[str, ...]) -> tuple:
+    """The networks whose X-Forwarded-For is believed: `proxies` (settings.server.trusted_proxies), or on a
+    Hugging Face Space (SPACE_ID set) with none named, the private ranges its proxy connects from."""
+    if not proxies and os.environ.get("SPACE_ID"):
+        proxies = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "fc00::/7", "::1/128")
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _client(request: gr.Request | None, proxies: tuple = ()) -> str:
+    """The caller's address, the key of per-client limits ("" when unknown). Behind a trusted proxy (a
+    Space's; `proxies` from trusted_networks) the connection comes from the proxy: then the last address
+    the proxies appended to X-Forwarded-For that is not a trusted proxy is the caller (earlier entries are
+    the caller's own claims). From anyone else the header is a claim and is ignored (rotating it minted
+    400 ids in 35 s on loopback). An IPv6 caller is keyed by its /64 network (one household or host can
+    hold all of it)."""
     host = str(getattr(getattr(request, "client", None), "host", "") or "")
     forwarded = (getattr(request, "headers", None) or {}).get("x-forwarded-for", "")
-    if forwarded and _is_private(host):
-        public = [h.strip() for h in forwarded.split(",") if h.strip() and not _is_private(h.strip())]
-        host = public[-1] if public else host
+    if forwarded and _within(host, proxies):
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        outside = [h for h in hops if not _within(h, proxies)]
+        host = outside[-1] if outside else host
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -123,17 +134,19 @@ def _client(request: gr.Request | None) -> str:
     return str(ipaddress.ip_network(f"{address}/64", strict=False)) if address.version == 6 else str(address)
 
 
-def _is_private(host: str) -> bool:
+def _within(host: str, networks: tuple) -> bool:
     try:
-        return ipaddress.ip_address(host).is_private
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return not host  # unknown: treat as the proxy's
+        return False
+    return any(address in network for network in networks if network.version == address.version)
 
 
 def make_endpoints(coach: Coach) -> dict:
     """The API endpoints, by api_name. Each docstring gives its inputs and outputs in order. Starts the
     sweeper that deletes expired exports."""
     _expire_exports(coach)
+    proxies = trusted_networks(coach.settings.server.trusted_proxies)
 
     def analyze(audio: str | None, learner_id: str = "", progress=gr.Progress()):
         """What was spoken. Inputs: audio (file), learner_id ("" = store nothing). Outputs: facts
@@ -157,8 +170,8 @@ def make_endpoints(coach: Coach) -> dict:
         wins over phrase_id (a built-in phrase id, see the dropdown);
         language (ISO 639-1, "" = en); learner_id ("" = store nothing); recommendation_id (the exercise
         this attempt answers, or None). Outputs: result (dict: overall, accuracy, fluency, prosody,
-        completeness, coherence 0-100 (prosody null against a typed text's synthesis; "not_scored" says
-        why), segments, words, phones, details), feedback (Markdown),
+        completeness, coherence 0-100, as fitted to experts' ratings where the text is known (a skill left
+        unscored is null and "not_scored" says why), segments, words, phones, details), feedback (Markdown),
         reference audio (file). The figures come from "/pronunciation_figures" next, in the same session."""
         r = coach.pronounce(attempt, phrase_id, text, language, reference_audio, learner_id, recommendation_id,
                             _reporter(progress), figures=False)
@@ -203,11 +216,11 @@ def make_endpoints(coach: Coach) -> dict:
     def new_learner(request: gr.Request):
         """A new learner id (32 characters); keep it, it is the only key to that learner's progress. At most
         server.new_learners_per_minute a minute from one address."""
-        return coach.new_learner(_client(request))
+        return coach.new_learner(_client(request, proxies))
 
     def ensure_learner(stored: str | None, request: gr.Request):
         """The browser's stored learner id if known, else a new one (the page's load event, not an API)."""
-        return coach.ensure_learner(stored, _client(request))
+        return coach.ensure_learner(stored, _client(request, proxies))
 
     def export(learner_id: str, format: str = "json"):
         """Everything stored about the learner as a file. Inputs: learner_id, format "json" or "csv". The

@@ -6,11 +6,15 @@ What gradio leaves open and a careful Space closes:
   host, and any http://localhost:* page when served locally, with credentials; the guard, outermost,
   takes those grants back from any other site than the app's own and those the deployment allows.
   Clients that are not browsers send no Origin header and are not affected (gradio_client, curl).
+- Oversized uploads: an upload request larger than one recording (`max_upload_bytes` and the form's
+  framing), or of unstated length, is refused before anything is stored.
 - Oversized API calls: a JSON call body over `max_body_bytes`, or any text value in it over
   `max_text_chars`, is refused before gradio parses it (gradio's own input checks echo values back in
   their messages; SpeakSphere's longest input, a typed text, is 300 characters).
-- Framing and sniffing: every response says who may frame the app (the Space's page on
-  huggingface.co, the app itself) and that its content types are as declared.
+- Framing and sniffing: every response says who may frame the app (the app itself, huggingface.co's
+  page of the Space and the Space's own host from $SPACE_HOST; once any *.hf.space, so any Space could
+  frame it over "Delete my data"), with X-Frame-Options SAMEORIGIN for browsers that predate
+  frame-ancestors (newer ones obey frame-ancestors instead), and that its content types are as declared.
 """
 
 from __future__ import annotations
@@ -24,25 +28,33 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 
-__all__ = ["RequestGuard", "FRAME_ANCESTORS", "install_guard"]
+__all__ = ["RequestGuard", "frame_ancestors", "install_guard"]
 
-FRAME_ANCESTORS = "'self' https://huggingface.co https://*.hf.space"  # a Space is shown framed on huggingface.co
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOO_LARGE = "This request is larger than {} KB; SpeakSphere's inputs are short."
+_TOO_LARGE_UPLOAD = "Please upload one recording of at most {} MB at a time (and say how large it is)."
+_MULTIPART_OVERHEAD = 64 * 1024  # bytes: the form's boundaries and part headers around one file
 log = logging.getLogger("speaksphere.app")
 
 
 _CORS_HEADERS = (b"access-control-allow-origin", b"access-control-allow-credentials")
 
 
-def install_guard(app, allowed_origins: tuple[str, ...] = ()) -> None:
+def frame_ancestors(space_host: str | None = None) -> str:
+    """Who may frame the app: itself, huggingface.co (a Space is shown framed on its page there) and the
+    Space's own host (`space_host`, $SPACE_HOST when None), if any."""
+    space_host = os.environ.get("SPACE_HOST") if space_host is None else space_host
+    return "'self' https://huggingface.co" + (f" https://{space_host}" if space_host else "")
+
+
+def install_guard(app, allowed_origins: tuple[str, ...] = (), max_upload_bytes: int = 64 << 20) -> None:
     """Put the RequestGuard outermost in a launched gradio app (a starlette app).
 
     Gradio adds its own CORS middleware outside any passed in `app_kwargs`, so the guard goes in after
     launch and the middleware stack is rebuilt (requests already running keep the old one). A Space's
     own address ($SPACE_HOST) joins `allowed_origins`."""
     origins = tuple(allowed_origins) + ((f"https://{os.environ['SPACE_HOST']}",) if os.environ.get("SPACE_HOST") else ())
-    app.user_middleware.insert(0, Middleware(RequestGuard, allowed_origins=origins))
+    app.user_middleware.insert(0, Middleware(RequestGuard, allowed_origins=origins, max_upload_bytes=max_upload_bytes))
     app.middleware_stack = app.build_middleware_stack()
 
 
@@ -53,8 +65,12 @@ class RequestGuard:
     browser, beside the app's own address."""
 
     def __init__(self, app, max_body_bytes: int = 64 * 1024, max_text_chars: int = 1000,
-                 allowed_origins: tuple[str, ...] = ()):
+                 allowed_origins: tuple[str, ...] = (), max_upload_bytes: int = 64 << 20):
         self.app = app
+        # one recording per upload request: its bytes and the multipart framing (gradio alone let 1,000
+        # files of 64 MB through in one request: 16 parts of 60 MiB were stored in 13 s)
+        self.max_upload_request_bytes = max_upload_bytes + _MULTIPART_OVERHEAD
+        self.frame_ancestors = frame_ancestors()
         self.max_body_bytes = max_body_bytes
         self.max_text_chars = max_text_chars
         self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins}
@@ -67,24 +83,31 @@ class RequestGuard:
         trusted = origin is None or self._same_site(origin, headers)
         if not trusted and scope["method"] not in SAFE_METHODS:
             log.warning("refused a %s from origin %.80s (host %.80s)", scope["method"], origin, headers.get("host"))
-            return await _refuse(scope, send, 403, "Requests from another website are not accepted.")
+            return await _refuse(scope, send, 403, "Requests from another website are not accepted.",
+                                 self.frame_ancestors)
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
         upload = media_type == "multipart/form-data" and scope["path"].rstrip("/").endswith("/upload")
+        if upload:
+            length = headers.get("content-length") or ""
+            if not length.isdigit() or int(length) > self.max_upload_request_bytes:  # refused before a byte is stored
+                return await _refuse(scope, send, 413, _TOO_LARGE_UPLOAD.format(self.max_upload_request_bytes >> 20),
+                                     self.frame_ancestors)
         if scope["method"] not in SAFE_METHODS and not upload:
             # JSON calls, and anything FastAPI might parse as JSON (no content type, odd casing); files go
             # to the upload route only, which gradio bounds with max_file_size
             length = headers.get("content-length") or "0"
             if not length.isdigit() or int(length) > self.max_body_bytes:
-                return await _refuse(scope, send, 413, _TOO_LARGE.format(self.max_body_bytes // 1024))
+                return await _refuse(scope, send, 413, _TOO_LARGE.format(self.max_body_bytes // 1024),
+                                     self.frame_ancestors)
             body = await _read_body(receive, self.max_body_bytes)
             if body is None:  # the client went away: nothing to answer
                 return None
             problem = _too_big(body, self.max_body_bytes, self.max_text_chars)
             if problem:
                 log.info("refused a call: %s", problem)
-                return await _refuse(scope, send, 413, problem)
+                return await _refuse(scope, send, 413, problem, self.frame_ancestors)
             receive = _replay(body, receive)
-        return await self.app(scope, receive, _with_headers(send, strip_cors=not trusted))
+        return await self.app(scope, receive, _with_headers(send, not trusted, self.frame_ancestors))
 
     def _same_site(self, origin: str, headers: Headers) -> bool:
         """The page calling us comes from this app's own address (or one the deployment allows). Browsers
@@ -175,13 +198,15 @@ def _replay(body: bytes, receive):
     return replayed
 
 
-def _with_headers(send, strip_cors: bool):
-    """`send` with security headers added to the response, and CORS grants to other sites taken back."""
+def _with_headers(send, strip_cors: bool, ancestors: str):
+    """`send` with security headers added to the response (framing by `ancestors` only), and CORS grants
+    to other sites taken back."""
 
     async def wrapped(message):
         if message["type"] == "http.response.start":
             headers = [(k, v) for k, v in message.get("headers", []) if not (strip_cors and k.lower() in _CORS_HEADERS)]
-            headers += [(b"content-security-policy", f"frame-ancestors {FRAME_ANCESTORS}".encode()),
+            headers += [(b"content-security-policy", f"frame-ancestors {ancestors}".encode()),
+                        (b"x-frame-options", b"SAMEORIGIN"),  # browsers without frame-ancestors
                         (b"x-content-type-options", b"nosniff"),
                         (b"referrer-policy", b"same-origin")]
             message = {**message, "headers": headers}
@@ -190,9 +215,9 @@ def _with_headers(send, strip_cors: bool):
     return wrapped
 
 
-async def _refuse(scope, send, status: int, message: str):
+async def _refuse(scope, send, status: int, message: str, ancestors: str):
     response = JSONResponse({"error": message, "detail": message}, status_code=status)
-    await response(scope, _replay(b"", _never), _with_headers(send, strip_cors=True))
+    await response(scope, _replay(b"", _never), _with_headers(send, True, ancestors))
 
 
 async def _never():

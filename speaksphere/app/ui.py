@@ -369,7 +369,7 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
     options.update(overrides)
     keep_thread = options.pop("prevent_thread_lock", False)
     launched = demo.launch(**options, prevent_thread_lock=True)
-    install_guard(demo.app, server.allowed_origins)
+    install_guard(demo.app, server.allowed_origins, int(server.max_upload_mb * (1 << 20)))
     if not keep_thread:
         demo.block_thread()
     return launched

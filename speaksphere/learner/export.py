@@ -59,5 +59,17 @@ def _timeline_csv(attempts: list[dict], recommendations: list[dict], thumbs: lis
     writer = csv.DictWriter(buffer, fieldnames=_CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "time": _iso(row["created_at"])})
+        writer.writerow({k: _inert(v) for k, v in {**row, "time": _iso(row["created_at"])}.items()})
     return buffer.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value):
+    """A cell a spreadsheet shows as text: a string starting like a formula (a learner's typed
+    `=HYPERLINK(...)` as the reference text) gets a leading apostrophe (OWASP's CSV injection advice).
+    Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -489,8 +489,10 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
     gate = min(1.0, (0.5 * skills["accuracy"] + 0.5 * skills["completeness"]) / 50.0)
     overall = overall_score(skills, config) * gate
-    models = expert_models() if config.experts else None
-    if models is not None:  # what experts would say: fitted to their ratings of real learners (experts.py)
+    # what experts would say, fitted to their ratings of real learners (experts.py): where the text is known
+    # and the listener heard the reading, as in every reading it was fitted on
+    models = expert_models() if config.experts and listened is not None else None
+    if models is not None:
         listened, fitted = _as_experts_would(models, measures, word_rows, scored, listened, config)
         skills.update({k: fitted[k] for k in ("accuracy", "fluency", "prosody")})
         overall = fitted["overall"] * gate
@@ -513,21 +515,23 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
 
 
 def _as_experts_would(models: ExpertModels, measures: dict, word_rows: list[dict], scored: _Words,
-                      listened: Listened | None, config: ScoreConfig) -> tuple[Listened | None, dict[str, float]]:
+                      listened: Listened, config: ScoreConfig) -> tuple[Listened, dict[str, float]]:
     """The calibration's skills (accuracy, fluency, prosody, overall), its word scores written into the
-    rows the learner sees (and their flags and miscues), and its verdict on another sentence."""
+    rows the learner sees of the words said (and their flags and miscues; a word left out or not
+    recognisably said keeps the anchors' score, flag and miscue), and its verdict on another sentence:
+    its fitted rule, or the anchors' one on a voice the listener hears clearly."""
     fitted = models.skill_scores(measures)
     for row, segment, present, score in zip(scored.words or scored.segments, scored.segments, scored.present,
                                             models.word_scores(word_rows)):
+        if not present:
+            continue
+        segment["flag"] = bool(score < config.flag_below)  # word rows carry no flag: their miscue says it
         for entry in {id(row): row, id(segment): segment}.values():
-            entry["score"], entry["flag"] = round(float(score), 1), bool(score < config.flag_below)
-            if present and entry["miscue"] in ("none", "mispronunciation"):
-                entry["miscue"] = "mispronunciation" if score < config.flag_below else "none"
-    if listened is not None:  # the fitted rule, or the anchors' one on a voice the listener hears clearly
-        clear = measures["listener_transcript"] >= config.another_sentence_clear_transcript
-        another = models.is_another_sentence(measures) or (listened.another_sentence and clear)
-        listened = dataclasses.replace(listened, another_sentence=another)
-    return listened, fitted
+            entry["score"] = round(float(score), 1)
+            entry["miscue"] = "mispronunciation" if score < config.flag_below else "none"
+    clear = measures["listener_transcript"] >= config.another_sentence_clear_transcript
+    another = models.is_another_sentence(measures) or (listened.another_sentence and clear)
+    return dataclasses.replace(listened, another_sentence=another), fitted
 
 
 def _measures(ref: Analysis, att: Analysis, units: list[Unit], scored: _Words, skills: dict,

@@ -7,8 +7,8 @@ their spread matched to the experts' (a ridge pulls its predictions towards the 
 would score as an average one). EXPERTS.md, beside this file, is its card: measures, fit, figures.
 One model per skill the experts rate (accuracy, fluency, prosody, and their total as "overall"), one
 for each word's accuracy, and a logistic regression for "another sentence". The measures are the same
-in every language (no GOP: it added nothing); one missing at scoring time (the listener skips speech
-over 29 s) takes its training mean, i.e. adds nothing.
+in every language (no GOP: it added nothing). The calibration applies where the text is known and the
+listener heard the reading (up to 29 s of speech); elsewhere the anchors of scores.py score alone.
 """
 
 from __future__ import annotations
@@ -20,42 +20,55 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LinearModel", "ExpertModels", "expert_models", "EXPERTS_PATH"]
+__all__ = ["LinearModel", "ExpertModels", "expert_models", "standardised", "EXPERTS_PATH", "Z_LIMIT"]
 
 EXPERTS_PATH = Path(__file__).with_name("experts.json")
 
 
 @dataclass(frozen=True)
 class LinearModel:
-    """y = intercept + sum(coef * (x - mean) / scale), over named measures; NaN measures take their mean."""
+    """y = intercept + sum(coef * standardised(x)), over named measures; NaN measures take their mean."""
 
     features: tuple[str, ...]
     mean: np.ndarray  # (n_features,)
     scale: np.ndarray  # (n_features,)
     coef: np.ndarray  # (n_features,)
     intercept: float
+    # standardised measures clipped to +-Z_LIMIT (the ridges: no extrapolation); the another-sentence rule
+    # is not clipped: its weights keep their signs, so an extreme value only strengthens what it points to
+    clip: bool = True
 
     @classmethod
     def from_dict(cls, spec: dict) -> "LinearModel":
         return cls(tuple(spec["features"]), np.asarray(spec["mean"], float), np.asarray(spec["scale"], float),
-                   np.asarray(spec["coef"], float), float(spec["intercept"]))
+                   np.asarray(spec["coef"], float), float(spec["intercept"]), bool(spec.get("clip", True)))
 
     def to_dict(self) -> dict:
         return {"features": list(self.features), "mean": self.mean.round(6).tolist(),
                 "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
-                "intercept": round(self.intercept, 6)}
+                "intercept": round(self.intercept, 6), "clip": self.clip}
 
     def matrix(self, rows: list[dict]) -> np.ndarray:
         """(n_rows, n_features) of the rows' measures, standardised, missing ones at 0 (their mean)."""
         x = np.array([[_number(row.get(name)) for name in self.features] for row in rows], dtype=np.float64)
-        x = (x - self.mean) / self.scale
-        return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+        return standardised(x, self.mean, self.scale, Z_LIMIT if self.clip else np.inf)
 
     def predict(self, rows: list[dict]) -> np.ndarray:
         """(n_rows,) predictions for rows of measures (dicts by name)."""
         if not rows:
             return np.zeros(0)
         return self.intercept + self.matrix(rows) @ self.coef
+
+
+Z_LIMIT = 4.0  # standardised measures are clipped here: a reading unlike any fitted on is not extrapolated
+
+
+def standardised(x: np.ndarray, mean: np.ndarray, scale: np.ndarray, limit: float = Z_LIMIT) -> np.ndarray:
+    """(x - mean) / scale, clipped to +-limit; missing values at 0 (their mean); x (n, d). An infinite
+    measure counts as missing, as the published measures (and so the fit's) hold it as null: the
+    transcript of a listener that looped ends in a -inf token."""
+    z = (x - mean) / scale
+    return np.clip(np.where(np.isfinite(z), z, 0.0), -limit, limit)
 
 
 def _number(value) -> float:

@@ -99,11 +99,12 @@ def normalise_word(word: str) -> str:
     return "".join(re.findall(r"[\w']+", word)).strip("'")
 
 
-def spell_number(word: str, language: str) -> list[str]:
+def spell_number(word: str, language: str, expected: frozenset[str] = frozenset()) -> list[str]:
     """A normalised word as words: digits spelled out in `language` ("3" -> ["three"], "21" -> ["twenty",
-    "one"]), as the expected text writes them; any other word as it is ([] for an empty one). Whisper
-    writes numbers as digits: "THREE TWO TWO SEVEN" read well was heard "3 2 2 7", every word a miscue."""
-    if not word.isdigit() or len(word) > 9:
+    "one"]), as the expected text writes them, unless the expected words hold the digits themselves ("Il
+    est 3 heures"); any other word as it is ([] for an empty one). Whisper writes numbers as digits:
+    "THREE TWO TWO SEVEN" read well was heard "3 2 2 7", every word a miscue."""
+    if not word.isdigit() or len(word) > 9 or word in expected:
         return [word] if word else []
     try:
         spelled = num2words(int(word), lang=language)
@@ -133,7 +134,8 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
     for tokens in word_tokens:
         per_word.append(float(scored[start : start + len(tokens)].sum()))
         start += len(tokens)
-    heard = [spelled for w in transcript.text.split() for spelled in spell_number(normalise_word(w), language)]
+    written = frozenset(normalise_word(w) for w in words)
+    heard = [spelled for w in transcript.text.split() for spelled in spell_number(normalise_word(w), language, written)]
     frames = states[0, : n_speech // FRAME_SAMPLES + 1].float().numpy()  # the speech's, not the padding's
     frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)  # a new array: the cache's stays
     frames.setflags(write=False)  # shared by every scoring against a cached reference

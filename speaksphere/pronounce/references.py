@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import io
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import librosa
 import numpy as np
 import soundfile as sf
 import yaml
+from num2words import num2words
 
 from ..audio import SAMPLE_RATE
 from ..recording import Recording, load_recording
@@ -109,6 +112,9 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     """
     if text is None or not text.strip():
         raise ScoringError("Please type the sentence you want to practise (the text is empty).")
+    if any("\ud800" <= c <= "\udfff" for c in text):  # a lone surrogate: no character at all, not UTF-8
+        raise ScoringError("The text holds a broken character (half of an emoji or of a rare letter); "
+                           "please type it again.")
     text = " ".join(text.split())
     if len(text) > _MAX_TEXT_CHARS:
         raise ScoringError(f"Please practise at most {_MAX_TEXT_CHARS} characters at a time; split the text into sentences.")
@@ -146,13 +152,46 @@ def _recording_from_samples(samples: np.ndarray, rate: int) -> Recording:
     return load_recording(buffer.getvalue())
 
 
-@functools.lru_cache(maxsize=256)
+_MAX_SPOKEN_WORDS = 150  # a minute at 150 words a minute: the longest speech scored at once (assess.MAX_SCORED_S)
+_REFERENCE_CACHE_BYTES = 128 << 20  # synthesised references kept: ~20 min of 16-kHz speech
+_references: OrderedDict[tuple, Reference] = OrderedDict()
+_references_lock = threading.Lock()
+
+
+def spoken_words(text: str, language: str) -> int:
+    """How many words a text is read as, its numbers spelled out ("1999" is four words in English)."""
+    count = 0
+    for token in text.split():
+        for digits in re.findall(r"\d+", token) or [None]:
+            try:
+                count += 1 if digits is None else len(num2words(int(digits), lang=language).split())
+            except NotImplementedError:  # a language num2words does not know: a word per digit
+                count += len(digits)
+    return count
+
+
 def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) -> Reference:
-    """A reference spoken by espeak-ng for any text in a supported language (cached)."""
+    """A reference spoken by espeak-ng for any text in a supported language. Cached, up to
+    _REFERENCE_CACHE_BYTES of audio in all, and only once synthesised whole: a text read for more than
+    a minute is refused before synthesis (300 requests with 23 twelve-digit numbers each once pinned
+    1.5 GB of 82-s references that scoring then refused)."""
     text, language = check_text(text, language)
+    if spoken_words(text, language) > _MAX_SPOKEN_WORDS:
+        raise ScoringError(f"This text is read as more than {_MAX_SPOKEN_WORDS} words (numbers spelled out): more "
+                           "than a minute of speech. Please practise it a sentence or two at a time.")
+    key = (text, language, rate_wpm)
+    with _references_lock:
+        if key in _references:
+            _references.move_to_end(key)
+            return _references[key]
     voice = SYNTHESIS_VOICES[language]
     samples, rate = synthesize(text, voice=voice, rate_wpm=rate_wpm)
-    return Reference(_recording_from_samples(samples, rate), text, language, f"synthesised:espeak-ng {voice}")
+    reference = Reference(_recording_from_samples(samples, rate), text, language, f"synthesised:espeak-ng {voice}")
+    with _references_lock:
+        _references[key] = reference
+        while sum(r.recording.wave.nbytes for r in _references.values()) > _REFERENCE_CACHE_BYTES:
+            _references.popitem(last=False)
+    return reference
 
 
 @functools.lru_cache(maxsize=128)
