@@ -258,8 +258,10 @@ class _Worker:
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
         self.folder: str | None = None
+        self.owner = os.getpid()  # the process that started the worker: only it may stop it
 
     def _start(self) -> None:
+        self.owner = os.getpid()
         package_parent = str(Path(__file__).resolve().parents[1])
         self.folder = tempfile.mkdtemp(prefix="speaksphere-espeak-")
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
@@ -276,7 +278,11 @@ class _Worker:
 
     def stop(self) -> None:
         """End the worker (it is started again by the next request): told to stop by the end of its input,
-        killed if it does not within a second; its folder removed."""
+        killed if it does not within a second; its folder removed. In a forked child (not the owner) the
+        parent's worker is only forgotten."""
+        if os.getpid() != self.owner:
+            self.process, self.folder = None, None
+            return
         if self.process is not None:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()
@@ -328,12 +334,18 @@ class _Worker:
 
 _worker = _Worker()
 _worker_lock = threading.Lock()
-atexit.register(_worker.stop)
+atexit.register(lambda: _worker.stop())  # the worker of this process at exit (a forked child has its own)
 
 
 def _forget_worker() -> None:
-    """In a forked child: a worker and a lock of its own (the parent's pipes and lock are not its)."""
+    """In a forked child: a worker and a lock of its own. The parent's pipes are closed here, so the parent
+    can still end its worker by closing their input (the child's copy kept it open)."""
     global _worker, _worker_lock
+    inherited = _worker.process
+    if inherited is not None:
+        for stream in (inherited.stdin, inherited.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                os.close(stream.fileno())
     _worker, _worker_lock = _Worker(), threading.Lock()
 
 

@@ -199,6 +199,8 @@ def test_the_rate_limit_keys_the_caller_not_the_proxy():
     # medium/low finding: from loopback, rotating X-Forwarded-For gave every request a new address
     spoofed = Request(client=Request(host="127.0.0.1"), headers={"x-forwarded-for": "203.0.113.7"})
     assert _client(spoofed) == "127.0.0.1" and _client(behind_proxy) == "10.0.0.5"  # no proxy named: none trusted
+    mapped = Request(client=Request(host="::ffff:10.0.0.5"), headers={"x-forwarded-for": "5.6.7.8"})
+    assert _client(mapped, proxies) == "5.6.7.8"  # the proxy seen as an IPv4-mapped IPv6 address
     assert _client(Request(client=Request(host="2a00:1450:4001:81c::200e"), headers={})) == "2a00:1450:4001:81c::/64"
 
 

@@ -31,7 +31,8 @@ def test_one_mishearing_does_not_shift_the_words_after_it():
 
 
 @pytest.mark.parametrize("word, language, spelled", [("3", "en", ["three"]), ("21", "en", ["twenty", "one"]),
-                                                      ("7", "fr", ["sept"]), ("hello", "en", ["hello"]), ("", "en", [])])
+                                                      ("7", "fr", ["sept"]), ("hello", "en", ["hello"]), ("", "en", []),
+                                                      ("\u00b2", "en", ["\u00b2"])])  # a digit int() refuses
 def test_numbers_heard_as_digits_are_spelled_out(word, language, spelled):
     """"THREE TWO TWO SEVEN" read well was heard "3 2 2 7": every word a miscue, and another sentence."""
     assert listener.spell_number(word, language) == spelled

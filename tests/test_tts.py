@@ -95,3 +95,23 @@ def test_breath_noise_is_the_same_in_every_process():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
             for _ in range(2)}
     assert len(runs) == 1
+
+
+def test_a_forked_child_leaves_the_parents_worker_alone():
+    """Review: a forked child's exit stopped the parent's worker object and removed the folder its library
+    copy lives in; the parent's next request failed."""
+    import os
+
+    from speaksphere import tts
+
+    synthesize("Before the fork.")
+    folder = tts._worker.folder
+    child = os.fork()
+    if child == 0:  # the child exits at once, running its exit handlers as an exiting interpreter does
+        import atexit
+
+        atexit._run_exitfuncs()
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert Path(folder).exists()
+    assert len(synthesize("After the fork.")[0]) > 0

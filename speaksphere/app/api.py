@@ -139,6 +139,7 @@ def _within(host: str, networks: tuple) -> bool:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    address = getattr(address, "ipv4_mapped", None) or address  # a proxy seen as ::ffff:10.0.0.5 is 10.0.0.5
     return any(address in network for network in networks if network.version == address.version)
 
 

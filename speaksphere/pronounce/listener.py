@@ -104,11 +104,11 @@ def spell_number(word: str, language: str, expected: frozenset[str] = frozenset(
     "one"]), as the expected text writes them, unless the expected words hold the digits themselves ("Il
     est 3 heures"); any other word as it is ([] for an empty one). Whisper writes numbers as digits:
     "THREE TWO TWO SEVEN" read well was heard "3 2 2 7", every word a miscue."""
-    if not word.isdigit() or len(word) > 9 or word in expected:
+    if not word.isdecimal() or len(word) > 9 or word in expected:  # isdigit() takes "¹", which int() refuses
         return [word] if word else []
     try:
         spelled = num2words(int(word), lang=language)
-    except NotImplementedError:  # a language num2words does not know
+    except (NotImplementedError, OverflowError, KeyError, ValueError):  # a language num2words does not know
         return [word]
     return [normalise_word(w) for w in re.split(r"[^\w']+", spelled) if normalise_word(w)]
 

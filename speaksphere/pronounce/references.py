@@ -165,7 +165,7 @@ def spoken_words(text: str, language: str) -> int:
         for digits in re.findall(r"\d+", token) or [None]:
             try:
                 count += 1 if digits is None else len(num2words(int(digits), lang=language).split())
-            except NotImplementedError:  # a language num2words does not know: a word per digit
+            except (NotImplementedError, OverflowError, KeyError, ValueError):  # a word per digit
                 count += len(digits)
     return count
 
