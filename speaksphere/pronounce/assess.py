@@ -23,7 +23,7 @@ from ..vad import trim_silence
 from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
 from .features import FeatureConfig, energy_db, frame_features, pitch_semitones, shared_band_hz
 from .experts import ExpertModels, expert_models
-from .measures import prosody_measures, utterance_measures, word_measures
+from .measures import listener_floored, prosody_measures, utterance_measures, word_measures
 from .listener import MAX_HEARD_S, Hearing, align_words, hear, normalise_word, relative_intelligibility
 from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
@@ -282,7 +282,7 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     relative = att.hearing.mean_log_probability - ref.hearing.mean_log_probability
     intelligibility = relative_intelligibility(att.hearing.word_log_probabilities, ref.hearing.word_log_probabilities,
                                               config.intelligibility_drop)
-    floored = att.hearing.mean_log_probability - max(ref.hearing.mean_log_probability, config.reference_heard_floor)
+    floored = listener_floored(att.hearing.mean_log_probability, relative, config.reference_heard_floor)
     another = wer >= config.another_sentence_wer and floored <= config.another_sentence_drop
     if heard_costs is not None and heard_costs.size:  # ... and the encoder frames find it far from the reference
         another = another and float(heard_costs.mean()) >= config.another_sentence_heard_cost

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .scores import ScoreConfig
+
 __all__ = ["utterance_measures", "word_measures", "prosody_measures", "listener_floored",
            "SKILL_MEASURES", "WORD_MEASURES", "ANOTHER_SENTENCE_MEASURES"]
 
 _NAN = float("nan")
-REFERENCE_HEARD_FLOOR = -0.5  # nats/token: the median of the library's native recordings heard by themselves
+REFERENCE_HEARD_FLOOR = ScoreConfig.reference_heard_floor  # nats/token (scores.py says why)
 
 # what the experts' calibration (experts.py) reads, in every language: a reading's skills ...
 SKILL_MEASURES = (
@@ -44,11 +46,11 @@ ANOTHER_SENTENCE_MEASURES = {
 }
 
 
-def listener_floored(attempt: float, relative: float) -> float:
+def listener_floored(attempt: float, relative: float, floor: float = REFERENCE_HEARD_FLOOR) -> float:
     """The attempt's mean log-probability of the expected text (nats/token) minus the reference's, the
-    reference's counted as at least REFERENCE_HEARD_FLOOR: a reference the listener hears poorly
-    (espeak-ng's French) must not excuse an attempt it hears even worse."""
-    return attempt - max(attempt - relative, REFERENCE_HEARD_FLOOR)
+    reference's counted as at least `floor`: a reference the listener hears poorly (espeak-ng's French)
+    must not excuse an attempt it hears even worse."""
+    return attempt - max(attempt - relative, floor)
 
 
 def prosody_measures(pitch: np.ndarray, energy: np.ndarray) -> dict[str, float]:
