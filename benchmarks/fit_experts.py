@@ -35,7 +35,7 @@ from speechocean import report  # noqa: E402
 from speaksphere.pronounce.experts import EXPERTS_PATH, Z_LIMIT, ExpertModels, LinearModel, standardised  # noqa: E402
 from speaksphere.pronounce.measures import (ANOTHER_SENTENCE_MEASURES, SKILL_MEASURES, WORD_MEASURES,  # noqa: E402
                                            listener_floored)
-from speaksphere.pronounce.scores import ScoreConfig  # noqa: E402
+from speaksphere.pronounce.scores import ScoreConfig, another_sentence_by_anchors  # noqa: E402
 
 TARGETS = {"accuracy": "accuracy", "fluency": "fluency", "prosody": "prosodic", "overall": "total"}
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
@@ -113,15 +113,13 @@ def fit_ridge(rows, y, groups, features, name: str) -> tuple[LinearModel, np.nda
 
 
 def anchors_say_another(measures: dict, config: ScoreConfig) -> bool:
-    """assess's second route to "another sentence": the anchors' rule (assess._listened) on a voice the
-    listener is sure of (ScoreConfig.another_sentence_clear_transcript), from a reading's measures."""
+    """assess's second route to "another sentence": the anchors' rule on a voice the listener is sure of
+    (ScoreConfig.another_sentence_clear_transcript), from a reading's measures."""
     values = [measures.get(k) for k in ("listener_word_error_rate", "listener_floored", "listener_transcript")]
     if any(v is None for v in values):
         return False
     wer, floored, transcript = values
-    heard_cost = measures.get("heard_cost_mean")  # _listened skips this condition without encoder frames
-    return (wer >= config.another_sentence_wer and floored <= config.another_sentence_drop
-            and (heard_cost is None or heard_cost >= config.another_sentence_heard_cost)
+    return (another_sentence_by_anchors(wer, floored, measures.get("heard_cost_mean"), config)
             and transcript >= config.another_sentence_clear_transcript)
 
 

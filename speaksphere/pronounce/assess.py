@@ -27,7 +27,7 @@ from .measures import listener_floored, prosody_measures, utterance_measures, wo
 from .listener import MAX_HEARD_S, Hearing, align_words, hear, normalise_word, relative_intelligibility
 from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
-from .scores import (ScoreConfig, anchor_score, coherence_score, fluency_score, horizontal_runs,
+from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
 
 __all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "score_pronunciation", "compare", "compare_results",
@@ -283,9 +283,8 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     intelligibility = relative_intelligibility(att.hearing.word_log_probabilities, ref.hearing.word_log_probabilities,
                                               config.intelligibility_drop)
     floored = listener_floored(att.hearing.mean_log_probability, relative, config.reference_heard_floor)
-    another = wer >= config.another_sentence_wer and floored <= config.another_sentence_drop
-    if heard_costs is not None and heard_costs.size:  # ... and the encoder frames find it far from the reference
-        another = another and float(heard_costs.mean()) >= config.another_sentence_heard_cost
+    heard_cost = float(heard_costs.mean()) if heard_costs is not None and heard_costs.size else None
+    another = another_sentence_by_anchors(wer, floored, heard_cost, config)
     return Listened(intelligibility, heard_as, rows, wer, relative, another)
 
 

@@ -23,27 +23,29 @@ SKILL_MEASURES = (
     "skill_fluency", "skill_completeness", "skill_coherence",
     "cost_mean", "cost_worst", "heard_cost_mean", "heard_cost_worst", "intelligibility_mean", "intelligibility_worst",
     "log_probability_mean", "log_probability_worst", "log_probability_drop_mean", "log_probability_drop_worst",
-    "log_time_ratio_mean", "log_time_ratio_worst", "heard_right_share", "log_speech_ratio", "articulation_words_s", "speech_words_s", "pauses", "pause_total_s",
-    "longest_pause_s", "pause_share", "mean_length_of_run_s", "inserted_s", "repetitions",
+    "log_time_ratio_mean", "log_time_ratio_worst", "heard_right_share", "log_speech_ratio",
+    "articulation_words_s", "speech_words_s", "pauses", "pause_total_s", "longest_pause_s", "pause_share",
+    "mean_length_of_run_s", "inserted_s", "repetitions",
     "listener_word_error_rate", "listener_relative", "listener_attempt", "listener_floored",
-    "listener_transcript", "listener_forced_minus_free", "pitch_sd_st", "pitch_range_st", "voiced_share", "energy_sd_db", "pitch_change_st",
+    "listener_transcript", "listener_forced_minus_free",
+    "pitch_sd_st", "pitch_range_st", "voiced_share", "energy_sd_db", "pitch_change_st",
 )
 # ... a word's accuracy ...
 WORD_MEASURES = ("cost", "heard_cost", "intelligibility", "log_time_ratio", "heard_right", "log_probability",
                  "log_probability_drop")
-# omitted_share and a word's omitted are measured but not read: 3 of 876 train readings left a word out,
-# too few to learn from (standardised by that tiny spread, leaving words out raised every score)
-# ... and whether this is a reading of another text. English's GOP (forced alignment) is measured but
-# not read: with it, out-of-fold Pearson moved by 0.001-0.004 (speechocean762 train, 876 readings), and
-# one model then serves every language alike
-# (+1: the higher, the likelier another text; -1: the lower). The fit keeps each measure's weight to its
-# sign: unconstrained, a logistic regression on learners' readings gave intelligibility a weight towards
-# "another text", and missed synthetic Spanish and a real French voice reading another text
+# ... and whether this is a reading of another text, each with its sign (+1: the higher, the likelier
+# another text; -1: the lower). The fit keeps each weight to its sign: unconstrained, a logistic regression
+# on learners' readings gave intelligibility a weight towards "another text", and missed synthetic Spanish
+# and a real French voice reading another text
 ANOTHER_SENTENCE_MEASURES = {
     "listener_word_error_rate": 1, "listener_relative": -1, "listener_floored": -1, "heard_cost_mean": 1,
     "heard_cost_worst": 1, "intelligibility_mean": -1, "heard_right_share": -1, "cost_mean": 1,
     "listener_forced_minus_free": -1,
 }
+# Measured but not read: omitted_share and a word's omitted (3 of 876 train readings left a word out, too
+# few to learn from; standardised by that tiny spread, leaving words out raised every score), and
+# English's GOP (with it, out-of-fold Pearson moved by 0.001-0.004 on speechocean762's train split, and
+# without it one model serves every language alike)
 
 
 def listener_floored(attempt: float, relative: float, floor: float = REFERENCE_HEARD_FLOOR) -> float:

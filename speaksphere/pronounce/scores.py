@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["ScoreConfig", "anchor_score", "fluency_score", "prosody_score", "coherence_score",
+__all__ = ["ScoreConfig", "anchor_score", "another_sentence_by_anchors", "fluency_score", "prosody_score", "coherence_score",
            "horizontal_runs", "overall_score"]
 
 
@@ -104,6 +104,16 @@ class ScoreConfig:
     # of real learners (experts.py, experts.json); False: the anchors above alone (what the fit reads)
     experts: bool = True
     weights: Weights = field(default_factory=Weights)
+
+
+def another_sentence_by_anchors(word_error_rate: float, floored: float, heard_cost: float | None,
+                                config: ScoreConfig = ScoreConfig()) -> bool:
+    """The anchors' "another sentence": most expected words not in the transcript (word_error_rate), the
+    expected text far less likely than in the reference (floored: measures.listener_floored, nats/token),
+    and the reading far from the reference in Whisper's encoder frames (heard_cost: the words' mean
+    distance; None where there are no frames, and then not asked)."""
+    return (word_error_rate >= config.another_sentence_wer and floored <= config.another_sentence_drop
+            and (heard_cost is None or heard_cost >= config.another_sentence_heard_cost))
 
 
 def anchor_score(value: np.ndarray | float, native: float, wrong: float) -> np.ndarray | float:
