@@ -23,6 +23,7 @@ import csv
 import json
 import math
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +184,8 @@ def run(inputs: str | Path, out: str | Path, model: str | None = None, progress:
     settings = load_settings()
     predictor = load_model(model or model_path(settings), device=str(state.device))
     predictor.windows = settings.windows
+    state.wait_for_everyone()  # every model loaded: what follows is the analysis alone
+    started = time.perf_counter()
     with state.split_between_processes(todo) as share, _append_to(out.with_name(f"{out.name}.part{state.process_index}")) as part:
         bar = tqdm(share, desc=f"analysing ({state.num_processes} processes, {len(done)} done before)",
                    unit="file", disable=not (progress and state.is_main_process))
@@ -192,6 +195,9 @@ def run(inputs: str | Path, out: str | Path, model: str | None = None, progress:
     state.wait_for_everyone()
     if not state.is_main_process:
         return None
+    seconds = time.perf_counter() - started
+    print(f"analysed {len(todo)} recordings in {seconds:.1f} s ({len(todo) / max(seconds, 1e-9):.2f} a second) "
+          f"on {state.num_processes} processes", flush=True)
     return merge_parts(out, [item.path for item in items]), state.num_processes
 
 
