@@ -185,13 +185,15 @@ def run(inputs: str | Path, out: str | Path, model: str | None = None, progress:
     predictor = load_model(model or model_path(settings), device=str(state.device))
     predictor.windows = settings.windows
     state.wait_for_everyone()  # every model loaded: what follows is the analysis alone
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with state.split_between_processes(todo) as share, _append_to(out.with_name(f"{out.name}.part{state.process_index}")) as part:
         bar = tqdm(share, desc=f"analysing ({state.num_processes} processes, {len(done)} done before)",
                    unit="file", disable=not (progress and state.is_main_process))
         for item in bar:
             part.write(json.dumps(_finite(analyse_item(item, predictor, settings)), allow_nan=False) + "\n")
             part.flush()
+    print(f"process {state.process_index}: {len(share)} recordings, {time.process_time() - cpu_started:.1f} CPU s "
+          f"in {time.perf_counter() - started:.1f} s", flush=True)  # where the time went, per process
     state.wait_for_everyone()
     if not state.is_main_process:
         return None

@@ -63,8 +63,11 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_cluster() -> Cluster:
-    """initdb and start a cluster in a new temporary folder (a few seconds); pytest.fail if it cannot."""
+def start_cluster(durable: bool = False) -> Cluster:
+    """initdb and start a cluster in a new temporary folder (a few seconds); pytest.fail if it cannot.
+
+    Tests run it with fsync off (a crash of the test machine loses nothing they need); `durable` keeps
+    PostgreSQL's default, an fsync per commit, for benchmarks that compare it with SQLite's FULL sync."""
     folder_bin = postgres_bin()
     if folder_bin is None:
         if os.environ.get(OPT_OUT_ENV) == "1":
@@ -82,10 +85,9 @@ def start_cluster() -> Cluster:
     try:
         cluster.run(str(folder_bin / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust",
                     "--no-sync", "-E", "UTF8", "--locale=C")
-        # no TCP port at all; fsync off: a crash of the test machine loses nothing the tests need
+        options = f"-c listen_addresses='' -c unix_socket_directories='{folder}' -c max_connections=100"  # no port
         cluster.run(str(folder_bin / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w", "-t", "60",
-                    "-o", f"-c listen_addresses='' -c unix_socket_directories='{folder}' -c fsync=off "
-                          "-c max_connections=100", "start")
+                    "-o", options + ("" if durable else " -c fsync=off"), "start")
     except subprocess.CalledProcessError as error:
         log = (folder / "server.log").read_text() if (folder / "server.log").exists() else ""
         cluster.stop()

@@ -109,3 +109,18 @@ def test_the_url_comes_from_the_config_or_the_environment(postgres_url, monkeypa
         default_store_location()
     monkeypatch.delenv(DATABASE_URL_ENV)
     assert LearnerStore.from_config(StoreConfig(path=str(tmp_path / "x.sqlite3"), database_url=postgres_url)).path is None
+
+
+def test_replicas_on_a_server_must_share_the_browser_secret(postgres_url, monkeypatch):
+    """The key that encrypts learner ids in browsers was kept next to the SQLite file; on a server there
+    is no such folder, and replicas with keys of their own would not know each other's learners."""
+    from types import SimpleNamespace
+
+    from speaksphere.app.ui import browser_secret
+
+    coach = SimpleNamespace(store=LearnerStore(postgres_url))
+    monkeypatch.delenv("SPEAKSPHERE_BROWSER_SECRET", raising=False)
+    with pytest.raises(RuntimeError, match="SPEAKSPHERE_BROWSER_SECRET"):
+        browser_secret(coach)
+    monkeypatch.setenv("SPEAKSPHERE_BROWSER_SECRET", "shared by every replica")
+    assert browser_secret(coach) == "shared by every replica"

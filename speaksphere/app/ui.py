@@ -65,6 +65,9 @@ def browser_secret(coach: Coach) -> str:
     next to the learner database, so ids survive a restart of the app."""
     if os.environ.get("SPEAKSPHERE_BROWSER_SECRET"):
         return os.environ["SPEAKSPHERE_BROWSER_SECRET"]
+    if coach.store.path is None:  # a database server: every replica must encrypt ids with the same key
+        raise RuntimeError("SpeakSphere cannot start: with the learner store on a database server, set "
+                           "SPEAKSPHERE_BROWSER_SECRET to one secret that every replica shares.")
     path = coach.store.path.parent / "browser-secret"
     try:  # created private (0600) in one step: never readable by others, not even for a moment
         with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as file:
