@@ -47,7 +47,8 @@ def launch(inputs: Path, out: Path, processes: int) -> dict:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     return {"processes": processes, "recordings": len(rows), "errors": sum("error" in r for r in rows),
             "wall_s": round(wall, 1), "analysis_s": float(found.group(2)),
-            "per_s_wall": round(len(rows) / wall, 2), "per_s_analysis": round(int(found.group(1)) / float(found.group(2)), 2),
+            "per_s_wall": round(len(rows) / wall, 2),
+            "per_s_analysis": round(int(found.group(1)) / float(found.group(2)), 2),
             "cpu_s_per_recording": round(cpu / max(int(found.group(1)), 1), 3),
             "load_average_at_start": round(load, 1)}
 

@@ -11,8 +11,9 @@ recording (espeak-ng; each request's copy a hair quieter than the last, 1e-4 per
 none is a retry the store keeps once) and, for "/pronounce", its text. Prints per endpoint: requests,
 errors (with their messages), throughput and p50/p95 latency, and afterwards counts the attempts the
 learner store kept against the requests answered: none lost, none twice. The store is an SQLite file
-in a temporary folder, or the PostgreSQL database `--database-url` names (SPEAKSPHERE_DATABASE_URL). Targets: 0 errors and p95 <= 5 s at 16 clients; the
-exit status is 1 when they are missed. --json adds one machine-readable line at the end.
+in a temporary folder, or the PostgreSQL database `--database-url` names (SPEAKSPHERE_DATABASE_URL).
+Targets: 0 errors, p95 <= 5 s at 16 clients and no write lost or doubled; the exit status is 1 when
+they are missed. --json adds one machine-readable line at the end.
 
 The endpoints answer with scores and text; their figures are a second call ("/analysis_figures",
 "/pronunciation_figures"), as the browser makes it. --figures has every client make that call too,

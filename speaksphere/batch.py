@@ -186,7 +186,8 @@ def run(inputs: str | Path, out: str | Path, model: str | None = None, progress:
     predictor.windows = settings.windows
     state.wait_for_everyone()  # every model loaded: what follows is the analysis alone
     started, cpu_started = time.perf_counter(), time.process_time()
-    with state.split_between_processes(todo) as share, _append_to(out.with_name(f"{out.name}.part{state.process_index}")) as part:
+    part_file = out.with_name(f"{out.name}.part{state.process_index}")
+    with state.split_between_processes(todo) as share, _append_to(part_file) as part:
         bar = tqdm(share, desc=f"analysing ({state.num_processes} processes, {len(done)} done before)",
                    unit="file", disable=not (progress and state.is_main_process))
         for item in bar:

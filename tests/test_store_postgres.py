@@ -108,7 +108,8 @@ def test_the_url_comes_from_the_config_or_the_environment(postgres_url, monkeypa
     with pytest.raises(StoreError, match="postgresql://"):
         default_store_location()
     monkeypatch.delenv(DATABASE_URL_ENV)
-    assert LearnerStore.from_config(StoreConfig(path=str(tmp_path / "x.sqlite3"), database_url=postgres_url)).path is None
+    config = StoreConfig(path=str(tmp_path / "x.sqlite3"), database_url=postgres_url)
+    assert LearnerStore.from_config(config).path is None  # the server wins over the file
 
 
 def test_replicas_on_a_server_must_share_the_browser_secret(postgres_url, monkeypatch):

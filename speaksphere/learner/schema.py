@@ -92,7 +92,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             request_digest TEXT)""",
         f"INSERT INTO attempts_new ({_ATTEMPT_V4}) SELECT {_ATTEMPT_V4} FROM attempts",
         "DELETE FROM sqlite_sequence WHERE name = 'attempts_new'",
-        "INSERT INTO sqlite_sequence (name, seq) SELECT 'attempts_new', seq FROM sqlite_sequence WHERE name = 'attempts'",
+        "INSERT INTO sqlite_sequence (name, seq) "
+        "SELECT 'attempts_new', seq FROM sqlite_sequence WHERE name = 'attempts'",
         "DROP TABLE attempts",
         "ALTER TABLE attempts_new RENAME TO attempts",
         "CREATE INDEX attempts_by_learner ON attempts (learner_id, id)",
