@@ -125,3 +125,19 @@ def test_replicas_on_a_server_must_share_the_browser_secret(postgres_url, monkey
         browser_secret(coach)
     monkeypatch.setenv("SPEAKSPHERE_BROWSER_SECRET", "shared by every replica")
     assert browser_secret(coach) == "shared by every replica"
+
+
+def test_a_replica_holds_at_most_max_connections_and_then_says_it_is_busy(postgres_url):
+    """Replicas under load could open a connection per waiting request and use up the server's 100."""
+    import contextlib
+
+    store = LearnerStore(postgres_url, busy_timeout_s=0.5, max_connections=2)
+    learner = store.new_learner()
+    with contextlib.ExitStack() as held:
+        for _ in range(2):
+            held.enter_context(store.database.connect())
+        with pytest.raises(StoreError, match="busy"):
+            store.history(learner)
+    assert store.history(learner) == []  # the connections are given back
+    with pytest.raises(ValueError, match="max_connections"):
+        LearnerStore(postgres_url, max_connections=0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -153,12 +154,16 @@ class SQLiteDatabase:
 
 
 class PostgresDatabase:
-    """A database on a PostgreSQL server (psycopg 3), named by a `postgresql://` URL; one connection per call."""
+    """A database on a PostgreSQL server (psycopg 3), named by a `postgresql://` URL; one connection per
+    call, at most `max_connections` at once in this process (more callers wait up to `busy_timeout_s`), so
+    that replicas under load cannot use up the server's connections."""
 
     kind = "postgresql"
     learner_lock = " FOR UPDATE"  # a write locks its learner's row first: writes to one learner queue
 
-    def __init__(self, url: str, busy_timeout_s: float):
+    def __init__(self, url: str, busy_timeout_s: float, max_connections: int = 10):
+        if not (isinstance(max_connections, int) and max_connections >= 1):
+            raise ValueError(f"max_connections must be a whole number of at least 1, not {max_connections!r}")
         try:
             import psycopg
         except ImportError as error:  # pragma: no cover - psycopg is in requirements.txt
@@ -168,10 +173,22 @@ class PostgresDatabase:
         self.url = url
         self.busy_timeout_s = busy_timeout_s
         self.description = redacted(url)
+        self._slots = threading.BoundedSemaphore(max_connections)
 
     @contextlib.contextmanager
     def connect(self, foreign_keys: bool = True) -> Iterator[Connection]:
         psycopg = self._psycopg
+        if not self._slots.acquire(timeout=self.busy_timeout_s):
+            raise StoreError(f"the learner database {self.description} is busy: {self.busy_timeout_s:g} s without "
+                             "a free connection; try again in a moment")
+        try:
+            with self._connection(psycopg) as conn:
+                yield conn
+        finally:
+            self._slots.release()
+
+    @contextlib.contextmanager
+    def _connection(self, psycopg) -> Iterator[Connection]:
         try:
             # autocommit: no implicit transactions; the store BEGINs and COMMITs itself, as on SQLite.
             # lock_timeout: a writer waits this long for another's transaction on the same learner

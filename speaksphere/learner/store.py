@@ -68,6 +68,7 @@ class StoreConfig:
     database_url: str | None = None
     busy_timeout_s: float = 30.0  # a writer waits this long for another's transaction before failing
     synchronous: Literal["NORMAL", "FULL"] = "FULL"  # FULL: a committed attempt survives a power cut too
+    max_connections: int = 10  # PostgreSQL: connections one replica holds at once (the server allows 100 in all)
 
 
 def default_store_path() -> Path:
@@ -107,11 +108,11 @@ class LearnerStore:
     """
 
     def __init__(self, location: str | Path | None = None, *, busy_timeout_s: float = 30.0,
-                 synchronous: Literal["NORMAL", "FULL"] = "FULL"):
+                 synchronous: Literal["NORMAL", "FULL"] = "FULL", max_connections: int = 10):
         self.location = default_store_location() if location is None else location  # path or URL, as given
         location = self.location
         if is_database_url(location):
-            self.database = PostgresDatabase(location, busy_timeout_s)
+            self.database = PostgresDatabase(location, busy_timeout_s, max_connections)
         else:
             self.database = SQLiteDatabase(location, busy_timeout_s, synchronous)
         self.path = getattr(self.database, "path", None)  # the SQLite file; None on PostgreSQL
@@ -121,7 +122,7 @@ class LearnerStore:
     def from_config(cls, config: StoreConfig) -> "LearnerStore":
         """The store described by a `StoreConfig`."""
         return cls(config.database_url or config.path, busy_timeout_s=config.busy_timeout_s,
-                   synchronous=config.synchronous)
+                   synchronous=config.synchronous, max_connections=config.max_connections)
 
     # ---- connections and transactions ----
 
