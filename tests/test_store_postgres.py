@@ -110,6 +110,9 @@ def test_the_url_comes_from_the_config_or_the_environment(postgres_url, monkeypa
     monkeypatch.delenv(DATABASE_URL_ENV)
     config = StoreConfig(path=str(tmp_path / "x.sqlite3"), database_url=postgres_url)
     assert LearnerStore.from_config(config).path is None  # the server wins over the file
+    with pytest.raises(StoreError, match="postgresql://"):
+        LearnerStore.from_config(StoreConfig(database_url="sqlite:///learners.db"))
+    assert not (tmp_path / "sqlite:").exists() and not Path("sqlite:").exists()  # no file made of the URL
 
 
 def test_replicas_on_a_server_must_share_the_browser_secret(postgres_url, monkeypatch):

@@ -121,6 +121,8 @@ class LearnerStore:
     @classmethod
     def from_config(cls, config: StoreConfig) -> "LearnerStore":
         """The store described by a `StoreConfig`."""
+        if config.database_url and not is_database_url(config.database_url):
+            raise StoreError(f"store.database_url must be a postgresql://... URL, not {redacted(config.database_url)!r}")
         return cls(config.database_url or config.path, busy_timeout_s=config.busy_timeout_s,
                    synchronous=config.synchronous, max_connections=config.max_connections)
 
