@@ -5,6 +5,7 @@ Pure functions from result dicts to Markdown; no gradio, no speech math.
 
 from __future__ import annotations
 
+from ..audio import CLIPPED_DISTORTED
 from ..pronounce.listener import normalise_word
 from ..pronounce.plots import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES
@@ -73,9 +74,10 @@ def describe_speech(facts: dict) -> str:
            if facts["pauses"] else "."),
     ]
     level = facts["speech_level_dbfs"]
-    if facts["peak_level_dbfs"] > -0.1:
-        lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): the recording "
-                     "reaches full scale and may be distorted; move a little away from the microphone.")
+    if facts.get("clipped_fraction", 0.0) >= CLIPPED_DISTORTED:
+        lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): the recording is "
+                     f"clipped ({100 * facts['clipped_fraction']:.1f}% of it flattened at the loudest a file can hold) "
+                     "and may be distorted; move a little away from the microphone or turn its gain down.")
     elif level < -40:
         lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): very quiet; "
                      "speak closer to the microphone.")
