@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +31,7 @@ from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
 from ..learner.store import SKILLS, LearnerStore
 from . import explain
+from .deadline import FIGURES_LIMIT_S, within
 from .figures import plot_comparison, plot_predictions
 from .limits import RateLimit
 from .served import ServedFiles
@@ -98,6 +100,7 @@ class Coach:
     served: ServedFiles = field(default_factory=ServedFiles)  # exports and synthesised references to download
     new_learners: RateLimit | None = None  # learner ids per minute per client; None: settings.server's
     first_visits: RateLimit | None = None  # ids for browsers on their first visit: 10 times that budget
+    figures_limit_s: float = FIGURES_LIMIT_S  # an answer's figures come within this, counted from the answer
 
     def __post_init__(self):
         per_minute = self.settings.server.new_learners_per_minute
@@ -189,7 +192,7 @@ class Coach:
             accent = explain.top_label(predictions["accent"])[0] if "accent" in predictions and language == "en" else None
             self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent,
                                       request_digest=_digest("analyze", recording.wave))
-        drawing = {"kind": "analysis", "recording": recording, "predictions": predictions}
+        drawing = {"kind": "analysis", "recording": recording, "predictions": predictions, "made_at": time.monotonic()}
         out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
                "model": self.model_name, "drawing": drawing,
                "predictions_summary": explain.describe_predictions(predictions, self.model_name)}
@@ -204,8 +207,18 @@ class Coach:
         if not drawing or drawing.get("kind") != "analysis":
             raise CoachError("Analyze a recording first; its figures are drawn from that analysis.")
         recording = drawing["recording"]
-        return {"figure": plot_recording(recording),
-                "predictions_figure": plot_predictions(drawing["predictions"], recording.duration_s)}
+        return self._in_time(drawing, lambda: {
+            "figure": plot_recording(recording),
+            "predictions_figure": plot_predictions(drawing["predictions"], recording.duration_s)})
+
+    def _in_time(self, drawing: dict, draw: Callable[[], dict]) -> dict:
+        """`draw()` within figures_limit_s of the answer (drawing["made_at"]), else CoachError."""
+        try:
+            return within(draw, self.figures_limit_s, drawing.get("made_at"))
+        except TimeoutError:
+            raise CoachError(f"The figures could not be drawn within {self.figures_limit_s:g} s of the answer "
+                             "(the server is busy), so they are left out this time; the answer above is complete. "
+                             "Ask again in a moment to see them.") from None
 
     def reference_preview(self, phrase_id: str | None, text: str | None, language: str | None,
                           reference_audio=None) -> dict:
@@ -245,7 +258,7 @@ class Coach:
             self._record(learner_id, "pronounce", result, reference, recommendation, recording)
         out = {"result": result, "feedback": explain.describe_pronunciation(result),
                "reference_audio": self._reference_audio(reference, reference_audio),
-               "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures()}}
+               "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures(), "made_at": time.monotonic()}}
         if figures:
             report(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))
@@ -256,7 +269,7 @@ class Coach:
         "pitch" and "word_table"."""
         if not drawing or drawing.get("kind") != "pronunciation":
             raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
-        return pronounce_plots.all_figures(drawing["assessment"])
+        return self._in_time(drawing, lambda: pronounce_plots.all_figures(drawing["assessment"]))
 
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
                 attempt: Recording):
