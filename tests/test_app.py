@@ -85,6 +85,8 @@ def test_analyze_reports_real_facts_and_the_models_predictions(client, speech_wi
         assert sum(predictions[task].values()) == pytest.approx(1.0, abs=1e-3)
     assert len(predictions["windows"]) >= 2 and predictions["windows"][0]["start"] == 0.0
     assert "Language" in heard and "%" in heard and "tiny-model" in heard
+    assert predictions["transcript"] and {"start", "end", "language", "text"} <= set(predictions["transcript"][0])
+    assert "What was said" in heard  # the listener's transcript (issue 39)
     assert figure is not None and predictions_figure is not None
 
 

@@ -152,7 +152,8 @@ def make_endpoints(coach: Coach) -> dict:
     def analyze(audio: str | None, learner_id: str = "", progress=gr.Progress()):
         """What was spoken. Inputs: audio (file), learner_id ("" = store nothing). Outputs: facts
         (dict: seconds, dBFS), summary (Markdown), predictions (dict {"language", "accent", "emotion",
-        "command": {label: probability}, "windows": [...]}), predictions summary (Markdown). The figures
+        "command": {label: probability}, "windows": [...], "transcript": [{"start", "end", "language", "text"}]: what
+        was said, per language stretch}), predictions summary (Markdown). The figures
         come from "/analysis_figures" next, in the same client session."""
         r = coach.analyze(audio, learner_id, _reporter(progress), figures=False)
         return r["facts"], r["summary"], r["predictions"], r["predictions_summary"], r["drawing"]

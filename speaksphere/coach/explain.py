@@ -99,6 +99,17 @@ def _guess(probabilities: dict[str, float], name) -> str:
     return f"**{name(label)}**, {_percent(p)} likely{sure}" + (f"; then {', '.join(others)}" if others else "")
 
 
+def _said(transcript: list[dict]) -> list[str]:
+    """The listener's transcript as list lines: one stretch plainly, several with their times and language."""
+    if not transcript:
+        return []
+    if len(transcript) == 1:
+        return [f"- **What was said** (as Whisper base heard it): *{transcript[0]['text'] or '(nothing clear)'}*"]
+    return ["- **What was said**, per language (as Whisper base heard it):"] + [
+        f"  - {s['start']:.0f}-{s['end']:.0f} s, {language_name(s['language'])}: *{s['text'] or '(nothing clear)'}*"
+        for s in transcript]
+
+
 def describe_predictions(predictions: dict, model_name: str) -> str:
     """What the model heard, in words, with each probability explained."""
     lines = [f"What the model *{model_name}* heard. A percentage is how likely the model thinks each answer is; "
@@ -111,6 +122,7 @@ def describe_predictions(predictions: dict, model_name: str) -> str:
                      for w in windows if "language" in w]
             lines.append(f"  - judged over {len(windows)} windows of about 4 s, weighted by their speech: "
                          + "; ".join(parts))
+    lines.extend(_said(predictions.get("transcript", [])))
     experimental = set(predictions.get("experimental", []))
 
     def caveat(task: str) -> str:

@@ -35,6 +35,7 @@ from .deadline import FIGURES_LIMIT_S, within
 from .figures import plot_comparison, plot_predictions
 from .limits import RateLimit
 from .served import ServedFiles
+from .transcript import what_was_said
 
 __all__ = ["Coach", "CoachError", "ModelMissingError", "Reporter", "model_path", "load_coach", "settings_with_model"]
 
@@ -187,6 +188,8 @@ class Coach:
         facts = speech_facts(recording)
         report(0.4, "Listening for language, accent, emotion and command")
         predictions = self.predictor.analyze_recording(recording)
+        report(0.6, "Writing down what was said")
+        predictions["transcript"] = what_was_said(recording, predictions.get("windows", []))
         if learner_id:
             language = explain.top_label(predictions["language"])[0] if "language" in predictions else None
             accent = explain.top_label(predictions["accent"])[0] if "accent" in predictions and language == "en" else None
