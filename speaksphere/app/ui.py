@@ -90,7 +90,7 @@ def reference_inputs():
         typed, upload = selected == REFERENCE_KINDS[1], selected == REFERENCE_KINDS[2]
         return (gr.Dropdown(visible=not typed and not upload, value=None if typed or upload else phrase.value),
                 gr.Textbox(visible=typed or upload, value="",
-                           label="Text (optional: enables word scores)" if upload else "Text"),
+                           label="Text (optional: else the words the listener hears in it)" if upload else "Text"),
                 gr.Dropdown(visible=typed or upload), gr.Audio(visible=upload, value=None))
 
     kind.input(choose, kind, [phrase, text, language, teacher], api_visibility="private", queue=False)

@@ -174,6 +174,9 @@ def describe_pronunciation(result: dict) -> str:
     text = details.get("reference_text")
     lines = [f"### Overall {result['overall']:.0f} / 100",
              f"Compared with {_reference_label(details['reference'])}" + (f': *"{text}"*' if text else "") + "."]
+    if details.get("reference_text_heard"):
+        lines.append("These are the words the listener heard in your teacher's recording; type its text for word "
+                     "scores against exactly what the teacher said.")
     heard = result.get("heard")
     if result.get("another_sentence"):
         lines.append(f"**This sounds like another sentence.** We heard *\"{heard['transcript']}\"*, not the text "
@@ -217,11 +220,14 @@ def describe_comparison(comparison: dict) -> str:
     lines = [f"### {verdict}", "A positive change means attempt B scored higher. Scores are 0-100.", "\n".join(rows)]
     for skill, why in {**a.get("not_scored", {}), **b.get("not_scored", {})}.items():
         lines.append(f"*{skill.capitalize()} is not scored:* {why}")
+    heard = {name: result["heard"]["transcript"] for name, result in (("A", a), ("B", b)) if result.get("heard")}
+    if heard:
+        lines.append("What the listener heard: " + "; ".join(f'attempt {name} *"{text}"*' for name, text in heard.items())
+                     + ".")
     another = comparison.get("another_sentence") or []
     if another:
         which = "Both attempts sound" if len(another) == 2 else f"Attempt {another[0]} sounds"
-        lines.append(f"**{which} like another sentence than the reference**, so their words are not compared "
-                     "(the listener's transcripts are in the details).")
+        lines.append(f"**{which} like another sentence than the reference**, so their words are not compared.")
     words = sorted(comparison["words"], key=lambda w: w["difference"])
     if words:
         worse = [f"**{w['word']}** ({w['difference']:+.0f})" for w in words[:3] if w["difference"] <= -5]

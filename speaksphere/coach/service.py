@@ -256,7 +256,7 @@ class Coach:
         recording = self._load(attempt, "Your attempt")
         report(0.35, "Aligning your attempt with the reference and scoring it")
         assessment = assess(recording, reference, reference.text, reference.language)
-        result = assessment.result
+        result = _with_reference_facts(assessment.result, reference)
         if learner_id:
             self._record(learner_id, "pronounce", result, reference, recommendation, recording)
         out = {"result": result, "feedback": explain.describe_pronunciation(result),
@@ -304,7 +304,8 @@ class Coach:
         report(0.5, "Scoring attempt B")
         second = assess(recording_b, reference, reference.text, reference.language, features=features)
         report(0.8, "Drawing the figures")
-        comparison = compare_results(first.result, second.result)
+        comparison = compare_results(_with_reference_facts(first.result, reference),
+                                     _with_reference_facts(second.result, reference))
         if learner_id:
             self._record(learner_id, "compare", second.result, reference, None, recording_b)
         return {"comparison": comparison, "summary": explain.describe_comparison(comparison),
@@ -379,6 +380,13 @@ class Coach:
             raise CoachError("Tick the box to confirm that you want to delete all your progress; nothing was deleted.")
         counts = self.store.delete_learner(learner_id)
         return {**counts, "exports": self.served.forget_learner(learner_id)}
+
+
+def _with_reference_facts(result: dict, reference: Reference) -> dict:
+    """`result` with details["reference_text_heard"]: whether the words scored are the listener's
+    transcript of a teacher's upload given without its text."""
+    result["details"]["reference_text_heard"] = reference.text_heard
+    return result
 
 
 def _boolean(value, message: str) -> bool:
