@@ -198,14 +198,15 @@ def make_endpoints(coach: Coach) -> dict:
 
     def recommend(learner_id: str, language: str = ""):
         """The next exercise. Inputs: learner_id (required), language ("" = that of the latest attempt).
-        Outputs: recommendation (dict: recommendation_id, explanation, explored, expected_gain, exercise),
-        summary (Markdown)."""
+        Outputs: recommendation (dict: recommendation_id, explanation, explored, expected_gain, pending, exercise),
+        summary (Markdown). The same recommendation comes back (pending: true) until an attempt answers it
+        or a thumbs down dismisses it."""
         r = coach.recommend(learner_id, language)
         return r["recommendation"], r["summary"]
 
     def feedback(learner_id: str, recommendation_id: float, thumbs_up: bool):
         """Thumbs up (true) or down (false) on one of the learner's recommendations; the recommender learns
-        from it. Outputs: result (dict: recommendation_id, thumbs_up, message), message (Markdown)."""
+        from it (one thumb per recommendation: the latest wins). Outputs: result (dict: recommendation_id, thumbs_up, message), message (Markdown)."""
         r = coach.feedback(learner_id, recommendation_id, thumbs_up)
         return r, r["message"]
 
