@@ -201,7 +201,11 @@ def _compare_tab() -> SimpleNamespace:
 def _progress_tab(coach: Coach) -> SimpleNamespace:
     """The Progress tab's components: history, a recommended exercise with thumbs, the learner's data."""
     ui = SimpleNamespace()
-    ui.history_button = gr.Button("Show my progress", variant="primary")
+    with gr.Row():  # one language and one phrase (or all of its phrases) at a time: scores of different texts differ
+        ui.progress_language = gr.Dropdown([], value="", label="Language", allow_custom_value=True)
+        ui.progress_item = gr.Dropdown([("Every phrase", "")], value="", label="Phrase or exercise",
+                                       allow_custom_value=True)
+        ui.history_button = gr.Button("Show my progress", variant="primary")
     ui.text = gr.Markdown(label="Progress")
     ui.figure = plot("Your scores, attempt by attempt")
     with gr.Row():
@@ -286,7 +290,14 @@ def _wire_compare(api: dict, ui: SimpleNamespace, learner_id) -> None:
 
 def _wire_progress(api: dict, ui: SimpleNamespace, pronounce: SimpleNamespace, tabs: gr.Tabs, learner_id) -> None:
     """History, recommendations and thumbs, the "practise it" jump to Pronounce, export and delete."""
-    ui.history_button.click(api["history"], learner_id, [ui.summary_rows, ui.text, ui.figure], api_name="history")
+    selection = [learner_id, ui.progress_language, ui.progress_item]
+    shown = [ui.summary_rows, ui.text, ui.figure]
+    ui.history_button.click(api["progress_choices"], selection, [ui.progress_language, ui.progress_item],
+                            api_visibility="private").success(api["history"], selection, shown, api_name="history")
+    ui.progress_language.input(lambda: "", None, ui.progress_item, api_visibility="private", queue=False).then(
+        api["progress_choices"], selection, [ui.progress_language, ui.progress_item], api_visibility="private").success(
+        api["history"], selection, shown, api_visibility="private")
+    ui.progress_item.input(api["history"], selection, shown, api_visibility="private")
     ui.recommend_button.click(api["recommend"], [learner_id, ui.language], [ui.recommendation, ui.recommendation_text],
                               api_name="recommend")
     ui.recommendation.change(lambda r: (r or {}).get("recommendation_id"), ui.recommendation, ui.shown_id,
@@ -305,11 +316,16 @@ def _wire_progress(api: dict, ui: SimpleNamespace, pronounce: SimpleNamespace, t
                          gr.Dropdown(visible=k != REFERENCE_KINDS[0], value=l)),
         [p.kind, p.text, p.language], [p.phrase, p.text, p.language], api_visibility="private")
     ui.export_button.click(api["export"], [learner_id, ui.export_format], ui.export_file, api_name="export")
+    # after deletion nothing of the old learner stays on screen: no recommendation to rate, no dead export link
+    cleared = [ui.confirm, ui.recommendation, ui.recommendation_text, ui.shown_id, ui.thumb_text, ui.thumb_result,
+               ui.text, ui.figure, ui.summary_rows, ui.export_file, ui.progress_language, ui.progress_item,
+               p.recommendation_id]
     ui.delete_button.click(api["delete_learner"], [learner_id, ui.confirm], ui.delete_text,
                            api_name="delete_learner").success(
         api["new_learner"], None, learner_id, api_visibility="private").then(
-        lambda: (False, None, "", None), None, [ui.confirm, ui.recommendation, ui.text, ui.figure],
-        api_visibility="private")
+        lambda: (False, None, "", None, "", None, "", None, None, None, gr.Dropdown(choices=[], value=""),
+                 gr.Dropdown(choices=[("Every phrase", "")], value=""), None),
+        None, cleared, api_visibility="private")
 
 
 def _show_answers(predictions: dict | None) -> list[gr.Label]:

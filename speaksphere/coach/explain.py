@@ -9,6 +9,7 @@ from ..audio import CLIPPED_DISTORTED
 from ..pronounce.listener import normalise_word
 from ..pronounce.plots import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES
+from ..learner.progress import points, weakest_skill
 from ..learner.store import SKILLS
 
 __all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
@@ -254,17 +255,36 @@ def describe_recommendation(recommendation: dict) -> str:
     return "\n\n".join(lines)
 
 
-def describe_progress(summary: list[dict], attempts: int) -> str:
-    """The progress table: first, latest and best per skill, with the columns explained."""
+def phrase_label(text: str, exercises: list[str] = ()) -> str:
+    """A practised phrase as a choice: its text (cut at 70 characters) and the exercises that read it."""
+    short = text if len(text) <= 70 else text[:69] + "…"
+    return short + (f" (exercise: {', '.join(exercises)})" if exercises else "")
+
+
+def selection_name(language: str | None, item: str) -> str:
+    """What Progress shows, in words: "English, every phrase" or 'English: "Good morning."'; "" for nothing."""
+    if not language:
+        return ""
+    return f'{language_name(language)}: "{phrase_label(item)}"' if item else f"{language_name(language)}, every phrase"
+
+
+def describe_progress(summary: list[dict], attempts: int, selection: str = "") -> str:
+    """The progress table of one selection (`selection`, e.g. "English, every phrase"): first, latest and
+    best per skill, with the columns explained, and a tip on the weakest skill by the table's own numbers."""
     if attempts == 0:
-        return ("No scored attempts yet. Practise on the **Pronounce** tab and your scores will appear here, "
-                "kept under the learner id stored in this browser.")
+        return ("No scored attempts yet" + (f" for {selection}" if selection else "") + ". Practise on the "
+                "**Pronounce** tab and your scores will appear here, kept under the learner id stored in this browser.")
     rows = ["| score | attempts | first | latest | best | change |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for row in summary:
         if row["attempts"]:
             rows.append(f"| {row['skill']} | {row['attempts']} | {_points(row['first'])} | {_points(row['latest'])} | "
                         f"{_points(row['best'])} | {_points(row['change'], sign=True)} |")
-    return "\n\n".join([
-        f"**{attempts} attempt(s)** stored. Scores are 0-100. *First* is the mean of your first three attempts, "
-        "*latest* the mean of your last three (one reading varies by several points), *change* = latest - first.",
-        "\n".join(rows)])
+    lines = [(f"### {selection}\n\n" if selection else "") +
+             f"**{attempts} attempt(s)** stored. Scores are 0-100. *First* is the mean of your first three attempts, "
+             "*latest* the mean of your last three (one reading varies by several points), *change* = latest - first.",
+             "\n".join(rows)]
+    weakest = weakest_skill(summary)
+    if weakest is not None:
+        lines.append(f"**Tip:** your {weakest['skill']} ({points(weakest['latest'])}/100 latest) is your weakest "
+                     f"skill here. {SKILL_TIPS[weakest['skill']]}")
+    return "\n\n".join(lines)

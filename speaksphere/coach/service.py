@@ -21,7 +21,7 @@ import soundfile as sf
 from ..audio import SAMPLE_RATE, AudioError
 from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
 from ..plots import plot_recording
-from ..learner.progress import history_from_attempts, plot_progress, progress_summary
+from ..learner.progress import Selection, history_from_attempts, plot_progress, progress_summary, select_practice
 from ..pronounce import plots as pronounce_plots
 from ..pronounce.assess import assess, compare_results, shared_features
 from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_reference,
@@ -349,15 +349,37 @@ class Coach:
         return {"recommendation_id": recommendation["id"], "thumbs_up": bool(thumbs_up),
                 "message": message}
 
-    def history(self, learner_id: str | None) -> dict:
-        """The learner's attempts, a summary per score, and the progress figure."""
+    def progress_choices(self, learner_id: str | None, language: str | None = None, item: str | None = None) -> dict:
+        """What Progress can show: "languages" practised and "items" (phrases practised in the chosen
+        language), each as (label, value) pairs, with the "language" and "item" chosen ("" = every phrase)."""
+        selection = self._selection(learner_id, language, item)
+        items = [(explain.phrase_label(text, self._exercise_titles(selection.attempts, text)), text)
+                 for text in selection.items]
+        return {"languages": [(explain.language_name(c), c) for c in selection.languages],
+                "language": selection.language or "", "items": [("Every phrase", "")] + items, "item": selection.item}
+
+    def _selection(self, learner_id: str | None, language: str | None, item: str | None) -> Selection:
         learner_id = self._learner(learner_id, required=True)
-        attempts = self.store.history(learner_id)
-        series = history_from_attempts(attempts)
+        language = _text(language, "The language", 16)
+        item = _text(item, "The phrase", 1000)
+        return select_practice(self.store.history(learner_id), language, item)
+
+    def _exercise_titles(self, attempts: list[dict], text: str) -> list[str]:
+        ids = dict.fromkeys(a["exercise_id"] for a in attempts if a["reference_text"] == text and a["exercise_id"])
+        return [self.recommender.catalogue[i].title for i in ids if i in self.recommender.catalogue]
+
+    def history(self, learner_id: str | None, language: str | None = None, item: str | None = None) -> dict:
+        """The learner's practice attempts in one language ("" or None: the latest practised) and for one
+        phrase (its text; "" or None: every phrase), a summary per score, and the progress figure: the
+        table, the tip and the chart are drawn from the same attempts and show the same numbers.
+        Analyses (Analyze) are not practice and are left out."""
+        selection = self._selection(learner_id, language, item)
+        series = history_from_attempts(selection.attempts)
         summary = progress_summary(series)
-        scored = sum(1 for a in attempts if a["scores"])
-        return {"attempts": attempts, "summary": summary, "text": explain.describe_progress(summary, scored),
-                "figure": plot_progress(series)}
+        named = explain.selection_name(selection.language, selection.item)
+        return {"attempts": selection.attempts, "summary": summary, "language": selection.language or "",
+                "item": selection.item, "text": explain.describe_progress(summary, len(selection.attempts), named),
+                "figure": plot_progress(series, title=f"Your progress: {named}" if named else "Your progress")}
 
     def export(self, learner_id: str | None, format: str = "json") -> str:
         """Everything stored about the learner in a file (JSON or CSV); returns its path. The file is
@@ -374,11 +396,15 @@ class Coach:
 
     def delete(self, learner_id: str | None, confirm: bool) -> dict:
         """Delete everything stored about the learner (only when `confirm` is true), exports included;
-        returns the rows deleted and "exports", the export files deleted."""
+        returns the rows deleted ("attempts" of practice and "analyses" apart) and "exports", the export
+        files deleted."""
         learner_id = self._learner(learner_id, required=True)
         if not _boolean(confirm, "confirm must be true or false (a JSON boolean); nothing was deleted."):
             raise CoachError("Tick the box to confirm that you want to delete all your progress; nothing was deleted.")
+        analyses = sum(1 for a in self.store.history(learner_id) if a["task"] == "analyze")
         counts = self.store.delete_learner(learner_id)
+        counts["analyses"] = min(analyses, counts["attempts"])  # stored in one table, told apart by their task
+        counts["attempts"] -= counts["analyses"]
         return {**counts, "exports": self.served.forget_learner(learner_id)}
 
 

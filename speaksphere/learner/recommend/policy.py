@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..progress import points
 from .bandit import LinearThompsonSampler
 from .catalogue import KINDS, Exercise
 from .context import SHARED_FEATURES, LearnerContext, feature_matrix, feature_names
@@ -226,7 +227,7 @@ def explain(exercise: Exercise, context: LearnerContext, model: dict, explored: 
     elif trend <= -1.5:
         why = f"Your {skill} has slipped lately ({trend:+.1f} points per attempt)"
     elif skill == context.weakest_skill():
-        why = f"Your {skill} ({level:.0f}/100) is your weakest score"
+        why = f"Your {skill} ({points(level)}/100) is your weakest score"
     else:
-        why = f"Your {skill} ({level:.0f}/100) has the most to gain from a drill like this"
+        why = f"Your {skill} ({points(level)}/100) has the most to gain from a drill like this"
     return f'{why}, so try "{exercise.title}": it {exercise.practises}.'
