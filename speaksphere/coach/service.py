@@ -345,7 +345,8 @@ class Coach:
             raise CoachError("Get a recommendation first, then rate it.")
         self.recommender.feedback(learner_id, recommendation["id"], bool(thumbs_up))
         message = ("Thanks: the coach will suggest more exercises like this one." if thumbs_up else
-                   "Thanks: the coach will suggest this kind of exercise less often.")
+                   "Thanks: the coach will suggest this kind of exercise less often, and sets this one aside: "
+                   "Suggest gives another.")
         return {"recommendation_id": recommendation["id"], "thumbs_up": bool(thumbs_up),
                 "message": message}
 
