@@ -74,8 +74,9 @@ def browser_secret(coach: Coach) -> str:
     return path.read_text().strip()
 
 
-def reference_inputs():
-    """The three ways to give a golden reference; only the chosen one's fields are shown and sent."""
+def reference_inputs(tab: str):
+    """The three ways to give a golden reference in `tab` ("pronounce" or "compare": the elements' ids); only the
+    chosen one's fields are shown and sent."""
     kind = gr.Radio(REFERENCE_KINDS, value=REFERENCE_KINDS[0], label="Reference to compare with")
     phrases = [(f"{LANGUAGE_NAMES.get(p.language, p.language)}: {p.text}", p.id) for p in library()]  # "French: ..."
     phrase = gr.Dropdown(phrases, value=phrases[0][1] if phrases else None, label="Built-in phrase (native speakers)",
@@ -84,7 +85,8 @@ def reference_inputs():
     language = gr.Dropdown([(language_name(c), c) for c in SYNTHESIS_VOICES if c in LANGUAGE_NAMES], value="en",
                            label="Language of the text", visible=False,
                            allow_custom_value=True)
-    teacher = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Teacher's recording", visible=False)
+    teacher = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Teacher's recording", visible=False,
+                       elem_id=f"{tab}-teacher")
 
     def choose(selected):  # hide and clear the fields of the other kinds, so they are not sent
         typed, upload = selected == REFERENCE_KINDS[1], selected == REFERENCE_KINDS[2]
@@ -156,7 +158,7 @@ def _pronounce_tab() -> SimpleNamespace:
     """The Pronounce tab's components: a reference and an attempt in; feedback, word table, pictures out."""
     with gr.Row():
         with gr.Column(scale=1):
-            kind, phrase, text, language, teacher = reference_inputs()
+            kind, phrase, text, language, teacher = reference_inputs("pronounce")
             listen_button = gr.Button("Listen to the reference")
             reference_audio = gr.Audio(label="Reference", type="filepath", interactive=False)
             attempt = _audio_input("Your attempt", "pronounce-attempt")
@@ -182,7 +184,7 @@ def _compare_tab() -> SimpleNamespace:
     """The Compare tab's components: a reference and two attempts in; what changed out."""
     with gr.Row():
         with gr.Column(scale=1):
-            kind, phrase, text, language, teacher = reference_inputs()
+            kind, phrase, text, language, teacher = reference_inputs("compare")
             attempt_a = _audio_input("Attempt A (earlier)", "compare-a")
             attempt_b = _audio_input("Attempt B (later)", "compare-b")
             button = gr.Button("Compare", variant="primary")

@@ -250,8 +250,8 @@ def describe_recommendation(recommendation: dict) -> str:
     if recommendation.get("explored"):
         lines.append("This one is partly a try-out: your thumbs up or down teach the coach what helps you.")
     if recommendation.get("pending"):
-        lines.append("*You have not practised this one yet: it stays until you do. A thumbs down sets it aside "
-                     "for another.*")
+        lines.append("You have not practised this one yet: it stays until you do. A thumbs down sets it aside "
+                     "for another.")
     return "\n\n".join(lines)
 
 
