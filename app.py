@@ -4,7 +4,7 @@ front, so that the app says what it is doing before gradio and torch load."""
 
 from speaksphere.app import main
 
-__all__ = ["build_app", "launch", "main"]
+__all__ = ["main"]  # and build_app, launch: see __getattr__
 
 
 def __getattr__(name: str):

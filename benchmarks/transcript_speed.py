@@ -22,14 +22,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
-import soundfile as sf  # noqa: E402
-import torch  # noqa: E402
+import soundfile as sf
+import torch
 
-from speaksphere.coach.transcript import what_was_said  # noqa: E402
-from speaksphere.model import DEFAULT_MODEL_DIR, load_model  # noqa: E402
-from speaksphere.pronounce.listener import _heard_states  # noqa: E402
-from speaksphere.pronounce.references import LIBRARY_DIR, library  # noqa: E402
-from speaksphere.recording import load_recording  # noqa: E402
+from speaksphere.coach.transcript import what_was_said
+from speaksphere.model import DEFAULT_MODEL_DIR, load_model
+from speaksphere.pronounce.listener import _heard_states
+from speaksphere.pronounce.references import LIBRARY_DIR, library
+from speaksphere.recording import load_recording
 
 
 def median_ms(work, runs: int) -> tuple[float, object]:

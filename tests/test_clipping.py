@@ -27,7 +27,7 @@ def test_isolated_peaks_at_full_scale_are_not_clipping(speech, write):
     samples, rate = librosa.resample(speech[0], orig_sr=speech[1], target_sr=16000), 16000  # read as it is
     clean = _normalised(samples, touching=5)
     assert np.sum(np.abs(clean) >= 0.999) == 5
-    wave, info = read_audio(write(clean, rate, subtype="PCM_16"))
+    _, info = read_audio(write(clean, rate, subtype="PCM_16"))
     assert info.peak_dbfs > -0.01  # it does touch full scale ...
     assert info.clipped_fraction == 0.0  # ... but nothing is flattened
     facts = speech_facts(load_recording(write(clean, rate, subtype="PCM_16")))

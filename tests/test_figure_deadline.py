@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from speaksphere.coach import Coach, CoachError
-from speaksphere.coach import service
+from speaksphere.coach import Coach, CoachError, service
 from speaksphere.coach.deadline import within
 from speaksphere.settings import Settings
 

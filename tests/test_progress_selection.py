@@ -21,11 +21,9 @@ def coach(tmp_path) -> Coach:
     return Coach(Settings(), predictor=None, recommender=Recommender(store, seed=0), model_dir=Path("model"))
 
 
-def attempt(coach, learner, language, text, overall, prosody=70.0, when=[0.0]):
-    when[0] += 1.0
+def attempt(coach, learner, language, text, overall, prosody=70.0):
     scores = {skill: 80.0 for skill in SKILLS} | {"prosody": prosody, "overall": overall}
-    coach.store.record_attempt(learner, "pronounce", scores, language=language, reference_text=text,
-                               created_at=1000.0 + when[0])
+    coach.store.record_attempt(learner, "pronounce", scores, language=language, reference_text=text)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ FIRST_SCREEN_LINES = 60  # what a visitor sees without scrolling far (the front 
 
 def _code_after(heading: str, language: str) -> str:
     part = README[README.index(heading):]
-    return re.search(rf"```{language}\n(.*?)```", part, re.S).group(1)
+    return re.search(rf"```{language}\n(.*?)```", part, re.DOTALL).group(1)
 
 
 def test_the_quickstart_is_on_the_first_screen_with_both_commands():
@@ -29,15 +29,16 @@ def test_the_quickstart_is_on_the_first_screen_with_both_commands():
     assert "python3.11 -m venv .venv" in first_screen  # a virtual environment
     assert "--index-url https://download.pytorch.org/whl/cpu" in first_screen  # torch's CPU wheel
     assert "pip install -r requirements.txt && python app.py" in first_screen
-    ci_line = subprocess.run(["awk", "/<!-- test command/ {found=1; next} found && /^```/ {if (inblock) exit; "
-                              "inblock=1; next} inblock {print; exit}", "README.md"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.strip()
+    program = ("/<!-- test command/ {found=1; next} found && /^```/ {if (inblock) exit; inblock=1; next} "
+               "inblock {print; exit}")  # .ci/run's own
+    ci_line = subprocess.run(["awk", program, "README.md"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()
     assert ci_line and ci_line in first_screen  # the very line .ci/run runs
     assert README.index("pip install .") < README.index("## Using the library")
 
 
 def test_the_torch_pin_of_the_quickstart_is_the_requirements_pin():
-    pinned = re.search(r"^torch==(\S+)", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    pinned = re.search(r"^torch==(\S+)", (ROOT / "requirements.txt").read_text(), re.MULTILINE).group(1)
     assert f"pip install torch=={pinned} --index-url" in README
 
 
@@ -48,6 +49,6 @@ def test_the_library_snippet_runs_as_written(tmp_path):
     # from another folder, as an installed package is used (tests/test_package.py installs it for real)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "speech_s" in run.stdout

@@ -26,7 +26,7 @@ PRACTICE_REQUESTS = ("pronounce", "compare")  # attempts scored against a refere
 def points(value: float) -> int:
     """A score as every table, chart and tip shows it: the summary's one-decimal value rounded to a whole
     point (91.45 -> 91.5 -> 92, everywhere: the chart once said 91 where the table said 92)."""
-    return int(round(round(float(value), 1)))
+    return round(round(float(value), 1))
 
 
 @dataclass(frozen=True)
