@@ -19,6 +19,7 @@ import contextlib
 import datetime
 import importlib.util
 import io
+import ipaddress
 import json
 import os
 import platform
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository checkout
 sys.path.insert(0, str(ROOT))  # run from anywhere without installing
 
 from speaksphere.audio import SAMPLE_RATE  # noqa: E402
+from speaksphere.settings import DEFAULT_SETTINGS_PATH  # noqa: E402
 
 CLIP_S = 10.0  # seconds: the analysed clip
 ATTEMPT_TEXT = "excuse me could you please tell me the quickest way to the railway station from here"  # 4.9 s (espeak-ng en-gb+f2, 150 words/min)
@@ -254,11 +256,22 @@ def _child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", **extra}
 
 
+def client_headers(index: int) -> dict[str, str]:
+    """The headers of simulated client `index`: its own address (in 198.18.0.0/15, the range kept for
+    benchmarks) in X-Forwarded-For, as a Space's proxy would send it; start_app's app trusts loopback as that
+    proxy, so per-client limits (max_waiting_per_client, new_learners_per_minute) see one client each."""
+    return {"X-Forwarded-For": str(ipaddress.ip_address("198.18.0.1") + index)}
+
+
 def start_app(port: int, model: Path, folder: Path, timeout_s: float = 300.0) -> tuple[subprocess.Popen, float]:
-    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database and log in
-    `folder`; returns the process and the seconds until it answered HTTP."""
+    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database, log and settings
+    (speaksphere/settings.yaml with loopback as a trusted proxy: see client_headers) in `folder`; returns the
+    process and the seconds until it answered HTTP."""
+    settings = folder / "settings.yaml"
+    settings.write_text(DEFAULT_SETTINGS_PATH.read_text().replace("trusted_proxies: []", 'trusted_proxies: ["127.0.0.1"]'))
     env = _child_env(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), SPEAKSPHERE_MODEL=str(model),
-                     SPEAKSPHERE_DB=str(folder / "learners.sqlite3"), SPEAKSPHERE_BROWSER_SECRET="benchmark")
+                     SPEAKSPHERE_DB=str(folder / "learners.sqlite3"), SPEAKSPHERE_BROWSER_SECRET="benchmark",
+                     SPEAKSPHERE_SETTINGS=str(settings))
     log = folder / "app.log"
     started = time.perf_counter()
     with open(log, "w") as output:  # a file, not a pipe: a chatty app must never block on a full pipe

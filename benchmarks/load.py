@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from bench import PHRASE_TEXT, spoken_attempt, free_port, start_app, stop_app  # noqa: E402
+from bench import PHRASE_TEXT, client_headers, spoken_attempt, free_port, start_app, stop_app  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 
 P95_TARGET_S = 5.0  # seconds: the issue's target at 16 clients on a 2-core machine
@@ -69,7 +69,8 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
     With `figures`, each request is followed by its figures call, timed as "NAME+figures" from the start."""
     # connecting is not part of the load. ssl_verify=False on plain-http loopback: otherwise httpx builds a
     # certificate store for every call, and those clients share the 2 cores with the server they measure
-    connected = [Client(url, verbose=False, ssl_verify=not url.startswith("http://127.0.0.1")) for _ in range(clients)]
+    connected = [Client(url, verbose=False, ssl_verify=not url.startswith("http://127.0.0.1"), headers=client_headers(i))
+                 for i in range(clients)]  # each its own address, as behind a Space's proxy
     learners = [c.predict(api_name="/new_learner") if store else "" for c in connected]
     for endpoint in endpoints:  # warm-up: the synthesised reference is built and cached once
         request(connected[0], endpoint, recording, learners[0])

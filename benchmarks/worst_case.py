@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from bench import free_port, start_app, stop_app  # noqa: E402
+from bench import client_headers, free_port, start_app, stop_app  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 from speaksphere.pronounce.references import LIBRARY_DIR, library  # noqa: E402
 
@@ -157,7 +157,7 @@ def alone(url: str, pid: int, f: dict[str, Path]) -> list[dict]:
 
 def together(url: str, pid: int, f: dict[str, Path], n: int, database: Path) -> dict:
     """`n` clients at once, alternating the heaviest accepted requests; checks the database afterwards."""
-    clients = [Client(url, verbose=False, ssl_verify=False) for _ in range(n)]
+    clients = [Client(url, verbose=False, ssl_verify=False, headers=client_headers(i)) for i in range(n)]
     learners = [c.predict(api_name="/new_learner") for c in clients]
     heavy = ["analyze: 299.5-s recording", "pronounce: 60-s attempt vs 60-s teacher recording (largest accepted)",
              "compare: two 60-s attempts vs 60-s teacher recording", "pronounce: 299.5-s recording vs typed text"]

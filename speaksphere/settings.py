@@ -24,6 +24,9 @@ class ServerConfig:
     max_upload_mb: float = 64.0  # refused before decoding; 5 min of 48 kHz stereo 16-bit WAV is 58 MB
     concurrency: int = 2  # requests processed at once: one per CPU core on a small machine
     max_queue: int = 64  # waiting requests beyond this are told to retry later
+    # queued or running requests per client address (0: no cap): one client's 70 queued analyses made
+    # another's 1.4-s clip wait 69 s; a learner in the browser has at most 2 (a scoring, then its figures)
+    max_waiting_per_client: int = 4
     allowed_origins: tuple[str, ...] = ()  # other websites whose pages may call the app (a Space's own is added)
     new_learners_per_minute: int = 30  # learner ids handed out per minute per client address
     # proxies (addresses or networks, "10.0.0.0/8") whose X-Forwarded-For names the caller; none by default,

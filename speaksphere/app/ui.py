@@ -24,14 +24,15 @@ import gradio as gr
 import threadpoolctl
 import torch
 
-from .api import make_endpoints, user_error
+from .api import make_endpoints, trusted_networks, user_error
+from .fairness import install_fair_queue
 from .guard import install_guard
 from speaksphere.coach import Coach, ModelMissingError, load_coach
 from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
 from speaksphere.coach.figures import answer_labels
 from speaksphere.pronounce.references import SYNTHESIS_VOICES, library
 from speaksphere.learner.recommend import RecommendConfig
-from speaksphere.settings import Settings, load_settings
+from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
 
 log = logging.getLogger("speaksphere.app")
 
@@ -360,6 +361,7 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
     server = settings.server
     _serving_threads()
     demo.queue(default_concurrency_limit=server.concurrency, max_size=server.max_queue)
+    install_fair_queue(demo, server.max_waiting_per_client, trusted_networks(server.trusted_proxies))
     options = dict(
         server_name=os.environ.get("GRADIO_SERVER_NAME", server.host),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", server.port)),
@@ -376,9 +378,10 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
 
 
 def main() -> None:
-    """`python app.py` or the `speaksphere` command: the app on the settings of speaksphere/settings.yaml."""
+    """`python app.py` or the `speaksphere` command: the app on the settings of speaksphere/settings.yaml (or
+    of the file $SPEAKSPHERE_SETTINGS names)."""
     logging.basicConfig(level=logging.INFO)
-    app_settings = load_settings()
+    app_settings = load_settings(os.environ.get("SPEAKSPHERE_SETTINGS") or DEFAULT_SETTINGS_PATH)
     try:
         demo = build_app(app_settings)
     except ModelMissingError as missing:
