@@ -96,13 +96,12 @@ class Coach:
     recommender: Recommender
     model_dir: Path  # the model folder; its name is shown to learners with every prediction
     served: ServedFiles = field(default_factory=ServedFiles)  # exports and synthesised references to download
-    new_learners: RateLimit | None = None  # learner ids per minute per client; None: settings.server's
-    first_visits: RateLimit | None = None  # ids for browsers on their first visit: 10 times that budget
+    # learner ids per minute per client, asked for or handed to a browser on its first visit (one budget:
+    # the page-load event, with 10 times this budget of its own, minted 300 ids a minute); None: settings'
+    new_learners: RateLimit | None = None
 
     def __post_init__(self):
-        per_minute = self.settings.server.new_learners_per_minute
-        self.new_learners = self.new_learners or RateLimit(per_minute)
-        self.first_visits = self.first_visits or RateLimit(10 * per_minute)
+        self.new_learners = self.new_learners or RateLimit(self.settings.server.new_learners_per_minute)
 
     @property
     def model_name(self) -> str:
@@ -295,10 +294,10 @@ class Coach:
                 "figure": plot_comparison(comparison), "spectrograms_a": pronounce_plots.spectrograms(first),
                 "spectrograms_b": pronounce_plots.spectrograms(second)}
 
-    def new_learner(self, client: str = "", limit: RateLimit | None = None) -> str:
+    def new_learner(self, client: str = "") -> str:
         """A new learner id (keep it: it is the only key to the learner's progress). `client` is the
-        caller's address: each gets at most server.new_learners_per_minute ids a minute (`limit`)."""
-        if not (limit or self.new_learners).admit(client):
+        caller's address: each gets at most server.new_learners_per_minute ids a minute."""
+        if not self.new_learners.admit(client):
             raise CoachError("Too many new learner ids were asked for from your address in the last minute; "
                              "please wait a minute. Keep your id: it is the key to your progress.")
         return self.store.new_learner()
@@ -307,7 +306,7 @@ class Coach:
         """The browser's stored id if this store knows it, else a new learner's id."""
         if isinstance(stored, str) and self.store.learner_exists(stored):
             return stored
-        return self.new_learner(client, self.first_visits)
+        return self.new_learner(client)
 
     def recommend(self, learner_id: str | None, language: str | None = None) -> dict:
         """The next exercise for the learner, with why it was chosen."""
