@@ -26,7 +26,9 @@ import torch
 
 from .api import make_endpoints, trusted_networks, user_error
 from .fairness import install_fair_queue
-from .guard import install_guard
+from .quiet import install_quiet_input_errors
+from .guard import allowed_hosts, install_guard
+from .uploads import UPLOAD_CLEANUP, UploadBudget
 from speaksphere.coach import Coach, ModelMissingError, load_coach
 from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
 from speaksphere.coach.figures import answer_labels
@@ -104,7 +106,7 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
     settings = settings or load_settings()
     coach = load_coach(settings, recommend_config)
     api = make_endpoints(coach)
-    with gr.Blocks(title="SpeakSphere", delete_cache=(3600, 3600)) as demo:  # uploads leave within 2 h
+    with gr.Blocks(title="SpeakSphere", delete_cache=UPLOAD_CLEANUP) as demo:  # uploads leave within 15 min
         gr.Markdown(INTRO)
         # what the figure steps draw (a recording and its scoring, ~1 MB): kept 15 minutes per session
         analysis_drawing, pronunciation_drawing = gr.State(None, time_to_live=900), gr.State(None, time_to_live=900)
@@ -362,6 +364,7 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
     _serving_threads()
     demo.queue(default_concurrency_limit=server.concurrency, max_size=server.max_queue)
     install_fair_queue(demo, server.max_waiting_per_client, trusted_networks(server.trusted_proxies))
+    install_quiet_input_errors(demo)
     options = dict(
         server_name=os.environ.get("GRADIO_SERVER_NAME", server.host),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", server.port)),
@@ -371,7 +374,10 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
     options.update(overrides)
     keep_thread = options.pop("prevent_thread_lock", False)
     launched = demo.launch(**options, prevent_thread_lock=True)
-    install_guard(demo.app, server.allowed_origins, int(server.max_upload_mb * (1 << 20)))
+    uploads = UploadBudget(gr.utils.get_upload_folder(), server.uploads_per_10_min, server.upload_mb_per_10_min,
+                           server.upload_folder_mb)
+    install_guard(demo.app, server.allowed_origins, int(server.max_upload_mb * (1 << 20)), uploads,
+                  trusted_networks(server.trusted_proxies), allowed_hosts(options["server_name"], server.allowed_hosts))
     if not keep_thread:
         demo.block_thread()
     return launched
