@@ -108,7 +108,7 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
     api = make_endpoints(coach)
     with gr.Blocks(title="SpeakSphere", delete_cache=UPLOAD_CLEANUP) as demo:  # uploads leave within 15 min
         gr.Markdown(INTRO)
-        # what the figure steps draw (a recording and its scoring, ~1 MB): kept 15 minutes per session
+        # the token of what the figure steps draw (coach.drawings keeps it, bounded in bytes), per session
         analysis_drawing, pronunciation_drawing = gr.State(None, time_to_live=900), gr.State(None, time_to_live=900)
         learner_state = gr.BrowserState("", storage_key="speaksphere-learner", secret=browser_secret(coach))
         with gr.Tabs() as tabs:

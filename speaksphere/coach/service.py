@@ -31,6 +31,7 @@ from ..settings import Settings
 from ..learner.store import SKILLS, LearnerStore
 from . import explain
 from .figures import plot_comparison, plot_predictions
+from .drawings import Drawings
 from .limits import RateLimit
 from .served import ServedFiles
 
@@ -99,6 +100,7 @@ class Coach:
     # learner ids per minute per client, asked for or handed to a browser on its first visit (one budget:
     # the page-load event, with 10 times this budget of its own, minted 300 ids a minute); None: settings'
     new_learners: RateLimit | None = None
+    drawings: Drawings = field(default_factory=Drawings)  # what figure calls draw from, bounded in bytes
 
     def __post_init__(self):
         self.new_learners = self.new_learners or RateLimit(self.settings.server.new_learners_per_minute)
@@ -175,7 +177,7 @@ class Coach:
         accent for a given learner (no scores: those need a reference).
 
         With figures=False the two figures are left out (drawing them costs more than the analysis) and
-        "drawing" carries what `draw_analysis` needs to draw them afterwards."""
+        "drawing" is the token under which `draw_analysis` finds what it needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         audio = _require_audio(audio, "Please record or upload a recording first.")
         report(0.1, "Reading your recording")
@@ -190,16 +192,17 @@ class Coach:
                                       request_digest=_digest("analyze", recording.wave))
         drawing = {"kind": "analysis", "recording": recording, "predictions": predictions}
         out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
-               "model": self.model_name, "drawing": drawing,
+               "model": self.model_name, "drawing": drawing if figures else self.drawings.keep(drawing),
                "predictions_summary": explain.describe_predictions(predictions, self.model_name)}
         if figures:
             report(0.8, "Drawing")
             out.update(self.draw_analysis(drawing))
         return out
 
-    def draw_analysis(self, drawing: dict | None) -> dict:
-        """The figures of an analysis ("drawing" of `analyze`): "figure" (waveform and spectrogram) and
-        "predictions_figure"."""
+    def draw_analysis(self, drawing: dict | str | None) -> dict:
+        """The figures of an analysis ("drawing" of `analyze`, or its token): "figure" (waveform and
+        spectrogram) and "predictions_figure"."""
+        drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "analysis":
             raise CoachError("Analyze a recording first; its figures are drawn from that analysis.")
         recording = drawing["recording"]
@@ -228,8 +231,8 @@ class Coach:
                   report: Reporter = _quiet, figures: bool = True) -> dict:
         """Score one attempt against its golden reference; stores the scores for a given learner.
 
-        With figures=False the four figures are left out and "drawing" carries what
-        `draw_pronunciation` needs to draw them afterwards."""
+        With figures=False the four figures are left out and "drawing" is the token under which
+        `draw_pronunciation` finds what it needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         recommendation = self._recommendation(learner_id, recommendation_id)
         attempt = _require_audio(attempt, "Please record or upload your attempt first.")
@@ -248,14 +251,27 @@ class Coach:
         if figures:
             report(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))
+        else:
+            out["drawing"] = self.drawings.keep(out["drawing"])
         return out
 
-    def draw_pronunciation(self, drawing: dict | None) -> dict:
-        """The four figures of a scored attempt ("drawing" of `pronounce`): "spectrograms", "dtw_path",
-        "pitch" and "word_table"."""
+    def draw_pronunciation(self, drawing: dict | str | None) -> dict:
+        """The four figures of a scored attempt ("drawing" of `pronounce`, or its token): "spectrograms",
+        "dtw_path", "pitch" and "word_table"."""
+        drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "pronunciation":
             raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
         return pronounce_plots.all_figures(drawing["assessment"])
+
+    def _drawing(self, drawing: dict | str | None) -> dict | None:
+        """A drawing given itself or by its token (refused once it has left the server's store)."""
+        if not isinstance(drawing, str) or not drawing:
+            return drawing
+        kept = self.drawings.get(drawing)
+        if kept is None:
+            raise CoachError("The figures of this request are no longer kept on the server (it keeps them for "
+                             "15 minutes, fewer when busy); please send it again to see them.")
+        return kept
 
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
                 attempt: Recording):
