@@ -23,6 +23,7 @@ import ipaddress
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -263,15 +264,22 @@ def client_headers(index: int) -> dict[str, str]:
     return {"X-Forwarded-For": str(ipaddress.ip_address("198.18.0.1") + index)}
 
 
-def start_app(port: int, model: Path, folder: Path, timeout_s: float = 300.0) -> tuple[subprocess.Popen, float]:
-    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database, log and settings
-    (speaksphere/settings.yaml with loopback as a trusted proxy: see client_headers) in `folder`; returns the
-    process and the seconds until it answered HTTP."""
+def start_app(port: int, model: Path, folder: Path, timeout_s: float = 300.0,
+              server: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
+    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database, log, upload
+    folder ("uploads") and settings in `folder`: speaksphere/settings.yaml with loopback as a trusted proxy
+    (see client_headers) and `server` settings changed ({"release_memory": "false"}); returns the process
+    and the seconds until it answered HTTP."""
+    text = DEFAULT_SETTINGS_PATH.read_text().replace("trusted_proxies: []", 'trusted_proxies: ["127.0.0.1"]')
+    for key, value in (server or {}).items():
+        text, found = re.subn(rf"^(  {key}:)[^#\n]*", rf"\1 {value}  ", text, flags=re.M)
+        if not found:
+            raise KeyError(f"no server setting {key!r} in {DEFAULT_SETTINGS_PATH}")
     settings = folder / "settings.yaml"
-    settings.write_text(DEFAULT_SETTINGS_PATH.read_text().replace("trusted_proxies: []", 'trusted_proxies: ["127.0.0.1"]'))
+    settings.write_text(text)
     env = _child_env(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), SPEAKSPHERE_MODEL=str(model),
                      SPEAKSPHERE_DB=str(folder / "learners.sqlite3"), SPEAKSPHERE_BROWSER_SECRET="benchmark",
-                     SPEAKSPHERE_SETTINGS=str(settings))
+                     SPEAKSPHERE_SETTINGS=str(settings), GRADIO_TEMP_DIR=str(folder / "uploads"))
     log = folder / "app.log"
     started = time.perf_counter()
     with open(log, "w") as output:  # a file, not a pipe: a chatty app must never block on a full pipe

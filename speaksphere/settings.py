@@ -32,6 +32,8 @@ class ServerConfig:
     uploads_per_10_min: int = 120
     upload_mb_per_10_min: float = 1024.0
     upload_folder_mb: float = 4096.0
+    # two malloc arenas and malloc_trim(0) after each request (glibc): freed arrays go back to the system
+    release_memory: bool = True
     allowed_origins: tuple[str, ...] = ()  # other websites whose pages may call the app (a Space's own is added)
     # further host names an app on loopback answers to (those a reverse proxy in front passes on); other
     # names are refused (DNS rebinding), beside localhost, 127.0.0.1, ::1 and a Space's own

@@ -26,6 +26,7 @@ import torch
 
 from .api import make_endpoints, trusted_networks, user_error
 from .fairness import install_fair_queue
+from .memory import limit_arenas
 from .quiet import install_quiet_input_errors
 from .guard import allowed_hosts, install_guard
 from .uploads import UPLOAD_CLEANUP, UploadBudget
@@ -104,6 +105,8 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
     """The SpeakSphere Blocks app, not yet launched; loads the model once (ModelMissingError if absent).
     Each tab is laid out by its own function and wired by another; they share the learner id."""
     settings = settings or load_settings()
+    if settings.server.release_memory:
+        limit_arenas(2)  # before the model and the serving threads allocate
     coach = load_coach(settings, recommend_config)
     api = make_endpoints(coach)
     with gr.Blocks(title="SpeakSphere", delete_cache=UPLOAD_CLEANUP) as demo:  # uploads leave within 15 min
