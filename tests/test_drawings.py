@@ -18,10 +18,11 @@ def test_drawings_are_bounded_in_bytes_and_time():
     drawings = Drawings(max_bytes=3 * 8_000_000 + 10_000, ttl_s=900)
     tokens = [drawings.keep({"wave": np.zeros(1_000_000)}, now=t) for t in range(5)]  # 8 MB each
     assert drawings.bytes <= drawings.max_bytes
-    assert [drawings.get(t, now=5) is not None for t in tokens] == [False, False, True, True, True]  # oldest left
-    assert drawings.get(tokens[-1], now=4 + 900) is None  # and none outlives ttl_s
+    assert drawings.take(tokens[0], now=5) is None and drawings.take(tokens[1], now=5) is None  # the oldest left
+    assert drawings.take(tokens[2], now=5) is not None and drawings.take(tokens[2], now=5) is None  # drawn once
+    assert drawings.take(tokens[3], now=4 + 900) is None  # none outlives ttl_s
     assert drawings.bytes == 0
-    assert drawings.get("no-such-token") is None and drawings.get(None) is None
+    assert drawings.take("no-such-token") is None and drawings.take(None) is None
     assert nbytes({"a": [np.zeros(10, np.float32)], "b": 1}) == 40 + 2 * 1024 + 64
 
 
@@ -31,10 +32,13 @@ def test_a_session_holds_a_token_and_the_coach_a_bounded_store(tiny_model_dir, d
     sf.write(path, *speech)
     first = coach.analyze(str(path), figures=False)["drawing"]
     assert isinstance(first, str) and len(first) < 64  # what a browser session keeps
+    size = coach.drawings.bytes
     assert set(coach.draw_analysis(first)) == {"figure", "predictions_figure"}
-    coach.drawings.max_bytes = coach.drawings.bytes + 1000  # room for one analysis only
+    assert coach.drawings.bytes == 0  # drawn: nothing left pinned
+    coach.drawings.max_bytes = size + 1000  # room for one analysis only
+    abandoned = coach.analyze(str(path), figures=False)["drawing"]  # its figures never asked for
     second = coach.analyze(str(path), figures=False)["drawing"]
     assert coach.drawings.bytes <= coach.drawings.max_bytes
     assert coach.draw_analysis(second)
     with pytest.raises(CoachError, match="no longer kept"):
-        coach.draw_analysis(first)
+        coach.draw_analysis(abandoned)

@@ -26,9 +26,9 @@ import torch
 
 from .api import make_endpoints, trusted_networks, user_error
 from .fairness import install_fair_queue
+from .guard import allowed_hosts, install_guard
 from .memory import limit_arenas
 from .quiet import install_quiet_input_errors
-from .guard import allowed_hosts, install_guard
 from .uploads import UPLOAD_CLEANUP, UploadBudget
 from speaksphere.coach import Coach, ModelMissingError, load_coach
 from speaksphere.coach.explain import LANGUAGE_NAMES, language_name

@@ -3,8 +3,9 @@
 "/analyze" and "/pronounce" answer first and draw their figures in a second call; in between, the
 recording (or the scoring's arrays) waits. It waited in each browser session's gr.State: a 5-minute
 analysis kept ~60 MiB per session for 15 minutes (40 sessions in 6.4 min: +1,266 MiB). Here a session
-holds only a token; the drawings themselves are kept at most `max_bytes` in all (the oldest leave
-first) and `ttl_s` each, and a figures call whose drawing has left is asked to analyse again.
+holds only a token; the drawings themselves are kept until their figures are drawn, at most
+`max_bytes` in all (the oldest leave first) and `ttl_s` each, and a figures call whose drawing has left
+is asked to send its request again.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def nbytes(value, max_depth: int = 6) -> int:
 
 
 class Drawings:
-    """Drawings by token: `keep` one, `get` it back while it is kept."""
+    """Drawings by token: `keep` one, `take` it back (once) while it is kept."""
 
     def __init__(self, max_bytes: int = 256 << 20, ttl_s: float = 900.0):
         self.max_bytes = max_bytes
@@ -64,13 +65,17 @@ class Drawings:
                 self._bytes += size
         return token
 
-    def get(self, token: str, now: float | None = None) -> dict | None:
-        """The drawing kept under `token`, or None when it has left (or never was)."""
+    def take(self, token: str, now: float | None = None) -> dict | None:
+        """The drawing kept under `token`, which leaves the store (its figures are drawn once), or None
+        when it has left (or never was)."""
         now = time.monotonic() if now is None else now
         with self._lock:
             self._expire(now)
-            kept = self._kept.get(token) if isinstance(token, str) else None
-            return kept[2] if kept else None
+            if not isinstance(token, str) or token not in self._kept:
+                return None
+            drawing = self._kept[token][2]
+            self._drop(token)
+            return drawing
 
     @property
     def bytes(self) -> int:

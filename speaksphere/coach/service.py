@@ -267,10 +267,10 @@ class Coach:
         """A drawing given itself or by its token (refused once it has left the server's store)."""
         if not isinstance(drawing, str) or not drawing:
             return drawing
-        kept = self.drawings.get(drawing)
+        kept = self.drawings.take(drawing)
         if kept is None:
-            raise CoachError("The figures of this request are no longer kept on the server (it keeps them for "
-                             "15 minutes, fewer when busy); please send it again to see them.")
+            raise CoachError("The figures of this request are no longer kept on the server (they are drawn once, "
+                             "within 15 minutes, fewer when busy); please send it again to see them.")
         return kept
 
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
