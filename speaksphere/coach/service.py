@@ -33,6 +33,7 @@ from ..learner.store import SKILLS, LearnerStore
 from . import explain
 from .deadline import FIGURES_LIMIT_S, within
 from .figures import plot_comparison, plot_predictions
+from .drawings import Drawings
 from .limits import RateLimit
 from .served import ServedFiles
 from .transcript import what_was_said
@@ -99,14 +100,14 @@ class Coach:
     recommender: Recommender
     model_dir: Path  # the model folder; its name is shown to learners with every prediction
     served: ServedFiles = field(default_factory=ServedFiles)  # exports and synthesised references to download
-    new_learners: RateLimit | None = None  # learner ids per minute per client; None: settings.server's
-    first_visits: RateLimit | None = None  # ids for browsers on their first visit: 10 times that budget
+    # learner ids per minute per client, asked for or handed to a browser on its first visit (one budget:
+    # the page-load event, with 10 times this budget of its own, minted 300 ids a minute); None: settings'
+    new_learners: RateLimit | None = None
+    drawings: Drawings = field(default_factory=Drawings)  # what figure calls draw from, bounded in bytes
     figures_limit_s: float = FIGURES_LIMIT_S  # an answer's figures come within this, counted from the answer
 
     def __post_init__(self):
-        per_minute = self.settings.server.new_learners_per_minute
-        self.new_learners = self.new_learners or RateLimit(per_minute)
-        self.first_visits = self.first_visits or RateLimit(10 * per_minute)
+        self.new_learners = self.new_learners or RateLimit(self.settings.server.new_learners_per_minute)
 
     @property
     def model_name(self) -> str:
@@ -180,7 +181,7 @@ class Coach:
         accent for a given learner (no scores: those need a reference).
 
         With figures=False the two figures are left out (drawing them costs more than the analysis) and
-        "drawing" carries what `draw_analysis` needs to draw them afterwards."""
+        "drawing" is the token under which `draw_analysis` finds what it needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         audio = _require_audio(audio, "Please record or upload a recording first.")
         report(0.1, "Reading your recording")
@@ -197,16 +198,17 @@ class Coach:
                                       request_digest=_digest("analyze", recording.wave))
         drawing = {"kind": "analysis", "recording": recording, "predictions": predictions, "made_at": time.monotonic()}
         out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
-               "model": self.model_name, "drawing": drawing,
+               "model": self.model_name, "drawing": drawing if figures else self.drawings.keep(drawing),
                "predictions_summary": explain.describe_predictions(predictions, self.model_name)}
         if figures:
             report(0.8, "Drawing")
             out.update(self.draw_analysis(drawing))
         return out
 
-    def draw_analysis(self, drawing: dict | None) -> dict:
-        """The figures of an analysis ("drawing" of `analyze`): "figure" (waveform and spectrogram) and
-        "predictions_figure"."""
+    def draw_analysis(self, drawing: dict | str | None) -> dict:
+        """The figures of an analysis ("drawing" of `analyze`, or its token): "figure" (waveform and
+        spectrogram) and "predictions_figure"."""
+        drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "analysis":
             raise CoachError("Analyze a recording first; its figures are drawn from that analysis.")
         recording = drawing["recording"]
@@ -245,8 +247,8 @@ class Coach:
                   report: Reporter = _quiet, figures: bool = True) -> dict:
         """Score one attempt against its golden reference; stores the scores for a given learner.
 
-        With figures=False the four figures are left out and "drawing" carries what
-        `draw_pronunciation` needs to draw them afterwards."""
+        With figures=False the four figures are left out and "drawing" is the token under which
+        `draw_pronunciation` finds what it needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         recommendation = self._recommendation(learner_id, recommendation_id)
         attempt = _require_audio(attempt, "Please record or upload your attempt first.")
@@ -265,14 +267,27 @@ class Coach:
         if figures:
             report(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))
+        else:
+            out["drawing"] = self.drawings.keep(out["drawing"])
         return out
 
-    def draw_pronunciation(self, drawing: dict | None) -> dict:
-        """The four figures of a scored attempt ("drawing" of `pronounce`): "spectrograms", "dtw_path",
-        "pitch" and "word_table"."""
+    def draw_pronunciation(self, drawing: dict | str | None) -> dict:
+        """The four figures of a scored attempt ("drawing" of `pronounce`, or its token): "spectrograms",
+        "dtw_path", "pitch" and "word_table"."""
+        drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "pronunciation":
             raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
         return self._in_time(drawing, lambda: pronounce_plots.all_figures(drawing["assessment"]))
+
+    def _drawing(self, drawing: dict | str | None) -> dict | None:
+        """A drawing given itself or by its token (refused once it has left the server's store)."""
+        if not isinstance(drawing, str) or not drawing:
+            return drawing
+        kept = self.drawings.take(drawing)
+        if kept is None:
+            raise CoachError("The figures of this request are no longer kept on the server (they are drawn once, "
+                             "within 15 minutes, fewer when busy); please send it again to see them.")
+        return kept
 
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
                 attempt: Recording):
@@ -312,10 +327,10 @@ class Coach:
                 "figure": plot_comparison(comparison), "spectrograms_a": pronounce_plots.spectrograms(first),
                 "spectrograms_b": pronounce_plots.spectrograms(second)}
 
-    def new_learner(self, client: str = "", limit: RateLimit | None = None) -> str:
+    def new_learner(self, client: str = "") -> str:
         """A new learner id (keep it: it is the only key to the learner's progress). `client` is the
-        caller's address: each gets at most server.new_learners_per_minute ids a minute (`limit`)."""
-        if not (limit or self.new_learners).admit(client):
+        caller's address: each gets at most server.new_learners_per_minute ids a minute."""
+        if not self.new_learners.admit(client):
             raise CoachError("Too many new learner ids were asked for from your address in the last minute; "
                              "please wait a minute. Keep your id: it is the key to your progress.")
         return self.store.new_learner()
@@ -324,7 +339,7 @@ class Coach:
         """The browser's stored id if this store knows it, else a new learner's id."""
         if isinstance(stored, str) and self.store.learner_exists(stored):
             return stored
-        return self.new_learner(client, self.first_visits)
+        return self.new_learner(client)
 
     def recommend(self, learner_id: str | None, language: str | None = None) -> dict:
         """The next exercise for the learner, with why it was chosen."""
