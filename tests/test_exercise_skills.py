@@ -30,7 +30,7 @@ def reference_of(exercise: Exercise) -> Reference:
 
 
 def attempt_at(exercise: Exercise) -> bytes:
-    """A reading of the exercise's text by another voice than any reference's (espeak-ng's +m3 variant), as WAV bytes."""
+    """The exercise's text read by another voice than any reference's (espeak-ng's +m3 variant): WAV bytes."""
     samples, rate = synthesize(exercise.reference.text, voice=f"{SYNTHESIS_VOICES[exercise.language]}+m3")
     buffer = io.BytesIO()
     sf.write(buffer, samples, rate, format="WAV")

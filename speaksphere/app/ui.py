@@ -84,7 +84,8 @@ def phrase_choices(language: str = ALL, level: str = ALL) -> list[tuple[str, str
     "telephone": the native recordings). Learners' phrases first, by language and level; each label says
     whether a computer voice or a person reads it: "French: Salut, ça va ? (A1, greetings; synthetic voice)"."""
     phrases = [p for p in library(language or None) if level in (ALL, p.level or p.topic)]
-    phrases.sort(key=lambda p: (not p.synthetic, p.language != "en", p.language, p.level or ""))  # stable: topics keep order
+    # learners' first, English first; a stable sort: topics keep their order within a level
+    phrases.sort(key=lambda p: (not p.synthetic, p.language != "en", p.language, p.level or ""))
     return [(f"{LANGUAGE_NAMES.get(p.language, p.language)}: {p.text} "
              + (f"({p.level}, {p.topic.replace('_', ' ')}; synthetic voice)" if p.synthetic else
                 "(telephone prompt; native recording)"), p.id) for p in phrases]

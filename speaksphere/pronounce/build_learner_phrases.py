@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import io
-from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -159,7 +158,8 @@ def main() -> None:
     for language in args.languages:
         counts = {lv: sum(e["language"] == language and e["level"] == lv for e in kept) for lv in LEVELS}
         print(language, counts)
-    print(f"{len(kept)} phrases in the library, {len(dropped)} texts left out, {size / 1e6:.2f} MB in {LIBRARY_DIR / AUDIO}")
+    print(f"{len(kept)} phrases in the library, {len(dropped)} texts left out, {size / 1e6:.2f} MB "
+          f"in {LIBRARY_DIR / AUDIO}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 A reference is a Recording (decoded, with its speech segments) plus what is known about it: its text,
 language and where it came from. The built-in library (speaksphere/references/) holds two sets: the
 learners' everyday phrases by CEFR level and topic, read by the offline voice Whisper hears best in each
-language (synthetic; build_learner_phrases.py), and native telephone prompts (build_references.py); synthesis uses espeak-ng from its wheel; a teacher's upload is any
-recording, with its text when the teacher gives it.
+language (synthetic; build_learner_phrases.py), and native telephone prompts (build_references.py).
+Synthesis uses espeak-ng from its wheel; a teacher's upload is any recording, with its text when the
+teacher gives it.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def _library() -> tuple[Phrase, ...]:
 
 
 def library(language: str | None = None, level: str | None = None, topic: str | None = None) -> list[Phrase]:
-    """The built-in phrases (telephone prompts, then learners' phrases), optionally of one language (ISO 639-1 code), one
-    CEFR level ("A1".."B2") and one topic ("greetings", ..., "telephone" for the natural recordings)."""
+    """The built-in phrases (telephone prompts, then learners' phrases), optionally of one language
+    (ISO 639-1 code), one CEFR level ("A1".."B2") and one topic ("greetings", ..., "telephone" for the natural recordings)."""
     return [p for p in _library() if (language is None or p.language == language)
             and (level is None or p.level == level) and (topic is None or p.topic == topic)]
 
@@ -220,8 +221,8 @@ def library_reference(phrase_id: str) -> Reference:
     phrase = library_phrase(phrase_id)
     if phrase is None:
         raise ScoringError(f"There is no built-in phrase called {phrase_id!r}.")
-    return Reference(load_recording(str(LIBRARY_DIR / phrase.file)), phrase.text, phrase.language, f"library:{phrase.id}",
-                     synthetic=phrase.synthetic)
+    return Reference(load_recording(str(LIBRARY_DIR / phrase.file)), phrase.text, phrase.language,
+                     f"library:{phrase.id}", synthetic=phrase.synthetic)
 
 
 def uploaded_reference(source: str | Path | bytes | Recording, text: str | None = None,
