@@ -57,7 +57,7 @@ def texts(language: str, n: int) -> list[tuple[str, str | None]]:
     """(text, library phrase id or None) of `n` phrases: the library's shortest-first spread, or German's typed ones."""
     if language == "de":
         return [(t, None) for t in GERMAN[:n]]
-    phrases = sorted(library(language), key=lambda p: p.id)
+    phrases = sorted(library(language, topic="telephone"), key=lambda p: p.id)  # the native recordings
     step = max(1, len(phrases) // n)
     return [(p.text, p.id) for p in phrases[::step][:n]]
 
@@ -75,7 +75,7 @@ def readings(language: str, n: int, real: bool) -> Iterator[tuple[str, str | byt
     Synthetic: `n` phrases read by each of VOICES[language], against the reference the app would use.
     Real: every built-in phrase's own recording, against espeak-ng's reading of each typed text."""
     if real:
-        phrases = sorted(library(language), key=lambda p: p.id)
+        phrases = sorted(library(language, topic="telephone"), key=lambda p: p.id)
         for k, phrase in enumerate(phrases):
             other = phrases[(k + 1) % len(phrases)]
             yield ("real:" + phrase.voice.split(" (")[0], str(LIBRARY_DIR / phrase.file),
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--real", action="store_true", help="the built-in phrases' own (real) recordings as attempts")
     args = parser.parse_args()
     if args.real:
-        args.languages = [language for language in args.languages if library(language)]
+        args.languages = [language for language in args.languages if library(language, topic="telephone")]
     start = time.time()
     summary = {}
     for language in args.languages:

@@ -75,7 +75,7 @@ def attempt_for(language: str, engine: str, voice: str, seconds: float):
     if language == "de":
         references = [golden_reference(t, "de") for t in GERMAN]
     else:
-        references = [library_reference(p.id) for p in library(language)]
+        references = [library_reference(p.id) for p in library(language, topic="telephone")]
     references = sorted(references, key=lambda r: abs(_speech_s(r.recording) - seconds))[:4]
     readings = [(r, load_recording(_wav(render(engine, voice, r.text)))) for r in references]
     return min(readings, key=lambda pair: abs(_speech_s(pair[1]) - seconds))

@@ -66,7 +66,7 @@ def speech_of(seconds: float, rate: int = 16000) -> np.ndarray:
     import librosa
 
     parts, total = [], 0
-    for phrase in library():
+    for phrase in library(topic="telephone"):  # real speech, not the learners' synthetic phrases
         wave, _ = librosa.load(LIBRARY_DIR / phrase.file, sr=rate, mono=True)
         parts.append(wave)
         total += len(wave)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from launching import serve_app
+from speaksphere.app.ui import phrase_choices
 from speaksphere.coach import settings_with_model
 from speaksphere.pronounce.references import LANGUAGE_NAMES, LIBRARY_DIR, library
 from speaksphere.settings import Settings
@@ -99,7 +100,8 @@ def test_3_pronounce(page):
     tab(page, "Pronounce")
     phrase_input = page.locator("input[aria-label^='Built-in phrase']").first
     phrase_input.click()
-    phrase_input.fill(PHRASE.text[:20])
+    phrase_input.fill("")
+    phrase_input.press_sequentially(PHRASE.text[:20])  # typed, so that the list filters (it shows 100 at most)
     page.get_by_role("option", name=f"English: {PHRASE.text}").click()
     page.get_by_role("button", name="Listen to the reference").click()
     upload(page, "pronounce-attempt", LIBRARY_DIR / PHRASE.file)
@@ -112,6 +114,28 @@ def test_3_pronounce(page):
     shoot(page, "2-pronounce")
 
 
+def test_3b_pronounce_lists_phrases_by_language_and_level(page):
+    """A learner narrows the built-in phrases to one language and level (issue 39); each label names its voice."""
+    page.reload()
+    tab(page, "Pronounce")
+    for label, choice in (("Phrases in", "French"), ("Level (CEFR)", "B1")):
+        field = page.locator(f"input[aria-label='{label}']").first
+        field.click()
+        page.get_by_role("option", name=choice, exact=True).click()
+        page.get_by_role("option", name=choice, exact=True).wait_for(state="detached")  # the list has closed
+    wanted = {text for text, _ in phrase_choices("fr", "B1")}
+    phrase_input = page.locator("input[aria-label^='Built-in phrase']").first
+    page.wait_for_function("t => document.querySelector(\"input[aria-label^='Built-in phrase']\").value === t",
+                           arg=phrase_choices("fr", "B1")[0][0])
+    phrase_input.click()
+    options = page.get_by_role("option")
+    page.get_by_role("option", name=phrase_choices("fr", "B1")[-1][0]).wait_for()
+    shown = {text.removeprefix("✓").strip() for text in options.all_inner_texts()}  # the chosen one is ticked
+    assert shown == wanted and all("(B1, " in text and "synthetic voice" in text for text in shown)
+    shoot(page, "2b-library-french-b1")
+    page.keyboard.press("Escape")
+
+
 def test_4_compare(page, speech, tmp_path):
     import soundfile as sf
 
@@ -120,7 +144,8 @@ def test_4_compare(page, speech, tmp_path):
     tab(page, "Compare")
     phrase_input = page.locator("input[aria-label^='Built-in phrase']").nth(1)
     phrase_input.click()
-    phrase_input.fill(PHRASE.text[:20])
+    phrase_input.fill("")
+    phrase_input.press_sequentially(PHRASE.text[:20])  # typed, so that the list filters (it shows 100 at most)
     page.get_by_role("option", name=f"English: {PHRASE.text}").click()
     upload(page, "compare-a", other)
     upload(page, "compare-b", LIBRARY_DIR / PHRASE.file)
@@ -203,7 +228,8 @@ def test_8_a_long_recording(page, speech_with_pause, tmp_path):
 def test_9_pronounce_in_each_language(page, language):
     """A native reading of a built-in phrase in each language the library has: names, accents and the
     listener's transcript render (issue 22: texts exactly as spoken)."""
-    phrase = sorted(library(language), key=lambda p: len(p.text))[len(library(language)) // 2]
+    native = library(language, topic="telephone")
+    phrase = sorted(native, key=lambda p: len(p.text))[len(native) // 2]
     page.reload()  # an empty recorder and no earlier scores
     tab(page, "Pronounce")
     phrase_input = page.locator("input[aria-label^='Built-in phrase']").first

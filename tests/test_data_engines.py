@@ -13,7 +13,8 @@ CASES = [("espeak", "en-gb-scotland+f3", ENGLISH), ("espeak", "fr", ENGLISH), ("
          ("festival", "cmu_us_slt_arctic_hts", ENGLISH),  # HTS: tempo by the engine's speed rate
          ("festival", "pc_diphone", "La città è più bella di sera."),  # Latin-1 text
          ("festival", "msu_ru_nsh_clunits", "Кошка спит на диване."),  # unit selection: tempo by WORLD
-         ("piper", "en_US-joe-medium", ENGLISH)]
+         ("piper", "en_US-joe-medium", ENGLISH),
+         ("rhvoice", "aleksandr-hq", "Кошка спит на диване.")]  # the learners' Russian phrases' voice
 
 
 @pytest.mark.parametrize("engine, voice, text", CASES)

@@ -33,7 +33,7 @@ from .uploads import UPLOAD_CLEANUP, UploadBudget
 from speaksphere.coach import Coach, ModelMissingError, load_coach
 from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
 from speaksphere.coach.figures import answer_labels
-from speaksphere.pronounce.references import SYNTHESIS_VOICES, library
+from speaksphere.pronounce.references import SYNTHESIS_VOICES, library, library_phrase
 from speaksphere.learner.recommend import RecommendConfig
 from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
 
@@ -81,13 +81,57 @@ def browser_secret(coach: Coach) -> str:
     return path.read_text().strip()
 
 
+ALL = ""  # a filter left open
+LEVEL_FILTERS = [("All levels", ALL), *((level, level) for level in ("A1", "A2", "B1", "B2")),
+                 ("Native telephone prompts", "telephone")]
+
+
+def phrase_choices(language: str = ALL, level: str = ALL) -> list[tuple[str, str]]:
+    """The built-in phrases as (label, id) for the dropdown, of one language and level (ALL: any; level
+    "telephone": the native recordings). Learners' phrases first, by language and level; each label says
+    whether a computer voice or a person reads it: "French: Salut, ça va ? (A1, greetings; synthetic voice)"."""
+    phrases = [p for p in library(language or None) if level in (ALL, p.level or p.topic)]
+    # learners' first, English first; a stable sort: topics keep their order within a level
+    phrases.sort(key=lambda p: (not p.synthetic, p.language != "en", p.language, p.level or ""))
+    return [(f"{LANGUAGE_NAMES.get(p.language, p.language)}: {p.text} "
+             + (f"({p.level}, {p.topic.replace('_', ' ')}; synthetic voice)" if p.synthetic else
+                "(telephone prompt; native recording)"), p.id) for p in phrases]
+
+
+def _phrase_filters():
+    """Language and level dropdowns that narrow the built-in phrase list."""
+    languages = dict.fromkeys(p.language for p in library())
+    with gr.Row() as row:
+        language = gr.Dropdown([("All languages", ALL), *((LANGUAGE_NAMES.get(c, c), c) for c in languages)], value=ALL,
+                               label="Phrases in")
+        level = gr.Dropdown(LEVEL_FILTERS, value=ALL, label="Level (CEFR)")
+    return row, language, level
+
+
 def reference_inputs(tab: str):
     """The three ways to give a golden reference in `tab` ("pronounce" or "compare": the elements' ids); only the
     chosen one's fields are shown and sent."""
     kind = gr.Radio(REFERENCE_KINDS, value=REFERENCE_KINDS[0], label="Reference to compare with")
-    phrases = [(f"{LANGUAGE_NAMES.get(p.language, p.language)}: {p.text}", p.id) for p in library()]  # "French: ..."
-    phrase = gr.Dropdown(phrases, value=phrases[0][1] if phrases else None, label="Built-in phrase (native speakers)",
+    filters, phrase_language, phrase_level = _phrase_filters()
+    phrases = phrase_choices()
+    phrase = gr.Dropdown(phrases, value=phrases[0][1] if phrases else None, label="Built-in phrase",
                          allow_custom_value=True)  # an unknown id reaches the coach, which explains it
+
+    def narrow(language, level):  # the first phrase of the narrowed list is chosen
+        choices = phrase_choices(language, level)
+        return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+
+    def follow(phrase_id, language, level):  # a phrase set from elsewhere (a recommendation) that they hide opens them
+        chosen = library_phrase(phrase_id)
+        if chosen is None or (language in (ALL, chosen.language) and level in (ALL, chosen.level or chosen.topic)):
+            return gr.skip(), gr.skip(), gr.skip()
+        return ALL, ALL, gr.Dropdown(choices=phrase_choices())
+
+    for field in (phrase_language, phrase_level):
+        field.input(narrow, [phrase_language, phrase_level], phrase, api_visibility="private", queue=False)
+    phrase.change(follow, [phrase, phrase_language, phrase_level], [phrase_language, phrase_level, phrase],
+                  api_visibility="private", queue=False)
+    kind.change(lambda k: gr.Row(visible=k == REFERENCE_KINDS[0]), kind, filters, api_visibility="private", queue=False)
     text = gr.Textbox(label="Text", placeholder="Type the sentence you practise", visible=False)
     language = gr.Dropdown([(language_name(c), c) for c in SYNTHESIS_VOICES if c in LANGUAGE_NAMES], value="en",
                            label="Language of the text", visible=False,

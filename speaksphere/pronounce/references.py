@@ -1,9 +1,11 @@
 """Golden references, three kinds: the built-in library, synthesis for any text, a teacher's upload.
 
 A reference is a Recording (decoded, with its speech segments) plus what is known about it: its text,
-language and where it came from. The built-in library is native recordings (speaksphere/references/,
-built by build_references.py); synthesis uses espeak-ng from its wheel; a teacher's upload is any
-recording, with its text when the teacher gives it.
+language and where it came from. The built-in library (speaksphere/references/) holds two sets: the
+learners' everyday phrases by CEFR level and topic, read by the offline voice Whisper hears best in each
+language (synthetic; build_learner_phrases.py), and native telephone prompts (build_references.py).
+Synthesis uses espeak-ng from its wheel; a teacher's upload is any recording, with its text when the
+teacher gives it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..recording import Recording, load_recording
 from ..tts import synthesize
 from .listener import MAX_HEARD_S, transcribe_speech
 
-__all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "find_phrase",
+__all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "library_phrase", "find_phrase",
            "check_text", "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference",
            "heard_text"]
 
@@ -66,6 +68,9 @@ class Phrase:
     voice: str  # who says it
     source: str  # where the recording comes from
     licence: str
+    level: str | None = None  # CEFR level (A1, A2, B1, B2) of a learners' phrase; None for the telephone prompts
+    topic: str = "telephone"  # greetings, directions, shopping, travel, work, small_talk; or the telephone prompts
+    synthetic: bool = False  # read by a computer voice (the learners' phrases), not recorded by a person
 
 
 @dataclass(frozen=True)
@@ -77,20 +82,30 @@ class Reference:
     language: str | None  # ISO 639-1, or None when unknown
     source: str  # "library:<id>", "synthesised:<voice>" or "upload"
     text_heard: bool = False  # the text is the listener's transcript of an upload given without one
+    synthetic: bool = False  # a computer voice (synthesis, or a learners' phrase): its melody is no model to copy
+
+
+# The library's two sets: the native telephone prompts (Asterisk's recordings: build_references.py), then
+# the learners' everyday phrases (synthetic, by CEFR level and topic: build_learner_phrases.py)
+_INDEXES = {"phrases.yaml": {}, "learner_phrases.yaml": {"synthetic": True}}
 
 
 @functools.lru_cache(maxsize=1)
 def _library() -> tuple[Phrase, ...]:
-    index = LIBRARY_DIR / "phrases.yaml"
-    if not index.is_file():
-        return ()
-    data = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
-    return tuple(Phrase(**entry) for entry in data.get("phrases", []))
+    phrases = []
+    for name, defaults in _INDEXES.items():
+        index = LIBRARY_DIR / name
+        if index.is_file():
+            data = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
+            phrases += [Phrase(**{**defaults, **entry}) for entry in data.get("phrases", [])]
+    return tuple(phrases)
 
 
-def library(language: str | None = None) -> list[Phrase]:
-    """The built-in phrases, optionally for one language (ISO 639-1 code)."""
-    return [p for p in _library() if language is None or p.language == language]
+def library(language: str | None = None, level: str | None = None, topic: str | None = None) -> list[Phrase]:
+    """The built-in phrases (telephone prompts, then learners' phrases), optionally of one language
+    (ISO 639-1 code), one CEFR level ("A1".."B2") and one topic ("greetings", ..., "telephone" for the natural recordings)."""
+    return [p for p in _library() if (language is None or p.language == language)
+            and (level is None or p.level == level) and (topic is None or p.topic == topic)]
 
 
 def _normalise(text: str) -> str:
@@ -193,7 +208,8 @@ def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) 
             return _references[key]
     voice = SYNTHESIS_VOICES[language]
     samples, rate = synthesize(text, voice=voice, rate_wpm=rate_wpm)
-    reference = Reference(_recording_from_samples(samples, rate), text, language, f"synthesised:espeak-ng {voice}")
+    reference = Reference(_recording_from_samples(samples, rate), text, language, f"synthesised:espeak-ng {voice}",
+                          synthetic=True)
     with _references_lock:
         _references[key] = reference
         while sum(r.recording.wave.nbytes for r in _references.values()) > _REFERENCE_CACHE_BYTES:
@@ -201,13 +217,19 @@ def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) 
     return reference
 
 
+def library_phrase(phrase_id: str | None) -> Phrase | None:
+    """The built-in phrase with this id, or None."""
+    return next((p for p in _library() if p.id == phrase_id), None)
+
+
 @functools.lru_cache(maxsize=128)
 def library_reference(phrase_id: str) -> Reference:
     """A built-in native recording by its id (cached)."""
-    phrase = next((p for p in _library() if p.id == phrase_id), None)
+    phrase = library_phrase(phrase_id)
     if phrase is None:
         raise ScoringError(f"There is no built-in phrase called {phrase_id!r}.")
-    return Reference(load_recording(str(LIBRARY_DIR / phrase.file)), phrase.text, phrase.language, f"library:{phrase.id}")
+    return Reference(load_recording(str(LIBRARY_DIR / phrase.file)), phrase.text, phrase.language,
+                     f"library:{phrase.id}", synthetic=phrase.synthetic)
 
 
 def uploaded_reference(source: str | Path | bytes | Recording, text: str | None = None,

@@ -3,7 +3,7 @@
 Each exercise says which score it mainly trains (`skill`), which it trains a little (`also`), which
 first-language backgrounds it was written for (`accents`, empty for everyone), what it practises
 (a verb phrase for the one-sentence explanation), and which reference phrase the pronunciation tab
-loads (`reference.language` + `reference.text`, and a `phrase_id` once the phrase library exists).
+loads (`reference.language` + `reference.text`, and the `phrase_id` of the built-in phrase it uses, if any).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Prompt:
 
     language: str  # ISO 639-1
     text: str  # what the learner reads; a golden reference can be synthesised for any text
-    phrase_id: str | None = None  # a built-in recording in the phrase library, when there is one
+    phrase_id: str | None = None  # the built-in phrase (pronounce.library()) whose recording is the reference
 
 
 @dataclass(frozen=True)
