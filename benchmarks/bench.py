@@ -254,11 +254,14 @@ def _child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", **extra}
 
 
-def start_app(port: int, model: Path, folder: Path, timeout_s: float = 300.0) -> tuple[subprocess.Popen, float]:
-    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database and log in
-    `folder`; returns the process and the seconds until it answered HTTP."""
+def start_app(port: int, model: Path, folder: Path, timeout_s: float = 300.0,
+              database_url: str | None = None) -> tuple[subprocess.Popen, float]:
+    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database (an SQLite
+    file in `folder`, or the PostgreSQL `database_url`) and log in `folder`; returns the process and the
+    seconds until it answered HTTP."""
     env = _child_env(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), SPEAKSPHERE_MODEL=str(model),
-                     SPEAKSPHERE_DB=str(folder / "learners.sqlite3"), SPEAKSPHERE_BROWSER_SECRET="benchmark")
+                     SPEAKSPHERE_DB=str(folder / "learners.sqlite3"), SPEAKSPHERE_BROWSER_SECRET="benchmark",
+                     **({"SPEAKSPHERE_DATABASE_URL": database_url} if database_url else {}))
     log = folder / "app.log"
     started = time.perf_counter()
     with open(log, "w") as output:  # a file, not a pipe: a chatty app must never block on a full pipe

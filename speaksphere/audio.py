@@ -19,7 +19,8 @@ import soundfile as sf
 
 __all__ = [
     "SAMPLE_RATE", "HOP_LENGTH", "N_FFT", "N_MELS", "FRAME_RATE",
-    "AudioError", "AudioLimits", "AudioInfo", "read_audio", "log_mel_spectrogram", "dbfs",
+    "AudioError", "AudioLimits", "AudioInfo", "read_audio", "log_mel_spectrogram", "dbfs", "clipped_fraction",
+    "CLIPPED_DISTORTED",
 ]
 
 SAMPLE_RATE = 16000  # Hz: every feature and model in SpeakSphere works at 16 kHz
@@ -33,6 +34,9 @@ _TARGET_PEAK = 10 ** (-3 / 20)  # ... to -3 dBFS so VAD and features see a norma
 _DIGITAL_SILENCE_PEAK = 10 ** (-80 / 20)  # below -80 dBFS there is nothing to hear
 _STREAMING_SIZES = {0, 0xFFFFFFFF, 0x7FFFFFFF}  # placeholder data sizes written by live recorders
 _MAX_SAMPLE = 1000.0  # 60 dB over full scale: a float sample beyond this is damage, not sound
+_CLIP_LEVEL = 0.999  # |x| at or above this (within 0.01 dB of full scale, and not over it) is at the ceiling
+_CLIP_RUN = 3  # samples in a row at the ceiling: a flattened peak; one or two are a peak that merely touches it
+CLIPPED_DISTORTED = 0.001  # a recording with 0.1% of its samples in such runs or more "may be distorted"
 
 
 class AudioError(ValueError):
@@ -60,13 +64,26 @@ class AudioInfo:
     sample_rate: int  # Hz, as stored
     channels: int  # as stored, before downmixing
     duration_s: float  # seconds
-    peak_dbfs: float  # peak level as recorded, dB relative to full scale (0 = clipping)
+    peak_dbfs: float  # peak level as recorded, dB relative to full scale (0 = touching full scale)
     gain_db: float  # gain SpeakSphere applied to reach a usable level (0 when none)
+    clipped_fraction: float = 0.0  # share of samples, as recorded, in runs of 3+ at full scale (clipping_fraction)
 
 
 def dbfs(amplitude: float) -> float:
     """Amplitude (1.0 = full scale) in dB relative to full scale, floored at -120 dB (digital zero)."""
     return max(20 * math.log10(amplitude), -120.0) if amplitude > 0 else -120.0
+
+
+def clipped_fraction(samples: np.ndarray) -> float:
+    """Share (0-1) of `samples` (float (n,), as recorded, 1.0 = full scale) that lie in runs of at least
+    _CLIP_RUN consecutive samples at full scale (0.999 <= |x| <= 1): what hard clipping leaves, flat
+    tops. A clean recording normalised to full scale touches it on isolated samples and scores 0; a
+    float file over full scale holds its peaks (they pass the ceiling's band in a sample) and scores ~0."""
+    magnitude = np.abs(np.asarray(samples, dtype=np.float32))
+    at_ceiling = np.concatenate([[False], (magnitude >= _CLIP_LEVEL) & (magnitude <= 1.0 + 1e-6), [False]])
+    edges = np.flatnonzero(np.diff(at_ceiling.astype(np.int8)))  # run starts and ends, alternating
+    lengths = edges[1::2] - edges[0::2]
+    return float(lengths[lengths >= _CLIP_RUN].sum() / max(len(magnitude), 1))
 
 
 def _format_minutes(seconds: float) -> str:
@@ -203,6 +220,7 @@ def read_audio(source: str | Path | bytes, limits: AudioLimits = AudioLimits()) 
             f"The recording is only {duration_s:.2f} s long; please say at least one word "
             f"({limits.min_seconds:.2f} s or more)."
         )
+    clipped = clipped_fraction(wave)  # as recorded: resampling would round the flat tops off
     if file_info.samplerate != SAMPLE_RATE:
         wave = librosa.resample(wave, orig_sr=file_info.samplerate, target_sr=SAMPLE_RATE, res_type="soxr_hq")
     wave = wave - wave.mean()  # remove DC offset
@@ -215,7 +233,7 @@ def read_audio(source: str | Path | bytes, limits: AudioLimits = AudioLimits()) 
     wave = np.clip(wave * gain, -1.0, 1.0).astype(np.float32)
     info = AudioInfo(
         format=file_info.format, sample_rate=int(file_info.samplerate), channels=int(file_info.channels),
-        duration_s=duration_s, peak_dbfs=dbfs(peak), gain_db=dbfs(gain),
+        duration_s=duration_s, peak_dbfs=dbfs(peak), gain_db=dbfs(gain), clipped_fraction=clipped,
     )
     return wave, info
 

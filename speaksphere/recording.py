@@ -142,6 +142,7 @@ def speech_facts(recording: Recording) -> dict[str, float | int | str]:
         "phonation_ratio": round(p.phonation_ratio, 2),
         "speech_level_dbfs": round(dbfs(speech_rms) - recording.info.gain_db, 1),
         "peak_level_dbfs": round(recording.info.peak_dbfs, 1),
+        "clipped_fraction": round(recording.info.clipped_fraction, 5),  # of samples in flat runs at full scale
         "format": recording.info.format,
         "sample_rate_hz": recording.info.sample_rate,
         "channels": recording.info.channels,

@@ -82,3 +82,19 @@ def tiny_model_dir(tmp_path_factory):
 def database(tmp_path_factory):
     """A fresh learner database file for the app a test module serves."""
     return tmp_path_factory.mktemp("learners") / "learners.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server for the session (tests/postgres.py), stopped and removed after it."""
+    from postgres import start_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """A fresh, empty database on the session's PostgreSQL server: its postgresql:// URL."""
+    return postgres_cluster.new_database()

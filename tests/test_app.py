@@ -85,6 +85,8 @@ def test_analyze_reports_real_facts_and_the_models_predictions(client, speech_wi
         assert sum(predictions[task].values()) == pytest.approx(1.0, abs=1e-3)
     assert len(predictions["windows"]) >= 2 and predictions["windows"][0]["start"] == 0.0
     assert "Language" in heard and "%" in heard and "tiny-model" in heard
+    assert predictions["transcript"] and {"start", "end", "language", "text"} <= set(predictions["transcript"][0])
+    assert "What was said" in heard  # the listener's transcript (issue 39)
     assert figure is not None and predictions_figure is not None
 
 
@@ -230,6 +232,9 @@ def test_learner_journey(client, learner, native_phrase, database, tmp_path):
     pronounce(client, native_phrase, phrase_id=PHRASE.id, learner_id=learner, recommendation_id=rec_id)
     summary, text, figure = client.predict(learner, api_name="/history")
     assert {row["skill"]: row["attempts"] for row in summary}["overall"] == 1 and "1 attempt" in text
+    assert "English (en), every phrase" in text
+    summary, text, figure = client.predict(learner, "en", PHRASE.text, api_name="/history")  # that phrase alone
+    assert {row["skill"]: row["attempts"] for row in summary}["overall"] == 1 and PHRASE.text[:20] in text
     exported = client.predict(learner, "json", api_name="/export")
     content = open(exported, encoding="utf-8").read()
     assert learner in content and '"thumbs_up": true' in content and f'"recommendation_id": {rec_id}' in content
@@ -240,7 +245,7 @@ def test_learner_journey(client, learner, native_phrase, database, tmp_path):
         client.predict(learner, False, api_name="/delete_learner")
     assert rows(database) == before
     message = client.predict(learner, True, api_name="/delete_learner")
-    assert "Deleted: 1 attempt(s), 1 recommendation(s) and 1 thumb(s)" in message
+    assert "Deleted: 1 practice attempt(s), 0 analysis(es), 1 recommendation(s) and 1 thumb(s)" in message
     assert rows(database)["learners"] == before["learners"] - 1
     with pytest.raises(AppError, match="No progress is stored"):
         client.predict(learner, api_name="/history")

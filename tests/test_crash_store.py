@@ -5,7 +5,8 @@ A child process writes attempts, recommendations and feedback for several learne
 while another thread reads, and prints an acknowledgement after each call returns (the transaction is
 committed). The test kills it at an arbitrary moment, reopens the file as the app would after a restart,
 and checks every acknowledged row. Several rounds reuse the same file, so each also recovers the WAL
-left by the previous kill.
+left by the previous kill. The same test runs against a PostgreSQL server (tests/postgres.py), where the
+killed client's open transaction is rolled back by the server.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ for t in threads:
 """
 
 
-def write_until_killed(database: Path, acks_before_kill: int) -> list[list[str]]:
+def write_until_killed(database: Path | str, acks_before_kill: int) -> list[list[str]]:
     """Run the writer, SIGKILL it once it has acknowledged `acks_before_kill` writes; all its ack lines."""
     child = subprocess.Popen([sys.executable, "-c", WRITER, str(database)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, cwd=ROOT,
@@ -96,20 +97,31 @@ def write_until_killed(database: Path, acks_before_kill: int) -> list[list[str]]
     return lines
 
 
-def check_consistent(database: Path) -> None:
+def check_consistent(database: Path | str) -> None:
+    if isinstance(database, str):  # PostgreSQL checks every constraint itself, at every statement
+        store = LearnerStore(database)
+        assert store.schema_version() == SCHEMA_VERSION
+        with store.database.connect() as conn:
+            check_each_call_was_one_transaction(conn)
+        return
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        # one transaction per call: no attempt without its scores, no linked attempt without its outcome
-        assert conn.execute(f"SELECT count(*) FROM attempts WHERE {' OR '.join(f'{s} IS NULL' for s in SCORES)}"
-                            ).fetchone()[0] == 0
-        assert conn.execute("SELECT count(*) FROM attempts a JOIN recommendations r ON a.recommendation_id = r.id "
-                            "WHERE r.outcome_attempt_id IS NULL").fetchone()[0] == 0
+        check_each_call_was_one_transaction(conn)
 
 
-def test_acknowledged_writes_survive_sigkill(tmp_path):
-    database = tmp_path / "learners.sqlite3"
+def check_each_call_was_one_transaction(conn) -> None:
+    """No attempt without its scores, no linked attempt without its outcome."""
+    assert conn.execute(f"SELECT count(*) FROM attempts WHERE {' OR '.join(f'{s} IS NULL' for s in SCORES)}"
+                        ).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM attempts a JOIN recommendations r ON a.recommendation_id = r.id "
+                        "WHERE r.outcome_attempt_id IS NULL").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_acknowledged_writes_survive_sigkill(tmp_path, kind, request):
+    database = tmp_path / "learners.sqlite3" if kind == "sqlite" else request.getfixturevalue("postgres_url")
     acknowledged = []
     for round_, acks_before_kill in enumerate((40, 95, 160, 233)):
         lines = write_until_killed(database, acks_before_kill)

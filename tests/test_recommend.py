@@ -175,7 +175,7 @@ def test_one_learner_in_many_tabs_loses_no_evidence(store):
     recommender = Recommender(store)
     learner = store.new_learner()
     store.record_attempt(learner, "pronounce", {s: 60.0 for s in SKILLS}, language="en")
-    recommendations = [recommender.recommend(learner) for _ in range(8)]
+    recommendations = [recommender.recommend(learner, fresh=True) for _ in range(8)]
     threads = [threading.Thread(target=recommender.feedback, args=(learner, r.id, i % 2 == 0))
                for i, r in enumerate(recommendations)]
     for thread in threads:
@@ -185,6 +185,43 @@ def test_one_learner_in_many_tabs_loses_no_evidence(store):
     recommender.learn(learner)
     state, _ = store.load_policy_state(learner)
     assert sum(state["models"]["en"]["evidence"].values()) == 8
+
+
+def test_a_recommendation_stays_until_acted_on_or_dismissed(store):
+    recommender = Recommender(store, seed=1)
+    learner = store.new_learner()
+    first = recommender.recommend(learner, "en")
+    again = recommender.recommend(learner, "en")
+    assert again.id == first.id and again.pending and not first.pending  # "Suggest" twice: the same exercise
+    assert again.exercise == first.exercise and again.explanation == first.explanation
+    assert recommender.recommend(learner, "fr").id != first.id  # another language has its own
+    assert recommender.recommend(learner, "en").id == first.id  # ... and the English one still waits
+    recommender.feedback(learner, first.id, thumbs_up=True)
+    assert recommender.recommend(learner, "en").id == first.id  # liked, not yet practised: it stays
+    attempt_for(store, learner, first)
+    practised = recommender.recommend(learner, "en")
+    assert practised.id != first.id and not practised.pending  # acted on: a new one
+    recommender.feedback(learner, practised.id, thumbs_up=False)
+    assert recommender.recommend(learner, "en").id not in (first.id, practised.id)  # dismissed: a new one
+    assert len(store.recommendations(learner)) == 4
+
+
+def test_one_thumb_per_recommendation_the_latest_wins(store):
+    changed, down = store.new_learner(), store.new_learner()
+    for learner in (changed, down):
+        store.record_attempt(learner, "pronounce", {s: 60.0 for s in SKILLS}, language="en", accent="L1-de")
+    first = Recommender(store, seed=3).recommend(changed)
+    second = Recommender(store, seed=3).recommend(down)  # the same context and seed: the same drill
+    assert first.exercise.id == second.exercise.id
+    recommender = Recommender(store)
+    recommender.feedback(changed, first.id, thumbs_up=True)
+    recommender.feedback(changed, first.id, thumbs_up=False)  # changed their mind
+    recommender.feedback(changed, first.id, thumbs_up=False)  # the same thumb twice counts once
+    recommender.feedback(down, second.id, thumbs_up=False)
+    models = [store.load_policy_state(learner)[0]["models"]["en"] for learner in (changed, down)]
+    np.testing.assert_allclose(models[0]["precision_mean"], models[1]["precision_mean"], atol=1e-9)
+    np.testing.assert_allclose(models[0]["precision"], models[1]["precision"], atol=1e-9)
+    assert models[0]["evidence"][first.exercise.id] == models[1]["evidence"][first.exercise.id] == 1
 
 
 # ---- the simulation ----

@@ -1,4 +1,7 @@
-"""The learner store: concurrency, crash consistency, isolation, bad ids, migrations, export, deletion."""
+"""The learner store: concurrency, crash consistency, isolation, bad ids, migrations, export, deletion.
+
+Tests taking `store` run twice: on an SQLite file and on a database of a throwaway PostgreSQL server
+(tests/postgres.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import os
 import signal
 import sqlite3
 import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,13 +27,16 @@ WRITERS = 16
 ATTEMPTS_EACH = 25
 
 
-@pytest.fixture
-def store(tmp_path) -> LearnerStore:
-    return LearnerStore(tmp_path / "learners.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path) -> LearnerStore:
+    if request.param == "sqlite":
+        return LearnerStore(tmp_path / "learners.sqlite3")
+    return LearnerStore(request.getfixturevalue("postgres_url"))
 
 
-def count_rows(path, table: str, learner_id: str | None = None) -> int:
-    with sqlite3.connect(path) as conn:
+def count_rows(store: LearnerStore, table: str, learner_id: str | None = None) -> int:
+    """Rows in `table` (of one learner), read past the store's own queries."""
+    with store.database.connect() as conn:
         if learner_id is None:
             return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         return conn.execute(f"SELECT count(*) FROM {table} WHERE learner_id = ?", (learner_id,)).fetchone()[0]
@@ -140,7 +147,7 @@ def test_malformed_ids_get_a_clear_error_and_read_nothing(store, bad_id):
         with pytest.raises(LearnerError, match="not valid") as caught:
             call()
         assert caught.value.reason == "malformed"
-    assert count_rows(store.path, "attempts") == 1 and count_rows(store.path, "learners") == 1
+    assert count_rows(store, "attempts") == 1 and count_rows(store, "learners") == 1
     assert not store.learner_exists(bad_id)
 
 
@@ -153,7 +160,7 @@ def test_unknown_ids_get_a_clear_error_and_nothing_is_written(store):
         with pytest.raises(LearnerError, match="No progress is stored") as caught:
             call()
         assert caught.value.reason == "unknown"
-    assert count_rows(store.path, "attempts") == 1 and count_rows(store.path, "recommendations") == 0
+    assert count_rows(store, "attempts") == 1 and count_rows(store, "recommendations") == 0
 
 
 def test_ids_are_unique_and_unguessably_long(store):
@@ -217,14 +224,14 @@ def test_sixteen_processes_writing_at_once_lose_nothing(store):
     learners = [store.new_learner() for _ in range(WRITERS)]
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(WRITERS)
-    writers = [context.Process(target=_write_attempts, args=(str(store.path), learner, barrier))
+    writers = [context.Process(target=_write_attempts, args=(str(store.location), learner, barrier))
                for learner in learners]
     for writer in writers:
         writer.start()
     for writer in writers:
         writer.join(timeout=120)
     assert [writer.exitcode for writer in writers] == [0] * WRITERS
-    assert count_rows(store.path, "attempts") == WRITERS * ATTEMPTS_EACH
+    assert count_rows(store, "attempts") == WRITERS * ATTEMPTS_EACH
     for learner in learners:
         assert [a["scores"]["accuracy"] for a in store.history(learner)] == [float(i) for i in range(ATTEMPTS_EACH)]
 
@@ -248,8 +255,8 @@ def test_sixteen_threads_writing_and_reading_at_once_lose_nothing(store):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert count_rows(store.path, "attempts") == WRITERS * ATTEMPTS_EACH
-    assert all(count_rows(store.path, "attempts", learner) == ATTEMPTS_EACH for learner in learners)
+    assert count_rows(store, "attempts") == WRITERS * ATTEMPTS_EACH
+    assert all(count_rows(store, "attempts", learner) == ATTEMPTS_EACH for learner in learners)
 
 
 # ---- crashes ----
@@ -270,15 +277,16 @@ def test_a_writer_killed_between_two_writes_leaves_the_database_consistent(store
     store.record_attempt(learner, "pronounce", SCORES)
     recommendation = store.record_recommendation(learner, "en-mp-w-v", "accuracy", "Because.", {}, "test")
     writer = multiprocessing.get_context("fork").Process(
-        target=_crash_while_recording, args=(str(store.path), learner, recommendation))
+        target=_crash_while_recording, args=(str(store.location), learner, recommendation))
     writer.start()
     writer.join(timeout=60)
     assert writer.exitcode == -signal.SIGKILL
 
-    reopened = LearnerStore(store.path)
-    with sqlite3.connect(store.path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    reopened = LearnerStore(store.location)
+    if store.path is not None:
+        with sqlite3.connect(store.path) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     assert len(reopened.history(learner)) == 1  # the half-written attempt is gone, the committed one stays
     assert reopened.recommendations(learner)[0]["outcome_attempt_id"] is None
     attempt = reopened.record_attempt(learner, "pronounce", SCORES, recommendation_id=recommendation)
@@ -354,7 +362,7 @@ def test_deleting_a_learner_removes_every_row_about_them(store):
     store.record_attempt(other, "pronounce", SCORES)
     assert store.delete_learner(learner) == {"attempts": 1, "recommendations": 1, "feedback": 1, "policy_states": 1}
     for table in ("attempts", "recommendations", "feedback", "policy_states"):
-        assert count_rows(store.path, table, learner) == 0
+        assert count_rows(store, table, learner) == 0
     assert not store.learner_exists(learner) and store.learner_exists(other)
     with pytest.raises(LearnerError):
         store.history(learner)
@@ -368,13 +376,13 @@ def test_a_retried_attempt_is_stored_once(store, tmp_path):
     again = store.record_attempt(learner, "pronounce", {"overall": 70.0}, request_digest="a" * 64)
     other = store.record_attempt(learner, "pronounce", {"overall": 71.0}, request_digest="b" * 64)
     assert again == first and other != first
-    assert count_rows(store.path, "attempts", learner) == 2
+    assert count_rows(store, "attempts", learner) == 2
     someone = store.new_learner()  # the same recording from another learner is theirs to keep
     store.record_attempt(someone, "pronounce", {"overall": 70.0}, request_digest="a" * 64)
-    assert count_rows(store.path, "attempts", someone) == 1
+    assert count_rows(store, "attempts", someone) == 1
     for _ in range(2):  # attempts without a digest (library callers) are all kept
         store.record_attempt(learner, "analyze", {})
-    assert count_rows(store.path, "attempts", learner) == 4
+    assert count_rows(store, "attempts", learner) == 4
 
 
 def test_recommendation_ids_are_random_not_a_site_counter(store):
@@ -385,3 +393,41 @@ def test_recommendation_ids_are_random_not_a_site_counter(store):
     assert len(set(ids)) == 20 and min(ids) >= 2**32 and max(ids) < 2**53
     assert ids != sorted(ids)  # 20 random draws in increasing order: 1 chance in 20!
     assert [r["id"] for r in store.recommendations(learner)] == ids  # still listed in the order made
+
+
+def test_a_version_4_database_gains_speak_attempts_and_keeps_its_ids_and_links(tmp_path):
+    """Migration 5 rebuilds attempts (SQLite cannot alter a CHECK): ids, links and the id counter survive."""
+    path = tmp_path / "v4.sqlite3"
+    learner = "A" * 32
+    with sqlite3.connect(path) as conn:  # the file as release 4 wrote it, its newest attempt deleted
+        conn.execute("PRAGMA foreign_keys = ON")
+        for statement in (s for step in MIGRATIONS[:4] for s in step):
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 4")
+        conn.execute("INSERT INTO learners VALUES (?, 1.0)", (learner,))
+        for i in range(1, 4):
+            conn.execute("INSERT INTO attempts (learner_id, created_at, task, accuracy, request_digest) "
+                         "VALUES (?, ?, 'pronounce', ?, ?)", (learner, time.time() - 60 + i, 50.0 + i, f"d{i}"))
+        conn.execute("INSERT INTO recommendations VALUES (4294967296, ?, 1.5, 'e', 'accuracy', 'p', 'why', '{}', 2)",
+                     (learner,))
+        conn.execute("UPDATE attempts SET recommendation_id = 4294967296 WHERE id = 2")
+        conn.execute("DELETE FROM attempts WHERE id = 3")
+    store = LearnerStore(path)
+    assert store.schema_version() == SCHEMA_VERSION == 5
+    assert [(a["id"], a["scores"]["accuracy"], a["recommendation_id"]) for a in store.history(learner)] == [
+        (1, 51.0, None), (2, 52.0, 4294967296)]
+    assert store.recommendations(learner)[0]["outcome_attempt_id"] == 2  # the rebuild did not cascade
+    assert store.record_attempt(learner, "speak", {"fluency": 70.0}) == 4  # id 3 is never reused
+    assert store.record_attempt(learner, "pronounce", {"overall": 1.0}, request_digest="d1") == 1  # digests kept
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(attempts)")}
+        assert {"attempts_by_learner", "attempts_by_request"} <= indexes
+
+
+def test_speak_attempts_are_stored_and_exported(store):
+    learner = store.new_learner()
+    store.record_attempt(learner, "speak", {"fluency": 64.0}, language="en")
+    assert [a["task"] for a in store.history(learner)] == ["speak"]
+    assert json.loads(store.export(learner))["attempts"][0]["task"] == "speak"

@@ -69,10 +69,13 @@ def test_bytes_that_are_not_the_pinned_ones_are_refused(monkeypatch):
         weights.whisper_base_bytes()
 
 
-def test_a_damaged_cache_is_rebuilt(tmp_path):
+def test_a_damaged_cache_is_rebuilt(tmp_path, caplog):
     cached = tmp_path / f"whisper-base-{weights.WHISPER_BASE_SHA256[:16]}.safetensors"
     cached.write_bytes(b"not safetensors")
-    state = weights.whisper_base_state_dict(tmp_path)
+    with caplog.at_level("INFO", logger="speaksphere.model.whisper"):
+        state = weights.whisper_base_state_dict(tmp_path)
+    steps = [r.getMessage() for r in caplog.records if "Whisper base's weights" in r.getMessage()]
+    assert [s for s in steps if "1/3" in s or "2/3" in s or "3/3" in s or "converted in" in s] == steps[-4:]  # issue 39
     assert state["model.encoder.conv1.weight"].shape == (512, 80, 3)
     # per decoder layer: q, k, v, out of two attentions (k without bias), three layer norms, fc1, fc2
     assert len([k for k in state if k.startswith("model.decoder.layers.5.")]) == 24

@@ -152,7 +152,8 @@ def make_endpoints(coach: Coach) -> dict:
     def analyze(audio: str | None, learner_id: str = "", progress=gr.Progress()):
         """What was spoken. Inputs: audio (file), learner_id ("" = store nothing). Outputs: facts
         (dict: seconds, dBFS), summary (Markdown), predictions (dict {"language", "accent", "emotion",
-        "command": {label: probability}, "windows": [...]}), predictions summary (Markdown). The figures
+        "command": {label: probability}, "windows": [...], "transcript": [{"start", "end", "language", "text"}]: what
+        was said, per language stretch}), predictions summary (Markdown). The figures
         come from "/analysis_figures" next, in the same client session."""
         r = coach.analyze(audio, learner_id, _reporter(progress), figures=False)
         return r["facts"], r["summary"], r["predictions"], r["predictions_summary"], r["drawing"]
@@ -213,22 +214,31 @@ def make_endpoints(coach: Coach) -> dict:
 
     def recommend(learner_id: str, language: str = ""):
         """The next exercise. Inputs: learner_id (required), language ("" = that of the latest attempt).
-        Outputs: recommendation (dict: recommendation_id, explanation, explored, expected_gain, exercise),
-        summary (Markdown)."""
+        Outputs: recommendation (dict: recommendation_id, explanation, explored, expected_gain, pending, exercise),
+        summary (Markdown). The same recommendation comes back (pending: true) until an attempt answers it
+        or a thumbs down dismisses it."""
         r = coach.recommend(learner_id, language)
         return r["recommendation"], r["summary"]
 
     def feedback(learner_id: str, recommendation_id: float, thumbs_up: bool):
         """Thumbs up (true) or down (false) on one of the learner's recommendations; the recommender learns
-        from it. Outputs: result (dict: recommendation_id, thumbs_up, message), message (Markdown)."""
+        from it (one thumb per recommendation: the latest wins). Outputs: result (dict: recommendation_id, thumbs_up, message), message (Markdown)."""
         r = coach.feedback(learner_id, recommendation_id, thumbs_up)
         return r, r["message"]
 
-    def history(learner_id: str):
-        """The learner's progress. Outputs: summary (list of {skill, attempts, first, latest, best, change,
-        trend}), text (Markdown), figure (score per attempt for each skill)."""
-        r = coach.history(learner_id)
+    def history(learner_id: str, language: str = "", phrase: str = ""):
+        """The learner's progress in one language and phrase. Inputs: learner_id, language (ISO 639-1, "" = the
+        latest practised), phrase (a practised phrase's text, "" = every phrase). Outputs: summary (list of
+        {skill, attempts, first, latest, best, change, trend}), text (Markdown: the table and a tip on its
+        weakest skill), figure (score per attempt for each skill); all three of the same attempts."""
+        r = coach.history(learner_id, language, phrase)
         return r["summary"], r["text"], r["figure"]
+
+    def progress_choices(learner_id: str, language: str = "", phrase: str = ""):
+        """The languages and phrases Progress can show (the browser's dropdowns, not an API)."""
+        r = coach.progress_choices(learner_id, language, phrase)
+        return (gr.Dropdown(choices=r["languages"], value=r["language"]),
+                gr.Dropdown(choices=r["items"], value=r["item"]))
 
     def new_learner(request: gr.Request):
         """A new learner id (32 characters); keep it, it is the only key to that learner's progress. At most
@@ -248,13 +258,14 @@ def make_endpoints(coach: Coach) -> dict:
         """Delete everything stored about the learner, exports included; confirm must be true. Output: Markdown."""
         counts = coach.delete(learner_id, confirm)
         _remove_served_copies(export_stem(learner_id.strip()))
-        return (f"Deleted: {counts['attempts']} attempt(s), {counts['recommendations']} recommendation(s) and "
-                f"{counts['feedback']} thumb(s). A new, empty learner id now replaces the old one in this browser.")
+        return (f"Deleted: {counts['attempts']} practice attempt(s), {counts['analyses']} analysis(es), "
+                f"{counts['recommendations']} recommendation(s) and {counts['feedback']} thumb(s). A new, empty "
+                "learner id now replaces the old one in this browser.")
 
     endpoints = dict(analyze=analyze, analysis_figures=analysis_figures, pronounce=pronounce,
                      pronunciation_figures=pronunciation_figures, speak=speak, speech_figures=speech_figures,
-                     compare=compare, recommend=recommend,
-                     feedback=feedback, history=history, new_learner=new_learner, ensure_learner=ensure_learner,
+                     compare=compare, recommend=recommend, feedback=feedback, history=history,
+                     progress_choices=progress_choices, new_learner=new_learner, ensure_learner=ensure_learner,
                      export=export,
                      delete_learner=delete_learner)
     return {name: user_error(fn) for name, fn in endpoints.items()}

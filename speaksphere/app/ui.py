@@ -67,6 +67,9 @@ def browser_secret(coach: Coach) -> str:
     next to the learner database, so ids survive a restart of the app."""
     if os.environ.get("SPEAKSPHERE_BROWSER_SECRET"):
         return os.environ["SPEAKSPHERE_BROWSER_SECRET"]
+    if coach.store.path is None:  # a database server: every replica must encrypt ids with the same key
+        raise RuntimeError("SpeakSphere cannot start: with the learner store on a database server, set "
+                           "SPEAKSPHERE_BROWSER_SECRET to one secret that every replica shares.")
     path = coach.store.path.parent / "browser-secret"
     try:  # created private (0600) in one step: never readable by others, not even for a moment
         with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as file:
@@ -76,8 +79,9 @@ def browser_secret(coach: Coach) -> str:
     return path.read_text().strip()
 
 
-def reference_inputs():
-    """The three ways to give a golden reference; only the chosen one's fields are shown and sent."""
+def reference_inputs(tab: str):
+    """The three ways to give a golden reference in `tab` ("pronounce" or "compare": the elements' ids); only the
+    chosen one's fields are shown and sent."""
     kind = gr.Radio(REFERENCE_KINDS, value=REFERENCE_KINDS[0], label="Reference to compare with")
     phrases = [(f"{LANGUAGE_NAMES.get(p.language, p.language)}: {p.text}", p.id) for p in library()]  # "French: ..."
     phrase = gr.Dropdown(phrases, value=phrases[0][1] if phrases else None, label="Built-in phrase (native speakers)",
@@ -86,13 +90,14 @@ def reference_inputs():
     language = gr.Dropdown([(language_name(c), c) for c in SYNTHESIS_VOICES if c in LANGUAGE_NAMES], value="en",
                            label="Language of the text", visible=False,
                            allow_custom_value=True)
-    teacher = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Teacher's recording", visible=False)
+    teacher = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Teacher's recording", visible=False,
+                       elem_id=f"{tab}-teacher")
 
     def choose(selected):  # hide and clear the fields of the other kinds, so they are not sent
         typed, upload = selected == REFERENCE_KINDS[1], selected == REFERENCE_KINDS[2]
         return (gr.Dropdown(visible=not typed and not upload, value=None if typed or upload else phrase.value),
                 gr.Textbox(visible=typed or upload, value="",
-                           label="Text (optional: enables word scores)" if upload else "Text"),
+                           label="Text (optional: else the words the listener hears in it)" if upload else "Text"),
                 gr.Dropdown(visible=typed or upload), gr.Audio(visible=upload, value=None))
 
     kind.input(choose, kind, [phrase, text, language, teacher], api_visibility="private", queue=False)
@@ -162,7 +167,7 @@ def _pronounce_tab() -> SimpleNamespace:
     """The Pronounce tab's components: a reference and an attempt in; feedback, word table, pictures out."""
     with gr.Row():
         with gr.Column(scale=1):
-            kind, phrase, text, language, teacher = reference_inputs()
+            kind, phrase, text, language, teacher = reference_inputs("pronounce")
             listen_button = gr.Button("Listen to the reference")
             reference_audio = gr.Audio(label="Reference", type="filepath", interactive=False)
             attempt = _audio_input("Your attempt", "pronounce-attempt")
@@ -217,7 +222,7 @@ def _compare_tab() -> SimpleNamespace:
     """The Compare tab's components: a reference and two attempts in; what changed out."""
     with gr.Row():
         with gr.Column(scale=1):
-            kind, phrase, text, language, teacher = reference_inputs()
+            kind, phrase, text, language, teacher = reference_inputs("compare")
             attempt_a = _audio_input("Attempt A (earlier)", "compare-a")
             attempt_b = _audio_input("Attempt B (later)", "compare-b")
             button = gr.Button("Compare", variant="primary")
@@ -236,7 +241,11 @@ def _compare_tab() -> SimpleNamespace:
 def _progress_tab(coach: Coach) -> SimpleNamespace:
     """The Progress tab's components: history, a recommended exercise with thumbs, the learner's data."""
     ui = SimpleNamespace()
-    ui.history_button = gr.Button("Show my progress", variant="primary")
+    with gr.Row():  # one language and one phrase (or all of its phrases) at a time: scores of different texts differ
+        ui.progress_language = gr.Dropdown([], value="", label="Language", allow_custom_value=True)
+        ui.progress_item = gr.Dropdown([("Every phrase", "")], value="", label="Phrase or exercise",
+                                       allow_custom_value=True)
+        ui.history_button = gr.Button("Show my progress", variant="primary")
     ui.text = gr.Markdown(label="Progress")
     ui.figure = plot("Your scores, attempt by attempt")
     with gr.Row():
@@ -340,7 +349,14 @@ def _wire_compare(api: dict, ui: SimpleNamespace, learner_id) -> None:
 
 def _wire_progress(api: dict, ui: SimpleNamespace, pronounce: SimpleNamespace, tabs: gr.Tabs, learner_id) -> None:
     """History, recommendations and thumbs, the "practise it" jump to Pronounce, export and delete."""
-    ui.history_button.click(api["history"], learner_id, [ui.summary_rows, ui.text, ui.figure], api_name="history")
+    selection = [learner_id, ui.progress_language, ui.progress_item]
+    shown = [ui.summary_rows, ui.text, ui.figure]
+    ui.history_button.click(api["progress_choices"], selection, [ui.progress_language, ui.progress_item],
+                            api_visibility="private").success(api["history"], selection, shown, api_name="history")
+    ui.progress_language.input(lambda: "", None, ui.progress_item, api_visibility="private", queue=False).then(
+        api["progress_choices"], selection, [ui.progress_language, ui.progress_item], api_visibility="private").success(
+        api["history"], selection, shown, api_visibility="private")
+    ui.progress_item.input(api["history"], selection, shown, api_visibility="private")
     ui.recommend_button.click(api["recommend"], [learner_id, ui.language], [ui.recommendation, ui.recommendation_text],
                               api_name="recommend")
     ui.recommendation.change(lambda r: (r or {}).get("recommendation_id"), ui.recommendation, ui.shown_id,
@@ -359,11 +375,16 @@ def _wire_progress(api: dict, ui: SimpleNamespace, pronounce: SimpleNamespace, t
                          gr.Dropdown(visible=k != REFERENCE_KINDS[0], value=l)),
         [p.kind, p.text, p.language], [p.phrase, p.text, p.language], api_visibility="private")
     ui.export_button.click(api["export"], [learner_id, ui.export_format], ui.export_file, api_name="export")
+    # after deletion nothing of the old learner stays on screen: no recommendation to rate, no dead export link
+    cleared = [ui.confirm, ui.recommendation, ui.recommendation_text, ui.shown_id, ui.thumb_text, ui.thumb_result,
+               ui.text, ui.figure, ui.summary_rows, ui.export_file, ui.progress_language, ui.progress_item,
+               p.recommendation_id]
     ui.delete_button.click(api["delete_learner"], [learner_id, ui.confirm], ui.delete_text,
                            api_name="delete_learner").success(
         api["new_learner"], None, learner_id, api_visibility="private").then(
-        lambda: (False, None, "", None), None, [ui.confirm, ui.recommendation, ui.text, ui.figure],
-        api_visibility="private")
+        lambda: (False, None, "", None, "", None, "", None, None, None, gr.Dropdown(choices=[], value=""),
+                 gr.Dropdown(choices=[("Every phrase", "")], value=""), None),
+        None, cleared, api_visibility="private")
 
 
 def _show_answers(predictions: dict | None) -> list[gr.Label]:

@@ -5,9 +5,11 @@ Pure functions from result dicts to Markdown; no gradio, no speech math.
 
 from __future__ import annotations
 
+from ..audio import CLIPPED_DISTORTED
 from ..pronounce.listener import normalise_word
 from ..pronounce.plots import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES
+from ..learner.progress import points, weakest_skill
 from ..learner.store import SKILLS
 
 __all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
@@ -73,9 +75,10 @@ def describe_speech(facts: dict) -> str:
            if facts["pauses"] else "."),
     ]
     level = facts["speech_level_dbfs"]
-    if facts["peak_level_dbfs"] > -0.1:
-        lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): the recording "
-                     "reaches full scale and may be distorted; move a little away from the microphone.")
+    if facts.get("clipped_fraction", 0.0) >= CLIPPED_DISTORTED:
+        lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): the recording is "
+                     f"clipped ({100 * facts['clipped_fraction']:.1f}% of it flattened at the loudest a file can hold) "
+                     "and may be distorted; move a little away from the microphone or turn its gain down.")
     elif level < -40:
         lines.append(f"**Level {level:.0f} dBFS** (decibels below the loudest a file can hold): very quiet; "
                      "speak closer to the microphone.")
@@ -97,6 +100,17 @@ def _guess(probabilities: dict[str, float], name) -> str:
     return f"**{name(label)}**, {_percent(p)} likely{sure}" + (f"; then {', '.join(others)}" if others else "")
 
 
+def _said(transcript: list[dict]) -> list[str]:
+    """The listener's transcript as list lines: one stretch plainly, several with their times and language."""
+    if not transcript:
+        return []
+    if len(transcript) == 1:
+        return [f"- **What was said** (as Whisper base heard it): *{transcript[0]['text'] or '(nothing clear)'}*"]
+    return ["- **What was said**, per language (as Whisper base heard it):"] + [
+        f"  - {s['start']:.0f}-{s['end']:.0f} s, {language_name(s['language'])}: *{s['text'] or '(nothing clear)'}*"
+        for s in transcript]
+
+
 def describe_predictions(predictions: dict, model_name: str) -> str:
     """What the model heard, in words, with each probability explained."""
     lines = [f"What the model *{model_name}* heard. A percentage is how likely the model thinks each answer is; "
@@ -109,6 +123,7 @@ def describe_predictions(predictions: dict, model_name: str) -> str:
                      for w in windows if "language" in w]
             lines.append(f"  - judged over {len(windows)} windows of about 4 s, weighted by their speech: "
                          + "; ".join(parts))
+    lines.extend(_said(predictions.get("transcript", [])))
     experimental = set(predictions.get("experimental", []))
 
     def caveat(task: str) -> str:
@@ -160,6 +175,9 @@ def describe_pronunciation(result: dict) -> str:
     text = details.get("reference_text")
     lines = [f"### Overall {result['overall']:.0f} / 100",
              f"Compared with {_reference_label(details['reference'])}" + (f': *"{text}"*' if text else "") + "."]
+    if details.get("reference_text_heard"):
+        lines.append("These are the words the listener heard in your teacher's recording; type its text for word "
+                     "scores against exactly what the teacher said.")
     heard = result.get("heard")
     if result.get("another_sentence"):
         lines.append(f"**This sounds like another sentence.** We heard *\"{heard['transcript']}\"*, not the text "
@@ -203,11 +221,14 @@ def describe_comparison(comparison: dict) -> str:
     lines = [f"### {verdict}", "A positive change means attempt B scored higher. Scores are 0-100.", "\n".join(rows)]
     for skill, why in {**a.get("not_scored", {}), **b.get("not_scored", {})}.items():
         lines.append(f"*{skill.capitalize()} is not scored:* {why}")
+    heard = {name: result["heard"]["transcript"] for name, result in (("A", a), ("B", b)) if result.get("heard")}
+    if heard:
+        lines.append("What the listener heard: " + "; ".join(f'attempt {name} *"{text}"*' for name, text in heard.items())
+                     + ".")
     another = comparison.get("another_sentence") or []
     if another:
         which = "Both attempts sound" if len(another) == 2 else f"Attempt {another[0]} sounds"
-        lines.append(f"**{which} like another sentence than the reference**, so their words are not compared "
-                     "(the listener's transcripts are in the details).")
+        lines.append(f"**{which} like another sentence than the reference**, so their words are not compared.")
     words = sorted(comparison["words"], key=lambda w: w["difference"])
     if words:
         worse = [f"**{w['word']}** ({w['difference']:+.0f})" for w in words[:3] if w["difference"] <= -5]
@@ -228,23 +249,45 @@ def describe_recommendation(recommendation: dict) -> str:
              f"Trains **{exercise['skill']}** ({SKILL_MEANINGS[exercise['skill']]})."]
     if recommendation.get("explored"):
         lines.append("This one is partly a try-out: your thumbs up or down teach the coach what helps you.")
+    if recommendation.get("pending"):
+        lines.append("You have not practised this one yet: it stays until you do. A thumbs down sets it aside "
+                     "for another.")
     return "\n\n".join(lines)
 
 
-def describe_progress(summary: list[dict], attempts: int) -> str:
-    """The progress table: first, latest and best per skill, with the columns explained."""
+def phrase_label(text: str, exercises: list[str] = ()) -> str:
+    """A practised phrase as a choice: its text (cut at 70 characters) and the exercises that read it."""
+    short = text if len(text) <= 70 else text[:69] + "…"
+    return short + (f" (exercise: {', '.join(exercises)})" if exercises else "")
+
+
+def selection_name(language: str | None, item: str) -> str:
+    """What Progress shows, in words: "English, every phrase" or 'English: "Good morning."'; "" for nothing."""
+    if not language:
+        return ""
+    return f'{language_name(language)}: "{phrase_label(item)}"' if item else f"{language_name(language)}, every phrase"
+
+
+def describe_progress(summary: list[dict], attempts: int, selection: str = "") -> str:
+    """The progress table of one selection (`selection`, e.g. "English, every phrase"): first, latest and
+    best per skill, with the columns explained, and a tip on the weakest skill by the table's own numbers."""
     if attempts == 0:
-        return ("No scored attempts yet. Practise on the **Pronounce** tab and your scores will appear here, "
-                "kept under the learner id stored in this browser.")
+        return ("No scored attempts yet" + (f" for {selection}" if selection else "") + ". Practise on the "
+                "**Pronounce** tab and your scores will appear here, kept under the learner id stored in this browser.")
     rows = ["| score | attempts | first | latest | best | change |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for row in summary:
         if row["attempts"]:
             rows.append(f"| {row['skill']} | {row['attempts']} | {_points(row['first'])} | {_points(row['latest'])} | "
                         f"{_points(row['best'])} | {_points(row['change'], sign=True)} |")
-    return "\n\n".join([
-        f"**{attempts} attempt(s)** stored. Scores are 0-100. *First* is the mean of your first three attempts, "
-        "*latest* the mean of your last three (one reading varies by several points), *change* = latest - first.",
-        "\n".join(rows)])
+    lines = [(f"### {selection}\n\n" if selection else "") +
+             f"**{attempts} attempt(s)** stored. Scores are 0-100. *First* is the mean of your first three attempts, "
+             "*latest* the mean of your last three (one reading varies by several points), *change* = latest - first.",
+             "\n".join(rows)]
+    weakest = weakest_skill(summary)
+    if weakest is not None:
+        lines.append(f"**Tip:** your {weakest['skill']} ({points(weakest['latest'])}/100 latest) is your weakest "
+                     f"skill here. {SKILL_TIPS[weakest['skill']]}")
+    return "\n\n".join(lines)
 
 
 def describe_speaking(result: dict) -> str:

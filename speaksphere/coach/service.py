@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ import soundfile as sf
 from ..audio import SAMPLE_RATE, AudioError
 from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
 from ..plots import plot_recording
-from ..learner.progress import history_from_attempts, plot_progress, progress_summary
+from ..learner.progress import Selection, history_from_attempts, plot_progress, progress_summary, select_practice
 from ..pronounce import plots as pronounce_plots
 from ..pronounce.assess import assess, compare_results, shared_features
 from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_reference,
@@ -33,9 +34,11 @@ from ..speak.assess import MAX_SPEECH_S, assess_speech
 from ..speak.prompts import prompt as speak_prompt
 from ..learner.store import SKILLS, LearnerStore
 from . import explain
+from .deadline import FIGURES_LIMIT_S, within
 from .figures import plot_comparison, plot_predictions
 from .limits import RateLimit
 from .served import ServedFiles
+from .transcript import what_was_said
 
 __all__ = ["Coach", "CoachError", "ModelMissingError", "Reporter", "model_path", "load_coach", "settings_with_model"]
 
@@ -101,6 +104,7 @@ class Coach:
     served: ServedFiles = field(default_factory=ServedFiles)  # exports and synthesised references to download
     new_learners: RateLimit | None = None  # learner ids per minute per client; None: settings.server's
     first_visits: RateLimit | None = None  # ids for browsers on their first visit: 10 times that budget
+    figures_limit_s: float = FIGURES_LIMIT_S  # an answer's figures come within this, counted from the answer
 
     def __post_init__(self):
         per_minute = self.settings.server.new_learners_per_minute
@@ -187,12 +191,14 @@ class Coach:
         facts = speech_facts(recording)
         report(0.4, "Listening for language, accent, emotion and command")
         predictions = self.predictor.analyze_recording(recording)
+        report(0.6, "Writing down what was said")
+        predictions["transcript"] = what_was_said(recording, predictions.get("windows", []))
         if learner_id:
             language = explain.top_label(predictions["language"])[0] if "language" in predictions else None
             accent = explain.top_label(predictions["accent"])[0] if "accent" in predictions and language == "en" else None
             self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent,
                                       request_digest=_digest("analyze", recording.wave))
-        drawing = {"kind": "analysis", "recording": recording, "predictions": predictions}
+        drawing = {"kind": "analysis", "recording": recording, "predictions": predictions, "made_at": time.monotonic()}
         out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
                "model": self.model_name, "drawing": drawing,
                "predictions_summary": explain.describe_predictions(predictions, self.model_name)}
@@ -207,8 +213,18 @@ class Coach:
         if not drawing or drawing.get("kind") != "analysis":
             raise CoachError("Analyze a recording first; its figures are drawn from that analysis.")
         recording = drawing["recording"]
-        return {"figure": plot_recording(recording),
-                "predictions_figure": plot_predictions(drawing["predictions"], recording.duration_s)}
+        return self._in_time(drawing, lambda: {
+            "figure": plot_recording(recording),
+            "predictions_figure": plot_predictions(drawing["predictions"], recording.duration_s)})
+
+    def _in_time(self, drawing: dict, draw: Callable[[], dict]) -> dict:
+        """`draw()` within figures_limit_s of the answer (drawing["made_at"]), else CoachError."""
+        try:
+            return within(draw, self.figures_limit_s, drawing.get("made_at"))
+        except TimeoutError:
+            raise CoachError(f"The figures could not be drawn within {self.figures_limit_s:g} s of the answer "
+                             "(the server is busy), so they are left out this time; the answer above is complete. "
+                             "Ask again in a moment to see them.") from None
 
     def reference_preview(self, phrase_id: str | None, text: str | None, language: str | None,
                           reference_audio=None) -> dict:
@@ -243,12 +259,12 @@ class Coach:
         recording = self._load(attempt, "Your attempt")
         report(0.35, "Aligning your attempt with the reference and scoring it")
         assessment = assess(recording, reference, reference.text, reference.language)
-        result = assessment.result
+        result = _with_reference_facts(assessment.result, reference)
         if learner_id:
             self._record(learner_id, "pronounce", result, reference, recommendation, recording)
         out = {"result": result, "feedback": explain.describe_pronunciation(result),
                "reference_audio": self._reference_audio(reference, reference_audio),
-               "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures()}}
+               "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures(), "made_at": time.monotonic()}}
         if figures:
             report(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))
@@ -259,7 +275,7 @@ class Coach:
         "pitch" and "word_table"."""
         if not drawing or drawing.get("kind") != "pronunciation":
             raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
-        return pronounce_plots.all_figures(drawing["assessment"])
+        return self._in_time(drawing, lambda: pronounce_plots.all_figures(drawing["assessment"]))
 
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
                 attempt: Recording):
@@ -291,7 +307,8 @@ class Coach:
         report(0.5, "Scoring attempt B")
         second = assess(recording_b, reference, reference.text, reference.language, features=features)
         report(0.8, "Drawing the figures")
-        comparison = compare_results(first.result, second.result)
+        comparison = compare_results(_with_reference_facts(first.result, reference),
+                                     _with_reference_facts(second.result, reference))
         if learner_id:
             self._record(learner_id, "compare", second.result, reference, None, recording_b)
         return {"comparison": comparison, "summary": explain.describe_comparison(comparison),
@@ -374,19 +391,42 @@ class Coach:
             raise CoachError("Get a recommendation first, then rate it.")
         self.recommender.feedback(learner_id, recommendation["id"], bool(thumbs_up))
         message = ("Thanks: the coach will suggest more exercises like this one." if thumbs_up else
-                   "Thanks: the coach will suggest this kind of exercise less often.")
+                   "Thanks: the coach will suggest this kind of exercise less often, and sets this one aside: "
+                   "Suggest gives another.")
         return {"recommendation_id": recommendation["id"], "thumbs_up": bool(thumbs_up),
                 "message": message}
 
-    def history(self, learner_id: str | None) -> dict:
-        """The learner's attempts, a summary per score, and the progress figure."""
+    def progress_choices(self, learner_id: str | None, language: str | None = None, item: str | None = None) -> dict:
+        """What Progress can show: "languages" practised and "items" (phrases practised in the chosen
+        language), each as (label, value) pairs, with the "language" and "item" chosen ("" = every phrase)."""
+        selection = self._selection(learner_id, language, item)
+        items = [(explain.phrase_label(text, self._exercise_titles(selection.attempts, text)), text)
+                 for text in selection.items]
+        return {"languages": [(explain.language_name(c), c) for c in selection.languages],
+                "language": selection.language or "", "items": [("Every phrase", "")] + items, "item": selection.item}
+
+    def _selection(self, learner_id: str | None, language: str | None, item: str | None) -> Selection:
         learner_id = self._learner(learner_id, required=True)
-        attempts = self.store.history(learner_id)
-        series = history_from_attempts(attempts)
+        language = _text(language, "The language", 16)
+        item = _text(item, "The phrase", 1000)
+        return select_practice(self.store.history(learner_id), language, item)
+
+    def _exercise_titles(self, attempts: list[dict], text: str) -> list[str]:
+        ids = dict.fromkeys(a["exercise_id"] for a in attempts if a["reference_text"] == text and a["exercise_id"])
+        return [self.recommender.catalogue[i].title for i in ids if i in self.recommender.catalogue]
+
+    def history(self, learner_id: str | None, language: str | None = None, item: str | None = None) -> dict:
+        """The learner's practice attempts in one language ("" or None: the latest practised) and for one
+        phrase (its text; "" or None: every phrase), a summary per score, and the progress figure: the
+        table, the tip and the chart are drawn from the same attempts and show the same numbers.
+        Analyses (Analyze) are not practice and are left out."""
+        selection = self._selection(learner_id, language, item)
+        series = history_from_attempts(selection.attempts)
         summary = progress_summary(series)
-        scored = sum(1 for a in attempts if a["scores"])
-        return {"attempts": attempts, "summary": summary, "text": explain.describe_progress(summary, scored),
-                "figure": plot_progress(series)}
+        named = explain.selection_name(selection.language, selection.item)
+        return {"attempts": selection.attempts, "summary": summary, "language": selection.language or "",
+                "item": selection.item, "text": explain.describe_progress(summary, len(selection.attempts), named),
+                "figure": plot_progress(series, title=f"Your progress: {named}" if named else "Your progress")}
 
     def export(self, learner_id: str | None, format: str = "json") -> str:
         """Everything stored about the learner in a file (JSON or CSV); returns its path. The file is
@@ -403,12 +443,23 @@ class Coach:
 
     def delete(self, learner_id: str | None, confirm: bool) -> dict:
         """Delete everything stored about the learner (only when `confirm` is true), exports included;
-        returns the rows deleted and "exports", the export files deleted."""
+        returns the rows deleted ("attempts" of practice and "analyses" apart) and "exports", the export
+        files deleted."""
         learner_id = self._learner(learner_id, required=True)
         if not _boolean(confirm, "confirm must be true or false (a JSON boolean); nothing was deleted."):
             raise CoachError("Tick the box to confirm that you want to delete all your progress; nothing was deleted.")
+        analyses = sum(1 for a in self.store.history(learner_id) if a["task"] == "analyze")
         counts = self.store.delete_learner(learner_id)
+        counts["analyses"] = min(analyses, counts["attempts"])  # stored in one table, told apart by their task
+        counts["attempts"] -= counts["analyses"]
         return {**counts, "exports": self.served.forget_learner(learner_id)}
+
+
+def _with_reference_facts(result: dict, reference: Reference) -> dict:
+    """`result` with details["reference_text_heard"]: whether the words scored are the listener's
+    transcript of a teacher's upload given without its text."""
+    result["details"]["reference_text_heard"] = reference.text_heard
+    return result
 
 
 def _boolean(value, message: str) -> bool:

@@ -6,19 +6,59 @@ safe in the app's worker threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .store import SCORES, LearnerStore
+from .store import SCORES, SKILLS, LearnerStore
 
 __all__ = ["SkillSeries", "least_squares_slope", "skill_history", "history_from_attempts", "progress_summary",
-           "plot_progress", "SMOOTHING_ATTEMPTS", "TREND_ATTEMPTS"]
+           "plot_progress", "points", "weakest_skill", "Selection", "select_practice", "PRACTICE_REQUESTS",
+           "SMOOTHING_ATTEMPTS", "TREND_ATTEMPTS"]
 
 SMOOTHING_ATTEMPTS = 3  # the moving average over 3 attempts: one reading varies by several points
 TREND_ATTEMPTS = 6  # the recent trend is the least-squares slope over the last 6 attempts
+PRACTICE_REQUESTS = ("pronounce", "compare")  # attempts scored against a reference; "analyze" rows are analyses
+
+
+def points(value: float) -> int:
+    """A score as every table, chart and tip shows it: the summary's one-decimal value rounded to a whole
+    point (91.45 -> 91.5 -> 92, everywhere: the chart once said 91 where the table said 92)."""
+    return round(round(float(value), 1))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which of a learner's attempts Progress shows: one language, and in it all or one phrase."""
+
+    language: str | None  # ISO 639-1; None before any scored attempt
+    item: str  # the phrase's text (each exercise reads one), "" for every phrase of the language
+    languages: tuple[str, ...] = ()  # the languages practised, most recent first
+    items: tuple[str, ...] = ()  # the phrases practised in `language`, most recent first
+    attempts: list[dict] = field(default_factory=list)  # the selected attempts, oldest first
+
+
+def select_practice(attempts: list[dict], language: str | None = None, item: str | None = None) -> Selection:
+    """The practice attempts (scored pronunciation and comparison attempts; analyses are left out) of
+    `language` (None or "": the latest practised) and of the phrase `item` (None or "": every phrase),
+    from `attempts` as `LearnerStore.history` returns them. A language or phrase not practised selects
+    nothing."""
+    practice = [a for a in attempts if a["task"] in PRACTICE_REQUESTS and a["scores"]]
+    languages = tuple(dict.fromkeys(a["language"] for a in reversed(practice) if a["language"]))
+    language = language or (languages[0] if languages else None)
+    in_language = [a for a in practice if a["language"] == language]
+    items = tuple(dict.fromkeys(a["reference_text"] for a in reversed(in_language) if a["reference_text"]))
+    item = item or ""
+    chosen = [a for a in in_language if not item or a["reference_text"] == item]
+    return Selection(language, item, languages, items, chosen)
+
+
+def weakest_skill(summary: list[dict]) -> dict | None:
+    """The row of `progress_summary` with the lowest latest score as shown (`points`), None if none is scored."""
+    scored = [row for row in summary if row["skill"] in SKILLS and row["latest"] is not None]
+    return min(scored, key=lambda row: points(row["latest"])) if scored else None
 
 
 def least_squares_slope(values) -> float:
@@ -108,7 +148,7 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
         number = np.searchsorted(every_id, series.attempt_ids) + 1  # a skill left unscored leaves a gap
         ax.plot(number, series.scores, "o", alpha=0.35, markersize=4, label="attempt")
         ax.plot(number, series.smoothed(), "-", linewidth=2, label=f"mean of last {SMOOTHING_ATTEMPTS}")
-        ax.annotate(f"{series.smoothed()[-1]:.0f}", (number[-1], series.smoothed()[-1]), xytext=(-3, 6),
+        ax.annotate(f"{points(series.smoothed()[-1])}", (number[-1], series.smoothed()[-1]), xytext=(-3, 6),
                     textcoords="offset points", ha="right", fontsize="small")  # inside the panel, not cut off
     attempts = len(every_id)
     for ax in axes[-1]:

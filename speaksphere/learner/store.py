@@ -1,15 +1,17 @@
-"""The learner store: an embedded SQLite database of learners, their attempts, the exercises
-recommended to them and their thumbs up/down.
+"""The learner store: a database of learners, their attempts, the exercises recommended to them and
+their thumbs up/down; an embedded SQLite file by default, or a PostgreSQL server that several app
+replicas share (`SPEAKSPHERE_DATABASE_URL=postgresql://...`). One code path serves both (database.py).
 
 A learner is an unguessable random id (192 random bits, 32 URL-safe characters) that the app keeps in
 the learner's browser. Every read and write names one learner id and touches only that learner's
 rows; an id that is malformed or unknown raises `LearnerError` and reads nothing.
 
 Reliability: one connection per call (the Gradio app calls from many threads and several processes
-may share the file), WAL journal so readers never block the writer, a busy timeout so concurrent
-writers queue instead of failing, and one transaction per logical write so that a crash between two
-statements leaves the database as it was before the call. The schema is versioned
-(`PRAGMA user_version`) and migrated forward on open.
+or replicas may share the database), readers never block the writer (SQLite's WAL journal,
+PostgreSQL's snapshots), concurrent writers queue instead of failing (busy timeout, per-learner row
+locks), and one transaction per logical write so that a crash between two statements leaves the
+database as it was before the call. The schema is versioned (SQLite's `PRAGMA user_version`,
+PostgreSQL's `schema_version` table) and migrated forward on open.
 
 Times are seconds since the Unix epoch (UTC); scores are 0-100.
 """
@@ -23,26 +25,27 @@ import operator
 import os
 import re
 import secrets
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from .database import Connection, PostgresDatabase, Row, SQLiteDatabase, StoreError, is_database_url, redacted
 from .export import export_text
 from .schema import (ATTEMPT_COLUMNS, FEEDBACK_COLUMNS, MIGRATIONS, RECOMMENDATION_COLUMNS, REQUESTS, SCHEMA_VERSION,
                      SCORES, SKILLS)
 
 __all__ = [
     "SKILLS", "SCORES", "REQUESTS", "MIGRATIONS", "SCHEMA_VERSION", "LearnerError", "StoreError", "StoreConfig",
-    "LearnerStore", "default_store_path",
+    "LearnerStore", "default_store_path", "default_store_location", "DATABASE_URL_ENV",
 ]
 
 _LEARNER_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24): 24 bytes -> 32 characters
 _ID_BYTES = 24  # 192 bits: guessing a live id is hopeless even with millions of learners
 RETRY_WINDOW_S = 24 * 3600.0  # the same recording and reference within a day is a retry, later it is practice
 _MIN_RANDOM_ID, _MAX_RANDOM_ID = 2**32, 2**53  # recommendation ids: random, exact in JSON numbers (doubles)
+DATABASE_URL_ENV = "SPEAKSPHERE_DATABASE_URL"  # postgresql://...: the server every replica shares
 
 
 class LearnerError(ValueError):
@@ -56,22 +59,29 @@ class LearnerError(ValueError):
         self.reason = reason
 
 
-class StoreError(RuntimeError):
-    """The database file cannot be used (not a database, written by a newer SpeakSphere, unwritable)."""
-
-
 @dataclass(frozen=True)
 class StoreConfig:
     """Where and how the learner database is kept."""
 
     path: str | None = None  # None: $SPEAKSPHERE_DB, else ~/.speaksphere/learners.sqlite3
+    # postgresql://user@host/db: a server every replica shares (wins over path); None: $SPEAKSPHERE_DATABASE_URL
+    database_url: str | None = None
     busy_timeout_s: float = 30.0  # a writer waits this long for another's transaction before failing
     synchronous: Literal["NORMAL", "FULL"] = "FULL"  # FULL: a committed attempt survives a power cut too
+    max_connections: int = 10  # PostgreSQL: connections one replica holds at once (the server allows 100 in all)
 
 
 def default_store_path() -> Path:
     """The database file used when none is named: $SPEAKSPHERE_DB, else ~/.speaksphere/learners.sqlite3."""
     return Path(os.environ.get("SPEAKSPHERE_DB") or Path.home() / ".speaksphere" / "learners.sqlite3")
+
+
+def default_store_location() -> str | Path:
+    """The database used when none is named: $SPEAKSPHERE_DATABASE_URL, else `default_store_path()`."""
+    url = os.environ.get(DATABASE_URL_ENV)
+    if url and not is_database_url(url):
+        raise StoreError(f"{DATABASE_URL_ENV} must be a postgresql://... URL, not {redacted(url)!r}")
+    return url or default_store_path()
 
 
 def _check_scores(scores: Mapping[str, float]) -> dict[str, float]:
@@ -90,104 +100,68 @@ def _check_scores(scores: Mapping[str, float]) -> dict[str, float]:
 
 
 class LearnerStore:
-    """The learner database at `path` (created with its folders if missing; an empty file is fine).
+    """The learner database at `location`: a file path (created with its folders if missing; an empty
+    file is fine) or a `postgresql://` URL (the database must exist; its tables are created); None:
+    `default_store_location()`.
 
-    Safe to share between threads and processes: each call opens its own connection.
+    Safe to share between threads, processes and replicas: each call opens its own connection.
     """
 
-    def __init__(self, path: str | Path | None = None, *, busy_timeout_s: float = 30.0,
-                 synchronous: Literal["NORMAL", "FULL"] = "FULL"):
-        if synchronous not in ("NORMAL", "FULL"):  # it is spliced into a PRAGMA: accept nothing else
-            raise ValueError(f"synchronous must be 'NORMAL' or 'FULL', not {synchronous!r}")
-        self.path = Path(path) if path is not None else default_store_path()
-        self.busy_timeout_s = busy_timeout_s
-        self.synchronous = synchronous
-        try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # private to the server's user from its first byte: learner ids are the only credential, and
-            # SQLite gives its -wal and -shm files the database file's permissions. An existing database is
-            # never opened here: closing any descriptor of it would drop this process's SQLite locks on it
-            try:
-                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            except FileExistsError:
-                with contextlib.suppress(PermissionError):  # another user's database: SQLite decides
-                    self.path.chmod(0o600)
-        except OSError as error:
-            raise StoreError(f"cannot create the learner database {self.path}: {error}") from error
+    def __init__(self, location: str | Path | None = None, *, busy_timeout_s: float = 30.0,
+                 synchronous: Literal["NORMAL", "FULL"] = "FULL", max_connections: int = 10):
+        self.location = default_store_location() if location is None else location  # path or URL, as given
+        location = self.location
+        if is_database_url(location):
+            self.database = PostgresDatabase(location, busy_timeout_s, max_connections)
+        else:
+            self.database = SQLiteDatabase(location, busy_timeout_s, synchronous)
+        self.path = getattr(self.database, "path", None)  # the SQLite file; None on PostgreSQL
         self._open_and_migrate()
 
     @classmethod
     def from_config(cls, config: StoreConfig) -> "LearnerStore":
         """The store described by a `StoreConfig`."""
-        return cls(config.path, busy_timeout_s=config.busy_timeout_s, synchronous=config.synchronous)
+        if config.database_url and not is_database_url(config.database_url):
+            raise StoreError(f"store.database_url must be a postgresql://... URL, not {redacted(config.database_url)!r}")
+        return cls(config.database_url or config.path, busy_timeout_s=config.busy_timeout_s,
+                   synchronous=config.synchronous, max_connections=config.max_connections)
 
     # ---- connections and transactions ----
 
     @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        try:
-            # isolation_level=None: no implicit transactions; we BEGIN and COMMIT ourselves.
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot open the learner database {self.path}: {error}") from error
-        try:
-            conn.row_factory = sqlite3.Row
+    def _transaction(self, write: bool, foreign_keys: bool = True) -> Iterator[Connection]:
+        """One transaction on a connection of its own; see database.py for how writers queue."""
+        with self.database.connect(foreign_keys) as conn:
             try:
-                conn.execute("PRAGMA foreign_keys = ON")  # off by default in SQLite; cascades depend on it
-                conn.execute(f"PRAGMA synchronous = {self.synchronous}")
-                conn.execute("PRAGMA secure_delete = ON")  # deleted data is overwritten, not left in free pages
-            except sqlite3.DatabaseError as error:
-                raise StoreError(f"{self.path} is not a SpeakSphere learner database: {error}") from error
-            yield conn
-        finally:
-            conn.close()
-
-    @contextlib.contextmanager
-    def _transaction(self, write: bool) -> Iterator[sqlite3.Connection]:
-        """One transaction; IMMEDIATE for writes, so two writers queue at BEGIN instead of deadlocking
-        when both try to upgrade a read lock."""
-        with self._connect() as conn:
-            try:
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.DatabaseError as error:
-                raise StoreError(f"the learner database {self.path} cannot be used: {error}") from error
+                conn.execute(self.database.begin(write))
+            except self.database.errors as error:
+                raise StoreError(f"the learner database {self.database.description} cannot be used: "
+                                 f"{error}") from error
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(*self.database.errors):  # a lost connection rolls back by itself
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 
     def _open_and_migrate(self) -> None:
-        with self._connect() as conn:
-            try:
-                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                    # WAL is a property of the file, set once; readers then never block the writer.
-                    conn.execute("PRAGMA journal_mode = WAL")
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-            except sqlite3.DatabaseError as error:
-                raise StoreError(f"{self.path} is not a SpeakSphere learner database: {error}") from error
+        version = self.database.prepare()
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer SpeakSphere (schema {version}, "
+            raise StoreError(f"{self.database.description} was written by a newer SpeakSphere (schema {version}, "
                              f"this one knows up to {SCHEMA_VERSION}); update SpeakSphere")
         if version < SCHEMA_VERSION:
             self.migrate()
 
     def migrate(self, target: int = SCHEMA_VERSION) -> int:
         """Bring the schema up to version `target` in one transaction (all steps or none); returns the version."""
-        with self._transaction(write=True) as conn:
-            # Re-read inside the write lock: another process may have migrated meanwhile.
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            for step in range(version, target):
-                for statement in MIGRATIONS[step]:
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {step + 1}")
-            return max(version, target)
+        with self._transaction(write=True, foreign_keys=False) as conn:
+            return max(self.database.migrate(conn, target), target)
 
     def schema_version(self) -> int:
-        """The schema version of the database file."""
-        with self._connect() as conn:
-            return conn.execute("PRAGMA user_version").fetchone()[0]
+        """The schema version of the database."""
+        with self.database.connect() as conn:
+            return self.database.version(conn)
 
     # ---- learners ----
 
@@ -199,9 +173,11 @@ class LearnerStore:
                                "start afresh to get a new one.", "malformed")
         return learner_id
 
-    def _require_learner(self, conn: sqlite3.Connection, learner_id: Any) -> str:
+    def _require_learner(self, conn: Connection, learner_id: Any, write: bool = False) -> str:
+        """The learner's id if stored; in a write, their row is locked until commit (database.py)."""
         learner_id = self.check_learner_id(learner_id)
-        if conn.execute("SELECT 1 FROM learners WHERE id = ?", (learner_id,)).fetchone() is None:
+        lock = self.database.learner_lock if write else ""
+        if conn.execute(f"SELECT 1 FROM learners WHERE id = ?{lock}", (learner_id,)).fetchone() is None:
             raise LearnerError("No progress is stored for this learner id: it was deleted or never created "
                                "here. Start afresh to get a new one.", "unknown")
         return learner_id
@@ -226,14 +202,12 @@ class LearnerStore:
     def delete_learner(self, learner_id: str) -> dict[str, int]:
         """Delete the learner and everything stored about them; returns the rows deleted per table."""
         with self._transaction(write=True) as conn:
-            learner_id = self._require_learner(conn, learner_id)
+            learner_id = self._require_learner(conn, learner_id, write=True)
             counts = {table: conn.execute(f"SELECT count(*) FROM {table} WHERE learner_id = ?",
                                           (learner_id,)).fetchone()[0]
                       for table in ("attempts", "recommendations", "feedback", "policy_states")}
             conn.execute("DELETE FROM learners WHERE id = ?", (learner_id,))  # cascades to the rest
-        with self._connect() as conn:  # best effort: fold the WAL back so old pages leave it too
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.database.after_delete()
         return counts
 
     # ---- attempts ----
@@ -257,7 +231,7 @@ class LearnerStore:
             raise ValueError(f"unknown request {request!r}; known: {list(REQUESTS)}")
         scores = _check_scores(scores)
         with self._transaction(write=True) as conn:
-            learner_id = self._require_learner(conn, learner_id)
+            learner_id = self._require_learner(conn, learner_id, write=True)
             if recommendation_id is not None:
                 recommendation_id = self._require_recommendation(conn, learner_id, recommendation_id)
             now = time.time() if created_at is None else created_at
@@ -271,14 +245,13 @@ class LearnerStore:
                       "phrase_id": phrase_id, "exercise_id": exercise_id,
                       "recommendation_id": recommendation_id, "request_digest": request_digest, **scores}
             columns = ", ".join(values)
-            cursor = conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({', '.join('?' * len(values))})",
-                                  tuple(values.values()))
-            attempt_id = cursor.lastrowid
+            attempt_id = conn.execute(f"INSERT INTO attempts ({columns}) VALUES ({', '.join('?' * len(values))}) "
+                                      "RETURNING id", tuple(values.values())).fetchone()[0]
             if recommendation_id is not None:
                 self._set_outcome(conn, recommendation_id, attempt_id)
         return attempt_id
 
-    def _set_outcome(self, conn: sqlite3.Connection, recommendation_id: int, attempt_id: int) -> None:
+    def _set_outcome(self, conn: Connection, recommendation_id: int, attempt_id: int) -> None:
         # Only the first attempt after a recommendation measures its effect; later ones are practice.
         conn.execute("UPDATE recommendations SET outcome_attempt_id = ? WHERE id = ? AND outcome_attempt_id IS NULL",
                      (attempt_id, recommendation_id))
@@ -296,18 +269,18 @@ class LearnerStore:
         with self._transaction(write=False) as conn:
             learner_id = self._require_learner(conn, learner_id)
             rows = conn.execute(f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM attempts WHERE learner_id = ?{where} "
-                                "ORDER BY id DESC LIMIT ?", (learner_id, -1 if limit is None else limit)).fetchall()
+                                f"ORDER BY id DESC{_limit(limit)}", (learner_id,)).fetchall()
         return [self._attempt(row) for row in reversed(rows)]
 
     @staticmethod
-    def _attempt(row: sqlite3.Row) -> dict:
+    def _attempt(row: Row) -> dict:
         attempt = {name: row[name] for name in ATTEMPT_COLUMNS if name not in SCORES}
         attempt["scores"] = {name: row[name] for name in SCORES if row[name] is not None}
         return attempt
 
     # ---- recommendations and feedback ----
 
-    def _require_recommendation(self, conn: sqlite3.Connection, learner_id: str, recommendation_id: Any) -> int:
+    def _require_recommendation(self, conn: Connection, learner_id: str, recommendation_id: Any) -> int:
         # Both ids must match: another learner's recommendation is reported exactly like a missing one.
         try:  # ints and numpy ints; not True, "3" or 3.0
             recommendation_id = None if isinstance(recommendation_id, bool) else operator.index(recommendation_id)
@@ -326,7 +299,7 @@ class LearnerStore:
         if skill not in SKILLS:
             raise ValueError(f"unknown skill {skill!r}; known: {list(SKILLS)}")
         with self._transaction(write=True) as conn:
-            learner_id = self._require_learner(conn, learner_id)
+            learner_id = self._require_learner(conn, learner_id, write=True)
             while True:  # a random id: a counter would tell every caller how busy the site is
                 recommendation_id = secrets.randbelow(_MAX_RANDOM_ID - _MIN_RANDOM_ID) + _MIN_RANDOM_ID
                 if conn.execute("SELECT 1 FROM recommendations WHERE id = ?", (recommendation_id,)).fetchone() is None:
@@ -342,26 +315,25 @@ class LearnerStore:
                         comment: str | None = None, created_at: float | None = None) -> int:
         """Store the learner's thumbs up (True) or down (False) on one of their recommendations."""
         with self._transaction(write=True) as conn:
-            learner_id = self._require_learner(conn, learner_id)
+            learner_id = self._require_learner(conn, learner_id, write=True)
             recommendation_id = self._require_recommendation(conn, learner_id, recommendation_id)
-            cursor = conn.execute(
+            return conn.execute(
                 "INSERT INTO feedback (learner_id, recommendation_id, created_at, thumbs_up, comment) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (learner_id, recommendation_id, time.time() if created_at is None else created_at,
-                 int(bool(thumbs_up)), comment))
-            return cursor.lastrowid
+                 int(bool(thumbs_up)), comment)).fetchone()[0]
 
     def recommendations(self, learner_id: str, limit: int | None = None) -> list[dict]:
         """The learner's recommendations, oldest first, each with its "context" decoded."""
         with self._transaction(write=False) as conn:
             learner_id = self._require_learner(conn, learner_id)
             rows = conn.execute(f"SELECT {', '.join(RECOMMENDATION_COLUMNS)} FROM recommendations "
-                                "WHERE learner_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-                                (learner_id, -1 if limit is None else limit)).fetchall()
+                                f"WHERE learner_id = ? ORDER BY created_at DESC, id DESC{_limit(limit)}",
+                                (learner_id,)).fetchall()
         return [self._recommendation(row) for row in reversed(rows)]
 
     @staticmethod
-    def _recommendation(row: sqlite3.Row) -> dict:
+    def _recommendation(row: Row) -> dict:
         recommendation = {name: row[name] for name in RECOMMENDATION_COLUMNS}
         recommendation["context"] = json.loads(recommendation["context"])
         return recommendation
@@ -396,7 +368,7 @@ class LearnerStore:
                 "WHERE r.learner_id = ? AND f.learner_id = ? AND f.id > ? ORDER BY f.id",
                 (learner_id, learner_id, after_feedback_id)).fetchall()
 
-        def part(row: sqlite3.Row, prefix: str, columns: tuple[str, ...]) -> dict:
+        def part(row: Row, prefix: str, columns: tuple[str, ...]) -> dict:
             return {c: row[f"{prefix}_{c}"] for c in columns}
 
         return ([(self._recommendation(part(row, "r", RECOMMENDATION_COLUMNS)),
@@ -418,7 +390,7 @@ class LearnerStore:
         """Replace the state if it is still at `expected_version` (compare and swap); False if another
         request updated it meanwhile (reload, redo the update, try again)."""
         with self._transaction(write=True) as conn:
-            learner_id = self._require_learner(conn, learner_id)
+            learner_id = self._require_learner(conn, learner_id, write=True)
             row = conn.execute("SELECT version FROM policy_states WHERE learner_id = ?", (learner_id,)).fetchone()
             if (row["version"] if row else 0) != expected_version:
                 return False
@@ -452,3 +424,13 @@ class LearnerStore:
                 f"SELECT {', '.join(FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? ORDER BY id", (learner_id,))]
             state = conn.execute("SELECT state FROM policy_states WHERE learner_id = ?", (learner_id,)).fetchone()
         return export_text(format, learner, attempts, recommendations, thumbs, json.loads(state["state"]) if state else None)
+
+
+def _limit(limit: int | None) -> str:
+    """A LIMIT clause for a whole number of rows (none: all of them)."""
+    if limit is None:
+        return ""
+    limit = operator.index(limit)
+    if limit < 0:
+        raise ValueError(f"limit must be 0 or more, not {limit}")
+    return f" LIMIT {limit}"

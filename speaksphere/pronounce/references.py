@@ -9,6 +9,7 @@ recording, with its text when the teacher gives it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import re
 import threading
@@ -26,9 +27,11 @@ from num2words import num2words
 from ..audio import SAMPLE_RATE
 from ..recording import Recording, load_recording
 from ..tts import synthesize
+from .listener import MAX_HEARD_S, transcribe_speech
 
 __all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "find_phrase",
-           "check_text", "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference"]
+           "check_text", "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference",
+           "heard_text"]
 
 LIBRARY_DIR = Path(__file__).resolve().parents[1] / "references"
 # espeak-ng voice that reads each supported language; en-us is the clearest of its English voices
@@ -73,6 +76,7 @@ class Reference:
     text: str | None  # known text, or None for an upload without text
     language: str | None  # ISO 639-1, or None when unknown
     source: str  # "library:<id>", "synthesised:<voice>" or "upload"
+    text_heard: bool = False  # the text is the listener's transcript of an upload given without one
 
 
 @functools.lru_cache(maxsize=1)
@@ -204,12 +208,46 @@ def library_reference(phrase_id: str) -> Reference:
 
 
 def uploaded_reference(source: str | Path | bytes | Recording, text: str | None = None,
-                       language: str | None = None) -> Reference:
-    """A teacher's own recording as the reference; its text (if given) enables word scores."""
+                       language: str | None = None, hear: bool = True) -> Reference:
+    """A teacher's own recording as the reference; its text enables word scores. Without a text (and with
+    `hear`), the words are those the listener hears in it (`heard_text`), so the words scored are words,
+    not numbered stretches of sound."""
     recording = source if isinstance(source, Recording) else load_recording(source)
     if text is not None:
         text, language = check_text(text, language)
+    elif hear:
+        language = (language or "en").lower().split("-")[0]
+        text = heard_text(recording, language)
+        return Reference(recording, text, language, "upload", text_heard=text is not None)
     return Reference(recording, text, language, "upload")
+
+
+_heard: OrderedDict[tuple[bytes, str], str | None] = OrderedDict()  # a teacher's upload is used again and again
+_heard_lock = threading.Lock()
+
+
+def heard_text(recording: Recording, language: str) -> str | None:
+    """What the listener hears in a recording, as a text practice accepts (`check_text`), or None: speech
+    longer than the listener hears at once, nothing heard, or a transcript in another language. Cached
+    for the 64 latest recordings (a transcript costs about a second)."""
+    key = (hashlib.sha256(recording.wave.tobytes()).digest(), language)
+    with _heard_lock:
+        if key in _heard:
+            return _heard[key]
+    speech = recording.wave
+    if recording.segments:
+        speech = speech[int(recording.segments[0].start * SAMPLE_RATE) : int(recording.segments[-1].end * SAMPLE_RATE)]
+    text = None
+    if language in SYNTHESIS_VOICES and len(speech) <= MAX_HEARD_S * SAMPLE_RATE:
+        try:
+            text = check_text(transcribe_speech(speech, language), language)[0]
+        except ScoringError:
+            text = None
+    with _heard_lock:
+        _heard[key] = text
+        while len(_heard) > 64:
+            _heard.popitem(last=False)
+    return text
 
 
 def golden_reference(text: str, language: str | None = None) -> Reference:

@@ -69,11 +69,12 @@ class LinearThompsonSampler:
         scores = np.atleast_2d(features) @ self.sample(rng, scale)
         return int(np.argmax(scores)), scores
 
-    def update(self, features: np.ndarray, reward: float, noise_sd: float) -> None:
-        """Condition on one reward `reward` observed for an arm with `features` (d,), noise sd `noise_sd`."""
+    def update(self, features: np.ndarray, reward: float, noise_sd: float, weight: float = 1.0) -> None:
+        """Condition on one reward `reward` observed for an arm with `features` (d,), noise sd `noise_sd`;
+        weight -1 takes back the same reward conditioned on before (exactly: the sums are linear in it)."""
         phi = np.asarray(features, dtype=np.float64)
-        self.precision += np.outer(phi, phi) / noise_sd**2
-        self.precision_mean += phi * (reward / noise_sd**2)
+        self.precision += weight * np.outer(phi, phi) / noise_sd**2
+        self.precision_mean += phi * (weight * reward / noise_sd**2)
         self._mean = None
 
     def to_state(self) -> dict:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..progress import points
 from .bandit import LinearThompsonSampler
 from .catalogue import KINDS, Exercise
 from .context import SHARED_FEATURES, LearnerContext, feature_matrix, feature_names
@@ -150,7 +151,8 @@ def choose_exercise(context: LearnerContext, exercises: tuple[Exercise, ...], st
     summary = {"language": context.language, "exercise_id": exercise.id, "skill": exercise.skill,
                "kind": exercise.kind, "features": {n: float(v) for n, v in zip(model["features"], phi) if v != 0.0},
                "baseline": context.level[exercise.skill], "prior_gain": prior_gain,
-               "expected_gain": float(expected[chosen]), "accent": context.accent, "level": context.level,
+               "expected_gain": float(expected[chosen]), "explored": explored, "accent": context.accent,
+               "level": context.level,
                "trend": context.trend}
     explanation = explain(exercise, context, model, explored, float(expected[chosen]), prior_gain)
     return Choice(exercise, explanation, explored, float(expected[chosen]), summary)
@@ -166,25 +168,47 @@ def learn_from_attempt(state: dict, recommendation_context: dict, attempt: dict,
     return _update(state, recommendation_context, score - baseline, config.reward_noise_points)
 
 
-def learn_from_thumb(state: dict, recommendation_context: dict, thumbs_up: bool, config: BanditConfig) -> bool:
-    """Update `state` in place with the learner's thumbs up (True) or down (False)."""
+def learn_from_thumb(state: dict, recommendation_context: dict, thumbs_up: bool, config: BanditConfig,
+                     recommendation_id: int | None = None) -> bool:
+    """Update `state` in place with the learner's thumbs up (True) or down (False).
+
+    One thumb per recommendation, the latest wins: with `recommendation_id`, the thumb learned for it is
+    kept in state["thumbs"]; the same thumb again teaches nothing, the other one takes the earlier back
+    (the Gaussian update is exactly undone: its precision and precision-weighted mean subtracted) and
+    counts instead. False when nothing was learned."""
+    thumbs = state.setdefault("thumbs", {})  # {recommendation id (str): thumbs_up}: JSON keys are strings
+    key = None if recommendation_id is None else str(recommendation_id)
+    earlier = thumbs.get(key) if key is not None else None
+    if earlier is not None and earlier == bool(thumbs_up):
+        return False
+    if earlier is not None:
+        _update(state, recommendation_context, _thumb_reward(recommendation_context, earlier, config),
+                config.thumb_noise_points, weight=-1.0)
+    learned = _update(state, recommendation_context, _thumb_reward(recommendation_context, thumbs_up, config),
+                      config.thumb_noise_points)
+    if learned and key is not None:
+        thumbs[key] = bool(thumbs_up)
+    return learned
+
+
+def _thumb_reward(recommendation_context: dict, thumbs_up: bool, config: BanditConfig) -> float:
     sign = 1.0 if thumbs_up else -1.0
-    reward = recommendation_context["prior_gain"] * (1.0 + sign * config.thumb_effect)
-    return _update(state, recommendation_context, reward, config.thumb_noise_points)
+    return recommendation_context["prior_gain"] * (1.0 + sign * config.thumb_effect)
 
 
-def _update(state: dict, recommendation_context: dict, reward: float, noise_sd: float) -> bool:
+def _update(state: dict, recommendation_context: dict, reward: float, noise_sd: float, weight: float = 1.0) -> bool:
+    """Condition the language's model on one reward; weight -1 takes a reward learned before back."""
     model = state["models"].get(recommendation_context["language"])
     if model is None:
         return False
     named = recommendation_context["features"]
     phi = np.array([named.get(name, 0.0) for name in model["features"]])  # features gone from the catalogue drop out
     sampler = LinearThompsonSampler.from_state(model)
-    sampler.update(phi, reward, noise_sd)
+    sampler.update(phi, reward, noise_sd, weight)
     model.update(sampler.to_state())
     exercise_id = recommendation_context["exercise_id"]
     if exercise_id in model["evidence"]:
-        model["evidence"][exercise_id] += 1
+        model["evidence"][exercise_id] += 1 if weight > 0 else -1
     return True
 
 
@@ -203,7 +227,7 @@ def explain(exercise: Exercise, context: LearnerContext, model: dict, explored: 
     elif trend <= -1.5:
         why = f"Your {skill} has slipped lately ({trend:+.1f} points per attempt)"
     elif skill == context.weakest_skill():
-        why = f"Your {skill} ({level:.0f}/100) is your weakest score"
+        why = f"Your {skill} ({points(level)}/100) is your weakest score"
     else:
-        why = f"Your {skill} ({level:.0f}/100) has the most to gain from a drill like this"
+        why = f"Your {skill} ({points(level)}/100) has the most to gain from a drill like this"
     return f'{why}, so try "{exercise.title}": it {exercise.practises}.'

@@ -1,12 +1,14 @@
 """The recommender the app calls: the policy of policy.py, with its state and evidence in the store.
 
 Flow for one learner:
-  recommend(id)           learn from any outcome not yet learned, choose an exercise, store and
-                          return it (with its id, which the app passes on with the next attempt);
+  recommend(id)           learn from any outcome not yet learned; return the pending recommendation
+                          if one waits, else choose an exercise, store and return it (with its id,
+                          which the app passes on with the next attempt);
   store.record_attempt(id, ..., exercise_id=..., recommendation_id=...)
                           the first attempt after a recommendation is its outcome;
   feedback(id, rec_id, thumbs_up)
-                          store the thumb and learn from it at once.
+                          store the thumb and learn from it at once (one thumb per recommendation:
+                          the latest wins; a thumbs down dismisses a pending recommendation).
 
 The policy state is saved by compare-and-swap, so two tabs of one learner never learn an outcome twice.
 """
@@ -32,6 +34,7 @@ __all__ = ["RecommendConfig", "Recommendation", "Recommender", "load_recommend_c
 
 DEFAULT_RECOMMEND_CONFIG_PATH = Path(__file__).resolve().with_name("recommend.yaml")
 _RETRIES = 5  # compare-and-swap attempts before giving up on learning this time (it is retried next call)
+_PENDING_LOOKBACK = 50  # recommendations searched for the latest one in a language (a learner practises a few)
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,13 @@ class Recommendation:
     explanation: str  # one sentence
     explored: bool  # trying a drill to learn about the learner rather than the best expected one
     expected_gain: float  # points the targeted skill is expected to rise, under the current evidence
+    pending: bool = False  # recommended before and not yet acted on (no attempt at it, no thumbs down)
 
     def to_dict(self) -> dict:
         """A plain mapping for the app and its API."""
         return {"recommendation_id": self.id, "explanation": self.explanation, "explored": self.explored,
-                "expected_gain": round(self.expected_gain, 2), "exercise": self.exercise.to_dict()}
+                "expected_gain": round(self.expected_gain, 2), "pending": self.pending,
+                "exercise": self.exercise.to_dict()}
 
 
 class Recommender:
@@ -98,7 +103,8 @@ class Recommender:
                 state["attempt_watermark"] = attempt["id"]
             for recommendation, thumb in thumbs:
                 if self._learnable(state, recommendation):
-                    learned += learn_from_thumb(state, recommendation["context"], thumb["thumbs_up"], self.config)
+                    learned += learn_from_thumb(state, recommendation["context"], thumb["thumbs_up"], self.config,
+                                                recommendation["id"])
                 state["feedback_watermark"] = thumb["id"]
             if self.store.save_policy_state(learner_id, state, version):
                 return learned
@@ -112,10 +118,12 @@ class Recommender:
         language_model(state, language, self.catalogue.for_language(language), self.config)
         return True
 
-    def recommend(self, learner_id: str, language: str | None = None) -> Recommendation:
+    def recommend(self, learner_id: str, language: str | None = None, fresh: bool = False) -> Recommendation:
         """The next exercise for the learner, in `language` (default: that of their latest attempt in a
-        language with exercises, else English). Raises LearnerError for a bad id and ValueError for a
-        `language` with no exercises."""
+        language with exercises, else English). A recommendation stays until acted on: the latest one in
+        that language is returned again (marked pending) until an attempt answers it or a thumbs down
+        dismisses it; `fresh` chooses anew regardless. Raises LearnerError for a bad id and ValueError
+        for a `language` with no exercises."""
         self.learn(learner_id)
         attempts = self.store.history(learner_id, limit=50)  # enough for level, trend and accent
         practised = self.catalogue.languages()
@@ -124,6 +132,9 @@ class Recommender:
         if not exercises:
             raise ValueError(f"There are no exercises for the language {language!r} yet; "
                              f"choose one of {', '.join(practised)}.")
+        pending = None if fresh else self.pending(learner_id, language)
+        if pending is not None:
+            return pending
         # Choosing only reads the state (a new language's model is rebuilt from the prior until the
         # first outcome saves it), so no compare-and-swap is needed here.
         state = usable_state(self.store.load_policy_state(learner_id)[0])
@@ -134,6 +145,20 @@ class Recommender:
             learner_id, choice.exercise.id, choice.exercise.skill, choice.explanation, choice.context, POLICY_NAME)
         return Recommendation(recommendation_id, choice.exercise, choice.explanation, choice.explored,
                               choice.expected_gain)
+
+    def pending(self, learner_id: str, language: str) -> Recommendation | None:
+        """The learner's latest recommendation in `language` if it still waits: no attempt answered it,
+        its latest thumb is not down, and its exercise is still in the catalogue; else None."""
+        latest = next((r for r in reversed(self.store.recommendations(learner_id, limit=_PENDING_LOOKBACK))
+                       if r["context"].get("language") == language), None)
+        if latest is None or latest["outcome_attempt_id"] is not None or latest["exercise_id"] not in self.catalogue:
+            return None
+        thumbs = [f["thumbs_up"] for f in self.store.feedback(learner_id) if f["recommendation_id"] == latest["id"]]
+        if thumbs and not thumbs[-1]:
+            return None
+        context = latest["context"]
+        return Recommendation(latest["id"], self.catalogue[latest["exercise_id"]], latest["explanation"],
+                              bool(context.get("explored", False)), float(context.get("expected_gain", 0.0)), True)
 
     def feedback(self, learner_id: str, recommendation_id: int, thumbs_up: bool, comment: str | None = None) -> int:
         """Store the learner's thumbs up/down on one of their recommendations and learn from it;
