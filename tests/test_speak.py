@@ -137,3 +137,24 @@ def test_prompts_for_every_language_and_level():
         assert len(these) >= 15 and {p.level for p in these} == set(LEVELS)
         assert len({p.id for p in these}) == len(these)
     assert prompt("fr", "home-a1").text == "Décrivez votre logement." and prompt("fr", "nope") is None
+
+
+def test_speak_attempts_are_their_own_kind_in_progress(tmp_path):
+    """Stored as "speak" attempts, shown in Progress with series and chart lines of their own."""
+    from speaksphere.learner.progress import history_from_attempts, plot_progress, progress_summary, select_practice
+    from speaksphere.learner.store import LearnerStore
+
+    store = LearnerStore(tmp_path / "learners.sqlite3", synchronous="NORMAL")
+    learner = store.new_learner()
+    store.record_attempt(learner, "pronounce", {"accuracy": 60.0, "fluency": 70.0, "overall": 65.0}, language="en",
+                         reference_text="Good morning.")
+    for overall in (50.0, 58.0):
+        store.record_attempt(learner, "speak", {"accuracy": overall + 5, "fluency": overall, "overall": overall},
+                             language="en", reference_text="Describe your home.")
+    selection = select_practice(store.history(learner), "en")
+    history = history_from_attempts(selection.attempts)
+    assert list(history["overall"].scores) == [65.0] and list(history["speaking: overall"].scores) == [50.0, 58.0]
+    rows = {row["skill"]: row for row in progress_summary(history)}
+    assert rows["speaking: fluency"]["attempts"] == 2 and rows["fluency"]["attempts"] == 1
+    labels = {line.get_label() for ax in plot_progress(history).axes for line in ax.get_lines()}
+    assert "speaking freely (Speak)" in labels

@@ -30,7 +30,7 @@ from ..learner.recommend import RecommendConfig, Recommender, load_recommend_con
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
 from ..speak import plots as speak_plots
-from ..speak.assess import MAX_SPEECH_S, assess_speech
+from ..speak.assess import MAX_SPEECH_S, assess_speech, check_language
 from ..speak.prompts import prompt as speak_prompt
 from ..learner.store import SKILLS, LearnerStore
 from . import explain
@@ -324,7 +324,7 @@ class Coach:
         639-1; None: the language heard). With figures=False the timeline is left out and "drawing"
         carries what `draw_speech` needs."""
         learner_id = self._learner(learner_id, required=False)
-        language = _text(language, "The language", 16)
+        language = check_language(_text(language, "The language", 16))
         prompt_id = _text(prompt_id, "The prompt", 64)
         chosen = None
         if prompt_id:
@@ -400,8 +400,9 @@ class Coach:
         """What Progress can show: "languages" practised and "items" (phrases practised in the chosen
         language), each as (label, value) pairs, with the "language" and "item" chosen ("" = every phrase)."""
         selection = self._selection(learner_id, language, item)
-        items = [(explain.phrase_label(text, self._exercise_titles(selection.attempts, text)), text)
-                 for text in selection.items]
+        spoken = {a["reference_text"] for a in selection.attempts if a["task"] == "speak"}
+        items = [(("Speak: " if text in spoken else "") + explain.phrase_label(text, self._exercise_titles(
+                 selection.attempts, text)), text) for text in selection.items]
         return {"languages": [(explain.language_name(c), c) for c in selection.languages],
                 "language": selection.language or "", "items": [("Every phrase", "")] + items, "item": selection.item}
 

@@ -25,7 +25,7 @@ from ..pronounce.references import ScoringError
 from .listening import LANGUAGES, Listening, heard_language, listen
 from .measures import embedding_measures, speech_measures, word_measures
 
-__all__ = ["MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels", "speaking_models", "Heard", "hear_speech",
+__all__ = ["check_language", "MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels", "speaking_models", "Heard", "hear_speech",
            "assess_speech", "LANGUAGE_NAMES"]
 
 MAX_SPEECH_S = 120.0  # a 2-minute answer: long enough to describe a home, short enough for a CPU
@@ -100,7 +100,8 @@ def _score(model: LinearModel, measures: dict) -> float:
     return float(np.clip(model.predict([measures])[0], 0.0, 100.0))
 
 
-def _check_language(language: str | None) -> str | None:
+def check_language(language: str | None) -> str | None:
+    """`language` if free speech can be assessed in it (LANGUAGES) or None; ScoringError otherwise."""
     if language is None:
         return None
     if not isinstance(language, str) or language not in LANGUAGES:
@@ -143,7 +144,7 @@ def assess_speech(audio, language: str | None = None, limits: AudioLimits | None
     """
     from ..recording import Recording, load_recording
 
-    language = _check_language(language)
+    language = check_language(language)
     limits = limits or AudioLimits(max_seconds=MAX_SPEECH_S)
     if isinstance(audio, Recording):
         recording = audio
