@@ -19,9 +19,11 @@ import contextlib
 import datetime
 import importlib.util
 import io
+import ipaddress
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -38,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository checkout
 sys.path.insert(0, str(ROOT))  # run from anywhere without installing
 
 from speaksphere.audio import SAMPLE_RATE  # noqa: E402
+from speaksphere.settings import DEFAULT_SETTINGS_PATH  # noqa: E402
 
 CLIP_S = 10.0  # seconds: the analysed clip
 ATTEMPT_TEXT = "excuse me could you please tell me the quickest way to the railway station from here"  # 4.9 s (espeak-ng en-gb+f2, 150 words/min)
@@ -254,13 +257,29 @@ def _child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False", **extra}
 
 
+def client_headers(index: int) -> dict[str, str]:
+    """The headers of simulated client `index`: its own address (in 198.18.0.0/15, the range kept for
+    benchmarks) in X-Forwarded-For, as a Space's proxy would send it; start_app's app trusts loopback as that
+    proxy, so per-client limits (max_waiting_per_client, new_learners_per_minute) see one client each."""
+    return {"X-Forwarded-For": str(ipaddress.ip_address("198.18.0.1") + index)}
+
+
 def start_app(port: int, model: Path, folder: Path, timeout_s: float = 300.0,
-              database_url: str | None = None) -> tuple[subprocess.Popen, float]:
-    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database (an SQLite
-    file in `folder`, or the PostgreSQL `database_url`) and log in `folder`; returns the process and the
-    seconds until it answered HTTP."""
+              server: dict[str, str] | None = None, database_url: str | None = None) -> tuple[subprocess.Popen, float]:
+    """Start `python app.py` on 127.0.0.1:`port` serving `model`, with its learner database, log, upload
+    folder ("uploads") and settings in `folder`: speaksphere/settings.yaml with loopback as a trusted proxy
+    (see client_headers) and `server` settings changed ({"release_memory": "false"}); the learner store on
+    the PostgreSQL `database_url` if given; returns the process and the seconds until it answered HTTP."""
+    text = DEFAULT_SETTINGS_PATH.read_text().replace("trusted_proxies: []", 'trusted_proxies: ["127.0.0.1"]')
+    for key, value in (server or {}).items():
+        text, found = re.subn(rf"^(  {key}:)[^#\n]*", rf"\1 {value}  ", text, flags=re.M)
+        if not found:
+            raise KeyError(f"no server setting {key!r} in {DEFAULT_SETTINGS_PATH}")
+    settings = folder / "settings.yaml"
+    settings.write_text(text)
     env = _child_env(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port), SPEAKSPHERE_MODEL=str(model),
                      SPEAKSPHERE_DB=str(folder / "learners.sqlite3"), SPEAKSPHERE_BROWSER_SECRET="benchmark",
+                     SPEAKSPHERE_SETTINGS=str(settings), GRADIO_TEMP_DIR=str(folder / "uploads"),
                      **({"SPEAKSPHERE_DATABASE_URL": database_url} if database_url else {}))
     log = folder / "app.log"
     started = time.perf_counter()

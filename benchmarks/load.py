@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from bench import PHRASE_TEXT, spoken_attempt, free_port, start_app, stop_app  # noqa: E402
+from bench import PHRASE_TEXT, client_headers, spoken_attempt, free_port, start_app, stop_app  # noqa: E402
 from speaksphere.learner.store import LearnerStore  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 
@@ -97,7 +97,8 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
     With `figures`, each request is followed by its figures call, timed as "NAME+figures" from the start."""
     # connecting is not part of the load. ssl_verify=False on plain-http loopback: otherwise httpx builds a
     # certificate store for every call, and those clients share the 2 cores with the server they measure
-    connected = [Client(url, verbose=False, ssl_verify=not url.startswith("http://127.0.0.1")) for _ in range(clients)]
+    connected = [Client(url, verbose=False, ssl_verify=not url.startswith("http://127.0.0.1"), headers=client_headers(i))
+                 for i in range(clients)]  # each its own address, as behind a Space's proxy
     learners = [c.predict(api_name="/new_learner") if store else "" for c in connected]
     copies = recordings(Path(recording), clients * requests + 1)
     request(connected[0], endpoints[0], copies[-1], learners[0])  # warm-up: the synthesised reference is cached

@@ -1,7 +1,8 @@
 """Audio constants and decoding: any readable file or bytes -> float32 mono 16 kHz.
 
 Every other module imports its audio constants from here. Decoding is done by soundfile
-(libsndfile: wav, flac, ogg/vorbis/opus, mp3, aiff, ...), resampling by librosa (soxr).
+(libsndfile: wav, flac, ogg/vorbis/opus, mp3, aiff, ...; an MP3 without a frame count by FFmpeg, mp3.py),
+resampling by librosa (soxr).
 Anything a learner might upload that we cannot use raises AudioError with a message they understand.
 """
 
@@ -16,6 +17,8 @@ from pathlib import Path
 import librosa
 import numpy as np
 import soundfile as sf
+
+from .mp3 import Mp3Error, Mp3TooLong, has_length_tag, mp3_blocks
 
 __all__ = [
     "SAMPLE_RATE", "HOP_LENGTH", "N_FFT", "N_MELS", "FRAME_RATE",
@@ -124,6 +127,14 @@ def _tail(handle: io.BytesIO | str, n_bytes: int = 65536) -> bytes:
         return file.read()
 
 
+def _head(handle: io.BytesIO | str, n_bytes: int = 65536) -> bytes:
+    """The first `n_bytes` of the file."""
+    if isinstance(handle, io.BytesIO):
+        return handle.getvalue()[:n_bytes]
+    with open(handle, "rb") as file:
+        return file.read(n_bytes)
+
+
 def _check_ogg_complete(tail: bytes) -> None:
     """An Ogg stream ends with a complete page flagged end-of-stream (RFC 3533); a cut-off one does not."""
     last = tail.rfind(b"OggS")
@@ -166,6 +177,8 @@ def _decode(handle, size: int, limits: AudioLimits) -> tuple[np.ndarray, sf._Sou
         )
     if not 1 <= info.channels <= limits.max_channels:
         raise AudioError(f"The recording has {info.channels} channels; at most {limits.max_channels} are accepted.")
+    if info.format == "MP3" and not has_length_tag(_head(handle)):  # libsndfile's length is a guess: decode it all
+        return _decode_untagged_mp3(handle, info, limits), info
     if info.frames / info.samplerate > limits.max_seconds:
         raise AudioError(
             f"The recording is {_format_minutes(info.frames / info.samplerate)} long; the limit is "
@@ -197,6 +210,23 @@ def _decode(handle, size: int, limits: AudioLimits) -> tuple[np.ndarray, sf._Sou
     if info.frames > 0 and len(samples) < 0.98 * info.frames:
         raise AudioError("The recording seems cut off before its end. Please record or upload it again.")
     return samples, info
+
+
+def _decode_untagged_mp3(handle, info: sf._SoundFileInfo, limits: AudioLimits) -> np.ndarray:
+    """An MP3 without a frame count (no Xing/Info tag), decoded to its real end as float32 mono samples,
+    shape (n_samples,); refused once it passes the duration or decoded-size limit. (libsndfile stopped
+    a 29-s one at 13.7 s, or refused one with a second of leading silence as cut off.)"""
+    max_frames = int(min(limits.max_seconds * info.samplerate, limits.max_decoded_samples / info.channels))
+    blocks = []
+    try:
+        for block in mp3_blocks(handle, max_frames):
+            blocks.append(block.mean(axis=1, dtype=np.float64).astype(np.float32))
+    except Mp3TooLong:
+        raise AudioError(f"The recording is longer than {_format_minutes(limits.max_seconds)}, the limit. "
+                         "Please trim it or split it into parts.") from None
+    except Mp3Error as error:
+        raise AudioError("The recording is damaged and could not be decoded. Please record or upload it again.") from error
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 
 def read_audio(source: str | Path | bytes, limits: AudioLimits = AudioLimits()) -> tuple[np.ndarray, AudioInfo]:

@@ -24,7 +24,20 @@ class ServerConfig:
     max_upload_mb: float = 64.0  # refused before decoding; 5 min of 48 kHz stereo 16-bit WAV is 58 MB
     concurrency: int = 2  # requests processed at once: one per CPU core on a small machine
     max_queue: int = 64  # waiting requests beyond this are told to retry later
+    # queued or running requests per client address (0: no cap): one client's 70 queued analyses made
+    # another's 1.4-s clip wait 69 s; a learner in the browser has at most 2 (a scoring, then its figures)
+    max_waiting_per_client: int = 4
+    # uploads per client address in any 10 minutes (one learner scoring and comparing uploads a few a minute;
+    # gradio alone stored 960 MiB from one request), and the most the upload folder may hold in all
+    uploads_per_10_min: int = 120
+    upload_mb_per_10_min: float = 1024.0
+    upload_folder_mb: float = 4096.0
+    # two malloc arenas and malloc_trim(0) after each request (glibc): freed arrays go back to the system
+    release_memory: bool = True
     allowed_origins: tuple[str, ...] = ()  # other websites whose pages may call the app (a Space's own is added)
+    # further host names an app on loopback answers to (those a reverse proxy in front passes on); other
+    # names are refused (DNS rebinding), beside localhost, 127.0.0.1, ::1 and a Space's own
+    allowed_hosts: tuple[str, ...] = ()
     new_learners_per_minute: int = 30  # learner ids handed out per minute per client address
     # proxies (addresses or networks, "10.0.0.0/8") whose X-Forwarded-For names the caller; none by default,
     # so no caller can claim another address. On a Hugging Face Space (SPACE_ID set) its proxy, on a

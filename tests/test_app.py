@@ -29,7 +29,8 @@ MAX_UPLOAD_MB = 1.0  # small, so the size limit can be tested with a small file
 @pytest.fixture(scope="module")
 def client(tiny_model_dir, database):
     settings = settings_with_model(Settings(), tiny_model_dir)
-    settings = replace(settings, server=replace(settings.server, max_upload_mb=MAX_UPLOAD_MB))
+    # one address uploading for many learners: over the per-client upload budget (test_upload_budget's)
+    settings = replace(settings, server=replace(settings.server, max_upload_mb=MAX_UPLOAD_MB, uploads_per_10_min=10_000))
     with serve_app(settings, database) as demo:
         yield Client(demo.local_url, verbose=False)
 

@@ -71,3 +71,47 @@ def test_info_describes_the_original_file(speech, write):
     _, info = read_audio(write(np.stack([samples, samples], axis=1), rate, "FLAC"))
     assert (info.format, info.sample_rate, info.channels) == ("FLAC", rate, 2)
     assert info.duration_s == pytest.approx(len(samples) / rate)
+
+
+def variable_bitrate_mp3_without_tag(wave: np.ndarray, rate: int) -> bytes:
+    """`wave` as a variable-bitrate MP3 whose first frame (the encoder's Xing tag, its frame count) is cut
+    away, as some encoders and cutters leave it."""
+    import io
+
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, wave, rate, format="MP3", bitrate_mode="VARIABLE", compression_level=0.5)
+    data = buffer.getvalue()
+    tag = data.find(b"Xing")
+    assert 0 <= tag < 100
+    return data[data.find(data[:2], tag):]  # from the next frame's sync word (the same header bytes) on
+
+
+@pytest.mark.parametrize("opening", ["loud", "silent"])
+def test_a_variable_bitrate_mp3_without_a_frame_count_is_read_to_its_end(opening):
+    """Low (issue 41): libsndfile estimated the length from the first frame's bitrate: a 29-s recording was
+    read as 13.7 s, and one opening with a second of silence was refused as cut off."""
+    from speaksphere.mp3 import has_length_tag
+
+    rate = 16000
+    t = np.arange(29 * rate) / rate
+    wave = (0.05 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    if opening == "loud":  # noise: a high bitrate first, so the estimate is far too short
+        wave[: 2 * rate] = np.random.default_rng(0).normal(0, 0.3, 2 * rate)
+    else:  # a second of silence: a low bitrate first, so the estimate is too long
+        wave[:rate] = 0.0
+        wave[5 * rate: 8 * rate] = np.random.default_rng(0).normal(0, 0.3, 3 * rate)
+    data = variable_bitrate_mp3_without_tag(wave, rate)
+    assert not has_length_tag(data[:65536])
+    samples, info = read_audio(data)
+    assert abs(info.duration_s - 29.0) < 0.2 and abs(len(samples) - 29 * SAMPLE_RATE) < 0.2 * SAMPLE_RATE
+
+
+def test_an_mp3_without_a_frame_count_is_still_bounded_in_length():
+    from speaksphere.audio import AudioError, AudioLimits
+
+    rate = 16000
+    wave = (0.1 * np.sin(2 * np.pi * 220 * np.arange(29 * rate) / rate)).astype(np.float32)
+    with pytest.raises(AudioError, match="longer than 10 s"):
+        read_audio(variable_bitrate_mp3_without_tag(wave, rate), AudioLimits(max_seconds=10.0))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import sqlite3
 import struct
+from dataclasses import replace
 
 import httpx
 import numpy as np
@@ -35,6 +36,8 @@ TABLES = ("learners", "attempts", "recommendations", "feedback", "policy_states"
 @pytest.fixture(scope="module")
 def client(tiny_model_dir, database):
     settings = settings_with_model(Settings(), tiny_model_dir)
+    # one client uploading hundreds of files in minutes: over the per-client budget (test_upload_budget's)
+    settings = replace(settings, server=replace(settings.server, uploads_per_10_min=10_000, upload_mb_per_10_min=1e6))
     with serve_app(settings, database) as demo:
         yield Client(demo.local_url, verbose=False)
 

@@ -28,7 +28,8 @@ PHRASE = next(p for p in library("en") if p.id == "en-auth-incorrect")
 @pytest.fixture(scope="module")
 def served(tiny_model_dir, database):
     settings = settings_with_model(Settings(), tiny_model_dir)
-    settings = replace(settings, server=replace(settings.server, new_learners_per_minute=NEW_LEARNERS_PER_MINUTE))
+    settings = replace(settings, server=replace(settings.server, new_learners_per_minute=NEW_LEARNERS_PER_MINUTE,
+                                                allowed_hosts=("speak.example",)))  # a proxy in front passes it on
     with serve_app(settings, database) as demo:
         yield demo
 
@@ -235,3 +236,56 @@ def test_one_oversized_upload_request_stores_nothing(served):
     assert answer.startswith("HTTP/1.1 413") and "one recording" in answer
     small = httpx.post(f"{served.local_url}gradio_api/upload", files={"files": ("a.wav", b"RIFF" * 100)})
     assert small.status_code == 200  # an ordinary upload still goes through
+
+
+def test_gradios_monitoring_pages_are_not_public(served, capfd):
+    """Low: /monitoring/summary (queue statistics) was public, and /monitoring logged the key to its dashboard."""
+    for path in ("monitoring", "monitoring/summary", "monitoring/", "monitoring/some-key/dashboard"):
+        assert httpx.get(f"{served.local_url}{path}").status_code == 404
+    assert "monitoring" not in capfd.readouterr().out
+
+
+def test_a_local_app_answers_only_its_own_host_names(served, learner):
+    """Low: the Host header was never checked, so a page whose name an attacker points at 127.0.0.1 (DNS
+    rebinding) could call a local install as its own origin."""
+    port = httpx.URL(served.local_url).port
+    call = {"data": [learner, "en"]}
+    for host in (f"evil.example:{port}", "evil.example", "127.0.0.1.evil.example", ""):
+        answer = httpx.post(f"{served.local_url}gradio_api/call/recommend", json=call,
+                            headers={"Host": host, "Origin": f"http://{host}"})
+        assert answer.status_code == 421 and "own address" in answer.json()["error"], host
+        assert httpx.get(served.local_url, headers={"Host": host}).status_code == 421
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "speak.example"):
+        assert httpx.get(served.local_url, headers={"Host": host}).status_code == 200, host
+
+
+def test_only_an_app_on_loopback_checks_host_names(monkeypatch):
+    from speaksphere.app.guard import allowed_hosts
+
+    assert allowed_hosts("0.0.0.0") is None and allowed_hosts("speak.example") is None  # reachable directly
+    assert allowed_hosts("127.0.0.1") == {"localhost", "127.0.0.1", "::1"}
+    monkeypatch.setenv("SPACE_HOST", "someone-speaksphere.hf.space")
+    assert "someone-speaksphere.hf.space" in allowed_hosts("localhost", ("proxy.example",))
+
+
+def called(url: str, api_name: str, data: list) -> str:
+    """The events of one "/call" of `api_name` with `data`, as text."""
+    event = httpx.post(f"{url}gradio_api/call/{api_name}", json={"data": data}).json()["event_id"]
+    return httpx.get(f"{url}gradio_api/call/{api_name}/{event}", timeout=60).text
+
+
+@pytest.mark.parametrize("slot", ["learner-id-as-audio", "relative-path", "id-as-number"])
+def test_gradios_input_errors_echo_nothing_and_log_no_traceback(served, learner, capfd, slot):
+    """Low: a value gradio could not read for its component logged 19-36 lines of traceback, echoed a learner
+    id sent in the wrong slot, and named the working folder ("Cannot move /.../x.wav")."""
+    import os
+
+    capfd.readouterr()
+    data = {"learner-id-as-audio": ("analyze", [learner, ""]),
+            "relative-path": ("analyze", [{"path": "x.wav", "meta": {"_type": "gradio.FileData"}}, ""]),
+            "id-as-number": ("feedback", ["", learner, True])}[slot]
+    events = called(served.local_url, *data)
+    assert "event: error" in events and "inputs are not what this endpoint takes" in events
+    assert learner not in events and os.getcwd() not in events and "x.wav" not in events
+    logged = capfd.readouterr()
+    assert "Traceback" not in logged.err + logged.out and learner not in logged.err + logged.out

@@ -427,3 +427,13 @@ def test_words_are_also_compared_on_the_listeners_encoder_frames(results):
     # spectra alone condemn a replaced word more: 30.2 vs 36.1 when written; across voices the frames
     # separate far better, see ScoreConfig.heard_frames_weight)
     assert np.mean([abs(bad[w]["score"] - scored[w]) for w in replaced]) > 1.0
+
+
+@pytest.mark.parametrize("text", ["Call me at ٣٤٥ tomorrow", "Room ४ is free", "Page ３ please"],
+                         ids=["arabic-indic", "devanagari", "fullwidth"])
+def test_digits_other_than_0_to_9_get_a_message_about_the_text(text):
+    """Low (issue 41): Arabic-Indic digits were synthesised as nothing and the learner was told about the
+    recording; the text is refused before synthesis, and the message says what to type instead."""
+    with pytest.raises(ScoringError, match="digits 0 to 9") as refused:
+        score_pronunciation(spoken("Call me at three four five tomorrow"), text=text, language="en")
+    assert "recording" not in str(refused.value)

@@ -25,6 +25,8 @@ from speaksphere import AudioError, LearnerError, ScoringError
 from speaksphere.coach import Coach, CoachError
 from speaksphere.coach.served import EXPORT_NAME, EXPORT_TTL_S, export_stem
 
+from .memory import release_after
+
 __all__ = ["LEARNER_ERRORS", "make_endpoints", "user_error"]
 
 log = logging.getLogger("speaksphere.app")
@@ -268,4 +270,5 @@ def make_endpoints(coach: Coach) -> dict:
                      progress_choices=progress_choices, new_learner=new_learner, ensure_learner=ensure_learner,
                      export=export,
                      delete_learner=delete_learner)
-    return {name: user_error(fn) for name, fn in endpoints.items()}
+    released = release_after if coach.settings.server.release_memory else (lambda fn: fn)
+    return {name: released(user_error(fn)) for name, fn in endpoints.items()}

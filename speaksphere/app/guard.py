@@ -7,10 +7,13 @@ What gradio leaves open and a careful Space closes:
   takes those grants back from any other site than the app's own and those the deployment allows.
   Clients that are not browsers send no Origin header and are not affected (gradio_client, curl).
 - Oversized uploads: an upload request larger than one recording (`max_upload_bytes` and the form's
-  framing), or of unstated length, is refused before anything is stored.
+  framing), or of unstated length, is refused before anything is stored; so is one over its client's
+  budget or the upload folder's cap (uploads.UploadBudget).
 - Oversized API calls: a JSON call body over `max_body_bytes`, or any text value in it over
   `max_text_chars`, is refused before gradio parses it (gradio's own input checks echo values back in
   their messages; SpeakSphere's longest input, a typed text, is 300 characters).
+- Other host names: an app on loopback answers only requests for its own names (DNS rebinding), and
+  gradio's /monitoring pages (queue statistics, public) are not served.
 - Framing and sniffing: every response says who may frame the app (the app itself, huggingface.co's
   page of the Space and the Space's own host from $SPACE_HOST; once any *.hf.space, so any Space could
   frame it over "Delete my data"), with X-Frame-Options SAMEORIGIN for browsers that predate
@@ -19,6 +22,7 @@ What gradio leaves open and a careful Space closes:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -26,13 +30,18 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-__all__ = ["RequestGuard", "frame_ancestors", "install_guard"]
+from .api import _client
+from .uploads import UploadBudget
+
+__all__ = ["RequestGuard", "allowed_hosts", "frame_ancestors", "install_guard"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOO_LARGE = "This request is larger than {} KB; SpeakSphere's inputs are short."
 _TOO_LARGE_UPLOAD = "Please upload one recording of at most {} MB at a time (and say how large it is)."
+_OTHER_HOST = "This SpeakSphere answers only at its own address."
 _MULTIPART_OVERHEAD = 64 * 1024  # bytes: the form's boundaries and part headers around one file
 log = logging.getLogger("speaksphere.app")
 
@@ -47,14 +56,35 @@ def frame_ancestors(space_host: str | None = None) -> str:
     return "'self' https://huggingface.co" + (f" https://{space_host}" if space_host else "")
 
 
-def install_guard(app, allowed_origins: tuple[str, ...] = (), max_upload_bytes: int = 64 << 20) -> None:
+def allowed_hosts(server_name: str, hosts: tuple[str, ...] = ()) -> frozenset[str] | None:
+    """The Host names a request may name, or None (any) when the app listens beyond this computer. An app on
+    loopback answers only its own names (localhost, 127.0.0.1, ::1, `server_name`, $SPACE_HOST and `hosts`,
+    those a reverse proxy in front of it passes on): a web page whose own name an attacker re-points at
+    127.0.0.1 (DNS rebinding) reaches the local app under that name, and is refused. An app reachable from
+    the network gains nothing from the check (any page could call it directly)."""
+    name = server_name.strip("[]").lower()
+    try:
+        loopback = name == "localhost" or ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        return None
+    space = (os.environ.get("SPACE_HOST", "").lower(),) if os.environ.get("SPACE_HOST") else ()
+    return frozenset({"localhost", "127.0.0.1", "::1", name, *space, *(h.lower() for h in hosts)})
+
+
+def install_guard(app, allowed_origins: tuple[str, ...] = (), max_upload_bytes: int = 64 << 20,
+                  uploads: UploadBudget | None = None, proxies: tuple = (),
+                  hosts: frozenset[str] | None = None) -> None:
     """Put the RequestGuard outermost in a launched gradio app (a starlette app).
 
     Gradio adds its own CORS middleware outside any passed in `app_kwargs`, so the guard goes in after
     launch and the middleware stack is rebuilt (requests already running keep the old one). A Space's
-    own address ($SPACE_HOST) joins `allowed_origins`."""
+    own address ($SPACE_HOST) joins `allowed_origins`. `uploads` budgets each client's uploads (keyed as
+    api._client keys them, behind `proxies`); `hosts` (allowed_hosts) are the Host names answered."""
     origins = tuple(allowed_origins) + ((f"https://{os.environ['SPACE_HOST']}",) if os.environ.get("SPACE_HOST") else ())
-    app.user_middleware.insert(0, Middleware(RequestGuard, allowed_origins=origins, max_upload_bytes=max_upload_bytes))
+    app.user_middleware.insert(0, Middleware(RequestGuard, allowed_origins=origins, max_upload_bytes=max_upload_bytes,
+                                             uploads=uploads, proxies=proxies, hosts=hosts))
     app.middleware_stack = app.build_middleware_stack()
 
 
@@ -65,8 +95,11 @@ class RequestGuard:
     browser, beside the app's own address."""
 
     def __init__(self, app, max_body_bytes: int = 64 * 1024, max_text_chars: int = 1000,
-                 allowed_origins: tuple[str, ...] = (), max_upload_bytes: int = 64 << 20):
+                 allowed_origins: tuple[str, ...] = (), max_upload_bytes: int = 64 << 20,
+                 uploads: UploadBudget | None = None, proxies: tuple = (), hosts: frozenset[str] | None = None):
         self.app = app
+        self.hosts = hosts
+        self.uploads, self.proxies = uploads, proxies
         # one recording per upload request: its bytes and the multipart framing (gradio alone let 1,000
         # files of 64 MB through in one request: 16 parts of 60 MiB were stored in 13 s)
         self.max_upload_request_bytes = max_upload_bytes + _MULTIPART_OVERHEAD
@@ -79,6 +112,12 @@ class RequestGuard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
+        if self.hosts is not None and _host_name(headers.get("host")) not in self.hosts:
+            log.warning("refused a request for another host name")
+            return await _refuse(scope, send, 421, _OTHER_HOST, self.frame_ancestors)
+        if scope["path"] == "/monitoring" or scope["path"].startswith("/monitoring/"):
+            # gradio's queue statistics, public by default, and its login page logged the key to them
+            return await _refuse(scope, send, 404, "Not Found", self.frame_ancestors)
         origin = headers.get("origin")
         trusted = origin is None or self._same_site(origin, headers)
         if not trusted and scope["method"] not in SAFE_METHODS:
@@ -92,6 +131,10 @@ class RequestGuard:
             if not length.isdigit() or int(length) > self.max_upload_request_bytes:  # refused before a byte is stored
                 return await _refuse(scope, send, 413, _TOO_LARGE_UPLOAD.format(self.max_upload_request_bytes >> 20),
                                      self.frame_ancestors)
+            refused = self.uploads and self.uploads.refusal(_client(Request(scope), self.proxies), int(length))
+            if refused:
+                log.info("refused an upload: %s", refused[1])
+                return await _refuse(scope, send, *refused, self.frame_ancestors)
         if scope["method"] not in SAFE_METHODS and not upload:
             # JSON calls, and anything FastAPI might parse as JSON (no content type, odd casing); files go
             # to the upload route only, which gradio bounds with max_file_size
@@ -121,6 +164,14 @@ class RequestGuard:
         host = _without_default_port((forwarded or headers.get("host") or "").lower())
         parts = urlsplit(origin)
         return bool(host) and _without_default_port(parts.netloc, parts.scheme) == host
+
+
+def _host_name(host: str | None) -> str:
+    """'Example.org:7860' -> 'example.org', '[::1]:7860' -> '::1'; '' -> '' (no Host: HTTP/1.0)."""
+    host = (host or "").strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]")[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _without_default_port(netloc: str, scheme: str = "") -> str:

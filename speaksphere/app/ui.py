@@ -24,14 +24,18 @@ import gradio as gr
 import threadpoolctl
 import torch
 
-from .api import make_endpoints, user_error
-from .guard import install_guard
+from .api import make_endpoints, trusted_networks, user_error
+from .fairness import install_fair_queue
+from .guard import allowed_hosts, install_guard
+from .memory import limit_arenas
+from .quiet import install_quiet_input_errors
+from .uploads import UPLOAD_CLEANUP, UploadBudget
 from speaksphere.coach import Coach, ModelMissingError, load_coach
 from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
 from speaksphere.coach.figures import answer_labels
 from speaksphere.pronounce.references import SYNTHESIS_VOICES, library
 from speaksphere.learner.recommend import RecommendConfig
-from speaksphere.settings import Settings, load_settings
+from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
 from speaksphere.speak.prompts import LEVELS, prompts
 
 log = logging.getLogger("speaksphere.app")
@@ -108,11 +112,13 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
     """The SpeakSphere Blocks app, not yet launched; loads the model once (ModelMissingError if absent).
     Each tab is laid out by its own function and wired by another; they share the learner id."""
     settings = settings or load_settings()
+    if settings.server.release_memory:
+        limit_arenas(2)  # before the model and the serving threads allocate
     coach = load_coach(settings, recommend_config)
     api = make_endpoints(coach)
-    with gr.Blocks(title="SpeakSphere", delete_cache=(3600, 3600)) as demo:  # uploads leave within 2 h
+    with gr.Blocks(title="SpeakSphere", delete_cache=UPLOAD_CLEANUP) as demo:  # uploads leave within 15 min
         gr.Markdown(INTRO)
-        # what the figure steps draw (a recording and its scoring, ~1 MB): kept 15 minutes per session
+        # the token of what the figure steps draw (coach.drawings keeps it, bounded in bytes), per session
         analysis_drawing, pronunciation_drawing = gr.State(None, time_to_live=900), gr.State(None, time_to_live=900)
         speech_drawing = gr.State(None, time_to_live=900)
         learner_state = gr.BrowserState("", storage_key="speaksphere-learner", secret=browser_secret(coach))
@@ -436,6 +442,8 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
     server = settings.server
     _serving_threads()
     demo.queue(default_concurrency_limit=server.concurrency, max_size=server.max_queue)
+    install_fair_queue(demo, server.max_waiting_per_client, trusted_networks(server.trusted_proxies))
+    install_quiet_input_errors(demo)
     options = dict(
         server_name=os.environ.get("GRADIO_SERVER_NAME", server.host),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", server.port)),
@@ -445,16 +453,20 @@ def launch(demo: gr.Blocks, settings: Settings, **overrides):
     options.update(overrides)
     keep_thread = options.pop("prevent_thread_lock", False)
     launched = demo.launch(**options, prevent_thread_lock=True)
-    install_guard(demo.app, server.allowed_origins, int(server.max_upload_mb * (1 << 20)))
+    uploads = UploadBudget(gr.utils.get_upload_folder(), server.uploads_per_10_min, server.upload_mb_per_10_min,
+                           server.upload_folder_mb)
+    install_guard(demo.app, server.allowed_origins, int(server.max_upload_mb * (1 << 20)), uploads,
+                  trusted_networks(server.trusted_proxies), allowed_hosts(options["server_name"], server.allowed_hosts))
     if not keep_thread:
         demo.block_thread()
     return launched
 
 
 def main() -> None:
-    """`python app.py` or the `speaksphere` command: the app on the settings of speaksphere/settings.yaml."""
+    """`python app.py` or the `speaksphere` command: the app on the settings of speaksphere/settings.yaml (or
+    of the file $SPEAKSPHERE_SETTINGS names)."""
     logging.basicConfig(level=logging.INFO)
-    app_settings = load_settings()
+    app_settings = load_settings(os.environ.get("SPEAKSPHERE_SETTINGS") or DEFAULT_SETTINGS_PATH)
     try:
         demo = build_app(app_settings)
     except ModelMissingError as missing:

@@ -36,6 +36,7 @@ from ..learner.store import SKILLS, LearnerStore
 from . import explain
 from .deadline import FIGURES_LIMIT_S, within
 from .figures import plot_comparison, plot_predictions
+from .drawings import Drawings
 from .limits import RateLimit
 from .served import ServedFiles
 from .transcript import what_was_said
@@ -102,14 +103,14 @@ class Coach:
     recommender: Recommender
     model_dir: Path  # the model folder; its name is shown to learners with every prediction
     served: ServedFiles = field(default_factory=ServedFiles)  # exports and synthesised references to download
-    new_learners: RateLimit | None = None  # learner ids per minute per client; None: settings.server's
-    first_visits: RateLimit | None = None  # ids for browsers on their first visit: 10 times that budget
+    # learner ids per minute per client, asked for or handed to a browser on its first visit (one budget:
+    # the page-load event, with 10 times this budget of its own, minted 300 ids a minute); None: settings'
+    new_learners: RateLimit | None = None
+    drawings: Drawings = field(default_factory=Drawings)  # what figure calls draw from, bounded in bytes
     figures_limit_s: float = FIGURES_LIMIT_S  # an answer's figures come within this, counted from the answer
 
     def __post_init__(self):
-        per_minute = self.settings.server.new_learners_per_minute
-        self.new_learners = self.new_learners or RateLimit(per_minute)
-        self.first_visits = self.first_visits or RateLimit(10 * per_minute)
+        self.new_learners = self.new_learners or RateLimit(self.settings.server.new_learners_per_minute)
 
     @property
     def model_name(self) -> str:
@@ -183,7 +184,7 @@ class Coach:
         accent for a given learner (no scores: those need a reference).
 
         With figures=False the two figures are left out (drawing them costs more than the analysis) and
-        "drawing" carries what `draw_analysis` needs to draw them afterwards."""
+        "drawing" is the token under which `draw_analysis` finds what it needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         audio = _require_audio(audio, "Please record or upload a recording first.")
         report(0.1, "Reading your recording")
@@ -200,16 +201,17 @@ class Coach:
                                       request_digest=_digest("analyze", recording.wave))
         drawing = {"kind": "analysis", "recording": recording, "predictions": predictions, "made_at": time.monotonic()}
         out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
-               "model": self.model_name, "drawing": drawing,
+               "model": self.model_name, "drawing": drawing if figures else self.drawings.keep(drawing),
                "predictions_summary": explain.describe_predictions(predictions, self.model_name)}
         if figures:
             report(0.8, "Drawing")
             out.update(self.draw_analysis(drawing))
         return out
 
-    def draw_analysis(self, drawing: dict | None) -> dict:
-        """The figures of an analysis ("drawing" of `analyze`): "figure" (waveform and spectrogram) and
-        "predictions_figure"."""
+    def draw_analysis(self, drawing: dict | str | None) -> dict:
+        """The figures of an analysis ("drawing" of `analyze`, or its token): "figure" (waveform and
+        spectrogram) and "predictions_figure"."""
+        drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "analysis":
             raise CoachError("Analyze a recording first; its figures are drawn from that analysis.")
         recording = drawing["recording"]
@@ -248,8 +250,8 @@ class Coach:
                   report: Reporter = _quiet, figures: bool = True) -> dict:
         """Score one attempt against its golden reference; stores the scores for a given learner.
 
-        With figures=False the four figures are left out and "drawing" carries what
-        `draw_pronunciation` needs to draw them afterwards."""
+        With figures=False the four figures are left out and "drawing" is the token under which
+        `draw_pronunciation` finds what it needs to draw them afterwards."""
         learner_id = self._learner(learner_id, required=False)
         recommendation = self._recommendation(learner_id, recommendation_id)
         attempt = _require_audio(attempt, "Please record or upload your attempt first.")
@@ -268,14 +270,27 @@ class Coach:
         if figures:
             report(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))
+        else:
+            out["drawing"] = self.drawings.keep(out["drawing"])
         return out
 
-    def draw_pronunciation(self, drawing: dict | None) -> dict:
-        """The four figures of a scored attempt ("drawing" of `pronounce`): "spectrograms", "dtw_path",
-        "pitch" and "word_table"."""
+    def draw_pronunciation(self, drawing: dict | str | None) -> dict:
+        """The four figures of a scored attempt ("drawing" of `pronounce`, or its token): "spectrograms",
+        "dtw_path", "pitch" and "word_table"."""
+        drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "pronunciation":
             raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
         return self._in_time(drawing, lambda: pronounce_plots.all_figures(drawing["assessment"]))
+
+    def _drawing(self, drawing: dict | str | None) -> dict | None:
+        """A drawing given itself or by its token (refused once it has left the server's store)."""
+        if not isinstance(drawing, str) or not drawing:
+            return drawing
+        kept = self.drawings.take(drawing)
+        if kept is None:
+            raise CoachError("The figures of this request are no longer kept on the server (they are drawn once, "
+                             "within 15 minutes, fewer when busy); please send it again to see them.")
+        return kept
 
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
                 attempt: Recording):
@@ -321,8 +336,8 @@ class Coach:
         learner as an attempt of its own kind ("speak": pronunciation kept as accuracy).
 
         prompt_id: a prompt of speak.prompts in `language` (optional); language: the exercise's (ISO
-        639-1; None: the language heard). With figures=False the timeline is left out and "drawing"
-        carries what `draw_speech` needs."""
+        639-1; None: the language heard). With figures=False the timeline is left out and "drawing" is
+        the token under which `draw_speech` finds what it needs."""
         learner_id = self._learner(learner_id, required=False)
         language = check_language(_text(language, "The language", 16))
         prompt_id = _text(prompt_id, "The prompt", 64)
@@ -345,23 +360,27 @@ class Coach:
                 language=result["language"], reference_text=chosen.text if chosen else None,
                 request_digest=_digest("speak", recording.wave, prompt_id, language))
         out = {"result": result, "feedback": explain.describe_speaking(result),
-               "drawing": {"kind": "speech", "wave": recording.wave, "result": result}}
+               "drawing": {"kind": "speech", "wave": recording.wave, "result": result, "made_at": time.monotonic()}}
         if figures:
             report(0.9, "Drawing")
             out.update(self.draw_speech(out["drawing"]))
+        else:
+            out["drawing"] = self.drawings.keep(out["drawing"])
         return out
 
-    def draw_speech(self, drawing: dict | None) -> dict:
-        """The figures of an assessed answer ("drawing" of `speak`): "timeline" (a picture) and "words" (HTML)."""
+    def draw_speech(self, drawing: dict | str | None) -> dict:
+        """The figures of an assessed answer ("drawing" of `speak`, or its token): "timeline" (a picture)
+        and "words" (HTML)."""
+        drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "speech":
             raise CoachError("Assess an answer first; its figures are drawn from that assessment.")
-        return {"timeline": speak_plots.timeline(drawing["wave"], drawing["result"]),
-                "words": speak_plots.word_html(drawing["result"])}
+        return self._in_time(drawing, lambda: {"timeline": speak_plots.timeline(drawing["wave"], drawing["result"]),
+                                               "words": speak_plots.word_html(drawing["result"])})
 
-    def new_learner(self, client: str = "", limit: RateLimit | None = None) -> str:
+    def new_learner(self, client: str = "") -> str:
         """A new learner id (keep it: it is the only key to the learner's progress). `client` is the
-        caller's address: each gets at most server.new_learners_per_minute ids a minute (`limit`)."""
-        if not (limit or self.new_learners).admit(client):
+        caller's address: each gets at most server.new_learners_per_minute ids a minute."""
+        if not self.new_learners.admit(client):
             raise CoachError("Too many new learner ids were asked for from your address in the last minute; "
                              "please wait a minute. Keep your id: it is the key to your progress.")
         return self.store.new_learner()
@@ -370,7 +389,7 @@ class Coach:
         """The browser's stored id if this store knows it, else a new learner's id."""
         if isinstance(stored, str) and self.store.learner_exists(stored):
             return stored
-        return self.new_learner(client, self.first_visits)
+        return self.new_learner(client)
 
     def recommend(self, learner_id: str | None, language: str | None = None) -> dict:
         """The next exercise for the learner, with why it was chosen."""

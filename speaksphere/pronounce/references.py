@@ -124,6 +124,9 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
         raise ScoringError(f"Please practise at most {_MAX_TEXT_CHARS} characters at a time; split the text into sentences.")
     if not re.search(r"\w", text):
         raise ScoringError("The text has no words in it. Please type the sentence you want to practise.")
+    if any(c.isdigit() and not c.isascii() for c in text):  # espeak-ng's voices read none of them: an empty reference
+        raise ScoringError("Please write numbers with the digits 0 to 9, or in words: the text holds other digits "
+                           "(such as Arabic-Indic ones), which the reference voices cannot read.")
     if max((len(run) for run in re.findall(r"\d+", text)), default=0) > _MAX_DIGITS:
         raise ScoringError(f"Numbers of more than {_MAX_DIGITS} digits are too long to practise (a 300-digit "
                            "number is read for minutes). Please write long numbers in shorter groups.")
