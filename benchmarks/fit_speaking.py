@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fit_experts import fit_ridge  # noqa: E402
 from speaksphere.pronounce.listener import align_words, normalise_word, spell_number  # noqa: E402
-from speaksphere.speak.assess import SPEAKING_PATH, SpeakingModels  # noqa: E402
+from speaksphere.speak.assess import MIN_SPEECH_S, MIN_WORDS, SPEAKING_PATH, SpeakingModels  # noqa: E402
 from speaksphere.speak.measures import (EMBEDDING_MEASURES, FLUENCY_MEASURES, OVERALL_MEASURES,  # noqa: E402
                                         PRONUNCIATION_MEASURES, WORD_MEASURES, embedding_measures,
                                         speech_measures, word_measures)
@@ -66,23 +66,21 @@ def word_rows(row: dict) -> list[tuple[dict, float]]:
 
 
 OFFSET_LANGUAGES = ("en", "es", "fr", "it", "de", "ru")
-OFFSET_TEXTS = 30  # synthetic sayings per language
 
 
 def language_offsets() -> dict[str, np.ndarray]:
-    """Per language, the mean encoder frame of espeak-ng saying that language's texts (the Speak prompts,
-    then the library phrases' texts: never their recordings) minus English's: (512,) each. The learners
+    """Per language, the mean encoder frame of espeak-ng saying that language's 15 Speak prompts (texts
+    outside the library, whose recordings check the natives) minus English's: (512,) each. The learners
     the models are fitted on speak English; a voice speaking another language sits elsewhere in the
     encoder's space for its language alone (native French scored 83 before this, 92 after)."""
-    from speaksphere.pronounce.references import library, synthesised_reference
+    from speaksphere.pronounce.references import synthesised_reference
     from speaksphere.speak.listening import listen
     from speaksphere.speak.prompts import prompts
 
     means = {}
     for language in OFFSET_LANGUAGES:
-        texts = [p.text for p in prompts(language)] + [p.text for p in library(language)]
         embeddings = []
-        for text in texts[:OFFSET_TEXTS]:
+        for text in [p.text for p in prompts(language)]:
             recording = synthesised_reference(text, language).recording
             embeddings.append(listen(recording.wave, recording.segments, language).embedding)
         means[language] = np.mean(embeddings, axis=0).astype(np.float64)
@@ -98,13 +96,16 @@ def main() -> None:
     args = parser.parse_args()
     rows = [json.loads(line) for line in open(args.cache)]
     errors = [r for r in rows if "error" in r]
-    rows = [r for r in rows if "error" not in r and r["words"]]
+    rows = [r for r in rows if "error" not in r]
+    short = [r for r in rows if sum(b - a for a, b in r["segments"]) < MIN_SPEECH_S or len(r["words"]) < MIN_WORDS]
+    rows = [r for r in rows if r not in short]  # what assess_speech refuses as too little to judge
     if any(r["split"] != "train" for r in rows):
         sys.exit("the cache holds utterances outside the train split: fit on the train split only")
     groups = np.array([r["speaker"] for r in rows])
     measures = [measures_of(r) for r in rows]
     english = np.mean([max(r["language_probabilities"], key=r["language_probabilities"].get) == "en" for r in rows])
-    print(f"{len(rows)} utterances of {len(set(groups))} speakers ({len(errors)} refused); the language heard "
+    print(f"{len(rows)} utterances of {len(set(groups))} speakers ({len(errors)} unreadable, {len(short)} too short "
+          "to assess); the language heard "
           f"is English for {english:.1%}")
     models, figures = {}, {}
     for name, (rating, features) in TARGETS.items():

@@ -1,6 +1,7 @@
 """Free speech on real native speakers, and its speed.
 
     python benchmarks/speak_natives.py            # every built-in native recording, language not given
+    python benchmarks/speak_natives.py --joined 30  # a language's recordings joined into ~30-s answers
     python benchmarks/speak_natives.py --speed    # 30 s of speech assessed at one thread, 3 runs
 
 Natives: the library's real recordings (speaksphere/references/audio: one professional voice per language,
@@ -30,11 +31,25 @@ from speaksphere.pronounce.references import LIBRARY_DIR, library  # noqa: E402
 from speaksphere.speak import assess_speech  # noqa: E402
 
 
-def natives() -> None:
+def natives(joined_s: float = 0.0) -> None:
+    """Each native recording as an answer, or (joined_s > 0) a language's recordings joined with 0.6-s
+    pauses into answers of about joined_s seconds each."""
+    from speaksphere.recording import load_audio
+
     results = defaultdict(list)
+    answers = defaultdict(list)
     for phrase in library():
-        r = assess_speech(str(LIBRARY_DIR / phrase.file))
-        results[phrase.language].append((r["language"] == phrase.language, r["pronunciation"], r["fluency"], r["overall"]))
+        if not joined_s:
+            answers[phrase.language].append(str(LIBRARY_DIR / phrase.file))
+            continue
+        pieces = answers[phrase.language]
+        if not pieces or sum(len(p) for p in pieces[-1]) / SAMPLE_RATE >= joined_s:
+            pieces.append([])
+        pieces[-1] += [load_audio(str(LIBRARY_DIR / phrase.file)), np.zeros(int(0.6 * SAMPLE_RATE), np.float32)]
+    for language, items in answers.items():
+        for item in items:
+            r = assess_speech(item if isinstance(item, str) else _wav(np.concatenate(item)))
+            results[language].append((r["language"] == language, r["pronunciation"], r["fluency"], r["overall"]))
     print(f"{'lang':<5}{'n':>4}{'language right':>16}{'pronunciation':>22}{'fluency':>16}{'overall':>16}")
     for language, rows in sorted(results.items()):
         right, pron, flu, overall = (np.array(c, dtype=float) for c in zip(*rows))
@@ -87,8 +102,10 @@ def speed(runs: int = 3) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--speed", action="store_true")
+    parser.add_argument("--joined", type=float, default=0.0, help="join a language's recordings into answers of "
+                        "about this many seconds (with 0.6-s pauses)")
     args = parser.parse_args()
-    speed() if args.speed else natives()
+    speed() if args.speed else natives(args.joined)
 
 
 if __name__ == "__main__":

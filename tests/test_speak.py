@@ -32,12 +32,13 @@ def test_tokens_become_words_with_their_times_and_whole_letters():
     assert sum(len(w.log_probabilities) for w in words) == len(tokens)
 
 
-def test_windows_hold_all_speech_and_none_is_longer_than_whisper_hears():
-    segments = [SpeechSegment(0.5, 10.0), SpeechSegment(10.6, 40.0), SpeechSegment(41.0, 75.0)]
+def test_windows_hold_all_speech_once_and_none_is_longer_than_whisper_hears():
+    segments = [SpeechSegment(0.5, 10.0), SpeechSegment(10.1, 40.0), SpeechSegment(41.0, 75.0)]
     windows = speech_windows(segments, 80.0)
-    assert all(end - start <= MAX_WINDOW_S + 1e-9 for start, end in windows)
-    covered = lambda t: any(s <= t <= e for s, e in windows)  # noqa: E731
-    assert all(covered(t) for seg in segments for t in np.arange(seg.start, seg.end, 0.05))
+    assert len(windows) >= 3 and all(end - start <= MAX_WINDOW_S + 1e-9 for start, end in windows)
+    covered = lambda t: sum(s <= t < e for s, e in windows)  # noqa: E731
+    assert all(covered(t) == 1 for seg in segments for t in np.arange(seg.start, seg.end, 0.05))
+    assert all(a[1] <= b[0] + 1e-9 for a, b in zip(windows, windows[1:]))  # no audio heard twice
 
 
 def test_syllables_are_counted_as_said():
@@ -54,6 +55,8 @@ def test_fluency_measures_from_words_and_pauses():
     assert m["articulation_rate"] == pytest.approx(5 / 2.5)
     assert m["pauses"] == 1 and m["mean_pause_s"] == pytest.approx(1.0)
     assert m["mean_length_of_run_s"] == pytest.approx(1.25) and m["fillers"] == 1
+    split = speech_measures(words, [(0.0, 0.5), (0.6, 1.0), (2.0, 3.5)], "en", 0.99, -0.1, {})
+    assert split["pauses"] == 1 and split["mean_length_of_run_s"] == pytest.approx(1.25)  # a 0.1-s gap is no pause
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +72,8 @@ def test_a_native_speaker_is_heard_timed_and_scored_high(native_answer):
     starts = [w["start"] for w in r["words"]]
     assert starts == sorted(starts) and 0 <= starts[0] and r["words"][-1]["end"] <= r["duration_s"] + 0.01
     assert all(0 <= w["score"] <= 100 for w in r["words"])
+    segments = load_recording(_phrase_path(INVALID.id)).segments
+    assert all(any(s.start - 1e-3 <= w["start"] < w["end"] <= s.end + 1e-3 for s in segments) for w in r["words"])
     assert r["pronunciation"] >= 75 and r["fluency"] >= 70 and r["overall"] >= 70
     assert r["tip"] and r["speech_rate_wpm"] > 100
 
@@ -103,7 +108,7 @@ def test_another_language_than_the_exercise_is_refused():
     assert assess_speech(str(LIBRARY_DIR / french.file), language="fr")["language"] == "fr"
 
 
-@pytest.mark.parametrize("language", ["xx", "", 3, "zh"])
+@pytest.mark.parametrize("language", ["xx", "", 3, "zh", "pt"])
 def test_a_language_we_cannot_assess_is_refused(language):
     with pytest.raises(ScoringError):
         assess_speech(_phrase_path(INVALID.id), language=language)
@@ -165,3 +170,33 @@ def test_speak_attempts_are_their_own_kind_in_progress(tmp_path):
     assert rows["speaking: fluency"]["attempts"] == 2 and rows["fluency"]["attempts"] == 1
     labels = {line.get_label() for ax in plot_progress(history).axes for line in ax.get_lines()}
     assert "speaking freely (Speak)" in labels
+
+
+def test_too_little_speech_is_refused():
+    wave = load_recording(_phrase_path(INVALID.id)).wave
+    first_word = wave[int(0.05 * SAMPLE_RATE) : int(0.5 * SAMPLE_RATE)]  # "That"
+    padded = np.concatenate([np.zeros(SAMPLE_RATE // 2, np.float32), first_word, np.zeros(SAMPLE_RATE // 2, np.float32)])
+    with pytest.raises(AudioError, match="too little to judge"):
+        assess_speech(_wav_bytes(padded))
+
+
+def test_speak_scores_do_not_steer_the_reading_exercises():
+    from speaksphere.learner.recommend.context import learner_context
+
+    reading = {"task": "pronounce", "language": "en", "accent": None, "scores": {"fluency": 40.0}}
+    speaking = {"task": "speak", "language": "en", "accent": None, "scores": {"fluency": 95.0}}
+    assert learner_context([reading, speaking, speaking], "en").level["fluency"] == 40.0
+
+
+def test_the_alignment_hooks_are_registered_once_whoever_asks_first():
+    import threading
+
+    from speaksphere.speak import timing
+
+    threads = [threading.Thread(target=timing._hooked_decoder) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    decoder, _ = timing._hooked_decoder()
+    assert [len(decoder.layers[layer].encoder_attn._forward_hooks) for layer in (3, 4, 5)] == [1, 1, 1]

@@ -128,6 +128,7 @@ class Coach:
         if phrases:
             reference = library_reference(phrases[0].id)
             assess(reference.recording, reference)
+            assess_speech(reference.recording)  # Speak's calibration, its hooks on the decoder, the DTW's compilation
 
     # ---- checks that come before any work ----
 

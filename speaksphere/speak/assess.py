@@ -17,20 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import AudioError, AudioLimits
+from ..audio import SAMPLE_RATE, AudioError, AudioLimits
 from ..pronounce.experts import LinearModel
 from ..pronounce.features import energy_db, pitch_semitones
 from ..pronounce.measures import prosody_measures
 from ..pronounce.references import ScoringError
-from .listening import LANGUAGES, Listening, heard_language, listen
-from .measures import embedding_measures, speech_measures, word_measures
+from .listening import Encoded, Listening, encode, listen
+from .measures import embedding_measures, runs_and_pauses, speech_measures, word_measures
 
-__all__ = ["check_language", "MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels", "speaking_models", "Heard", "hear_speech",
+__all__ = ["check_language", "assessable", "ASSESSED", "MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels", "speaking_models", "Heard", "hear_speech",
            "assess_speech", "LANGUAGE_NAMES"]
 
 MAX_SPEECH_S = 120.0  # a 2-minute answer: long enough to describe a home, short enough for a CPU
 SPEAKING_PATH = Path(__file__).with_name("speaking.json")
 OTHER_LANGUAGE_PROBABILITY = 0.9  # another language heard this surely: refused as not the exercise's
+ASSESSED = ("en", "es", "fr", "it", "de", "ru")  # languages with prompts and a measured offset from English
+MIN_SPEECH_S = 1.0  # seconds of speech (1% of the train split's readings have less)
+MIN_WORDS = 2
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
                   "ru": "Russian", "nl": "Dutch", "pt": "Portuguese", "pl": "Polish"}
 SCORES = ("pronunciation", "fluency", "overall")
@@ -81,14 +84,14 @@ class Heard:
     word_measures: list[dict[str, float]]
 
 
-def hear_speech(recording, language: str | None = None) -> Heard:
+def hear_speech(recording, language: str | None = None, encoded: Encoded | None = None) -> Heard:
     """Listen to a loaded Recording (speaksphere.recording) and measure it. language: ISO 639-1 to
-    transcribe in, or None for the language heard."""
-    listening = listen(recording.wave, recording.segments, language)
+    transcribe in, or None for the language heard; encoded: listening.encode's of it, if done."""
+    listening = listen(recording.wave, recording.segments, language, encoded)
     segments = [(float(s.start), float(s.end)) for s in recording.segments]
     words = [{"text": w.text, "start": w.start, "end": w.end, "log_probabilities": list(w.log_probabilities)}
              for w in listening.words]
-    speech = np.concatenate([recording.wave[int(s * 16000) : int(e * 16000)] for s, e in segments])
+    speech = np.concatenate([recording.wave[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in segments])
     prosody = prosody_measures(pitch_semitones(speech), energy_db(speech))
     measures = speech_measures(words, segments, listening.language,
                                listening.language_probabilities.get(listening.language, 0.0),
@@ -96,16 +99,26 @@ def hear_speech(recording, language: str | None = None) -> Heard:
     return Heard(listening, segments, words, measures, [word_measures(w) for w in words])
 
 
+def assessable(heard: Heard) -> str | None:
+    """Why free speech this short cannot be assessed (a message for the learner), or None: at least
+    MIN_SPEECH_S of speech and MIN_WORDS words heard (the fit leaves shorter readings out alike)."""
+    speech_s = heard.measures["speech_s"]
+    if speech_s < MIN_SPEECH_S or len(heard.words) < MIN_WORDS:
+        return (f"We heard only {speech_s:.1f} s of speech ({len(heard.words)} word(s)): too little to judge how "
+                "you speak. Answer with a sentence or more and try again.")
+    return None
+
+
 def _score(model: LinearModel, measures: dict) -> float:
     return float(np.clip(model.predict([measures])[0], 0.0, 100.0))
 
 
 def check_language(language: str | None) -> str | None:
-    """`language` if free speech can be assessed in it (LANGUAGES) or None; ScoringError otherwise."""
+    """`language` if free speech can be assessed in it (ASSESSED) or None; ScoringError otherwise."""
     if language is None:
         return None
-    if not isinstance(language, str) or language not in LANGUAGES:
-        raise ScoringError(f"We cannot assess speech in {language!r}: choose one of {', '.join(LANGUAGES)}.")
+    if not isinstance(language, str) or language not in ASSESSED:
+        raise ScoringError(f"We cannot assess speech in {language!r}: choose one of {', '.join(ASSESSED)}.")
     return language
 
 
@@ -116,9 +129,12 @@ def _tip(result: dict, heard: Heard) -> str:
     if result["pronunciation"] <= result["fluency"] and unclear:
         return (f"Work on the words the listener was least sure of: {', '.join(unclear)}. Say each slowly, "
                 "then in its sentence.")
-    if m["pauses_per_minute"] > 12 or m["mean_length_of_run_s"] < 1.5:
+    if m["pauses_per_minute"] > 12:
         return (f"You stopped {m['pauses']:.0f} times ({m['pauses_per_minute']:.0f} a minute). Plan your next "
                 "idea while you finish the sentence, and link words into longer runs.")
+    if m["pauses"] and m["mean_length_of_run_s"] < 1.5:
+        return (f"You spoke in short bursts ({m['mean_length_of_run_s']:.1f} s between pauses on average). Link "
+                "the words of a phrase together and pause between ideas, not between words.")
     if m["speech_rate_wpm"] < 90:
         return (f"You spoke {m['speech_rate_wpm']:.0f} words a minute. Practise the answer again and aim for "
                 "a steadier, slightly faster pace.")
@@ -153,13 +169,19 @@ def assess_speech(audio, language: str | None = None, limits: AudioLimits | None
                              f"{limits.max_seconds:.0f} s.")
     else:
         recording = load_recording(audio, limits)
-    if language is not None:
-        heard_language = listen_language(recording)
-        other = max(heard_language, key=heard_language.get)
-        if other != language and heard_language[other] >= OTHER_LANGUAGE_PROBABILITY:
-            raise ScoringError(f"You spoke {LANGUAGE_NAMES[other]}; the exercise is {LANGUAGE_NAMES[language]}. "
-                               f"Answer in {LANGUAGE_NAMES[language]} and try again.")
-    heard = hear_speech(recording, language)
+    encoded = encode(recording.wave, recording.segments)
+    heard_language = encoded.language_probabilities()
+    other = max(heard_language, key=heard_language.get)
+    if language is not None and other != language and heard_language[other] >= OTHER_LANGUAGE_PROBABILITY:
+        raise ScoringError(f"You spoke {LANGUAGE_NAMES[other]}; the exercise is {LANGUAGE_NAMES[language]}. "
+                           f"Answer in {LANGUAGE_NAMES[language]} and try again.")
+    if language is None and other not in ASSESSED:
+        raise ScoringError(f"We heard {LANGUAGE_NAMES[other]}, which Speak cannot assess yet. Choose one of "
+                           f"{', '.join(LANGUAGE_NAMES[c] for c in ASSESSED)}.")
+    heard = hear_speech(recording, language, encoded)
+    too_little = assessable(heard)
+    if too_little:
+        raise AudioError(too_little)
     models = speaking_models()
     inputs = {**heard.measures,
               **embedding_measures(models.embedding(heard.listening.embedding, heard.listening.language))}
@@ -176,22 +198,15 @@ def assess_speech(audio, language: str | None = None, limits: AudioLimits | None
         "speech_rate_wpm": _rounded(m["speech_rate_wpm"], 1),
         "articulation_rate": _rounded(m["articulation_rate"], 2),
         "pauses": int(m["pauses"]),
-        "pause_spans": [[round(a[1], 2), round(b[0], 2)] for a, b in zip(heard.segments, heard.segments[1:])],
+        "pause_spans": [[round(a, 2), round(b, 2)] for a, b in runs_and_pauses(heard.segments)[1]],
         "mean_length_of_run_s": _rounded(m["mean_length_of_run_s"], 2),
         "fillers": int(m["fillers"]),
         "duration_s": round(recording.duration_s, 2),
         "complete": heard.listening.complete,
         "measures": {k: _rounded(v, 4) for k, v in m.items()},
     }
-    if not result["words"]:
-        raise AudioError("We heard sound but no words in it. Speak clearly, close to the microphone, and try again.")
     result["tip"] = _tip(result, heard)
     return result
-
-
-def listen_language(recording) -> dict[str, float]:
-    """The language heard in a Recording, as probabilities over LANGUAGES (the listener's first step)."""
-    return heard_language(recording.wave, recording.segments)
 
 
 def _rounded(value: float, digits: int):

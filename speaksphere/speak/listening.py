@@ -16,18 +16,17 @@ import torch
 
 from ..audio import SAMPLE_RATE
 from ..model.whisper import language_log_probabilities, whisper_language_logits
-from ..model.whisper_decoder import transcribe
+from ..model.whisper_decoder import MAX_TOKENS, transcribe
 from ..pronounce.listener import EncoderStates, normalise_word
 from ..vad import SpeechSegment
 from .timing import FRAMES_PER_S, TimedWord, timed_tokens, words_of
 
-__all__ = ["LANGUAGES", "MAX_WINDOW_S", "Listening", "speech_windows", "heard_language", "listen"]
+__all__ = ["LANGUAGES", "MAX_WINDOW_S", "Listening", "Encoded", "speech_windows", "encode", "listen"]
 
 LANGUAGES = ("en", "fr", "de", "es", "it", "ru", "nl", "pt", "pl")  # the app's languages (the model's)
 MAX_WINDOW_S = 28.0  # seconds of audio per encoder pass (Whisper hears 30 s; 0.5 s of silence is added)
 _EDGE_S = 0.2  # seconds of audio kept before a window's first speech and after its last
 _TAIL_S = 0.5  # silence after each window, so its last word is not cut (as the pronunciation listener)
-_TOKENS_PER_S = 8  # bounds greedy decoding (a fast speaker of a long-word language)
 _states = EncoderStates(max_bytes=32 << 20)
 
 
@@ -47,22 +46,46 @@ class Listening:
 
 
 def speech_windows(segments: list[SpeechSegment], duration_s: float) -> list[tuple[float, float]]:
-    """(start, end) seconds of windows of at most MAX_WINDOW_S that hold every speech segment, cut in
-    pauses; a segment longer than a window is cut within it."""
-    pieces = []
+    """(start, end) seconds of windows of at most MAX_WINDOW_S that hold every speech segment once, cut
+    in pauses; a segment longer than a window is cut within it. Each window keeps up to _EDGE_S of the
+    silence around its speech, at most half of the pause to its neighbour's speech (and none at a cut
+    inside a segment), so no stretch of audio is heard by two windows."""
+    span = MAX_WINDOW_S - 2 * _EDGE_S
+    pieces: list[list[float]] = []  # [start, end] of speech, cut where a segment is longer than a window
     for seg in segments:
         start = seg.start
-        while seg.end - start > MAX_WINDOW_S - 2 * _EDGE_S:
-            pieces.append((start, start + MAX_WINDOW_S - 2 * _EDGE_S))
-            start += MAX_WINDOW_S - 2 * _EDGE_S
-        pieces.append((start, seg.end))
+        while seg.end - start > span:
+            pieces.append([start, start + span])
+            start += span
+        pieces.append([start, seg.end])
     windows: list[list[float]] = []
     for start, end in pieces:
-        if windows and end + _EDGE_S - windows[-1][0] <= MAX_WINDOW_S:
+        if windows and end - windows[-1][0] <= span:
             windows[-1][1] = end
         else:
             windows.append([start, end])
-    return [(max(0.0, s - _EDGE_S), min(duration_s, e + _EDGE_S)) for s, e in windows]
+    padded = []
+    for i, (start, end) in enumerate(windows):
+        before = start - windows[i - 1][1] if i else start
+        after = windows[i + 1][0] - end if i + 1 < len(windows) else duration_s - end
+        padded.append((max(0.0, start - min(_EDGE_S, before / 2 if i else before)),
+                       min(duration_s, end + min(_EDGE_S, after / 2 if i + 1 < len(windows) else after))))
+    return padded
+
+
+def _on_speech(start: float, end: float, segments: list[SpeechSegment]) -> tuple[float, float]:
+    """A word's (start, end) s moved inside the speech segment it overlaps most (the nearest one if it
+    overlaps none): the attention's path runs on through the silence after a word, and pins a window's
+    first word to the window's start. At least 20 ms long."""
+    if not segments:
+        return start, max(end, start + 0.02)
+    overlap = [min(end, s.end) - max(start, s.start) for s in segments]
+    best = int(np.argmax(overlap))
+    if overlap[best] <= 0:
+        best = int(np.argmin([min(abs(start - s.end), abs(end - s.start)) for s in segments]))
+    seg = segments[best]
+    start = min(max(start, seg.start), seg.end - 0.02)
+    return start, max(min(end, seg.end), start + 0.02)
 
 
 def _language_of(states: list[torch.Tensor], speech_s: list[float]) -> dict[str, float]:
@@ -75,45 +98,54 @@ def _language_of(states: list[torch.Tensor], speech_s: list[float]) -> dict[str,
     return {code: float(p) for code, p in zip(LANGUAGES, total)}
 
 
-def _encoded(wave: np.ndarray, segments: list[SpeechSegment]):
-    """The windows (start, end s), their encoder states (1, positions, 512) and seconds of speech."""
-    duration = len(wave) / SAMPLE_RATE
-    windows = speech_windows(segments, duration)
+@dataclass(frozen=True)
+class Encoded:
+    """A recording's speech windows through Whisper's encoder, once for every later step."""
+
+    windows: list[tuple[float, float]]  # (start, end) s
+    states: list[torch.Tensor]  # each (1, positions, 512), the encoder's last layer
+    speech_s: list[float]  # seconds of speech in each window
+
+    def language_probabilities(self) -> dict[str, float]:
+        """Probabilities over LANGUAGES of the language spoken (windows weighted by their speech)."""
+        return _language_of(self.states, self.speech_s)
+
+
+@torch.inference_mode()
+def encode(wave: np.ndarray, segments: list[SpeechSegment]) -> Encoded:
+    """wave: float32 (n,), 16 kHz, the whole recording; segments: its speech (VAD)."""
+    windows = speech_windows(segments, len(wave) / SAMPLE_RATE)
     states, speech_s = [], []
     for start, end in windows:
         piece = wave[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
         piece = np.concatenate([piece, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)]).astype(np.float32)
-        states.append(_states(piece))  # cached: the language check and the transcript share one pass
+        states.append(_states(piece))
         speech_s.append(sum(max(0.0, min(s.end, end) - max(s.start, start)) for s in segments))
-    return windows, states, speech_s
+    return Encoded(windows, states, speech_s)
 
 
 @torch.inference_mode()
-def heard_language(wave: np.ndarray, segments: list[SpeechSegment]) -> dict[str, float]:
-    """Probabilities over LANGUAGES of the language spoken. wave: float32 (n,), 16 kHz; segments: VAD's."""
-    _, states, speech_s = _encoded(wave, segments)
-    return _language_of(states, speech_s)
-
-
-@torch.inference_mode()
-def listen(wave: np.ndarray, segments: list[SpeechSegment], language: str | None = None) -> Listening:
+def listen(wave: np.ndarray, segments: list[SpeechSegment], language: str | None = None,
+           encoded: Encoded | None = None) -> Listening:
     """Hear free speech. wave: float32 (n,), 16 kHz, the whole recording; segments: its speech (VAD);
-    language: ISO 639-1 to transcribe in, or None for the language heard."""
-    windows, states, speech_s = _encoded(wave, segments)
-    probabilities = _language_of(states, speech_s)
+    language: ISO 639-1 to transcribe in, or None for the language heard; encoded: `encode`'s, if done."""
+    encoded = encoded or encode(wave, segments)
+    windows, states = encoded.windows, encoded.states
+    probabilities = encoded.language_probabilities()
     language = language or max(probabilities, key=probabilities.get)
     words: list[TimedWord] = []
     log_probabilities: list[float] = []
     complete = True
     for (start, end), window_states in zip(windows, states):
-        longest = int(_TOKENS_PER_S * (end - start)) + 8
-        transcript = transcribe(window_states, language, max_tokens=longest)
+        transcript = transcribe(window_states, language, max_tokens=MAX_TOKENS)  # loops are stopped anyway
         complete &= bool(np.isfinite(transcript.log_probabilities[-1]))
         n_frames = int((end - start) * FRAMES_PER_S) + 1
         timed = timed_tokens(window_states, language, transcript.tokens, n_frames)
         log_probabilities += [t.log_probability for t in timed] + [float(transcript.log_probabilities[-1])]
-        words += [TimedWord(w.text, round(start + w.start, 3), round(start + w.end, 3), w.log_probabilities)
-                  for w in words_of(transcript.tokens, timed) if normalise_word(w.text)]
+        for w in words_of(transcript.tokens, timed):
+            if normalise_word(w.text):
+                word_start, word_end = _on_speech(start + w.start, start + w.end, segments)
+                words.append(TimedWord(w.text, round(word_start, 3), round(word_end, 3), w.log_probabilities))
     finite = [lp for lp in log_probabilities if np.isfinite(lp)]
     return Listening(language, probabilities, words, " ".join(w.text for w in words),
                      float(np.mean(finite)) if finite else float("nan"), complete,

@@ -18,7 +18,8 @@ import numpy as np
 from ..pronounce.listener import normalise_word, spell_number
 
 __all__ = ["PRONUNCIATION_MEASURES", "FLUENCY_MEASURES", "OVERALL_MEASURES", "EMBEDDING_MEASURES", "WORD_MEASURES",
-           "FILLERS", "syllables", "word_measures", "speech_measures", "embedding_measures"]
+           "FILLERS", "MIN_PAUSE_S", "syllables", "runs_and_pauses", "word_measures", "speech_measures",
+           "embedding_measures"]
 
 # Hesitations a transcript may write (Whisper leaves most of them out: counted where it writes them)
 FILLERS = {
@@ -43,6 +44,19 @@ EMBEDDING_MEASURES = tuple(f"whisper_{i:03d}" for i in range(512))  # the voice'
 WORD_MEASURES = ("log_probability", "min_token_log_probability", "mean_token_log_probability", "tokens",
                  "seconds_per_letter")
 _UNSURE = np.log(0.5)  # a word the listener gives less than even odds
+MIN_PAUSE_S = 0.25  # a silent pause counts from 250 ms (de Jong & Wempe 2009; VadConfig.min_pause_s)
+
+
+def runs_and_pauses(segments: list[tuple[float, float]]) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """Runs of speech between silent pauses of at least MIN_PAUSE_S, and those pauses, (start, end) s:
+    the voice activity detector's segments joined across shorter gaps (it splits at 0.1 s)."""
+    runs: list[list[float]] = []
+    for start, end in segments:
+        if runs and start - runs[-1][1] < MIN_PAUSE_S:
+            runs[-1][1] = end
+        else:
+            runs.append([start, end])
+    return [tuple(r) for r in runs], [(a[1], b[0]) for a, b in zip(runs, runs[1:])]
 
 
 def syllables(word: str, language: str) -> int:
@@ -79,7 +93,8 @@ def speech_measures(words: list[dict], segments: list[tuple[float, float]], lang
     names = [normalise_word(w["text"]) for w in words]
     speech_s = sum(end - start for start, end in segments)
     span_s = (segments[-1][1] - segments[0][0]) if segments else 0.0
-    pauses = [b[0] - a[1] for a, b in zip(segments, segments[1:])]
+    runs, pause_spans = runs_and_pauses(segments)
+    pauses = [end - start for start, end in pause_spans]
     n_syllables = sum(syllables(w["text"], language) for w in words)
     minutes = max(span_s, 1e-9) / 60.0
     fillers = FILLERS.get(language, set())
@@ -95,8 +110,8 @@ def speech_measures(words: list[dict], segments: list[tuple[float, float]], lang
         "pauses_per_minute": len(pauses) / minutes if span_s > 0 else nan,
         "mean_pause_s": float(np.mean(pauses)) if pauses else 0.0,
         "longest_pause_s": float(max(pauses)) if pauses else 0.0,
-        "mean_length_of_run_s": speech_s / len(segments) if segments else nan,
-        "syllables_per_run": n_syllables / len(segments) if segments else nan,
+        "mean_length_of_run_s": float(np.mean([end - start for start, end in runs])) if runs else nan,
+        "syllables_per_run": n_syllables / len(runs) if runs else nan,
         "fillers": float(sum(name in fillers for name in names)),
         "fillers_per_minute": sum(name in fillers for name in names) / minutes if span_s > 0 else nan,
         "repetitions_per_minute": sum(a == b and a != "" for a, b in zip(names, names[1:])) / minutes if span_s > 0 else nan,

@@ -45,12 +45,19 @@ class _Capture(threading.local):
 
 
 _CAPTURE = _Capture()
+_HOOKS_LOCK = threading.Lock()
 
 
 @functools.cache
 def _hooked_decoder():
     """The shared decoder with forward hooks on the alignment heads' cross-attention layers (once): they
     record queries only in a thread that asked for them, so other requests' passes pay nothing."""
+    with _HOOKS_LOCK:  # functools.cache alone let 4 threads asking at once register 4 hooks per layer
+        return _register_hooks()
+
+
+@functools.cache
+def _register_hooks():
     decoder, projection = _decoder_and_projection()
     for layer in sorted({layer for layer, _ in ALIGNMENT_HEADS}):
         attention = decoder.layers[layer].encoder_attn
@@ -95,11 +102,14 @@ def timed_tokens(encoder_states: torch.Tensor, language: str, tokens: list[int],
     for layer, head in ALIGNMENT_HEADS:
         q, k = captured[layer]
         weights.append(torch.softmax(q[head] @ k[head, :n_frames].T, dim=-1).numpy())  # (tokens, frames)
-    # each row is the query that predicts a token (openai-whisper's rows: from <|notimestamps|> to the
-    # last text token, which predicts end-of-text): n_tokens + 1 rows, the last one ends the last word
-    weights = np.stack(weights)[:, len(prompt) - 1 : len(prompt) + len(tokens)]
+    # as openai-whisper: standardised over every row (start-of-transcript to end-of-text) and filtered
+    # along time (torch's "reflect" padding is scipy's "mirror"), then the rows that predict the text's
+    # tokens and end-of-text are kept: from <|notimestamps|>'s to the last text token's, n_tokens + 1
+    # rows, the last one ending the last word
+    weights = np.stack(weights)  # (heads, rows of `feed`, frames)
     weights = (weights - weights.mean(axis=-2, keepdims=True)) / (weights.std(axis=-2, keepdims=True) + 1e-9)
-    weights = scipy.ndimage.median_filter(weights, size=(1, 1, _MEDIAN_WIDTH), mode="nearest")
+    weights = scipy.ndimage.median_filter(weights, size=(1, 1, _MEDIAN_WIDTH), mode="mirror")
+    weights = weights[:, len(prompt) - 1 : len(prompt) + len(tokens)]
     similarity = weights.mean(axis=0)  # (n_tokens + 1, frames)
     _, path = librosa.sequence.dtw(C=-similarity.astype(np.float64), backtrack=True)
     path = path[::-1]  # (steps, 2): (row, frame) in time order
