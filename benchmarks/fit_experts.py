@@ -95,11 +95,11 @@ def matrix(rows: list[dict], features) -> np.ndarray:
     return np.array([[np.nan if r.get(f) is None else float(r[f]) for f in features] for r in rows], dtype=np.float64)
 
 
-def fit_ridge(rows, y, groups, features, name: str) -> tuple[LinearModel, np.ndarray]:
-    """The ridge with the best out-of-fold Pearson, fitted on all rows and its spread matched to the
-    experts'; with its out-of-fold predictions (stretched alike)."""
+def fit_ridge(rows, y, groups, features, name: str, alphas=ALPHAS) -> tuple[LinearModel, np.ndarray]:
+    """The ridge with the best out-of-fold Pearson among `alphas`, fitted on all rows and its spread
+    matched to the experts'; with its out-of-fold predictions (stretched alike)."""
     best = None
-    for alpha in ALPHAS:
+    for alpha in alphas:
         make = lambda r, t: fit_linear(matrix(r, features), t, features, Ridge(alpha=alpha))  # noqa: E731
         predicted = out_of_fold(rows, y, groups, make)
         pearson = np.corrcoef(predicted, y)[0, 1]

@@ -278,3 +278,28 @@ def test_a_missing_model_stops_the_app_at_start(tmp_path):
     settings = settings_with_model(Settings(), tmp_path / "no-model-here")
     with pytest.raises(ModelMissingError, match="no trained model in .*no-model-here.*SPEAKSPHERE_MODEL"):
         app.build_app(settings, RecommendConfig(store=StoreConfig(path=str(tmp_path / "db.sqlite3"))))
+
+
+# ---- /speak ----
+
+def test_speak_assesses_free_speech_and_keeps_it_apart(client, learner, native_phrase, database):
+    before = rows(database)
+    result, feedback = client.predict(native_phrase, "home-a1", "en", learner, api_name="/speak")
+    timeline, words = client.predict(api_name="/speech_figures")
+    assert result["language"] == "en" and "password" in result["transcript"].lower()
+    assert 0 <= result["pronunciation"] <= 100 and result["prompt"]["id"] == "home-a1"
+    assert "Overall" in feedback and "Tip" in feedback and timeline is not None and "<span" in words
+    assert rows(database)["attempts"] == before["attempts"] + 1
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT task, reference_text FROM attempts ORDER BY id DESC LIMIT 1").fetchone() == (
+            "speak", "Describe your home.")
+
+
+@pytest.mark.parametrize("prompt_id, language, words", [("no-such-prompt", "en", "no such prompt"),
+                                                         ("home-a1", "xx", "cannot assess"),
+                                                         ("home-a1", "fr", "You spoke English")])
+def test_speak_bad_inputs_get_clear_messages(client, learner, native_phrase, database, prompt_id, language, words):
+    before = rows(database)
+    with pytest.raises(AppError, match=words):
+        client.predict(native_phrase, prompt_id, language, learner, api_name="/speak")
+    assert rows(database) == before

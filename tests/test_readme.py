@@ -46,9 +46,10 @@ def test_the_library_snippet_runs_as_written(tmp_path):
     snippet = _code_after("## Using the library", "python")
     wave, rate = synthesize("Good morning. How are you today?", voice="en-us")
     sf.write(tmp_path / "my_recording.mp3", wave, rate, format="MP3")
+    sf.write(tmp_path / "my_answer.wav", wave, rate)  # the free-speech example's answer
     # from another folder, as an installed package is used (tests/test_package.py installs it for real)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=300, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "speech_s" in run.stdout
+    assert "speech_s" in run.stdout and "morning" in run.stdout.lower()  # the free-speech answer heard

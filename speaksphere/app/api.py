@@ -187,6 +187,22 @@ def make_endpoints(coach: Coach) -> dict:
         r = coach.draw_pronunciation(drawing)
         return _own_file(r["spectrograms"]), _own_file(r["pitch"]), r["word_table"], _own_file(r["dtw_path"])
 
+    def speak(audio: str | None, prompt_id: str = "", language: str = "", learner_id: str = "",
+              progress=gr.Progress()):
+        """Assess free speech (an answer to a prompt; no text to read). Inputs: audio (file, up to 2
+        minutes), prompt_id (a prompt of the Speak tab, "" = none), language (ISO 639-1 of the exercise,
+        "" = the language heard), learner_id ("" = store nothing). Outputs: result (dict: language,
+        transcript, words [{word, start, end, score}], pronunciation, fluency, overall 0-100,
+        speech_rate_wpm, articulation_rate, pauses, mean_length_of_run_s, fillers, tip, ...), feedback
+        (Markdown). The figures come from "/speech_figures" next, in the same session."""
+        r = coach.speak(audio, prompt_id, language, learner_id, _reporter(progress), figures=False)
+        return r["result"], r["feedback"], r["drawing"]
+
+    def speech_figures(drawing):
+        """The figures of this session's latest "/speak". Outputs: timeline picture, words (HTML)."""
+        r = coach.draw_speech(drawing)
+        return _own_file(r["timeline"]), r["words"]
+
     def compare(attempt_a: str | None, attempt_b: str | None, phrase_id: str = "", text: str = "",
                 language: str = "", reference_audio: str | None = None, learner_id: str = "",
                 progress=gr.Progress()):
@@ -249,8 +265,9 @@ def make_endpoints(coach: Coach) -> dict:
                 "learner id now replaces the old one in this browser.")
 
     endpoints = dict(analyze=analyze, analysis_figures=analysis_figures, pronounce=pronounce,
-                     pronunciation_figures=pronunciation_figures, compare=compare, recommend=recommend,
-                     feedback=feedback, history=history, progress_choices=progress_choices, new_learner=new_learner, ensure_learner=ensure_learner,
+                     pronunciation_figures=pronunciation_figures, speak=speak, speech_figures=speech_figures,
+                     compare=compare, recommend=recommend, feedback=feedback, history=history,
+                     progress_choices=progress_choices, new_learner=new_learner, ensure_learner=ensure_learner,
                      export=export,
                      delete_learner=delete_learner)
     released = release_after if coach.settings.server.release_memory else (lambda fn: fn)

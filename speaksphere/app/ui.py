@@ -1,7 +1,7 @@
 """SpeakSphere's Gradio app: UI wiring only. The work is done by speaksphere.coach (no speech math here).
 
 Run `python app.py` (or the installed `speaksphere` command) and open http://127.0.0.1:7860. Every tab is also an API endpoint callable with
-gradio_client: "/analyze", "/pronounce", "/compare", "/recommend", "/feedback", "/history", plus
+gradio_client: "/analyze", "/pronounce", "/speak", "/compare", "/recommend", "/feedback", "/history", plus
 "/new_learner", "/export" and "/delete_learner" (see the README for calls).
 
 Learner ids: the browser keeps the learner's id in gr.BrowserState (localStorage, encrypted); the UI copies
@@ -36,14 +36,16 @@ from speaksphere.coach.figures import answer_labels
 from speaksphere.pronounce.references import SYNTHESIS_VOICES, library, library_phrase
 from speaksphere.learner.recommend import RecommendConfig
 from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
+from speaksphere.speak.prompts import LEVELS, prompts
 
 log = logging.getLogger("speaksphere.app")
 
 INTRO = """# SpeakSphere
 A speaking coach for language learners. Record yourself or upload a recording (WAV, MP3, FLAC or OGG,
 up to 5 minutes): **Analyze** tells you what you spoke, **Pronounce** scores an attempt against a golden
-reference, **Compare** shows what changed between two attempts, **Progress** keeps your history and suggests
-what to practise next. Your progress is kept under an id stored in this browser only."""
+reference, **Speak** assesses you talking freely about a topic, **Compare** shows what changed between two
+attempts, **Progress** keeps your history and suggests what to practise next. Your progress is kept under
+an id stored in this browser only."""
 ABOUT = (Path(__file__).resolve().parents[1] / "coach" / "about.md").read_text(encoding="utf-8")
 REFERENCE_KINDS = ["Built-in phrase", "Type a text", "Teacher's recording"]
 
@@ -162,12 +164,15 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
         gr.Markdown(INTRO)
         # the token of what the figure steps draw (coach.drawings keeps it, bounded in bytes), per session
         analysis_drawing, pronunciation_drawing = gr.State(None, time_to_live=900), gr.State(None, time_to_live=900)
+        speech_drawing = gr.State(None, time_to_live=900)
         learner_state = gr.BrowserState("", storage_key="speaksphere-learner", secret=browser_secret(coach))
         with gr.Tabs() as tabs:
             with gr.Tab("Analyze", id="analyze"):
                 analyze = _analyze_tab()
             with gr.Tab("Pronounce", id="pronounce"):
                 pronounce = _pronounce_tab()
+            with gr.Tab("Speak", id="speak"):
+                speak = _speak_tab()
             with gr.Tab("Compare", id="compare"):
                 compare = _compare_tab()
             with gr.Tab("Progress", id="progress"):
@@ -178,6 +183,7 @@ def build_app(settings: Settings | None = None, recommend_config: RecommendConfi
         _wire_learner(api, demo, learner_state, progress)
         _wire_analyze(api, analyze, learner_id, analysis_drawing)
         _wire_pronounce(api, coach, pronounce, learner_id, pronunciation_drawing)
+        _wire_speak(api, speak, learner_id, speech_drawing)
         _wire_compare(api, compare, learner_id)
         _wire_progress(api, progress, pronounce, tabs, learner_id)
     return demo
@@ -231,6 +237,36 @@ def _pronounce_tab() -> SimpleNamespace:
                            recommendation_id=recommendation_id, button=button, feedback_text=feedback_text,
                            word_table=word_table, spectrograms=spectrograms, pitch=pitch, dtw_path=dtw_path,
                            result=result)
+
+
+def _prompt_choices(language: str, level: str) -> list[tuple[str, str]]:
+    return [(p.text, p.id) for p in prompts(language, level or None)]
+
+
+def _speak_tab() -> SimpleNamespace:
+    """The Speak tab's components: a prompt (language, level) and a spoken answer in; scores, the words
+    coloured by score on a timeline, and one tip out."""
+    languages = sorted({p.language for p in prompts()}, key=lambda c: (c != "en", language_name(c)))
+    with gr.Row():
+        with gr.Column(scale=1):
+            with gr.Row():
+                language = gr.Dropdown([(language_name(c), c) for c in languages], value="en", label="Language",
+                                       allow_custom_value=True)  # an API caller's other code reaches the coach
+                level = gr.Dropdown([("Any level", "")] + [(lv, lv) for lv in LEVELS], value="A1", label="Level (CEFR)")
+            choices = _prompt_choices("en", "A1")
+            prompt = gr.Dropdown(choices, value=choices[0][1], label="Talk about", allow_custom_value=True)
+            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", elem_id="speak-audio",
+                             label="Your answer (speak freely, up to 2 minutes)")
+            button = gr.Button("Assess my speaking", variant="primary")
+        with gr.Column(scale=2):
+            feedback_text = gr.Markdown(label="Feedback")
+    gr.Markdown("**The words the listener heard, coloured by how clearly they came across (red 0 to green 100)**")
+    word_table = gr.HTML()
+    timeline = picture("Your answer over time: the words, your pauses and your speech rate")
+    with gr.Accordion("All numbers", open=False):
+        result = gr.JSON(label="Scores and measures")
+    return SimpleNamespace(language=language, level=level, prompt=prompt, audio=audio, button=button,
+                           feedback_text=feedback_text, word_table=word_table, timeline=timeline, result=result)
 
 
 def _compare_tab() -> SimpleNamespace:
@@ -332,6 +368,25 @@ def _wire_pronounce(api: dict, coach: Coach, ui: SimpleNamespace, learner_id, dr
              drawing, ui.recommendation_id]  # an attempt at another reference does not answer the recommendation
     for field in (ui.kind, ui.phrase, ui.text, ui.language, ui.teacher):
         field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
+
+
+def _wire_speak(api: dict, ui: SimpleNamespace, learner_id, drawing) -> None:
+    """A new language or level lists its prompts; an answer is assessed, then its figures are drawn."""
+    def choose(language, level):
+        choices = _prompt_choices(language, level)
+        return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+
+    stale = [ui.feedback_text, ui.word_table, ui.timeline, ui.result, drawing]
+    for field in (ui.language, ui.level):
+        field.input(choose, [ui.language, ui.level], ui.prompt, api_visibility="private", queue=False)
+    for field in (ui.language, ui.level, ui.prompt):
+        field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
+    ui.button.click(lambda: (None,) * 2, None, [ui.word_table, ui.timeline], api_visibility="private",
+                    queue=False).then(
+        api["speak"], [ui.audio, ui.prompt, ui.language, learner_id], [ui.result, ui.feedback_text, drawing],
+        api_name="speak", concurrency_id="speech").success(
+        api["speech_figures"], drawing, [ui.timeline, ui.word_table], api_name="speech_figures",
+        concurrency_id="figures", concurrency_limit=1)
 
 
 def _wire_compare(api: dict, ui: SimpleNamespace, learner_id) -> None:

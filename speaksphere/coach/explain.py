@@ -291,3 +291,27 @@ def describe_progress(summary: list[dict], attempts: int, selection: str = "") -
         lines.append(f"**Tip:** your {weakest['skill']} ({points(weakest['latest'])}/100 latest) is your weakest "
                      f"skill here. {SKILL_TIPS[weakest['skill']]}")
     return "\n\n".join(lines)
+
+
+def describe_speaking(result: dict) -> str:
+    """A free-speech assessment (speak.assess_speech) for the learner: scores, what was heard, the
+    fluency facts and the one tip."""
+    prompt = result.get("prompt")
+    lines = [f"### Overall {result['overall']:.0f} / 100"]
+    if prompt:
+        lines.append(f"Your answer to *\"{prompt['text']}\"* ({prompt['level']}).")
+    lines.append(f"| Pronunciation | Fluency |\n|---|---|\n| {result['pronunciation']:.0f} | {result['fluency']:.0f} |")
+    lines.append(f"What the listener heard ({language_name(result['language'])}): *\"{result['transcript']}\"*")
+    rate = result["speech_rate_wpm"]
+    facts = [f"{rate:.0f} words a minute" if rate is not None else None,
+             f"{result['articulation_rate']:.1f} syllables a second while speaking" if result["articulation_rate"] else None,
+             f"{result['pauses']} pause(s) of 250 ms or more",
+             f"{result['mean_length_of_run_s']:.1f} s of speech between pauses on average"
+             if result["mean_length_of_run_s"] is not None else None]
+    if result["fillers"]:
+        facts.append(f"{result['fillers']} hesitation(s) like \"um\"")
+    lines.append("You spoke " + "; ".join(f for f in facts if f) + ".")
+    if not result.get("complete", True):
+        lines.append("The listener lost track in part of the recording: the transcript may be incomplete.")
+    lines.append(f"**Tip:** {result['tip']}")
+    return "\n\n".join(lines)

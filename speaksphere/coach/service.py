@@ -29,6 +29,9 @@ from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, li
 from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
+from ..speak import plots as speak_plots
+from ..speak.assess import MAX_SPEECH_S, assess_speech, check_language
+from ..speak.prompts import prompt as speak_prompt
 from ..learner.store import SKILLS, LearnerStore
 from . import explain
 from .deadline import FIGURES_LIMIT_S, within
@@ -125,6 +128,7 @@ class Coach:
         if phrases:
             reference = library_reference(phrases[0].id)
             assess(reference.recording, reference)
+            assess_speech(reference.recording)  # Speak's calibration, its hooks on the decoder, the DTW's compilation
 
     # ---- checks that come before any work ----
 
@@ -168,9 +172,9 @@ class Coach:
         raise CoachError("Choose a built-in phrase, type the text you want to practise, or upload a teacher's "
                          "recording to compare with.")
 
-    def _load(self, source, what: str) -> Recording:
+    def _load(self, source, what: str, limits=None) -> Recording:
         try:
-            return load_recording(source, self.settings.audio, self.settings.vad)
+            return load_recording(source, limits or self.settings.audio, self.settings.vad)
         except AudioError as error:
             raise AudioError(f"{what}: {error}") from error
 
@@ -327,6 +331,53 @@ class Coach:
                 "figure": plot_comparison(comparison), "spectrograms_a": pronounce_plots.spectrograms(first),
                 "spectrograms_b": pronounce_plots.spectrograms(second)}
 
+    def speak(self, audio, prompt_id: str | None = None, language: str | None = None, learner_id: str | None = None,
+              report: Reporter = _quiet, figures: bool = True) -> dict:
+        """Assess free speech (an answer to a prompt, no text to read); stores its scores for a given
+        learner as an attempt of its own kind ("speak": pronunciation kept as accuracy).
+
+        prompt_id: a prompt of speak.prompts in `language` (optional); language: the exercise's (ISO
+        639-1; None: the language heard). With figures=False the timeline is left out and "drawing" is
+        the token under which `draw_speech` finds what it needs."""
+        learner_id = self._learner(learner_id, required=False)
+        language = check_language(_text(language, "The language", 16))
+        prompt_id = _text(prompt_id, "The prompt", 64)
+        chosen = None
+        if prompt_id:
+            chosen = speak_prompt(language or "", prompt_id)
+            if chosen is None:
+                raise CoachError("There is no such prompt in this language. Choose a language, then a prompt from the list.")
+        audio = _require_audio(audio, "Please record or upload your answer first.")
+        report(0.1, "Reading your answer")
+        limits = replace(self.settings.audio, max_seconds=min(self.settings.audio.max_seconds, MAX_SPEECH_S))
+        recording = self._load(audio, "Your answer", limits)
+        report(0.3, "Listening to what you said")
+        result = assess_speech(recording, language)
+        result["prompt"] = None if chosen is None else {"id": chosen.id, "level": chosen.level, "text": chosen.text}
+        if learner_id:
+            self.store.record_attempt(
+                learner_id, "speak", {"accuracy": result["pronunciation"], "fluency": result["fluency"],
+                                      "overall": result["overall"]},
+                language=result["language"], reference_text=chosen.text if chosen else None,
+                request_digest=_digest("speak", recording.wave, prompt_id, language))
+        out = {"result": result, "feedback": explain.describe_speaking(result),
+               "drawing": {"kind": "speech", "wave": recording.wave, "result": result, "made_at": time.monotonic()}}
+        if figures:
+            report(0.9, "Drawing")
+            out.update(self.draw_speech(out["drawing"]))
+        else:
+            out["drawing"] = self.drawings.keep(out["drawing"])
+        return out
+
+    def draw_speech(self, drawing: dict | str | None) -> dict:
+        """The figures of an assessed answer ("drawing" of `speak`, or its token): "timeline" (a picture)
+        and "words" (HTML)."""
+        drawing = self._drawing(drawing)
+        if not drawing or drawing.get("kind") != "speech":
+            raise CoachError("Assess an answer first; its figures are drawn from that assessment.")
+        return self._in_time(drawing, lambda: {"timeline": speak_plots.timeline(drawing["wave"], drawing["result"]),
+                                               "words": speak_plots.word_html(drawing["result"])})
+
     def new_learner(self, client: str = "") -> str:
         """A new learner id (keep it: it is the only key to the learner's progress). `client` is the
         caller's address: each gets at most server.new_learners_per_minute ids a minute."""
@@ -369,8 +420,9 @@ class Coach:
         """What Progress can show: "languages" practised and "items" (phrases practised in the chosen
         language), each as (label, value) pairs, with the "language" and "item" chosen ("" = every phrase)."""
         selection = self._selection(learner_id, language, item)
-        items = [(explain.phrase_label(text, self._exercise_titles(selection.attempts, text)), text)
-                 for text in selection.items]
+        spoken = {a["reference_text"] for a in selection.attempts if a["task"] == "speak"}
+        items = [(("Speak: " if text in spoken else "") + explain.phrase_label(text, self._exercise_titles(
+                 selection.attempts, text)), text) for text in selection.items]
         return {"languages": [(explain.language_name(c), c) for c in selection.languages],
                 "language": selection.language or "", "items": [("Every phrase", "")] + items, "item": selection.item}
 

@@ -16,11 +16,14 @@ from .store import SCORES, SKILLS, LearnerStore
 
 __all__ = ["SkillSeries", "least_squares_slope", "skill_history", "history_from_attempts", "progress_summary",
            "plot_progress", "points", "weakest_skill", "Selection", "select_practice", "PRACTICE_REQUESTS",
-           "SMOOTHING_ATTEMPTS", "TREND_ATTEMPTS"]
+           "SPEAKING_SCORES", "SMOOTHING_ATTEMPTS", "TREND_ATTEMPTS"]
 
 SMOOTHING_ATTEMPTS = 3  # the moving average over 3 attempts: one reading varies by several points
 TREND_ATTEMPTS = 6  # the recent trend is the least-squares slope over the last 6 attempts
-PRACTICE_REQUESTS = ("pronounce", "compare")  # attempts scored against a reference; "analyze" rows are analyses
+PRACTICE_REQUESTS = ("pronounce", "compare", "speak")  # scored practice; "analyze" rows are analyses
+# Speak attempts (free speech, no reference) are their own kind: their own series and chart line, named
+# apart, beside the reading attempts' skill of the same meaning (their pronunciation is kept as accuracy)
+SPEAKING_SCORES = {"accuracy": "speaking: pronunciation", "fluency": "speaking: fluency", "overall": "speaking: overall"}
 
 
 def points(value: float) -> int:
@@ -96,13 +99,20 @@ class SkillSeries:
 
 
 def history_from_attempts(attempts: list[dict]) -> dict[str, SkillSeries]:
-    """Per score name (SCORES order), its series from `attempts` as `LearnerStore.history` returns them."""
-    history = {}
-    for skill in SCORES:
-        scored = [a for a in attempts if skill in a["scores"]]
-        history[skill] = SkillSeries(skill, np.array([a["id"] for a in scored], dtype=np.int64),
-                                     np.array([a["created_at"] for a in scored], dtype=np.float64),
-                                     np.array([a["scores"][skill] for a in scored], dtype=np.float64))
+    """Per score name (SCORES order), its series of reading attempts from `attempts` as
+    `LearnerStore.history` returns them; then, where there are Speak attempts, their own series under
+    SPEAKING_SCORES' names ("speaking: fluency", ...)."""
+    def series(name: str, skill: str, chosen: list[dict]) -> SkillSeries:
+        scored = [a for a in chosen if skill in a["scores"]]
+        return SkillSeries(name, np.array([a["id"] for a in scored], dtype=np.int64),
+                           np.array([a["created_at"] for a in scored], dtype=np.float64),
+                           np.array([a["scores"][skill] for a in scored], dtype=np.float64))
+
+    reading = [a for a in attempts if a.get("task") != "speak"]
+    speaking = [a for a in attempts if a.get("task") == "speak"]
+    history = {skill: series(skill, skill, reading) for skill in SCORES}
+    if speaking:
+        history.update({name: series(name, skill, speaking) for skill, name in SPEAKING_SCORES.items()})
     return history
 
 
@@ -150,6 +160,16 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
         ax.plot(number, series.smoothed(), "-", linewidth=2, label=f"mean of last {SMOOTHING_ATTEMPTS}")
         ax.annotate(f"{points(series.smoothed()[-1])}", (number[-1], series.smoothed()[-1]), xytext=(-3, 6),
                     textcoords="offset points", ha="right", fontsize="small")  # inside the panel, not cut off
+    for skill, name in SPEAKING_SCORES.items():  # free speech: its own line in the panel of the same meaning
+        series = history.get(name)
+        if series is None or len(series) == 0:
+            continue
+        ax = axes.flat[SCORES.index(skill)]
+        number = np.searchsorted(every_id, series.attempt_ids) + 1
+        ax.plot(number, series.scores, "s", alpha=0.35, markersize=4, color="#e76f51", label="speaking freely (Speak)")
+        ax.plot(number, series.smoothed(), "--", linewidth=2, color="#e76f51", label="speaking: mean of last 3")
+        ax.annotate(f"{points(series.smoothed()[-1])}", (number[-1], series.smoothed()[-1]), xytext=(-3, -12),
+                    textcoords="offset points", ha="right", fontsize="small", color="#e76f51")
     attempts = len(every_id)
     for ax in axes[-1]:
         ax.set_xlabel("attempt number")
@@ -158,6 +178,11 @@ def plot_progress(history: dict[str, SkillSeries], title: str = "Your progress")
     for ax in axes[:, 0]:
         ax.set_ylabel("score (0-100)")
     handles, labels = axes.flat[0].get_legend_handles_labels()
+    labelled = dict(zip(labels, handles))
+    for ax in axes.flat:  # the speaking lines' labels too, each once
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            labelled.setdefault(label, handle)
+    handles, labels = list(labelled.values()), list(labelled)
     if handles:  # above the panels, where it covers no axis
         figure.legend(handles, labels, loc="outside upper right", fontsize="small", ncols=2)
     return figure

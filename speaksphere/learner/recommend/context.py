@@ -68,7 +68,8 @@ class LearnerContext:
 def learner_context(attempts: Sequence[dict], language: str) -> LearnerContext:
     """The context from `attempts` (oldest first, as `LearnerStore.history` returns them) in `language`;
     attempts whose language is unknown count for every language."""
-    relevant = [a for a in attempts if a.get("language") in (language, None)]
+    # reading attempts only: Speak's free-speech scores are of their own kind (no reference, no exercise)
+    relevant = [a for a in attempts if a.get("language") in (language, None) and a.get("task") != "speak"]
     level, trend = {}, {}
     for skill in SKILLS:
         scores = [a["scores"][skill] for a in relevant if skill in a["scores"]]

@@ -1,0 +1,166 @@
+"""Listening to free speech: which language, what was said, and when each word was said.
+
+Speech longer than Whisper's 30-s window is cut at the voice activity detector's pauses into windows
+of at most `MAX_WINDOW_S`; each window goes once through Whisper base's encoder, is given a language
+(Whisper's own identification, over the languages the app knows, weighted by each window's speech)
+and is transcribed greedily in the recording's one language; its words are timed by the decoder's
+cross-attention (timing.py) and carry their tokens' log-probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..audio import SAMPLE_RATE
+from ..model.whisper import language_log_probabilities, whisper_language_logits
+from ..model.whisper_decoder import MAX_TOKENS, transcribe
+from ..pronounce.listener import EncoderStates, normalise_word
+from ..vad import SpeechSegment
+from .timing import FRAMES_PER_S, TimedWord, timed_tokens, words_of
+
+__all__ = ["LANGUAGES", "MAX_WINDOW_S", "Listening", "Encoded", "speech_windows", "encode", "listen"]
+
+LANGUAGES = ("en", "fr", "de", "es", "it", "ru", "nl", "pt", "pl")  # the app's languages (the model's)
+MAX_WINDOW_S = 28.0  # seconds of audio per encoder pass (Whisper hears 30 s; 0.5 s of silence is added)
+_EDGE_S = 0.2  # seconds of audio kept before a window's first speech and after its last
+_TAIL_S = 0.5  # silence after each window, so its last word is not cut (as the pronunciation listener)
+_states = EncoderStates(max_bytes=32 << 20)
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What the listener heard in free speech."""
+
+    language: str  # the language it was transcribed in (given, or the one heard)
+    language_probabilities: dict[str, float]  # over LANGUAGES, weighted by each window's speech
+    words: list[TimedWord]  # in time order; times in seconds from the recording's start
+    transcript: str
+    mean_log_probability: float  # per token of the transcript, end-of-text included (nats; 0 is sure)
+    complete: bool  # False where a window's decoding stopped on a loop or its token limit
+    # Whisper's encoder (last layer) averaged over the speech's positions: float32 (512,), how the voice
+    # sounds to a model trained on 680,000 hours of speech (a measure of its own for the calibration)
+    embedding: np.ndarray | None = None
+
+
+def speech_windows(segments: list[SpeechSegment], duration_s: float) -> list[tuple[float, float]]:
+    """(start, end) seconds of windows of at most MAX_WINDOW_S that hold every speech segment once, cut
+    in pauses; a segment longer than a window is cut within it. Each window keeps up to _EDGE_S of the
+    silence around its speech, at most half of the pause to its neighbour's speech (and none at a cut
+    inside a segment), so no stretch of audio is heard by two windows."""
+    span = MAX_WINDOW_S - 2 * _EDGE_S
+    pieces: list[list[float]] = []  # [start, end] of speech, cut where a segment is longer than a window
+    for seg in segments:
+        start = seg.start
+        while seg.end - start > span:
+            pieces.append([start, start + span])
+            start += span
+        pieces.append([start, seg.end])
+    windows: list[list[float]] = []
+    for start, end in pieces:
+        if windows and end - windows[-1][0] <= span:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    padded = []
+    for i, (start, end) in enumerate(windows):
+        before = start - windows[i - 1][1] if i else start
+        after = windows[i + 1][0] - end if i + 1 < len(windows) else duration_s - end
+        padded.append((max(0.0, start - min(_EDGE_S, before / 2 if i else before)),
+                       min(duration_s, end + min(_EDGE_S, after / 2 if i + 1 < len(windows) else after))))
+    return padded
+
+
+def _on_speech(start: float, end: float, segments: list[SpeechSegment]) -> tuple[float, float]:
+    """A word's (start, end) s moved inside the speech segment it overlaps most (the nearest one if it
+    overlaps none): the attention's path runs on through the silence after a word, and pins a window's
+    first word to the window's start. At least 20 ms long."""
+    if not segments:
+        return start, max(end, start + 0.02)
+    overlap = [min(end, s.end) - max(start, s.start) for s in segments]
+    best = int(np.argmax(overlap))
+    if overlap[best] <= 0:
+        best = int(np.argmin([min(abs(start - s.end), abs(end - s.start)) for s in segments]))
+    seg = segments[best]
+    start = min(max(start, seg.start), seg.end - 0.02)
+    return start, max(min(end, seg.end), start + 0.02)
+
+
+def _language_of(states: list[torch.Tensor], speech_s: list[float]) -> dict[str, float]:
+    """Probabilities over LANGUAGES: each window's, weighted by its seconds of speech."""
+    weights = np.asarray(speech_s, np.float64) / max(sum(speech_s), 1e-9)
+    total = np.zeros(len(LANGUAGES))
+    for window_states, weight in zip(states, weights):
+        logits = whisper_language_logits(window_states)
+        total += weight * language_log_probabilities(logits, list(LANGUAGES))[0].exp().numpy()
+    return {code: float(p) for code, p in zip(LANGUAGES, total)}
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A recording's speech windows through Whisper's encoder, once for every later step."""
+
+    windows: list[tuple[float, float]]  # (start, end) s
+    states: list[torch.Tensor]  # each (1, positions, 512), the encoder's last layer
+    speech_s: list[float]  # seconds of speech in each window
+
+    def language_probabilities(self) -> dict[str, float]:
+        """Probabilities over LANGUAGES of the language spoken (windows weighted by their speech)."""
+        return _language_of(self.states, self.speech_s)
+
+
+@torch.inference_mode()
+def encode(wave: np.ndarray, segments: list[SpeechSegment]) -> Encoded:
+    """wave: float32 (n,), 16 kHz, the whole recording; segments: its speech (VAD)."""
+    windows = speech_windows(segments, len(wave) / SAMPLE_RATE)
+    states, speech_s = [], []
+    for start, end in windows:
+        piece = wave[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+        piece = np.concatenate([piece, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)]).astype(np.float32)
+        states.append(_states(piece))
+        speech_s.append(sum(max(0.0, min(s.end, end) - max(s.start, start)) for s in segments))
+    return Encoded(windows, states, speech_s)
+
+
+@torch.inference_mode()
+def listen(wave: np.ndarray, segments: list[SpeechSegment], language: str | None = None,
+           encoded: Encoded | None = None) -> Listening:
+    """Hear free speech. wave: float32 (n,), 16 kHz, the whole recording; segments: its speech (VAD);
+    language: ISO 639-1 to transcribe in, or None for the language heard; encoded: `encode`'s, if done."""
+    encoded = encoded or encode(wave, segments)
+    windows, states = encoded.windows, encoded.states
+    probabilities = encoded.language_probabilities()
+    language = language or max(probabilities, key=probabilities.get)
+    words: list[TimedWord] = []
+    log_probabilities: list[float] = []
+    complete = True
+    for (start, end), window_states in zip(windows, states):
+        transcript = transcribe(window_states, language, max_tokens=MAX_TOKENS)  # loops are stopped anyway
+        complete &= bool(np.isfinite(transcript.log_probabilities[-1]))
+        n_frames = int((end - start) * FRAMES_PER_S) + 1
+        timed = timed_tokens(window_states, language, transcript.tokens, n_frames)
+        log_probabilities += [t.log_probability for t in timed] + [float(transcript.log_probabilities[-1])]
+        for w in words_of(transcript.tokens, timed):
+            if normalise_word(w.text):
+                word_start, word_end = _on_speech(start + w.start, start + w.end, segments)
+                words.append(TimedWord(w.text, round(word_start, 3), round(word_end, 3), w.log_probabilities))
+    finite = [lp for lp in log_probabilities if np.isfinite(lp)]
+    return Listening(language, probabilities, words, " ".join(w.text for w in words),
+                     float(np.mean(finite)) if finite else float("nan"), complete,
+                     _speech_embedding(windows, states, segments))
+
+
+def _speech_embedding(windows, states, segments: list[SpeechSegment]) -> np.ndarray:
+    """The encoder's last layer averaged over every position inside speech (VAD), all windows together."""
+    total, count = np.zeros(states[0].shape[-1], np.float64), 0
+    for (start, end), window_states in zip(windows, states):
+        frames = window_states[0].float().numpy()
+        times = start + np.arange(len(frames)) / FRAMES_PER_S
+        inside = np.zeros(len(frames), bool)
+        for seg in segments:
+            inside |= (times >= seg.start) & (times < seg.end) & (times < end)
+        total += frames[inside].sum(axis=0)
+        count += int(inside.sum())
+    return (total / max(count, 1)).astype(np.float32)
