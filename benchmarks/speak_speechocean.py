@@ -51,6 +51,28 @@ def hear_job(job: dict) -> dict:
             "embedding": [round(float(v), 4) for v in heard.listening.embedding]}
 
 
+def embedding_job(row: dict) -> dict:
+    """A cache row with its embedding heard again (speaksphere.speak.listening.speech_embedding)."""
+    from speaksphere.recording import load_recording
+    from speaksphere.speak.listening import speech_embedding
+
+    if "error" in row:
+        return row
+    recording = load_recording(row["wav"])
+    return {**row, "embedding": [round(float(v), 4) for v in speech_embedding(recording.wave, recording.segments)]}
+
+
+def refresh_embeddings(cache: Path, jobs: int) -> None:
+    """Rewrite the cache with every row's embedding computed again (the listening itself kept)."""
+    rows = [json.loads(line) for line in open(cache)]
+    with multiprocessing.get_context("spawn").Pool(jobs, _worker_init) as pool:
+        rows = pool.map(embedding_job, rows, chunksize=8)
+    partial = cache.with_suffix(".partial")
+    partial.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    partial.replace(cache)
+    print(f"{len(rows)} embeddings heard again in {cache}", file=sys.stderr)
+
+
 def _worker_init() -> None:
     import torch
 
@@ -64,7 +86,12 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="the first N utterances only")
+    parser.add_argument("--refresh-embeddings", action="store_true",
+                        help="hear every cached row's embedding again (after a change to speech_embedding)")
     args = parser.parse_args()
+    if args.refresh_embeddings:
+        refresh_embeddings(args.cache, args.jobs)
+        return
     corpus = read_corpus(args.root)
     jobs = []
     for row in read_ratings(args.ratings)[: args.limit]:
