@@ -97,6 +97,8 @@ def main() -> None:
     rows = [json.loads(line) for line in open(args.cache)]
     errors = [r for r in rows if "error" in r]
     rows = [r for r in rows if "error" not in r]
+    if any(r["split"] != "train" for r in rows):
+        sys.exit("the cache holds utterances outside the train split: fit on the train split only")
     short = [r for r in rows if sum(b - a for a, b in r["segments"]) < MIN_SPEECH_S or len(r["words"]) < MIN_WORDS]
     rows = [r for r in rows if r not in short]  # what assess_speech refuses as too little to judge
     if any(r["split"] != "train" for r in rows):

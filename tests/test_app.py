@@ -297,7 +297,8 @@ def test_speak_assesses_free_speech_and_keeps_it_apart(client, learner, native_p
 
 @pytest.mark.parametrize("prompt_id, language, words", [("no-such-prompt", "en", "no such prompt"),
                                                          ("home-a1", "xx", "cannot assess"),
-                                                         ("home-a1", "fr", "You spoke English")])
+                                                         ("home-a1", "fr", "You spoke English"),
+                                                         ("home-a1", "", "Say which language")])
 def test_speak_bad_inputs_get_clear_messages(client, learner, native_phrase, database, prompt_id, language, words):
     before = rows(database)
     with pytest.raises(AppError, match=words):

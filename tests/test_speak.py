@@ -72,8 +72,10 @@ def test_a_native_speaker_is_heard_timed_and_scored_high(native_answer):
     starts = [w["start"] for w in r["words"]]
     assert starts == sorted(starts) and 0 <= starts[0] and r["words"][-1]["end"] <= r["duration_s"] + 0.01
     assert all(0 <= w["score"] <= 100 for w in r["words"])
-    segments = load_recording(_phrase_path(INVALID.id)).segments
-    assert all(any(s.start - 1e-3 <= w["start"] < w["end"] <= s.end + 1e-3 for s in segments) for w in r["words"])
+    from speaksphere.speak.measures import runs_and_pauses
+
+    runs, _ = runs_and_pauses([(s.start, s.end) for s in load_recording(_phrase_path(INVALID.id)).segments])
+    assert all(any(a - 1e-3 <= w["start"] < w["end"] <= b + 1e-3 for a, b in runs) for w in r["words"])
     assert r["pronunciation"] >= 75 and r["fluency"] >= 70 and r["overall"] >= 70
     assert r["tip"] and r["speech_rate_wpm"] > 100
 
@@ -200,3 +202,15 @@ def test_the_alignment_hooks_are_registered_once_whoever_asks_first():
         t.join()
     decoder, _ = timing._hooked_decoder()
     assert [len(decoder.layers[layer].encoder_attn._forward_hooks) for layer in (3, 4, 5)] == [1, 1, 1]
+
+
+def test_words_keep_a_stop_closure_inside_them():
+    """A word spanning a 0.15-s gap of the detector (a stop's closure) stays whole: it is kept inside its
+    run of speech (pauses of 250 ms or more), not cut to one of the detector's segments."""
+    from speaksphere.speak.listening import _on_speech
+    from speaksphere.speak.measures import runs_and_pauses
+
+    runs, pauses = runs_and_pauses([(1.0, 1.2), (1.35, 1.8), (2.4, 3.0)])
+    assert runs == [(1.0, 1.8), (2.4, 3.0)] and pauses == [(1.8, 2.4)]
+    assert _on_speech(1.0, 1.8, runs) == (1.0, 1.8)
+    assert _on_speech(1.5, 2.3, runs) == (1.5, 1.8)  # runs on into the pause: cut at the run's end

@@ -191,7 +191,7 @@ def make_endpoints(coach: Coach) -> dict:
               progress=gr.Progress()):
         """Assess free speech (an answer to a prompt; no text to read). Inputs: audio (file, up to 2
         minutes), prompt_id (a prompt of the Speak tab, "" = none), language (ISO 639-1 of the exercise,
-        "" = the language heard), learner_id ("" = store nothing). Outputs: result (dict: language,
+        "" = the language heard; required with a prompt), learner_id ("" = store nothing). Outputs: result (dict: language,
         transcript, words [{word, start, end, score}], pronunciation, fluency, overall 0-100,
         speech_rate_wpm, articulation_rate, pauses, mean_length_of_run_s, fillers, tip, ...), feedback
         (Markdown). The figures come from "/speech_figures" next, in the same session."""

@@ -29,6 +29,7 @@ from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, li
 from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
+from ..vad import VadConfig
 from ..speak import plots as speak_plots
 from ..speak.assess import MAX_SPEECH_S, assess_speech, check_language
 from ..speak.prompts import prompt as speak_prompt
@@ -172,9 +173,9 @@ class Coach:
         raise CoachError("Choose a built-in phrase, type the text you want to practise, or upload a teacher's "
                          "recording to compare with.")
 
-    def _load(self, source, what: str, limits=None) -> Recording:
+    def _load(self, source, what: str, limits=None, vad: VadConfig | None = None) -> Recording:
         try:
-            return load_recording(source, limits or self.settings.audio, self.settings.vad)
+            return load_recording(source, limits or self.settings.audio, vad or self.settings.vad)
         except AudioError as error:
             raise AudioError(f"{what}: {error}") from error
 
@@ -227,7 +228,7 @@ class Coach:
         except TimeoutError:
             raise CoachError(f"The figures could not be drawn within {self.figures_limit_s:g} s of the answer "
                              "(the server is busy), so they are left out this time; the answer above is complete. "
-                             "Ask again in a moment to see them.") from None
+                             "Send your recording again to see them.") from None
 
     def reference_preview(self, phrase_id: str | None, text: str | None, language: str | None,
                           reference_audio=None) -> dict:
@@ -290,7 +291,7 @@ class Coach:
         kept = self.drawings.take(drawing)
         if kept is None:
             raise CoachError("The figures of this request are no longer kept on the server (they are drawn once, "
-                             "within 15 minutes, fewer when busy); please send it again to see them.")
+                             "within 20 s of the answer); please send it again to see them.")
         return kept
 
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
@@ -336,21 +337,24 @@ class Coach:
         """Assess free speech (an answer to a prompt, no text to read); stores its scores for a given
         learner as an attempt of its own kind ("speak": pronunciation kept as accuracy).
 
-        prompt_id: a prompt of speak.prompts in `language` (optional); language: the exercise's (ISO
-        639-1; None: the language heard). With figures=False the timeline is left out and "drawing" is
+        prompt_id: a prompt of speak.prompts in `language` (optional; with it the language is required);
+        language: the exercise's (ISO 639-1; None: the language heard). The speech is found with the VAD's
+        default settings, as the calibration's readings were (not the app's `vad` settings). With figures=False the timeline is left out and "drawing" is
         the token under which `draw_speech` finds what it needs."""
         learner_id = self._learner(learner_id, required=False)
         language = check_language(_text(language, "The language", 16))
         prompt_id = _text(prompt_id, "The prompt", 64)
         chosen = None
+        if prompt_id and language is None:
+            raise CoachError("Say which language the prompt is in (the Language list), or leave the prompt out.")
         if prompt_id:
-            chosen = speak_prompt(language or "", prompt_id)
+            chosen = speak_prompt(language, prompt_id)
             if chosen is None:
                 raise CoachError("There is no such prompt in this language. Choose a language, then a prompt from the list.")
         audio = _require_audio(audio, "Please record or upload your answer first.")
         report(0.1, "Reading your answer")
         limits = replace(self.settings.audio, max_seconds=min(self.settings.audio.max_seconds, MAX_SPEECH_S))
-        recording = self._load(audio, "Your answer", limits)
+        recording = self._load(audio, "Your answer", limits, VadConfig())
         report(0.3, "Listening to what you said")
         result = assess_speech(recording, language)
         result["prompt"] = None if chosen is None else {"id": chosen.id, "level": chosen.level, "text": chosen.text}
@@ -420,9 +424,11 @@ class Coach:
         """What Progress can show: "languages" practised and "items" (phrases practised in the chosen
         language), each as (label, value) pairs, with the "language" and "item" chosen ("" = every phrase)."""
         selection = self._selection(learner_id, language, item)
-        spoken = {a["reference_text"] for a in selection.attempts if a["task"] == "speak"}
+        # the labels from every attempt of the language, not only the chosen phrase's
+        practised = select_practice(self.store.history(learner_id), selection.language, None).attempts
+        spoken = {a["reference_text"] for a in practised if a["task"] == "speak"}
         items = [(("Speak: " if text in spoken else "") + explain.phrase_label(text, self._exercise_titles(
-                 selection.attempts, text)), text) for text in selection.items]
+                 practised, text)), text) for text in selection.items]
         return {"languages": [(explain.language_name(c), c) for c in selection.languages],
                 "language": selection.language or "", "items": [("Every phrase", "")] + items, "item": selection.item}
 

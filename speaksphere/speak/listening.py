@@ -4,7 +4,8 @@ Speech longer than Whisper's 30-s window is cut at the voice activity detector's
 of at most `MAX_WINDOW_S`; each window goes once through Whisper base's encoder, is given a language
 (Whisper's own identification, over the languages the app knows, weighted by each window's speech)
 and is transcribed greedily in the recording's one language; its words are timed by the decoder's
-cross-attention (timing.py) and carry their tokens' log-probabilities.
+cross-attention (timing.py) and carry their tokens' log-probabilities. The speech goes through the
+encoder a second time, run by run, for its mean frame (`speech_embedding` says why).
 """
 
 from __future__ import annotations
@@ -75,19 +76,20 @@ def speech_windows(segments: list[SpeechSegment], duration_s: float) -> list[tup
     return padded
 
 
-def _on_speech(start: float, end: float, segments: list[SpeechSegment]) -> tuple[float, float]:
-    """A word's (start, end) s moved inside the speech segment it overlaps most (the nearest one if it
-    overlaps none): the attention's path runs on through the silence after a word, and pins a window's
-    first word to the window's start. At least 20 ms long."""
-    if not segments:
+def _on_speech(start: float, end: float, runs: list[tuple[float, float]]) -> tuple[float, float]:
+    """A word's (start, end) s moved inside the run of speech (measures.runs_and_pauses: between pauses of
+    250 ms or more, so a stop's closure inside a word stays in it) it overlaps most, the nearest run if it
+    overlaps none: the attention's path runs on through the pause after a word, and pins a window's first
+    word to the window's start. At least 20 ms long."""
+    if not runs:
         return start, max(end, start + 0.02)
-    overlap = [min(end, s.end) - max(start, s.start) for s in segments]
+    overlap = [min(end, b) - max(start, a) for a, b in runs]
     best = int(np.argmax(overlap))
     if overlap[best] <= 0:
-        best = int(np.argmin([min(abs(start - s.end), abs(end - s.start)) for s in segments]))
-    seg = segments[best]
-    start = min(max(start, seg.start), seg.end - 0.02)
-    return start, max(min(end, seg.end), start + 0.02)
+        best = int(np.argmin([min(abs(start - b), abs(end - a)) for a, b in runs]))
+    first, last = runs[best]
+    start = min(max(start, first), last - 0.02)
+    return start, max(min(end, last), start + 0.02)
 
 
 def _language_of(states: list[torch.Tensor], speech_s: list[float]) -> dict[str, float]:
@@ -138,6 +140,7 @@ def listen(wave: np.ndarray, segments: list[SpeechSegment], language: str | None
     words: list[TimedWord] = []
     log_probabilities: list[float] = []
     complete = True
+    runs, _ = runs_and_pauses([(s.start, s.end) for s in segments])
     for (start, end), window_states in zip(windows, states):
         transcript = transcribe(window_states, language, max_tokens=MAX_TOKENS)  # loops are stopped anyway
         complete &= bool(np.isfinite(transcript.log_probabilities[-1]))
@@ -146,7 +149,7 @@ def listen(wave: np.ndarray, segments: list[SpeechSegment], language: str | None
         log_probabilities += [t.log_probability for t in timed] + [float(transcript.log_probabilities[-1])]
         for w in words_of(transcript.tokens, timed):
             if normalise_word(w.text):
-                word_start, word_end = _on_speech(start + w.start, start + w.end, segments)
+                word_start, word_end = _on_speech(start + w.start, start + w.end, runs)
                 words.append(TimedWord(w.text, round(word_start, 3), round(word_end, 3), w.log_probabilities))
     finite = [lp for lp in log_probabilities if np.isfinite(lp)]
     return Listening(language, probabilities, words, " ".join(w.text for w in words),
@@ -165,7 +168,7 @@ def speech_embedding(wave: np.ndarray, segments: list[SpeechSegment]) -> np.ndar
     heard one by one, and heard in pieces of up to 8 s that keep their pauses, 9 points lower: the
     learners of the fit read one sentence each, where a pause is a hesitation, and the encoder hears
     pauses. Run by run, the pauses are left to the fluency measures (out of fold on the fit's readings
-    this costs 0.04-0.05 of Pearson: benchmarks/fit_speaking.py, CARD.md)."""
+    this costs 0.03-0.05 of Pearson: benchmarks/fit_speaking.py, CARD.md)."""
     runs, _ = runs_and_pauses([(s.start, s.end) for s in segments])
     pieces = [(start + k * EMBEDDING_RUN_S, min(end, start + (k + 1) * EMBEDDING_RUN_S))
               for start, end in runs for k in range(int(np.ceil((end - start) / EMBEDDING_RUN_S - 1e-9)))]
