@@ -255,7 +255,7 @@ def _speak_tab() -> SimpleNamespace:
                 level = gr.Dropdown([("Any level", "")] + [(lv, lv) for lv in LEVELS], value="A1", label="Level (CEFR)")
             choices = _prompt_choices("en", "A1")
             prompt = gr.Dropdown(choices, value=choices[0][1], label="Talk about", allow_custom_value=True)
-            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", elem_id="speak-audio",
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", elem_id="speak-audio",
                              label="Your answer (speak freely, up to 2 minutes)")
             button = gr.Button("Assess my speaking", variant="primary")
         with gr.Column(scale=2):

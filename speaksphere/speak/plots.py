@@ -43,7 +43,7 @@ def timeline(wave: np.ndarray, result: dict) -> Image.Image:
         colour = tuple(int(c) for c in colourise(np.array([[word["score"]]]), "RdYlGn", 0, 100)[0, 0])
         sheet.shade(word_panel, word["start"], word["end"], colour, 1.0)
         sheet.mark(word_panel, word["start"])
-        sheet.label(word_panel, word["start"], word["word"], (0, 0, 0))
+        sheet.label(word_panel, word["start"], word["word"])  # white on a black box, legible on any colour
     times, rate = rate_curve(result["words"], seconds)
     top = max(200.0, float(np.nanmax(rate)) if np.isfinite(rate).any() else 200.0)
     sheet.add_curves([(times, rate, rgb("#264653"), 2)], 80, "words/min", (0.0, top), (0.0, 100.0, 200.0))
