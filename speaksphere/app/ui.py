@@ -251,8 +251,9 @@ def _speak_tab() -> SimpleNamespace:
         with gr.Column(scale=1):
             with gr.Row():
                 language = gr.Dropdown([(language_name(c), c) for c in languages], value="en", label="Language",
-                                       allow_custom_value=True)  # an API caller's other code reaches the coach
-                level = gr.Dropdown([("Any level", "")] + [(lv, lv) for lv in LEVELS], value="A1", label="Level (CEFR)")
+                                       allow_custom_value=True, elem_id="speak-language")  # other codes reach the coach
+                level = gr.Dropdown([("Any level", "")] + [(lv, lv) for lv in LEVELS], value="A1", label="Level (CEFR)",
+                                    elem_id="speak-level")
             choices = _prompt_choices("en", "A1")
             prompt = gr.Dropdown(choices, value=choices[0][1], label="Talk about", allow_custom_value=True)
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", elem_id="speak-audio",
