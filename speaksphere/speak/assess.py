@@ -21,7 +21,7 @@ from ..audio import SAMPLE_RATE, AudioError, AudioLimits
 from ..pronounce.experts import LinearModel
 from ..pronounce.features import energy_db, pitch_semitones
 from ..pronounce.measures import prosody_measures
-from ..pronounce.references import ScoringError
+from ..pronounce.references import LANGUAGE_NAMES as PRONOUNCE_LANGUAGE_NAMES, ScoringError
 from .listening import Encoded, Listening, encode, listen
 from .measures import embedding_measures, runs_and_pauses, speech_measures, word_measures
 
@@ -34,8 +34,7 @@ OTHER_LANGUAGE_PROBABILITY = 0.9  # another language heard this surely: refused 
 ASSESSED = ("en", "es", "fr", "it", "de", "ru")  # languages with prompts and a measured offset from English
 MIN_SPEECH_S = 1.0  # seconds of speech (1% of the train split's readings have less)
 MIN_WORDS = 2
-LANGUAGE_NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
-                  "ru": "Russian", "nl": "Dutch", "pt": "Portuguese", "pl": "Polish"}
+LANGUAGE_NAMES = {**PRONOUNCE_LANGUAGE_NAMES, "pl": "Polish"}  # every language the listener is asked about
 SCORES = ("pronunciation", "fluency", "overall")
 
 
