@@ -116,14 +116,15 @@ def set_temperatures(model, config: Experiment, tasks: dict, calibration: Path, 
     """The model's temperatures from the held-out report `calibration` (speaksphere.training.held_out)."""
     fitted_on = json.loads(calibration.read_text())["calibration"]
     arm = {"head": "head", "whisper": "whisper", "head+whisper": "prior"}[config.model.language_source]
-    # experimental tasks stay uncalibrated: their held-out real speech is one voice of one class at best
-    # (accent: US English only), and a temperature fitted on that would claim a sureness nobody measured
+    # only the config's calibrated tasks: a task whose held-out real speech is one voice of one class
+    # stays uncalibrated, as a temperature fitted on that would claim a sureness nobody measured
     fitted = {task: fitted_on[f"{arm if task == 'language' else 'head'}/{task}"] for task in tasks
-              if f"{arm if task == 'language' else 'head'}/{task}" in fitted_on and task not in config.model.experimental}
+              if f"{arm if task == 'language' else 'head'}/{task}" in fitted_on and task in config.model.calibrated}
     model.config.temperatures = {task: c["temperature"] for task, c in fitted.items()}
     model.config.short_speech_temperatures = {task: c["short_speech_temperature"] for task, c in fitted.items()}
+    model.config.language_bias = dict(fitted.get("language", {}).get("bias", {}))
     report(f"temperatures from {calibration}: {model.config.temperatures}, short speech "
-           f"{model.config.short_speech_temperatures}")
+           f"{model.config.short_speech_temperatures}, language bias {model.config.language_bias}")
 
 
 def training_function(config: Experiment, args: argparse.Namespace) -> dict:

@@ -6,10 +6,11 @@ from speaksphere.coach.explain import (accent_name, describe_comparison, describ
 
 def test_names_a_learner_reads():
     assert language_name("fr") == "French (fr)" and language_name("xx") == "xx"
-    assert accent_name("L1-de") == "English with a German first language"
+    assert accent_name("L1-de") == "English with a German accent"
+    assert accent_name("L1-zh") == "English with a Mandarin accent"  # issue 36: the learner's words, not "Chinese (zh)"
     assert accent_name("en-GB") == "British English"
     # the model's own labels, each with a name (issue 22: "pl" and "L1-hu" were shown as raw codes)
-    assert language_name("pl") == "Polish (pl)" and accent_name("L1-hu") == "English with a Hungarian first language"
+    assert language_name("pl") == "Polish (pl)" and accent_name("L1-hu") == "English with a Hungarian accent"
     assert accent_name("en-GB-west-midlands") == "English from the West Midlands"
 
 
@@ -66,3 +67,20 @@ def test_experimental_answers_are_hints_and_accent_only_for_english():
     assert "experimental" in text.split("**Accent:**")[1].split("\n")[0]
     plain = describe_predictions(dict(english, experimental=[]), "speaksphere-small")
     assert "experimental" not in plain
+
+
+def test_accent_and_emotion_below_half_say_not_sure_and_the_voice_is_described_in_words():
+    english = {"language": {"en": 0.95, "fr": 0.05}, "accent": {"L1-zh": 0.45, "en-US": 0.35, "en-GB": 0.2},
+               "emotion": {"sad": 0.4, "neutral": 0.35, "happy": 0.25}, "experimental": ["accent", "emotion"]}
+    voice = {"pitch_range_st": {"value": 2.1, "word": "flat"}, "syllables_per_s": {"value": 3.9, "word": "usual"}}
+    text = describe_predictions(english, "speaksphere-small", voice)
+    emotion = text.split("**Emotion in the voice:**")[1].split("\n")[0]
+    assert emotion.startswith(" **not sure** (no answer reaches 50%: sad 40%")  # the probabilities still shown
+    assert "**sad**" not in text and "**not sure**" in text.split("**Accent:**")[1].split("\n")[0]
+    assert "English with a Mandarin accent 45%" in text
+    assert "pitch range 2.1 semitones (**flat** for read speech)" in text
+    assert "pace 3.9 syllables a second (usual for read speech)" in text
+    sure = dict(english, accent={"L1-zh": 0.8, "en-US": 0.2}, emotion={"neutral": 0.7, "sad": 0.3})
+    text = describe_predictions(sure, "speaksphere-small")
+    assert "**English with a Mandarin accent**, 80% likely" in text and "**neutral**, 70% likely" in text
+    assert "Your voice" not in text  # no facts given: no line

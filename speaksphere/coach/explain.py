@@ -11,6 +11,7 @@ from ..pronounce.plots import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES, library_phrase
 from ..learner.progress import points, weakest_skill
 from ..learner.store import SKILLS
+from .voice import describe_voice
 
 __all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
            "describe_pronunciation", "describe_comparison", "describe_recommendation", "describe_progress"]
@@ -36,6 +37,7 @@ _NATIVE_ACCENTS = {"en-US": "American English", "en-GB": "British English", "en-
 # every language a model answer or an accent label can name (ISO 639-1), beyond those practised
 _NAMES = {**LANGUAGE_NAMES, "pl": "Polish", "hu": "Hungarian", "el": "Greek", "ro": "Romanian", "sv": "Swedish",
           "af": "Afrikaans", "ja": "Japanese", "zh": "Chinese", "ar": "Arabic", "tr": "Turkish", "ko": "Korean"}
+_ACCENT_LANGUAGES = {"zh": "Mandarin"}  # the first language an L1 label's learners speak, where not the code's name
 _EMOTIONS = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angry"}
 _UNSURE = 0.5  # below this probability the app says the model is not sure
 _GOOD = 85  # every skill at or above this: praise instead of a tip
@@ -47,12 +49,13 @@ def language_name(code: str) -> str:
 
 
 def accent_name(label: str) -> str:
-    """'L1-de' -> 'English with a German first language'; 'en-GB' -> 'British English'."""
+    """'L1-zh' -> 'English with a Mandarin accent'; 'L1-de' -> 'English with a German accent';
+    'en-GB' -> 'British English'."""
     if label in _NATIVE_ACCENTS:
         return _NATIVE_ACCENTS[label]
     first = label[3:] if label.startswith("L1-") else None
-    if first in _NAMES:
-        return f"English with a {_NAMES[first]} first language"
+    if first in _ACCENT_LANGUAGES or first in _NAMES:
+        return f"English with a {_ACCENT_LANGUAGES.get(first) or _NAMES[first]} accent"
     return label
 
 
@@ -93,9 +96,20 @@ def top_label(probabilities: dict[str, float]) -> tuple[str, float]:
     return label, probabilities[label]
 
 
-def _guess(probabilities: dict[str, float], name) -> str:
+def sure_label(probabilities: dict[str, float]) -> str | None:
+    """The most probable label if its probability reaches _UNSURE, else None ("not sure")."""
+    label, p = top_label(probabilities)
+    return label if p >= _UNSURE else None
+
+
+def _guess(probabilities: dict[str, float], name, abstain: bool = False) -> str:
+    """The top answer with its probability and the next two; with `abstain`, "not sure" instead of an
+    answer below _UNSURE (the probabilities still shown)."""
     label, p = top_label(probabilities)
     others = [f"{name(l)} {_percent(q)}" for l, q in sorted(probabilities.items(), key=lambda x: -x[1])[1:3]]
+    if abstain and p < _UNSURE:
+        return (f"**not sure** (no answer reaches {_percent(_UNSURE)}: {name(label)} {_percent(p)}"
+                + (f", {', '.join(others)}" if others else "") + ")")
     sure = "" if p >= _UNSURE else " (the model is not sure)"
     return f"**{name(label)}**, {_percent(p)} likely{sure}" + (f"; then {', '.join(others)}" if others else "")
 
@@ -111,8 +125,9 @@ def _said(transcript: list[dict]) -> list[str]:
         for s in transcript]
 
 
-def describe_predictions(predictions: dict, model_name: str) -> str:
-    """What the model heard, in words, with each probability explained."""
+def describe_predictions(predictions: dict, model_name: str, voice: dict | None = None) -> str:
+    """What the model heard, in words, with each probability explained; `voice` (coach.voice.voice_facts)
+    adds the voice's measured facts beside the emotion. Accent and emotion say "not sure" below 50%."""
     lines = [f"What the model *{model_name}* heard. A percentage is how likely the model thinks each answer is; "
              "they add up to 100% for each question."]
     if "language" in predictions:
@@ -132,10 +147,12 @@ def describe_predictions(predictions: dict, model_name: str) -> str:
 
     english = "language" in predictions and top_label(predictions["language"])[0] == "en"
     if "accent" in predictions and english:
-        lines.append("- **Accent:** " + _guess(predictions["accent"], accent_name) + caveat("accent"))
+        lines.append("- **Accent:** " + _guess(predictions["accent"], accent_name, abstain=True) + caveat("accent"))
     if "emotion" in predictions:
-        lines.append("- **Emotion in the voice:** " + _guess(predictions["emotion"], lambda e: _EMOTIONS.get(e, e))
-                     + caveat("emotion"))
+        lines.append("- **Emotion in the voice:** "
+                     + _guess(predictions["emotion"], lambda e: _EMOTIONS.get(e, e), abstain=True) + caveat("emotion"))
+    if voice:
+        lines.append(describe_voice(voice))
     if "command" in predictions:
         lines.append("- **Voice command** (for single words such as *yes*, *stop*, *left*): "
                      + _guess(predictions["command"], command_name) + caveat("command"))

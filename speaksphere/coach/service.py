@@ -39,6 +39,7 @@ from .deadline import FIGURES_LIMIT_S, within
 from .figures import plot_comparison, plot_predictions
 from .drawings import Drawings
 from .limits import RateLimit
+from .voice import voice_facts
 from .served import ServedFiles
 from .transcript import what_was_said
 
@@ -196,15 +197,16 @@ class Coach:
         predictions = self.predictor.analyze_recording(recording)
         report(0.6, "Writing down what was said")
         predictions["transcript"] = what_was_said(recording, predictions.get("windows", []))
+        voice = facts["voice"] = voice_facts(recording, predictions["transcript"])
         if learner_id:
             language = explain.top_label(predictions["language"])[0] if "language" in predictions else None
-            accent = explain.top_label(predictions["accent"])[0] if "accent" in predictions and language == "en" else None
+            accent = explain.sure_label(predictions["accent"]) if "accent" in predictions and language == "en" else None
             self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent,
                                       request_digest=_digest("analyze", recording.wave))
         drawing = {"kind": "analysis", "recording": recording, "predictions": predictions, "made_at": time.monotonic()}
         out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
                "model": self.model_name, "drawing": drawing if figures else self.drawings.keep(drawing),
-               "predictions_summary": explain.describe_predictions(predictions, self.model_name)}
+               "predictions_summary": explain.describe_predictions(predictions, self.model_name, voice)}
         if figures:
             report(0.8, "Drawing")
             out.update(self.draw_analysis(drawing))

@@ -34,7 +34,7 @@ from .engines import DEBIAN_PACKAGES, ENGINES, PYPI_PACKAGES, EngineError, Proso
 from .install import InstallError, ensure_debian, ensure_pip, unpack_debian
 from .loaders import load_external
 from .labels import COMMAND_WORDS, EMOTIONS, SILENCE, UNKNOWN
-from .manifest import new_row, write_manifest
+from .manifest import RENDITION, new_row, write_manifest
 from .sources import RealPrompt, VoiceSpec, asterisk_packages, asterisk_prompts, engine_voices
 from .splits import assign_voice_splits
 from .text import gettext_sentences, normalise, plain_sentence, pool_by_split, text_split
@@ -162,7 +162,7 @@ def plan(config: CorpusConfig, engines: dict[str, EngineConfig], real: list[Real
     jobs: list[Job] = []
     for prompt in real:
         labels = {"language": prompt.language, "accent": "en-US" if prompt.language == "en" else "",
-                  "command": prompt.command}
+                  "command": prompt.command, "emotion": "neutral"}  # prompts read as a professional reads them
         jobs.append(Job("real", prompt.speaker, splits[prompt.speaker], prompt.text, labels=labels, path=prompt.path))
     for language in sorted({p.language for p in real}):
         rng = _rng(config.seed, "real-emotion", language)
@@ -246,6 +246,8 @@ def build(config: CorpusConfig, out: Path) -> dict:
         augmentation = ""
         if job.split in config.augment.splits and rng.random() < config.augment.probability:
             wave, augmentation = augment(wave, config.augment, rng)
+        if job.kind == "real-emotion":  # a real recording re-rendered in an emotion is no longer as recorded
+            augmentation = ";".join(filter(None, (RENDITION, augmentation)))
         relative = Path("audio") / _safe(job.speaker) / f"{index:06d}.{config.audio_format}"
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         sf.write(out / relative, wave, SAMPLE_RATE, subtype="PCM_16", format=config.audio_format.upper())

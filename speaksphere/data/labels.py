@@ -19,10 +19,12 @@ TASKS = ("language", "accent", "emotion", "command")
 LANGUAGES = ("en", "fr", "de", "es", "it", "ru", "nl", "pt", "pl")
 
 # Accents of English, named by what they are: native dialects, then English spoken with another
-# language's phonology ("L1-de" = a German speaker's English), from espeak-ng's mb-XX-en voices.
+# language's phonology ("L1-de" = a German speaker's English), from espeak-ng's mb-XX-en voices, and
+# "L1-zh", Mandarin speakers' English, from real learners.
 ACCENTS = (
     "en-US", "en-GB", "en-scotland", "en-caribbean", "en-GB-lancashire", "en-GB-west-midlands",
     "L1-de", "L1-fr", "L1-nl", "L1-pl", "L1-hu", "L1-el", "L1-ro", "L1-sv", "L1-af",
+    "L1-zh",  # real learners: speechocean762's Mandarin-L1 train speakers (speaksphere.data.speechocean)
 )
 
 EMOTIONS = ("neutral", "happy", "sad", "angry")

@@ -13,7 +13,9 @@ Columns (all strings in the file; empty = unknown):
     split         train, val or test
     engine_voice  what the engine was asked for (e.g. "en-gb-scotland+f3", "mb-de1-en")
     rate, pitch   the tempo factor (1 = the voice's normal) and pitch shift in semitones it was rendered with
-    augmentation  what was done to the clip after synthesis, e.g. "noise:snr=10;reverb:rt60=0.4"
+    augmentation  what was done to the clip after synthesis or recording, e.g. "noise:snr=10;reverb:rt60=0.4";
+                  "rendition" first for a real recording re-rendered in an emotion (WORLD), "band:8k" for a
+                  copy through a telephone band
     duration_s    seconds
 """
 
@@ -25,11 +27,14 @@ from pathlib import Path
 
 from .labels import TASKS, check_label
 
-__all__ = ["COLUMNS", "SPLITS", "read_manifest", "write_manifest", "new_row", "is_real"]
+__all__ = ["COLUMNS", "SPLITS", "RENDITION", "read_manifest", "write_manifest", "new_row", "is_real", "is_rendition",
+           "as_recorded"]
 
 COLUMNS = ("audio", "voice", "source", "real", "text", *TASKS, "split",
            "engine_voice", "rate", "pitch", "augmentation", "duration_s")
 SPLITS = ("train", "val", "test")
+RENDITION = "rendition"  # augmentation of a real recording re-rendered in an emotion
+BAND_8K = "band:8k"  # augmentation of a copy through an 8-kHz telephone channel
 
 
 def new_row(**values: object) -> dict[str, str]:
@@ -46,6 +51,17 @@ def new_row(**values: object) -> dict[str, str]:
 def is_real(row: dict[str, str]) -> bool:
     """True for a row of recorded human speech (its "real" column is "1"; "true" is accepted too)."""
     return str(row.get("real", "")).lower() in ("1", "true")
+
+
+def is_rendition(row: dict[str, str]) -> bool:
+    """True for a real recording re-rendered in an emotion (its augmentation starts with "rendition")."""
+    return str(row.get("augmentation", "")).split(";")[0] == RENDITION
+
+
+def as_recorded(row: dict[str, str]) -> bool:
+    """True for a real recording heard as recorded (or only through a telephone band): no added noise,
+    reverberation or emotion rendition."""
+    return is_real(row) and str(row.get("augmentation", "")) in ("", BAND_8K)
 
 
 def write_manifest(rows: Iterable[dict[str, str]], path: str | Path) -> int:

@@ -222,8 +222,14 @@ class SpeakSphereModel(PreTrainedModel):
 
     def whisper_prior(self, whisper_language: torch.Tensor) -> torch.Tensor:
         """Whisper's language logits (batch, 99) -> its log-probabilities over this model's language
-        labels only (batch, n_languages)."""
-        return language_log_probabilities(whisper_language, self.whisper_labels)
+        labels only, plus the config's language_bias where the language answer is Whisper's own
+        (batch, n_languages)."""
+        found = language_log_probabilities(whisper_language, self.whisper_labels)
+        if self.config.language_source == "whisper" and self.config.language_bias:
+            bias = torch.tensor([self.config.language_bias.get(label, 0.0) for label in self.whisper_labels],
+                                dtype=found.dtype, device=found.device)
+            found = found + bias
+        return found
 
     def probabilities(self, task: str, logits: torch.Tensor, speech_s: torch.Tensor | None = None) -> torch.Tensor:
         """A task's logits (batch, n_labels) -> calibrated probabilities (temperature scaling). With

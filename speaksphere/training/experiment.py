@@ -38,6 +38,9 @@ class ModelConfig:
     language_source: str = "head"  # "head", "whisper" (Whisper's own language ID) or "head+whisper"
     command_source: str = "head"  # "head" or "whisper" (the transcript's first word: speaksphere.model.command)
     experimental: list[str] = field(default_factory=list)  # tasks shown as experimental (no real-voice support)
+    # tasks whose temperatures (and, for Whisper's language ID, its language bias) come from the held-out
+    # report (train.py --calibration): only where real held-out speech of more than one class supports them
+    calibrated: list[str] = field(default_factory=lambda: ["language"])
 
 
 @dataclass

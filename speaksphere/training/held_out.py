@@ -31,7 +31,8 @@ import torch
 
 from ..config import load_config
 from ..data.labels import IGNORE_INDEX, VOCABULARIES
-from ..data.manifest import is_real, read_manifest
+from ..data.manifest import BAND_8K, RENDITION, as_recorded, is_real, read_manifest
+from ..data.speechocean import SOURCE as LEARNERS
 from ..model.configuration import SHORT_SPEECH_S
 from ..model.whisper import language_log_probabilities
 from .encodings import Encodings, load_encodings
@@ -43,15 +44,21 @@ __all__ = ["folds", "run_fold", "main"]
 log = logging.getLogger("speaksphere.training.held_out")
 MIN_WINDOW_SPEECH_S = 1.0  # windows counted in the per-window figure (the model card's rule)
 VOTE_MIN_SPEECH_S = 0.25  # the served vote ignores windows with less speech (Predictor)
-LANGUAGE_METHODS = ("head", "whisper", "soft_targets", "prior")
+LANGUAGE_METHODS = ("head", "whisper", "whisper_unbiased", "soft_targets", "prior")
+LEARNER_FOLDS = 5  # speechocean762's train speakers are held out in this many folds, by speaker
+SURE = 0.5  # a calibrated probability from which the app gives an answer (below: "not sure")
+BIAS_PENALTY = 0.01  # the language bias's L2 penalty (log-probability units squared)
 
 
-def folds(rows: list[dict[str, str]]) -> dict[str, np.ndarray]:
-    """Real voice -> its rows' indices."""
+def folds(rows: list[dict[str, str]], learner_folds: int = LEARNER_FOLDS) -> dict[str, np.ndarray]:
+    """Held-out unit -> its rows' indices: each real voice of the corpus, and the learners'
+    speakers (speechocean762) in `learner_folds` folds by speaker ("speechocean762/1", ...)."""
+    learners = sorted({row["voice"] for row in rows if is_real(row) and row.get("source") == LEARNERS})
+    fold_of = {voice: f"{LEARNERS}/{i % learner_folds + 1}" for i, voice in enumerate(learners)}
     found = defaultdict(list)
     for index, row in enumerate(rows):
         if is_real(row):
-            found[row["voice"]].append(index)
+            found[fold_of.get(row["voice"], row["voice"])].append(index)
     return {voice: np.array(indices) for voice, indices in sorted(found.items())}
 
 
@@ -126,6 +133,8 @@ def main() -> None:
     parser.add_argument("--encodings", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--teacher-weight", type=float, default=1.0, help="for the soft-targets language arm")
+    parser.add_argument("--language-bias", default="none", help="languages whose bias on Whisper's language ID is "
+                        "fitted on the held-out real speech (comma-separated labels, 'all' or 'none')")
     parser.add_argument("--arms", default="head,soft_targets,prior", help="language arms to train besides Whisper's "
                         "own ID (which needs no training): head (also trains the other tasks), soft_targets, prior")
     args = parser.parse_args()
@@ -140,11 +149,11 @@ def main() -> None:
     synthetic_test = np.flatnonzero(synthetic & (split == "test"))
     # the real voices' own recordings: no added noise or reverberation, no emotion re-rendering (those
     # WORLD renditions of real prompts test the emotion head only, apart)
-    plain = np.array([is_real(r) and not r.get("augmentation") and not r.get("emotion") for r in rows])
-    rendered = np.array([is_real(r) and not r.get("augmentation") and bool(r.get("emotion")) for r in rows])
+    plain = np.array([as_recorded(r) for r in rows])  # as recorded, or through a telephone band (learners)
+    rendered = np.array([is_real(r) and r.get("augmentation") == RENDITION for r in rows])
     arms = {"head": ("head", 0.0), "soft_targets": ("head", args.teacher_weight), "prior": ("head+whisper", 0.0)}
     arms = {name: arm for name, arm in arms.items() if name in args.arms.split(",") or name == "head"}
-    out_of_fold = defaultdict(list)  # (arm, task) -> [(voice, data, logits)]
+    out_of_fold = defaultdict(list)  # (arm, task) -> [Part]
     report = {"voices": {}, "synthetic": {}}
     for voice, clips in by_voice.items():
         train_clips = np.flatnonzero((synthetic & (split == "train")) | (~synthetic & ~np.isin(np.arange(len(rows)), clips)))
@@ -159,20 +168,42 @@ def main() -> None:
                 if (arm != "head" and task != "language") or task not in found["real"][1]:
                     continue  # a command from Whisper is not the heads': benchmarks/command_words.py measures it
                 data, logits = found["real"]
-                out_of_fold[(arm, task)].append((voice, data, logits[task]))
+                out_of_fold[(arm, task)].append(Part(voice, voice, task, data, logits[task], tasks[task]))
                 report["voices"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
                 data, logits = found["synthetic"]
                 report["synthetic"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
                 if task == "emotion" and len(found["emotion_renditions"][0]):
                     data, logits = found["emotion_renditions"]
                     report.setdefault("emotion_renditions", {})[voice] = figures(data, logits[task], task, encodings)
+                    # calibrated with the real voices' own speech: neutral alone would teach every answer to be sure
+                    out_of_fold[(arm, task)].append(Part(f"{voice}/renditions", voice, task, data, logits[task], tasks[task]))
+                if task == "accent" and arm == "head":  # the synthetic native English voices: how often "L1-zh"
+                    data, logits = found["synthetic"]
+                    out_of_fold[("synthetic", task)].append(Part(voice, voice, task, data, logits[task], tasks[task]))
             if arm == "head" and "language" in tasks and encodings.whisper_language is not None:
                 data, _ = found["real"]
                 logits = whisper_logits(data, tasks["language"])
-                out_of_fold[("whisper", "language")].append((voice, data, logits))
+                out_of_fold[("whisper", "language")].append(Part(voice, voice, "language", data, logits, tasks["language"]))
                 report["voices"][voice]["language"]["whisper"] = figures(data, logits, "language", encodings)
             log.info("%s %s: %s", voice, arm, json.dumps({t: report["voices"][voice].get(t, {}).get(arm) for t in tasks})[:600])
+    synthetic_parts = {task: parts for (arm, task), parts in out_of_fold.items() if arm == "synthetic"}
+    out_of_fold = {key: parts for key, parts in out_of_fold.items() if key[0] != "synthetic"}
+    bias = {}
+    if args.language_bias != "none" and ("whisper", "language") in out_of_fold:
+        parts = out_of_fold[("whisper", "language")]
+        free = parts[0].labels if args.language_bias == "all" else args.language_bias.split(",")
+        out_of_fold[("whisper_unbiased", "language")] = parts
+        out_of_fold[("whisper", "language")], bias = biased_language(parts, encodings, free)
+        for part in out_of_fold[("whisper", "language")]:
+            report["voices"][part.voice]["language"]["whisper"] = figures(part.data, part.logits, "language", encodings)
+            report["voices"][part.voice]["language"]["whisper_unbiased"] = figures(
+                part.data, next(p for p in parts if p.name == part.name).logits, "language", encodings)
     report["calibration"] = calibration(out_of_fold, encodings)
+    if bias:
+        report["calibration"]["whisper/language"]["bias"] = bias
+    report["answers"] = answers_heard(out_of_fold, report["calibration"], encodings, rows)
+    report["synthetic_answers"] = {task: shares(parts, {p.name: (1.0, 1.0) for p in parts}, encodings, rows)
+                                   for task, parts in synthetic_parts.items()}
     report["summary"] = summary(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
@@ -211,28 +242,137 @@ def summary(report: dict) -> dict:
     return found
 
 
+@dataclasses.dataclass
+class Part:
+    """One held-out set's out-of-fold answers for one task."""
+
+    name: str  # the voice or fold, or "<voice>/renditions" (its emotion renditions)
+    voice: str  # the voice or fold it belongs to: temperatures for it are fitted without it
+    task: str
+    data: WindowSet
+    logits: torch.Tensor  # (n, n_labels) uncalibrated
+    labels: list[str]  # the labels of the logits' columns
+
+
+def fit_language_bias(parts: list[Part], encodings: Encodings, free: list[str], penalty: float = BIAS_PENALTY) -> dict[str, float]:
+    """A log-probability per language of `free` (the others stay 0) added to Whisper's restricted language
+    ID, minimising the cross-entropy of the parts' windows with >= SHORT_SPEECH_S of speech, each true
+    language weighing the same in all, plus penalty * sum(bias ** 2). parts: Whisper's out-of-fold logits."""
+    labels = parts[0].labels
+    logits = torch.cat([p.logits for p in parts]).double()
+    truth = torch.cat([p.data.labels["language"] for p in parts])
+    long = torch.from_numpy(np.concatenate([encodings.speech_s[p.data.index] >= SHORT_SPEECH_S for p in parts]))
+    keep = long & (truth != IGNORE_INDEX)
+    logits, truth = logits[keep], truth[keep]
+    present = torch.unique(truth)
+    weights = torch.zeros(len(truth), dtype=torch.float64)
+    for label in present:  # each language present weighs 1 / n_present in all
+        inside = truth == label
+        weights[inside] = 1.0 / inside.sum() / len(present)
+    mask = torch.tensor([label in free for label in labels], dtype=torch.float64)
+    bias = torch.zeros(len(labels), dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([bias], max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        b = bias * mask
+        loss = (weights * torch.nn.functional.cross_entropy(logits + b, truth, reduction="none")).sum() \
+            + penalty * (b ** 2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return {label: round(float(b), 4) for label, b in zip(labels, (bias * mask).detach()) if label in free}
+
+
+def with_bias(parts: list[Part], bias: dict[str, float]) -> list[Part]:
+    """The parts with `bias` added to their language logits."""
+    def shifted(part: Part) -> Part:
+        b = torch.tensor([bias.get(label, 0.0) for label in part.labels], dtype=part.logits.dtype)
+        return dataclasses.replace(part, logits=part.logits + b)
+    return [shifted(p) for p in parts]
+
+
+def biased_language(parts: list[Part], encodings: Encodings, free: list[str]) -> tuple[list[Part], dict]:
+    """Each part's Whisper logits with a bias fitted without its voice (out of fold), and the bias
+    fitted on all parts (what the shipped model takes)."""
+    biased = []
+    for part in parts:
+        others = [p for p in parts if p.voice != part.voice]
+        biased += with_bias([part], fit_language_bias(others, encodings, free))
+    return biased, fit_language_bias(parts, encodings, free)
+
+
 def calibration(out_of_fold: dict, encodings: Encodings) -> dict:
     """Per arm and task: two temperatures (windows with >= SHORT_SPEECH_S of speech, and with less)
     fitted on all real voices' out-of-fold windows, and the expected calibration error before and after,
     the after of each voice with temperatures fitted on the other voices only."""
     def fit(selected, task) -> tuple[float, float]:
-        logits = torch.cat([p[2] for p in selected])
-        labels = torch.cat([p[1].labels[task] for p in selected])
-        long = torch.from_numpy(np.concatenate([encodings.speech_s[p[1].index] >= SHORT_SPEECH_S for p in selected]))
+        logits = torch.cat([p.logits for p in selected])
+        labels = torch.cat([p.data.labels[task] for p in selected])
+        long = torch.from_numpy(np.concatenate([encodings.speech_s[p.data.index] >= SHORT_SPEECH_S for p in selected]))
         return fit_temperature(logits[long], labels[long]), fit_temperature(logits[~long], labels[~long])
 
     found = {}
     for (arm, task), parts in out_of_fold.items():
         per_voice = {}
-        for i, (voice, data, logits) in enumerate(parts):
-            others = [p for j, p in enumerate(parts) if j != i]
+        for part in parts:
+            others = [p for p in parts if p.voice != part.voice]
             temperatures = fit(others, task) if others else (1.0, 1.0)
+            data, logits = part.data, part.logits
             before, after = figures(data, logits, task, encodings), figures(data, logits, task, encodings, temperatures)
-            per_voice[voice] = {"temperatures_without_voice": temperatures, "before": before.get("ece"),
-                                "after": after.get("ece"), "recordings_before": before["recording_ece"],
-                                "recordings_after": after["recording_ece"]}
+            per_voice[part.name] = {"temperatures_without_voice": temperatures, "before": before.get("ece"),
+                                    "after": after.get("ece"), "recordings_before": before["recording_ece"],
+                                    "recordings_after": after["recording_ece"]}
         temperature, short = fit(parts, task)
         found[f"{arm}/{task}"] = {"temperature": temperature, "short_speech_temperature": short, "voices": per_voice}
+    return found
+
+
+def _band(row: dict[str, str]) -> str:
+    return "8k" if row.get("augmentation") == BAND_8K else "as recorded"
+
+
+def shares(parts: list[Part], temperatures: dict[str, tuple[float, float]], encodings: Encodings, rows) -> dict:
+    """What the served vote answers on each part's recordings, per true label and band ("as recorded",
+    "8k" for telephone copies): {name: {label: {band: {"recordings", "answers": {label: share},
+    "sure": {label: share answered with a calibrated probability >= SURE}}}}}. temperatures: name ->
+    (long, short) fitted without that part's voice."""
+    found = {}
+    for part in parts:
+        task_labels = part.labels
+        speech = encodings.speech_s[part.data.index]
+        long, short = temperatures[part.name]
+        temperature = np.where(speech >= SHORT_SPEECH_S, long, short)[:, None]
+        probabilities = torch.softmax(part.logits.float() / torch.from_numpy(temperature).float(), -1).numpy()
+        clips = encodings.clip[part.data.index]
+        truth = {c: rows[c] for c in np.unique(clips)}
+        groups = defaultdict(list)
+        for clip in np.unique(clips):
+            inside = clips == clip
+            weights = np.where(speech[inside] >= VOTE_MIN_SPEECH_S, speech[inside], 0.0)
+            weights = weights if weights.sum() > 0 else np.ones(inside.sum())
+            vote = weights @ probabilities[inside] / weights.sum()
+            groups[(truth[clip].get(part.task, ""), _band(truth[clip]))].append(vote)
+        entry = {}
+        for (label, band), votes in sorted(groups.items()):
+            votes = np.array(votes)
+            top, sure = votes.argmax(-1), votes.max(-1) >= SURE
+            entry.setdefault(label or "unlabelled", {})[band] = {
+                "recordings": len(votes),
+                "answers": {task_labels[k]: round(float((top == k).mean()), 4) for k in np.unique(top)},
+                "sure": {task_labels[k]: round(float(((top == k) & sure).mean()), 4) for k in np.unique(top[sure])}}
+        found[part.name] = entry
+    return found
+
+
+def answers_heard(out_of_fold: dict, calibrated: dict, encodings: Encodings, rows) -> dict:
+    """Per arm/task: shares() of every held-out part with the temperatures fitted without its voice."""
+    found = {}
+    for (arm, task), parts in out_of_fold.items():
+        voices = calibrated[f"{arm}/{task}"]["voices"]
+        found[f"{arm}/{task}"] = shares(parts, {p.name: tuple(voices[p.name]["temperatures_without_voice"]) for p in parts},
+                                        encodings, rows)
     return found
 
 

@@ -1,0 +1,103 @@
+"""Real learners as manifest rows (speechocean762's train split), their folds by speaker, and the
+language bias fitted on held-out speakers. A small stand-in tree: the corpus is never needed by the tests."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from speaksphere.data.manifest import as_recorded, read_manifest, write_manifest
+from speaksphere.data.speechocean import learner_rows, main, read_train_split, telephone_band
+from speaksphere.training.heads import WindowSet
+from speaksphere.training.held_out import Part, fit_language_bias, folds
+
+RATE = 16000
+
+
+def _tree(root, speakers=("0001", "0002", "0003"), per_speaker=2):
+    """A speechocean762-shaped tree: WAVE/SPEAKERxxxx/*.WAV and Kaldi lists for train and test."""
+    rng = np.random.default_rng(0)
+    for split, offset in (("train", 0), ("test", 5)):
+        lines = {name: [] for name in ("text", "wav.scp", "utt2spk")}
+        ages = []
+        for s, speaker in enumerate(speakers):
+            speaker = f"{int(speaker) + offset:04d}"
+            ages.append(f"{speaker}\t{8 + 10 * s}")
+            for u in range(per_speaker):
+                utt = f"{speaker}{u:05d}"
+                path = root / "WAVE" / f"SPEAKER{speaker}" / f"{utt}.WAV"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                sf.write(path, (0.1 * rng.standard_normal(RATE)).astype(np.float32), RATE, subtype="PCM_16")  # full band
+                lines["text"].append(f"{utt}\tWE CALL IT BEAR")
+                lines["wav.scp"].append(f"{utt}\tWAVE/SPEAKER{speaker}/{utt}.WAV")
+                lines["utt2spk"].append(f"{utt} {speaker}")
+        (root / split).mkdir(parents=True, exist_ok=True)
+        for name, content in lines.items():
+            (root / split / name).write_text("\n".join(content) + "\n")
+        (root / split / "spk2age").write_text("\n".join(ages) + "\n")
+    return root
+
+
+def test_only_the_train_split_becomes_rows_each_also_through_a_telephone_band(tmp_path):
+    root = _tree(tmp_path / "so762")
+    utterances = read_train_split(root)
+    assert len(utterances) == 6 and {u["speaker"] for u in utterances} == {"0001", "0002", "0003"}  # no test speaker
+    rows = learner_rows(utterances, tmp_path / "corpus")
+    write_manifest(rows, tmp_path / "corpus" / "manifest.csv")
+    rows = read_manifest(tmp_path / "corpus" / "manifest.csv", absolute=True)
+    assert len(rows) == 12 and all(as_recorded(r) for r in rows)
+    assert {(r["language"], r["accent"], r["emotion"], r["real"]) for r in rows} == {("en", "L1-zh", "neutral", "1")}
+    assert {r["augmentation"] for r in rows} == {"", "band:8k"} and rows[0]["text"] == "we call it bear"
+    wide, _ = sf.read(rows[0]["audio"])
+    narrow, rate = sf.read(rows[1]["audio"])
+    assert rate == RATE and len(narrow) == len(wide)
+
+    def above_4k(wave):
+        power = np.abs(np.fft.rfft(wave)) ** 2
+        return power[np.fft.rfftfreq(len(wave), 1 / RATE) > 4100].sum() / power.sum()
+
+    assert above_4k(wide) > 0.4 and above_4k(narrow) < 1e-3  # white noise vs the telephone band
+
+
+def test_a_folder_that_is_not_the_corpus_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["speechocean", "--root", str(tmp_path), "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit, match="not an exported speechocean762 tree"):
+        main()
+    assert not (tmp_path / "out").exists()
+
+
+def test_telephone_band_keeps_speech_band_energy():
+    t = np.arange(RATE) / RATE
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    out = telephone_band(tone)
+    assert out.shape == tone.shape and abs(np.std(out[1000:-1000]) - np.std(tone)) < 0.01
+
+
+def test_learners_are_held_out_in_folds_by_speaker_and_real_voices_alone():
+    rows = [{"voice": f"speechocean762:{s:04d}", "source": "speechocean762", "real": "1"} for s in range(12) for _ in range(2)]
+    rows += [{"voice": "asterisk:June", "source": "asterisk", "real": "1"}, {"voice": "espeak:en", "source": "espeak", "real": "0"}]
+    found = folds(rows, learner_folds=5)
+    assert set(found) == {f"speechocean762/{k}" for k in range(1, 6)} | {"asterisk:June"}
+    speakers = [{rows[i]["voice"] for i in found[f"speechocean762/{k}"]} for k in range(1, 6)]
+    assert sum(len(s) for s in speakers) == 12 and not set.intersection(*speakers[:2])  # a speaker in one fold only
+    assert list(found["asterisk:June"]) == [24]
+
+
+def test_language_bias_fitted_on_held_out_speech_moves_towards_the_true_language():
+    labels = ["en", "fr", "pt"]
+    rng = np.random.default_rng(0)
+    # English learners' windows Whisper gives to Portuguese one time in five, French natives always right
+    english = torch.tensor(np.where(rng.random(200)[:, None] < 0.2, [0.0, -3.0, 0.5], [0.0, -3.0, -2.0]))
+    french = torch.tensor(np.tile([-3.0, 0.0, -2.0], (100, 1)))
+
+    def part(name, logits, label):
+        data = WindowSet(torch.zeros(len(logits), 1, 1), None, {"language": torch.full((len(logits),), label)},
+                         np.arange(len(logits)))
+        return Part(name, name, "language", data, torch.log_softmax(logits.float(), -1), labels)
+
+    class Encodings:  # every window has 2 s of speech
+        speech_s = np.full(200, 2.0)
+
+    bias = fit_language_bias([part("learners", english, 0), part("natives", french, 1)], Encodings, free=["en"])
+    assert set(bias) == {"en"} and bias["en"] > 0.3
+    assert fit_language_bias([part("natives", french, 1)], Encodings, free=["en"])["en"] < 0  # no English: down
