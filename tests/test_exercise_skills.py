@@ -1,6 +1,7 @@
 """Every exercise, when practised, yields a score for the skill it trains, so the recommender's reward is
-always observable (issue 39): a real attempt of each kind and skill runs through the scorer against the
-reference the Pronounce tab loads for it, and every exercise's reference is one the listener can hear."""
+always observable (issue 39): a real attempt of each kind and skill, and of each drill written for one first
+language alone, runs through the scorer against the reference the Pronounce tab loads for it, and every
+exercise's reference is one the listener can hear."""
 
 from __future__ import annotations
 
@@ -45,6 +46,12 @@ def _one_of_each() -> list[Exercise]:
     return list(chosen.values())
 
 
+def _each_first_languages_own() -> list[Exercise]:
+    """The drills written for one first language alone (its own contrasts), not already among _one_of_each."""
+    chosen = _one_of_each()
+    return [e for e in CATALOGUE if len(e.accents) == 1 and e not in chosen]
+
+
 def test_linked_phrases_exist_and_read_the_exercise_text():
     linked = [e for e in CATALOGUE if e.reference.phrase_id]
     assert linked
@@ -73,7 +80,8 @@ def test_every_exercise_has_a_reference_the_listener_hears_with_its_text(exercis
     assert reference.recording.duration_s < MAX_HEARD_S
 
 
-@pytest.mark.parametrize("exercise", _one_of_each(), ids=lambda e: f"{e.kind}-{e.skill}-{e.id}")
+@pytest.mark.parametrize("exercise", _one_of_each() + _each_first_languages_own(),
+                         ids=lambda e: f"{e.kind}-{e.skill}-{e.id}")
 def test_practising_an_exercise_scores_the_skills_it_trains(exercise):
     reference = reference_of(exercise)
     result = assess(attempt_at(exercise), reference, reference.text, reference.language).result

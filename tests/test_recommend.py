@@ -13,7 +13,7 @@ import pytest
 from speaksphere.config import ConfigError
 from speaksphere.learner.recommend import BanditConfig, Recommender, load_catalogue
 from speaksphere.learner.recommend.bandit import LinearThompsonSampler
-from speaksphere.learner.recommend.catalogue import L1_ACCENTS, LANGUAGES, Catalogue
+from speaksphere.learner.recommend.catalogue import FIRST_LANGUAGE_NAMES, L1_ACCENTS, LANGUAGES, Catalogue
 from speaksphere.learner.recommend.context import LearnerContext, learner_context
 from speaksphere.learner.recommend.policy import choose_exercise, learn_from_attempt, learn_from_thumb, new_policy_state
 from speaksphere.learner.recommend.population import SimulationConfig
@@ -41,6 +41,7 @@ def store(tmp_path) -> LearnerStore:
 def test_catalogue_covers_every_skill_in_every_language_and_every_first_language():
     for language in LANGUAGES:
         assert {e.skill for e in CATALOGUE.for_language(language)} == set(SKILLS), language
+    assert set(FIRST_LANGUAGE_NAMES) == set(L1_ACCENTS) and FIRST_LANGUAGE_NAMES["L1-zh"] == "Mandarin"
     for accent in L1_ACCENTS:
         pairs = [e for e in ENGLISH if e.kind == "minimal_pairs" and accent in e.accents]
         assert len(pairs) >= 2, accent
@@ -96,6 +97,9 @@ def test_cold_start_follows_the_teachers_rule():
     rng = np.random.default_rng(0)
     german = choose_exercise(context("L1-de", accuracy=45.0), ENGLISH, new_policy_state(), greedy, rng).exercise
     assert german.skill == "accuracy" and "L1-de" in german.accents
+    # the accent head's real class (issue 36): a Mandarin-L1 learner gets a drill written for Mandarin
+    mandarin = choose_exercise(context("L1-zh", accuracy=45.0), ENGLISH, new_policy_state(), greedy, rng).exercise
+    assert mandarin.skill == "accuracy" and "L1-zh" in mandarin.accents
     native = choose_exercise(context("en-GB", prosody=40.0), ENGLISH, new_policy_state(), greedy, rng).exercise
     assert native.skill == "prosody"
 

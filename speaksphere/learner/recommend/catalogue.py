@@ -25,11 +25,11 @@ KINDS = ("minimal_pairs", "shadowing", "chunking", "pausing", "intonation", "slo
 LANGUAGES = ("en", "fr", "de", "es", "it")
 # Accent labels the accent classifier gives (English spoken natively, or with a first language L1-xx).
 NATIVE_ACCENTS = ("en-US", "en-GB", "en-scotland", "en-caribbean")
-L1_ACCENTS = ("L1-de", "L1-fr", "L1-nl", "L1-pl", "L1-es", "L1-it")
+L1_ACCENTS = ("L1-de", "L1-fr", "L1-nl", "L1-pl", "L1-es", "L1-it", "L1-zh")
 ACCENTS = NATIVE_ACCENTS + L1_ACCENTS
 
 FIRST_LANGUAGE_NAMES = {"L1-de": "German", "L1-fr": "French", "L1-nl": "Dutch", "L1-pl": "Polish",
-                        "L1-es": "Spanish", "L1-it": "Italian"}
+                        "L1-es": "Spanish", "L1-it": "Italian", "L1-zh": "Mandarin"}
 
 
 @dataclass(frozen=True)
