@@ -44,3 +44,15 @@ def test_without_the_text_the_reason_says_word_scores_need_it():
     both = plot_comparison({"a": A, "b": B, "words": [], "another_sentence": ["A", "B"]})
     assert "attempt A and attempt B sound like" in both.axes[1].texts[0].get_text().replace("\n", " ")
     assert _texts_inside(figure)
+
+
+def test_answer_labels_headline_an_unsure_accent_or_emotion_as_not_sure():
+    from speaksphere.coach.figures import answer_labels
+
+    predictions = {"language": {"en": 0.9, "fr": 0.1}, "accent": {"L1-zh": 0.8, "en-US": 0.2},
+                   "emotion": {"sad": 0.4, "neutral": 0.35, "happy": 0.25}, "command": {"_unknown_": 0.3, "yes": 0.2}}
+    labels = answer_labels(predictions)
+    assert max(labels["accent"], key=labels["accent"].get) == "English with a Mandarin accent"
+    assert labels["emotion"] == {"not sure (perhaps sad)": 0.4, "neutral": 0.35, "happy": 0.25}
+    assert "not a command word" in labels["command"]  # the command answers as before: not an abstaining task
+    assert "accent" not in answer_labels(dict(predictions, language={"fr": 0.9, "en": 0.1}))

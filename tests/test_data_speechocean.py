@@ -101,3 +101,28 @@ def test_language_bias_fitted_on_held_out_speech_moves_towards_the_true_language
     bias = fit_language_bias([part("learners", english, 0), part("natives", french, 1)], Encodings, free=["en"])
     assert set(bias) == {"en"} and bias["en"] > 0.3
     assert fit_language_bias([part("natives", french, 1)], Encodings, free=["en"])["en"] < 0  # no English: down
+
+
+def test_what_held_out_people_are_told_is_pooled_per_group_label_and_band():
+    from speaksphere.training.held_out import people, shares
+
+    labels = ["neutral", "sad", "happy"]
+    rows = [{"emotion": "neutral", "augmentation": a} for a in ("", "band:8k", "", "")]
+
+    class Encodings:
+        clip = np.array([0, 1, 2, 2, 3])  # clip 2 has two windows: the vote weighs them by speech
+        speech_s = np.array([2.0, 2.0, 3.0, 1.0, 2.0])
+
+    # clip 0 sure neutral; clip 1 (8 kHz) sure sad; clip 2 leans sad over its speech ((3 x 0.7 + 0.1) / 4 = 0.55);
+    # clip 3 neutral but unsure (0.45): every probability here is after calibration (temperature 1)
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1], [0.8, 0.1, 0.1], [0.45, 0.3, 0.25]])
+    data = WindowSet(torch.zeros(5, 1, 1), None, {"emotion": torch.zeros(5, dtype=torch.long)}, np.arange(5))
+    part = Part("speechocean762/1", "speechocean762/1", "emotion", data, torch.log(torch.tensor(probabilities)), labels)
+    found = shares([part], {"speechocean762/1": (1.0, 1.0)}, Encodings, rows)["speechocean762/1"]["neutral"]
+    assert found["8k"] == {"recordings": 1, "answers": {"sad": 1.0}, "sure": {"sad": 1.0}}
+    recorded = found["as recorded"]
+    assert recorded["recordings"] == 3 and recorded["answers"] == {"neutral": 0.6667, "sad": 0.3333}
+    assert recorded["sure"] == {"neutral": 0.3333, "sad": 0.3333}  # clip 3's neutral (0.45) is not sure
+    pooled = people({"head/emotion": {"speechocean762/1": {"neutral": found}, "asterisk:June": {"neutral": found}}})
+    assert pooled["head/emotion"]["learners"]["neutral"]["8k"]["recordings"] == 1
+    assert pooled["head/emotion"]["natives"]["neutral"]["as recorded"]["answers"]["sad"] == 0.3333

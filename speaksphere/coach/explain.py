@@ -40,6 +40,7 @@ _NAMES = {**LANGUAGE_NAMES, "pl": "Polish", "hu": "Hungarian", "el": "Greek", "r
 _ACCENT_LANGUAGES = {"zh": "Mandarin"}  # the first language an L1 label's learners speak, where not the code's name
 _EMOTIONS = {"neutral": "neutral", "happy": "happy", "sad": "sad", "angry": "angry"}
 _UNSURE = 0.5  # below this probability the app says the model is not sure
+ABSTAINING = ("accent", "emotion")  # tasks that answer "not sure" below _UNSURE instead of naming a guess
 _GOOD = 85  # every skill at or above this: praise instead of a tip
 
 
@@ -147,10 +148,11 @@ def describe_predictions(predictions: dict, model_name: str, voice: dict | None 
 
     english = "language" in predictions and top_label(predictions["language"])[0] == "en"
     if "accent" in predictions and english:
-        lines.append("- **Accent:** " + _guess(predictions["accent"], accent_name, abstain=True) + caveat("accent"))
+        lines.append("- **Accent:** " + _guess(predictions["accent"], accent_name, abstain="accent" in ABSTAINING)
+                     + caveat("accent"))
     if "emotion" in predictions:
-        lines.append("- **Emotion in the voice:** "
-                     + _guess(predictions["emotion"], lambda e: _EMOTIONS.get(e, e), abstain=True) + caveat("emotion"))
+        lines.append("- **Emotion in the voice:** " + _guess(predictions["emotion"], lambda e: _EMOTIONS.get(e, e),
+                                                              abstain="emotion" in ABSTAINING) + caveat("emotion"))
     if voice:
         lines.append(describe_voice(voice))
     if "command" in predictions:

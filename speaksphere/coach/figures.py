@@ -17,7 +17,7 @@ from PIL import Image
 from ..pictures import Sheet, rgb
 from ..plots import new_figure
 from ..learner.store import SKILLS
-from .explain import accent_name, command_name, language_name
+from .explain import ABSTAINING, accent_name, command_name, language_name, sure_label
 
 __all__ = ["plot_predictions", "answer_labels", "plot_comparison"]
 
@@ -48,12 +48,17 @@ def plot_predictions(predictions: dict, duration_s: float | None = None) -> Imag
 
 
 def answer_labels(predictions: dict) -> dict[str, dict[str, float]]:
-    """Each question's answers by their names ("French (fr)", "English with a German first language",
+    """Each question's answers by their names ("French (fr)", "English with a German accent",
     ...): probability 0-1, the form gradio's Label component shows as bars. The accent only for English."""
     names = {"language": language_name, "accent": accent_name, "emotion": str, "command": command_name}
     english = "language" in predictions and max(predictions["language"], key=predictions["language"].get) == "en"
-    return {task: {names[task](label): float(p) for label, p in predictions[task].items()}
-            for task in names if task in predictions and (task != "accent" or english)}
+    found = {task: {names[task](label): float(p) for label, p in predictions[task].items()}
+             for task in names if task in predictions and (task != "accent" or english)}
+    for task in ABSTAINING:  # the headline of an answer under 50% says so: "not sure (perhaps sad)"
+        if task in found and sure_label(predictions[task]) is None:
+            top = max(found[task], key=found[task].get)
+            found[task] = {(f"not sure (perhaps {top})" if label == top else label): p for label, p in found[task].items()}
+    return found
 
 
 def plot_comparison(comparison: dict) -> Figure:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import logging
 from collections import defaultdict
@@ -202,43 +203,55 @@ def main() -> None:
     if bias:
         report["calibration"]["whisper/language"]["bias"] = bias
     report["answers"] = answers_heard(out_of_fold, report["calibration"], encodings, rows)
-    report["synthetic_answers"] = {task: shares(parts, {p.name: (1.0, 1.0) for p in parts}, encodings, rows)
-                                   for task, parts in synthetic_parts.items()}
+    fitted = report["calibration"]  # the synthetic test voices are in no fold: the temperatures of all real speech
+    report["synthetic_answers"] = {task: shares(parts, {p.name: (fitted[f"head/{task}"]["temperature"],
+                                                                 fitted[f"head/{task}"]["short_speech_temperature"])
+                                                        for p in parts}, encodings, rows)
+                                   for task, parts in synthetic_parts.items() if f"head/{task}" in fitted}
+    report["people"] = people(report["answers"])
+    report["synthetic_people"] = {  # each fold's model on the synthetic test voices, pooled
+        task: {label: {band: _pooled([parts[name][label][band] for name in parts if band in parts[name].get(label, {})])
+                       for band in {b for name in parts for b in parts[name].get(label, {})}}
+               for label in {label for name in parts for label in parts[name]}}
+        for task, parts in report["synthetic_answers"].items()}
     report["summary"] = summary(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report["summary"], indent=1))
+    print(json.dumps(report["people"], indent=1))
     log.info("wrote %s", args.out)
 
 
 def summary(report: dict) -> dict:
-    """Macro means over the held-out real voices (and over the folds' synthetic test voices), per task
-    and arm: recording and window accuracy, ECE before and after calibration."""
+    """Macro means over the held-out native voices ("arm/task") and apart over the learners' folds
+    ("arm/task/learners"), with the folds' synthetic test voices, per task and arm: recording and
+    window accuracy, ECE before and after calibration (over all real held-out speech)."""
     found = {}
-    for task in sorted({t for voice in report["voices"].values() for t in voice}):
-        for arm in LANGUAGE_METHODS:
-            per_voice = [v[task][arm] for v in report["voices"].values() if arm in v.get(task, {})]
-            if not per_voice:
-                continue
-            key = f"{arm}/{task}"
-            entry = {name: float(np.nanmean([p.get(name, np.nan) for p in per_voice]))
-                     for name in ("recording_accuracy", "spoken_recording_accuracy", "window_accuracy", "ece",
-                                  "recording_ece")}
-            entry["voices"] = len(per_voice)
-            entry["recordings"] = int(sum(p["recordings"] for p in per_voice))
-            entry["spoken_recordings"] = int(sum(p["spoken_recordings"] for p in per_voice))
-            entry["windows"] = int(sum(p["windows"] for p in per_voice))
-            synthetic = [v[task][arm] for v in report["synthetic"].values() if arm in v.get(task, {})]
-            if synthetic:
-                entry["synthetic_window_accuracy"] = float(np.nanmean([p.get("window_accuracy", np.nan) for p in synthetic]))
-            calibrated = report["calibration"].get(key, {}).get("voices", {})
-            if calibrated:
-                for name, field in (("ece_calibrated", "after"), ("recording_ece_calibrated", "recordings_after")):
-                    values = [v[field] for v in calibrated.values() if v[field] is not None]
-                    entry[name] = float(np.nanmean(values)) if values else float("nan")
-                entry["temperature"] = report["calibration"][key]["temperature"]
-                entry["short_speech_temperature"] = report["calibration"][key]["short_speech_temperature"]
-            found[key] = entry
+    groups = {"": lambda voice: not voice.startswith(LEARNERS), "/learners": lambda voice: voice.startswith(LEARNERS)}
+    for task, arm, (group, member) in itertools.product(
+            sorted({t for voice in report["voices"].values() for t in voice}), LANGUAGE_METHODS, groups.items()):
+        per_voice = [v[task][arm] for name, v in report["voices"].items() if arm in v.get(task, {}) and member(name)]
+        if not per_voice:
+            continue
+        key = f"{arm}/{task}"
+        entry = {name: float(np.nanmean([p.get(name, np.nan) for p in per_voice]))
+                 for name in ("recording_accuracy", "spoken_recording_accuracy", "window_accuracy", "ece",
+                              "recording_ece")}
+        entry["voices"] = len(per_voice)
+        entry["recordings"] = int(sum(p["recordings"] for p in per_voice))
+        entry["spoken_recordings"] = int(sum(p["spoken_recordings"] for p in per_voice))
+        entry["windows"] = int(sum(p["windows"] for p in per_voice))
+        synthetic = [v[task][arm] for v in report["synthetic"].values() if arm in v.get(task, {})]
+        if synthetic:
+            entry["synthetic_window_accuracy"] = float(np.nanmean([p.get("window_accuracy", np.nan) for p in synthetic]))
+        calibrated = report["calibration"].get(key, {}).get("voices", {})
+        if calibrated:
+            for name, field in (("ece_calibrated", "after"), ("recording_ece_calibrated", "recordings_after")):
+                values = [v[field] for name, v in calibrated.items() if v[field] is not None and member(name)]
+                entry[name] = float(np.nanmean(values)) if values else float("nan")
+            entry["temperature"] = report["calibration"][key]["temperature"]
+            entry["short_speech_temperature"] = report["calibration"][key]["short_speech_temperature"]
+        found[key + group] = entry
     return found
 
 
@@ -363,6 +376,34 @@ def shares(parts: list[Part], temperatures: dict[str, tuple[float, float]], enco
                 "answers": {task_labels[k]: round(float((top == k).mean()), 4) for k in np.unique(top)},
                 "sure": {task_labels[k]: round(float(((top == k) & sure).mean()), 4) for k in np.unique(top[sure])}}
         found[part.name] = entry
+    return found
+
+
+def _pooled(entries: list[dict]) -> dict:
+    """shares() entries of one label and band from several parts -> one, weighted by recordings."""
+    n = sum(e["recordings"] for e in entries)
+    pooled = {"recordings": n}
+    for key in ("answers", "sure"):
+        labels = {label for e in entries for label in e[key]}
+        pooled[key] = {label: round(sum(e[key].get(label, 0.0) * e["recordings"] for e in entries) / n, 4)
+                       for label in sorted(labels)} if n else {}
+    return pooled
+
+
+def people(answers: dict) -> dict:
+    """What real people held out are told, pooled: the learners (speechocean762's folds) and the native
+    voices, per task's answer source, true label and band (shares() entries pooled over parts)."""
+    found = {}
+    for key, parts in answers.items():
+        groups = defaultdict(list)
+        for name, entry in parts.items():
+            group = "learners" if name.startswith(LEARNERS) else "natives, renditions" if name.endswith("/renditions") \
+                else "natives"
+            for label, bands in entry.items():
+                for band, shares_ in bands.items():
+                    groups[(group, label, band)].append(shares_)
+        for (group, label, band), entries in sorted(groups.items()):
+            found.setdefault(key, {}).setdefault(group, {}).setdefault(label, {})[band] = _pooled(entries)
     return found
 
 
