@@ -32,11 +32,11 @@ def test_one_client_cannot_push_out_everyone_elses_drawings():
     """Issue 41: one client sending analyses and never asking for their figures filled the whole store and
     evicted every other client's drawing; now it evicts only its own oldest."""
     drawings = Drawings(max_bytes=10 * 8_000_000 + 10_000, ttl_s=900, max_client_bytes=3 * 8_000_000 + 10_000)
-    others = {client: drawings.keep({"wave": np.zeros(1_000_000)}, client, now=0) for client in ("10.0.0.2", "10.0.0.3")}
+    others = [drawings.keep({"wave": np.zeros(1_000_000)}, client, now=0) for client in ("10.0.0.2", "10.0.0.3")]
     flood = [drawings.keep({"wave": np.zeros(1_000_000)}, "10.0.0.66", now=1 + i) for i in range(50)]
     assert drawings.client_bytes("10.0.0.66") <= drawings.max_client_bytes
     assert drawings.bytes <= drawings.max_bytes
-    for token in others.values():
+    for token in others:
         assert drawings.take(token, now=60) is not None  # everyone else's drawing is still there
     assert [drawings.take(t, now=60) is not None for t in flood] == [False] * 47 + [True] * 3  # its own newest three
     assert drawings.bytes == 0 and drawings.client_bytes("10.0.0.66") == 0
@@ -67,7 +67,8 @@ def test_the_app_keeps_a_drawing_in_its_callers_share(tiny_model_dir, database, 
     """The /analyze handler passes the caller's address (as the other per-client limits key it) to the store."""
     from speaksphere.app.api import make_endpoints
 
-    coach = load_coach(settings_with_model(Settings(), tiny_model_dir), RecommendConfig(store=StoreConfig(path=str(database))))
+    settings = settings_with_model(Settings(), tiny_model_dir)
+    coach = load_coach(settings, RecommendConfig(store=StoreConfig(path=str(database))))
     path = tmp_path / "speech.wav"
     sf.write(path, *speech)
     caller = SimpleNamespace(client=SimpleNamespace(host="198.18.0.7"), headers={})

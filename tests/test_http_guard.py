@@ -277,8 +277,8 @@ def test_gradios_queue_and_streaming_routes_check_the_host_name_too(served, lear
             httpx.get(f"{api}upload_progress", params={"upload_id": "x"}, headers=headers),
             httpx.post(f"{api}upload", files={"files": ("a.wav", b"RIFF")}, headers=headers),
             httpx.get(f"{api}queue/data", params={"session_hash": session},  # a websocket handshake, sent as HTTP
-                      headers={**headers, "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}),
+                      headers={**headers, "Connection": "Upgrade", "Upgrade": "websocket",
+                               "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}),
         ]
         assert [a.status_code for a in answers] == [421] * len(answers), host
     event = httpx.post(f"{api}call/recommend", json={"data": [learner, "en"]}).json()["event_id"]

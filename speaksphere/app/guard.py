@@ -116,7 +116,7 @@ class RequestGuard:
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         if self.hosts is not None and _host_name(headers.get("host")) not in self.hosts:
-            log.warning("refused a %s for another host name", "websocket" if scope["type"] == "websocket" else "request")
+            log.warning("refused a request for another host name (%s)", scope["type"])
             if scope["type"] == "websocket":  # closed before it is accepted: the server answers the handshake 403
                 return await send({"type": "websocket.close", "code": 1008, "reason": _OTHER_HOST})
             return await _refuse(scope, send, 421, _OTHER_HOST, self.frame_ancestors)
