@@ -259,6 +259,62 @@ def test_a_local_app_answers_only_its_own_host_names(served, learner):
         assert httpx.get(served.local_url, headers={"Host": host}).status_code == 200, host
 
 
+def test_gradios_queue_and_streaming_routes_check_the_host_name_too(served, learner):
+    """Issue 41: the Host check on the routes gradio 6 streams on (its queue's server-sent events, /call's
+    answers, /stream, heartbeats, uploads) and on a websocket handshake, each with a foreign Host."""
+    port = httpx.URL(served.local_url).port
+    api = f"{served.local_url}gradio_api/"
+    session = "hostcheck01"
+    join = {"data": [learner, "en"], "fn_index": None, "session_hash": session, "event_data": None}
+    for host in (f"evil.example:{port}", "127.0.0.1.evil.example"):
+        headers = {"Host": host}
+        answers = [
+            httpx.post(f"{api}queue/join", json={**join, "fn_index": 0}, headers=headers),
+            httpx.get(f"{api}queue/data", params={"session_hash": session}, headers=headers),
+            httpx.get(f"{api}heartbeat/{session}", headers=headers),
+            httpx.get(f"{api}call/recommend/0123456789abcdef", headers=headers),
+            httpx.post(f"{api}stream/0123456789abcdef", headers=headers),
+            httpx.get(f"{api}upload_progress", params={"upload_id": "x"}, headers=headers),
+            httpx.post(f"{api}upload", files={"files": ("a.wav", b"RIFF")}, headers=headers),
+            httpx.get(f"{api}queue/data", params={"session_hash": session},  # a websocket handshake, sent as HTTP
+                      headers={**headers, "Connection": "Upgrade", "Upgrade": "websocket",
+                               "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}),
+        ]
+        assert [a.status_code for a in answers] == [421] * len(answers), host
+    event = httpx.post(f"{api}call/recommend", json={"data": [learner, "en"]}).json()["event_id"]
+    assert "event: complete" in httpx.get(f"{api}call/recommend/{event}", timeout=60).text  # its own name answers
+
+
+def test_a_websocket_for_another_host_is_closed_before_it_is_accepted():
+    """Gradio 6 serves no websocket (and uvicorn none without a websocket library), but the guard let any
+    websocket through unchecked (it looked at HTTP only): a mounted app's would have been open to DNS rebinding."""
+    import asyncio
+
+    from speaksphere.app.guard import RequestGuard
+
+    def handshake(host: str) -> tuple[list, list]:
+        reached, sent = [], []
+
+        async def inner(scope, receive, send):
+            reached.append(scope["path"])
+            await send({"type": "websocket.accept"})
+
+        async def receive():
+            return {"type": "websocket.connect"}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "websocket", "path": "/gradio_api/queue/ws", "headers": [(b"host", host.encode())],
+                 "query_string": b"", "scheme": "ws", "server": ("127.0.0.1", 7860), "client": ("127.0.0.1", 5000)}
+        asyncio.run(RequestGuard(inner, hosts=frozenset({"localhost", "127.0.0.1"}))(scope, receive, send))
+        return reached, sent
+
+    reached, sent = handshake("evil.example:7860")
+    assert reached == [] and sent[0]["type"] == "websocket.close" and sent[0]["code"] == 1008
+    assert handshake("127.0.0.1:7860") == (["/gradio_api/queue/ws"], [{"type": "websocket.accept"}])
+
+
 def test_only_an_app_on_loopback_checks_host_names(monkeypatch):
     from speaksphere.app.guard import allowed_hosts
 

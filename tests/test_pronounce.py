@@ -154,6 +154,23 @@ def test_a_text_read_for_minutes_is_refused_before_synthesis(monkeypatch):
     with pytest.raises(ScoringError, match="minute of speech"):
         references.synthesised_reference(" ".join(["123456789012"] * 23), "en")
     assert references.spoken_words("call 1999 now", "en") == 8  # call one thousand, nine hundred and ninety-nine now
+    # espeak-ng reads each leading zero: worst_case.py's 23 numbers "000000000023" were counted as 23 words,
+    # synthesised into 86 s each and refused only by scoring
+    assert references.spoken_words("007 000", "en") == 6  # zero zero seven, zero zero zero
+    with pytest.raises(ScoringError, match="minute of speech"):
+        references.synthesised_reference(" ".join(f"{k:012d}" for k in range(23)), "en")
+
+
+def test_a_reference_scoring_would_refuse_is_not_kept(monkeypatch):
+    """Issue 41: a synthesised reference longer than scoring takes was kept in the cache, then refused
+    (40 refused requests left 24 references of 86 s, 121 MiB, in the served app)."""
+    from speaksphere.pronounce import references
+
+    monkeypatch.setattr(references, "_references", references.OrderedDict())
+    monkeypatch.setattr(references, "MAX_SCORED_S", 1.0)
+    with pytest.raises(ScoringError, match="scored on at most 1 s"):
+        references.synthesised_reference("This sentence takes more than one second to say.", "en")
+    assert len(references._references) == 0
 
 
 def test_the_reference_cache_is_bounded_in_bytes(monkeypatch):

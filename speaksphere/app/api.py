@@ -151,13 +151,13 @@ def make_endpoints(coach: Coach) -> dict:
     _expire_exports(coach)
     proxies = trusted_networks(coach.settings.server.trusted_proxies)
 
-    def analyze(audio: str | None, learner_id: str = "", progress=gr.Progress()):
+    def analyze(audio: str | None, learner_id: str = "", request: gr.Request = None, progress=gr.Progress()):
         """What was spoken. Inputs: audio (file), learner_id ("" = store nothing). Outputs: facts
         (dict: seconds, dBFS), summary (Markdown), predictions (dict {"language", "accent", "emotion",
         "command": {label: probability}, "windows": [...], "transcript": [{"start", "end", "language", "text"}]: what
         was said, per language stretch}), predictions summary (Markdown). The figures
         come from "/analysis_figures" next, in the same client session."""
-        r = coach.analyze(audio, learner_id, _reporter(progress), figures=False)
+        r = coach.analyze(audio, learner_id, _reporter(progress), figures=False, client=_client(request, proxies))
         return r["facts"], r["summary"], r["predictions"], r["predictions_summary"], r["drawing"]
 
     def analysis_figures(drawing):
@@ -168,7 +168,7 @@ def make_endpoints(coach: Coach) -> dict:
 
     def pronounce(attempt: str | None, phrase_id: str = "", text: str = "", language: str = "",
                   reference_audio: str | None = None, learner_id: str = "", recommendation_id: float | None = None,
-                  progress=gr.Progress()):
+                  request: gr.Request = None, progress=gr.Progress()):
         """Score an attempt. Inputs: attempt (file); the reference: reference_audio (a teacher's file,
         with `text` if known) wins over text (synthesised, or the library's recording of that text) which
         wins over phrase_id (a built-in phrase id, see the dropdown);
@@ -178,7 +178,7 @@ def make_endpoints(coach: Coach) -> dict:
         unscored is null and "not_scored" says why), segments, words, phones, details), feedback (Markdown),
         reference audio (file). The figures come from "/pronunciation_figures" next, in the same session."""
         r = coach.pronounce(attempt, phrase_id, text, language, reference_audio, learner_id, recommendation_id,
-                            _reporter(progress), figures=False)
+                            _reporter(progress), figures=False, client=_client(request, proxies))
         return r["result"], r["feedback"], r["reference_audio"], r["drawing"]
 
     def pronunciation_figures(drawing):
@@ -188,14 +188,15 @@ def make_endpoints(coach: Coach) -> dict:
         return _own_file(r["spectrograms"]), _own_file(r["pitch"]), r["word_table"], _own_file(r["dtw_path"])
 
     def speak(audio: str | None, prompt_id: str = "", language: str = "", learner_id: str = "",
-              progress=gr.Progress()):
+              request: gr.Request = None, progress=gr.Progress()):
         """Assess free speech (an answer to a prompt; no text to read). Inputs: audio (file, up to 2
         minutes), prompt_id (a prompt of the Speak tab, "" = none), language (ISO 639-1 of the exercise,
         "" = the language heard; required with a prompt), learner_id ("" = store nothing). Outputs: result (dict: language,
         transcript, words [{word, start, end, score}], pronunciation, fluency, overall 0-100,
         speech_rate_wpm, articulation_rate, pauses, mean_length_of_run_s, fillers, tip, ...), feedback
         (Markdown). The figures come from "/speech_figures" next, in the same session."""
-        r = coach.speak(audio, prompt_id, language, learner_id, _reporter(progress), figures=False)
+        r = coach.speak(audio, prompt_id, language, learner_id, _reporter(progress), figures=False,
+                        client=_client(request, proxies))
         return r["result"], r["feedback"], r["drawing"]
 
     def speech_figures(drawing):

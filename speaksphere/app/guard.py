@@ -12,8 +12,11 @@ What gradio leaves open and a careful Space closes:
 - Oversized API calls: a JSON call body over `max_body_bytes`, or any text value in it over
   `max_text_chars`, is refused before gradio parses it (gradio's own input checks echo values back in
   their messages; SpeakSphere's longest input, a typed text, is 300 characters).
-- Other host names: an app on loopback answers only requests for its own names (DNS rebinding), and
-  gradio's /monitoring pages (queue statistics, public) are not served.
+- Other host names: an app on loopback answers only requests for its own names (DNS rebinding), on every
+  route: gradio's queue (/gradio_api/queue/join, its server-sent events at /gradio_api/queue/data, the
+  /call and /stream routes, heartbeats) is plain HTTP and refused with 421 like the rest, and a websocket
+  handshake (gradio 6 serves none; a mounted app might) is closed before it is accepted. Gradio's
+  /monitoring pages (queue statistics, public) are not served.
 - Framing and sniffing: every response says who may frame the app (the app itself, huggingface.co's
   page of the Space and the Space's own host from $SPACE_HOST; once any *.hf.space, so any Space could
   frame it over "Delete my data"), with X-Frame-Options SAMEORIGIN for browsers that predate
@@ -109,12 +112,16 @@ class RequestGuard:
         self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins}
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):  # lifespan
             return await self.app(scope, receive, send)
         headers = Headers(scope=scope)
         if self.hosts is not None and _host_name(headers.get("host")) not in self.hosts:
-            log.warning("refused a request for another host name")
+            log.warning("refused a request for another host name (%s)", scope["type"])
+            if scope["type"] == "websocket":  # closed before it is accepted: the server answers the handshake 403
+                return await send({"type": "websocket.close", "code": 1008, "reason": _OTHER_HOST})
             return await _refuse(scope, send, 421, _OTHER_HOST, self.frame_ancestors)
+        if scope["type"] == "websocket":  # gradio 6 has none (its queue streams over HTTP: SSE), a mounted app might
+            return await self.app(scope, receive, send)
         if scope["path"] == "/monitoring" or scope["path"].startswith("/monitoring/"):
             # gradio's queue statistics, public by default, and its login page logged the key to them
             return await _refuse(scope, send, 404, "Not Found", self.frame_ancestors)

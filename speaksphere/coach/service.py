@@ -182,12 +182,14 @@ class Coach:
 
     # ---- endpoints ----
 
-    def analyze(self, audio, learner_id: str | None = None, report: Reporter = _quiet, figures: bool = True) -> dict:
+    def analyze(self, audio, learner_id: str | None = None, report: Reporter = _quiet, figures: bool = True,
+                client: str = "") -> dict:
         """Speech facts and the model's predictions for one recording; stores the detected language and
         accent for a given learner (no scores: those need a reference).
 
         With figures=False the two figures are left out (drawing them costs more than the analysis) and
-        "drawing" is the token under which `draw_analysis` finds what it needs to draw them afterwards."""
+        "drawing" is the token under which `draw_analysis` finds what it needs to draw them afterwards,
+        kept within `client`'s share of the drawings (its address)."""
         learner_id = self._learner(learner_id, required=False)
         audio = _require_audio(audio, "Please record or upload a recording first.")
         report(0.1, "Reading your recording")
@@ -205,7 +207,7 @@ class Coach:
                                       request_digest=_digest("analyze", recording.wave))
         drawing = {"kind": "analysis", "recording": recording, "predictions": predictions, "made_at": time.monotonic()}
         out = {"facts": facts, "summary": explain.describe_speech(facts), "predictions": predictions,
-               "model": self.model_name, "drawing": drawing if figures else self.drawings.keep(drawing),
+               "model": self.model_name, "drawing": drawing if figures else self.drawings.keep(drawing, client),
                "predictions_summary": explain.describe_predictions(predictions, self.model_name, voice)}
         if figures:
             report(0.8, "Drawing")
@@ -251,11 +253,11 @@ class Coach:
 
     def pronounce(self, attempt, phrase_id: str | None = None, text: str | None = None, language: str | None = None,
                   reference_audio=None, learner_id: str | None = None, recommendation_id=None,
-                  report: Reporter = _quiet, figures: bool = True) -> dict:
+                  report: Reporter = _quiet, figures: bool = True, client: str = "") -> dict:
         """Score one attempt against its golden reference; stores the scores for a given learner.
 
         With figures=False the four figures are left out and "drawing" is the token under which
-        `draw_pronunciation` finds what it needs to draw them afterwards."""
+        `draw_pronunciation` finds what it needs to draw them afterwards (kept for `client`, as in `analyze`)."""
         learner_id = self._learner(learner_id, required=False)
         recommendation = self._recommendation(learner_id, recommendation_id)
         attempt = _require_audio(attempt, "Please record or upload your attempt first.")
@@ -275,7 +277,7 @@ class Coach:
             report(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))
         else:
-            out["drawing"] = self.drawings.keep(out["drawing"])
+            out["drawing"] = self.drawings.keep(out["drawing"], client)
         return out
 
     def draw_pronunciation(self, drawing: dict | str | None) -> dict:
@@ -335,14 +337,14 @@ class Coach:
                 "spectrograms_b": pronounce_plots.spectrograms(second)}
 
     def speak(self, audio, prompt_id: str | None = None, language: str | None = None, learner_id: str | None = None,
-              report: Reporter = _quiet, figures: bool = True) -> dict:
+              report: Reporter = _quiet, figures: bool = True, client: str = "") -> dict:
         """Assess free speech (an answer to a prompt, no text to read); stores its scores for a given
         learner as an attempt of its own kind ("speak": pronunciation kept as accuracy).
 
         prompt_id: a prompt of speak.prompts in `language` (optional; with it the language is required);
         language: the exercise's (ISO 639-1; None: the language heard). The speech is found with the VAD's
         default settings, as the calibration's readings were (not the app's `vad` settings). With figures=False the timeline is left out and "drawing" is
-        the token under which `draw_speech` finds what it needs."""
+        the token under which `draw_speech` finds what it needs (kept for `client`, as in `analyze`)."""
         learner_id = self._learner(learner_id, required=False)
         language = check_language(_text(language, "The language", 16))
         prompt_id = _text(prompt_id, "The prompt", 64)
@@ -372,7 +374,7 @@ class Coach:
             report(0.9, "Drawing")
             out.update(self.draw_speech(out["drawing"]))
         else:
-            out["drawing"] = self.drawings.keep(out["drawing"])
+            out["drawing"] = self.drawings.keep(out["drawing"], client)
         return out
 
     def draw_speech(self, drawing: dict | str | None) -> dict:

@@ -25,7 +25,7 @@ from .features import FeatureConfig, energy_db, frame_features, pitch_semitones,
 from .experts import ExpertModels, expert_models
 from .measures import listener_floored, prosody_measures, utterance_measures, word_measures
 from .listener import MAX_HEARD_S, Hearing, align_words, hear, normalise_word, relative_intelligibility
-from .references import (Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
+from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
 from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
@@ -34,10 +34,6 @@ __all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "score_pron
            "shared_features"]
 
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
-# Speech scored at once, attempt and reference alike (after trimming silence): about ten sentences.
-# Memory grows with the product of the two lengths, so the cap bounds every request (a 300-s reading
-# against a 300-s reference once peaked at 22 GB)
-MAX_SCORED_S = 60.0
 # skills a result can leave unscored (None), and why
 NOT_SCORED = {"prosody": "The reference is a computer voice: its melody is regular and robotic, not one to copy, "
                          "so melody and loudness are not scored. A native recording or a teacher's recording gets a prosody score."}

@@ -174,29 +174,49 @@ def _recording_from_samples(samples: np.ndarray, rate: int) -> Recording:
     return load_recording(buffer.getvalue())
 
 
-_MAX_SPOKEN_WORDS = 150  # a minute at 150 words a minute: the longest speech scored at once (assess.MAX_SCORED_S)
+# Speech scored at once, attempt and reference alike (after trimming silence): about ten sentences.
+# Memory grows with the product of the two lengths, so the cap bounds every request (a 300-s reading
+# against a 300-s reference once peaked at 22 GB)
+MAX_SCORED_S = 60.0
+_MAX_SPOKEN_WORDS = 150  # a minute at 150 words a minute: the longest speech scored at once (MAX_SCORED_S)
 _REFERENCE_CACHE_BYTES = 128 << 20  # synthesised references kept: ~20 min of 16-kHz speech
 _references: OrderedDict[tuple, Reference] = OrderedDict()
 _references_lock = threading.Lock()
 
 
 def spoken_words(text: str, language: str) -> int:
-    """How many words a text is read as, its numbers spelled out ("1999" is four words in English)."""
+    """How many words a text is read as, its numbers spelled out ("1999" is four words in English) and
+    each leading zero a word of its own, as espeak-ng reads them ("007": zero, zero, seven; 23 numbers
+    "000000000023" were counted as 23 words, then read for 86 s)."""
     count = 0
     for token in text.split():
         for digits in re.findall(r"\d+", token) or [None]:
-            try:
-                count += 1 if digits is None else len(num2words(int(digits), lang=language).split())
-            except (NotImplementedError, OverflowError, KeyError, ValueError):  # a word per digit
-                count += len(digits)
+            if digits is None:
+                count += 1
+                continue
+            zeros = len(digits) - len(digits.lstrip("0"))
+            count += zeros
+            if zeros < len(digits):
+                try:
+                    count += len(num2words(int(digits), lang=language).split())
+                except (NotImplementedError, OverflowError, KeyError, ValueError):  # a word per digit
+                    count += len(digits) - zeros
     return count
+
+
+def _speech_seconds(recording: Recording) -> float:
+    """Seconds from the first speech segment's start to the last one's end (the whole recording when no speech)."""
+    if not recording.segments:
+        return len(recording.wave) / SAMPLE_RATE
+    return recording.segments[-1].end - recording.segments[0].start
 
 
 def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) -> Reference:
     """A reference spoken by espeak-ng for any text in a supported language. Cached, up to
-    _REFERENCE_CACHE_BYTES of audio in all, and only once synthesised whole: a text read for more than
-    a minute is refused before synthesis (300 requests with 23 twelve-digit numbers each once pinned
-    1.5 GB of 82-s references that scoring then refused)."""
+    _REFERENCE_CACHE_BYTES of audio in all, and only a reference that scoring accepts: a text read for
+    more than a minute is refused before synthesis, and one synthesised into more than MAX_SCORED_S of
+    speech after it, uncached (300 requests with 23 twelve-digit numbers each once pinned 1.5 GB of 82-s
+    references that scoring then refused)."""
     text, language = check_text(text, language)
     if spoken_words(text, language) > _MAX_SPOKEN_WORDS:
         raise ScoringError(f"This text is read as more than {_MAX_SPOKEN_WORDS} words (numbers spelled out): more "
@@ -210,6 +230,10 @@ def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) 
     samples, rate = synthesize(text, voice=voice, rate_wpm=rate_wpm)
     reference = Reference(_recording_from_samples(samples, rate), text, language, f"synthesised:espeak-ng {voice}",
                           synthetic=True)
+    speech_s = _speech_seconds(reference.recording)
+    if speech_s > MAX_SCORED_S:  # scoring would refuse it: never kept (such refusals once filled the cache)
+        raise ScoringError(f"The reference holds {speech_s:.0f} s of speech; pronunciation is scored on at most "
+                           f"{MAX_SCORED_S:.0f} s at a time. Practise a passage a few sentences at a time.")
     with _references_lock:
         _references[key] = reference
         while sum(r.recording.wave.nbytes for r in _references.values()) > _REFERENCE_CACHE_BYTES:
