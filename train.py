@@ -122,9 +122,9 @@ def set_temperatures(model, config: Experiment, tasks: dict, calibration: Path, 
               if f"{arm if task == 'language' else 'head'}/{task}" in fitted_on and task in config.model.calibrated}
     model.config.temperatures = {task: c["temperature"] for task, c in fitted.items()}
     model.config.short_speech_temperatures = {task: c["short_speech_temperature"] for task, c in fitted.items()}
-    model.config.language_bias = dict(fitted.get("language", {}).get("bias", {}))
+    model.config.accented_english = dict(fitted.get("language", {}).get("accented_english", {}))
     report(f"temperatures from {calibration}: {model.config.temperatures}, short speech "
-           f"{model.config.short_speech_temperatures}, language bias {model.config.language_bias}")
+           f"{model.config.short_speech_temperatures}, accented English {model.config.accented_english}")
 
 
 def training_function(config: Experiment, args: argparse.Namespace) -> dict:

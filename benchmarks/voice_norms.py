@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from speaksphere.audio import AudioError  # noqa: E402
 from speaksphere.coach.voice import NORMS_PATH, voice_measures  # noqa: E402
 from speaksphere.data.clips import CORPUS_LIMITS  # noqa: E402
 from speaksphere.data.manifest import as_recorded, read_manifest  # noqa: E402
@@ -42,7 +43,10 @@ def main() -> None:
         raise SystemExit(f"{args.manifest} has no real recording with a text of {MIN_WORDS} words or more")
     values, sources, speakers = {}, Counter(), {}
     for number, row in enumerate(rows):
-        recording = load_recording(row["audio"], CORPUS_LIMITS)
+        try:
+            recording = load_recording(row["audio"], CORPUS_LIMITS)
+        except AudioError:  # no speech found: a prompt of silence or a tone, nothing to measure
+            continue
         transcript = [{"start": 0.0, "end": recording.duration_s, "language": row["language"], "text": row["text"]}]
         measured = voice_measures(recording, transcript)
         for name, value in measured.items():

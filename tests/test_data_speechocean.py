@@ -9,7 +9,8 @@ import torch
 from speaksphere.data.manifest import as_recorded, read_manifest, write_manifest
 from speaksphere.data.speechocean import learner_rows, main, read_train_split, telephone_band
 from speaksphere.training.heads import WindowSet
-from speaksphere.training.held_out import Part, fit_language_bias, folds
+from speaksphere.model.whisper import language_log_probabilities, whisper_languages
+from speaksphere.training.held_out import Part, choose_shift, folds
 
 RATE = 16000
 
@@ -83,24 +84,34 @@ def test_learners_are_held_out_in_folds_by_speaker_and_real_voices_alone():
     assert list(found["asterisk:June"]) == [24]
 
 
-def test_language_bias_fitted_on_held_out_speech_moves_towards_the_true_language():
-    labels = ["en", "fr", "pt"]
-    rng = np.random.default_rng(0)
-    # English learners' windows Whisper gives to Portuguese one time in five, French natives always right
-    english = torch.tensor(np.where(rng.random(200)[:, None] < 0.2, [0.0, -3.0, 0.5], [0.0, -3.0, -2.0]))
-    french = torch.tensor(np.tile([-3.0, 0.0, -2.0], (100, 1)))
+def test_accented_english_weight_is_chosen_keeping_the_natives_and_answering_the_learners():
+    labels = ["en", "fr"]
+    known = list(whisper_languages())
+    en, fr, zh = known.index("en"), known.index("fr"), known.index("zh")
+
+    def whisper(rows):  # (n, 99) logits: the named languages' probabilities, the rest near nothing
+        logits = torch.full((len(rows), 99), -30.0)
+        for i, (p_en, p_fr, p_zh) in enumerate(rows):
+            logits[i, [en, fr, zh]] = torch.log(torch.tensor([p_en, p_fr, p_zh]))
+        return logits
+
+    # learners: half of them heard as French over English, with much Mandarin; French natives: little Mandarin
+    learners = whisper([(0.2, 0.3, 0.5)] * 10 + [(0.6, 0.1, 0.3)] * 10)
+    natives = whisper([(0.3, 0.65, 0.05)] * 10)
 
     def part(name, logits, label):
-        data = WindowSet(torch.zeros(len(logits), 1, 1), None, {"language": torch.full((len(logits),), label)},
+        data = WindowSet(torch.zeros(len(logits), 1, 1), logits, {"language": torch.full((len(logits),), label)},
                          np.arange(len(logits)))
-        return Part(name, name, "language", data, torch.log_softmax(logits.float(), -1), labels)
+        return Part(name, name, "language", data, language_log_probabilities(logits, labels), labels)
 
-    class Encodings:  # every window has 2 s of speech
-        speech_s = np.full(200, 2.0)
+    class Encodings:  # one window a recording, 2 s of speech each
+        clip = np.arange(20)
+        speech_s = np.full(20, 2.0)
 
-    bias = fit_language_bias([part("learners", english, 0), part("natives", french, 1)], Encodings, free=["en"])
-    assert set(bias) == {"en"} and bias["en"] > 0.3
-    assert fit_language_bias([part("natives", french, 1)], Encodings, free=["en"])["en"] < 0  # no English: down
+    parts = [part("speechocean762/1", learners, 0), part("asterisk:june", natives, 1)]
+    weight, table = choose_shift(parts, Encodings, "zh", grid=(0.0, 1.0, 20.0))
+    assert [row["learners"] for row in table] == [0.5, 1.0, 1.0] and table[2]["natives"] < 1.0 == table[0]["natives"]
+    assert weight == 1.0  # 20 answers every learner English too, but turns a French native into English
 
 
 def test_what_held_out_people_are_told_is_pooled_per_group_label_and_band():

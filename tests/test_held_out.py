@@ -68,7 +68,8 @@ def test_recipe_end_to_end(corpus, tmp_path):
     subprocess.run([sys.executable, "-m", "speaksphere.training.encodings", "--manifest", str(corpus / "manifest.csv"),
                     "--out", str(encodings), "--processes", "2"], check=True, cwd=ROOT, timeout=900)
     subprocess.run([sys.executable, "-m", "speaksphere.training.held_out", "--config", str(config_path), "--manifest",
-                    str(corpus / "manifest.csv"), "--encodings", str(encodings), "--out", str(report_path)],
+                    str(corpus / "manifest.csv"), "--encodings", str(encodings), "--out", str(report_path),
+                    "--accented-english", "zh"],
                    check=True, cwd=ROOT, timeout=900)
     report = json.loads(report_path.read_text())
     assert set(report["voices"]) == {"asterisk:one"}  # the one real speaker is its own fold
@@ -78,6 +79,10 @@ def test_recipe_end_to_end(corpus, tmp_path):
     assert language["prior"]["recording_accuracy"] >= 0.8
     assert 0.05 <= report["calibration"]["head/language"]["temperature"] <= 20
     assert "head/language" in report["summary"]
+    # the weight of Whisper's "zh" for English chosen on the held-out speech; Whisper unshifted reported beside
+    assert set(report["calibration"]["whisper/language"]["accented_english"]) == {"zh"}
+    assert [row["weight"] for row in report["accented_english"]][0] == 0.0
+    assert "whisper_unshifted" in language and "whisper_unshifted/language" in report["summary"]
 
     output = tmp_path / "run"
     accelerate_launch("train.py", "--config", str(config_path), "--manifest", str(corpus / "manifest.csv"),

@@ -158,3 +158,27 @@ def test_export_halves_the_weights_and_serves_the_same_answers(tmp_path, speech,
     for task in ("language", "emotion"):
         for label, p in a[task].items():
             assert abs(p - b[task][label]) < 0.02
+
+
+def test_accented_english_moves_whispers_doubt_towards_english_and_must_name_an_unanswered_language():
+    from speaksphere.model import SpeakSphereConfig, load_model
+    from speaksphere.model.whisper import whisper_languages
+
+    predictor = load_model()
+    config = predictor.model.config
+    n_layers, dim = len(predictor.model.layer_weights), 2 * predictor.model.backbone.config.hidden_size
+    statistics, whisper = torch.zeros(1, n_layers, dim), torch.full((1, 99), -30.0)
+    known = list(whisper_languages())
+    whisper[0, [known.index("en"), known.index("pt"), known.index("zh")]] = torch.log(torch.tensor([0.3, 0.4, 0.3]))
+    saved = dict(config.accented_english)
+    try:
+        config.accented_english = {}
+        before = predictor.classify_encodings(statistics, whisper)["language"][0]
+        config.accented_english = {"zh": 4.0}
+        after = predictor.classify_encodings(statistics, whisper)["language"][0]
+    finally:
+        config.accented_english = saved
+    labels = config.tasks["language"]
+    assert labels[int(np.argmax(before))] == "pt" and labels[int(np.argmax(after))] == "en"  # 0.3 x e^(4 x 0.3) > 0.4
+    with pytest.raises(ValueError, match="accented_english names languages the model answers"):
+        SpeakSphereConfig(tasks={"language": ["en", "zh"]}, accented_english={"zh": 1.0})

@@ -46,9 +46,10 @@ class SpeakSphereConfig(PretrainedConfig):
         answer is less sure than it looks (default: the task's temperature).
     experimental: tasks whose answers held-out real speech does not support (trained on synthetic
         voices only): shown to learners as experimental, never as a plain verdict.
-    language_bias: language label -> a log-probability added to Whisper's own language ID before the
-        temperature (default 0 each), fitted on held-out real speakers (learners and natives) so that an
-        accent or a telephone band lowers the confidence rather than flips the answer.
+    accented_english: language Whisper knows but the labels do not -> weight: Whisper's probability of
+        that language times the weight is added to English's log-probability before the temperature (with
+        Whisper's own language ID). Whisper hears Mandarin speakers' English as partly Chinese ("zh");
+        the weight is chosen on held-out real speakers, learners and natives (speaksphere.training.held_out).
     """
 
     model_type = "speaksphere"
@@ -69,7 +70,7 @@ class SpeakSphereConfig(PretrainedConfig):
         temperatures: dict[str, float] | None = None,
         short_speech_temperatures: dict[str, float] | None = None,
         experimental: list[str] | None = None,
-        language_bias: dict[str, float] | None = None,
+        accented_english: dict[str, float] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -93,10 +94,10 @@ class SpeakSphereConfig(PretrainedConfig):
         self.temperatures = {task: float(t) for task, t in (temperatures or {}).items()}
         self.short_speech_temperatures = {task: float(t) for task, t in (short_speech_temperatures or {}).items()}
         self.experimental = list(experimental or [])
-        self.language_bias = {label: float(b) for label, b in (language_bias or {}).items()}
-        unknown = set(self.language_bias) - set(self.tasks.get("language", []))
-        if unknown:
-            raise ValueError(f"language_bias names labels the language task lacks: {sorted(unknown)}")
+        self.accented_english = {code: float(w) for code, w in (accented_english or {}).items()}
+        answered = set(self.accented_english) & set(self.tasks.get("language", []))
+        if answered:
+            raise ValueError(f"accented_english names languages the model answers itself: {sorted(answered)}")
         for task, weights in self.class_weights.items():
             if task not in self.tasks or len(weights) != len(self.tasks[task]):
                 raise ValueError(f"class_weights[{task!r}] needs one weight per label of that task")

@@ -15,7 +15,7 @@ from transformers.utils import ModelOutput
 
 from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
 from .encoder import WHISPER_BASE, build_encoder, load_encoder
-from .whisper import N_LANGUAGES, language_log_probabilities, whisper_language_logits
+from .whisper import N_LANGUAGES, accented_english, language_log_probabilities, whisper_language_logits
 from .command import whisper_command_logits
 from .whisper_encoder import WhisperAudioEncoder
 
@@ -222,13 +222,12 @@ class SpeakSphereModel(PreTrainedModel):
 
     def whisper_prior(self, whisper_language: torch.Tensor) -> torch.Tensor:
         """Whisper's language logits (batch, 99) -> its log-probabilities over this model's language
-        labels only, plus the config's language_bias where the language answer is Whisper's own
-        (batch, n_languages)."""
+        labels only, English shifted by the config's accented_english where the language answer is
+        Whisper's own (batch, n_languages)."""
         found = language_log_probabilities(whisper_language, self.whisper_labels)
-        if self.config.language_source == "whisper" and self.config.language_bias:
-            bias = torch.tensor([self.config.language_bias.get(label, 0.0) for label in self.whisper_labels],
-                                dtype=found.dtype, device=found.device)
-            found = found + bias
+        if self.config.language_source == "whisper" and self.config.accented_english:
+            found = found + accented_english(whisper_language, self.whisper_labels,
+                                             self.config.accented_english).to(found.device)
         return found
 
     def probabilities(self, task: str, logits: torch.Tensor, speech_s: torch.Tensor | None = None) -> torch.Tensor:

@@ -243,6 +243,20 @@ def language_log_probabilities(whisper_language: torch.Tensor, labels: list[str]
     return torch.log_softmax(whisper_language.float()[:, [known.index(label) for label in labels]], dim=-1)
 
 
+def accented_english(whisper_language: torch.Tensor, labels: list[str], weights: dict[str, float]) -> torch.Tensor:
+    """What to add to the log-probabilities of `labels` (batch, len(labels)): to English's, Whisper's
+    probability (over its 99) of each language of `weights` times its weight. Whisper hears a Mandarin
+    speaker's English as partly Chinese, a language the labels do not answer; with {"zh": w} that doubt
+    speaks for English instead of for the next language of the labels. Zero without "en" or weights."""
+    shift = torch.zeros(whisper_language.shape[0], len(labels))
+    if "en" not in labels or not weights:
+        return shift
+    known = whisper_languages()
+    probabilities = torch.softmax(whisper_language.float(), dim=-1)
+    shift[:, labels.index("en")] = sum(w * probabilities[:, known.index(code)] for code, w in weights.items())
+    return shift
+
+
 def whisper_language_logits(encoder_states: torch.Tensor) -> torch.Tensor:
     """Whisper's own language identification: one decoder step after <|startoftranscript|>.
 

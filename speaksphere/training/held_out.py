@@ -35,7 +35,7 @@ from ..data.labels import IGNORE_INDEX, VOCABULARIES
 from ..data.manifest import BAND_8K, RENDITION, as_recorded, is_real, read_manifest
 from ..data.speechocean import SOURCE as LEARNERS
 from ..model.configuration import SHORT_SPEECH_S
-from ..model.whisper import language_log_probabilities
+from ..model.whisper import accented_english, language_log_probabilities
 from .encodings import Encodings, load_encodings
 from .experiment import Experiment, build_model
 from .heads import WindowSet, expected_calibration_error, fit_heads, fit_temperature, predict_logits, window_set
@@ -45,10 +45,10 @@ __all__ = ["folds", "run_fold", "main"]
 log = logging.getLogger("speaksphere.training.held_out")
 MIN_WINDOW_SPEECH_S = 1.0  # windows counted in the per-window figure (the model card's rule)
 VOTE_MIN_SPEECH_S = 0.25  # the served vote ignores windows with less speech (Predictor)
-LANGUAGE_METHODS = ("head", "whisper", "whisper_unbiased", "soft_targets", "prior")
+LANGUAGE_METHODS = ("head", "whisper", "whisper_unshifted", "soft_targets", "prior")
 LEARNER_FOLDS = 5  # speechocean762's train speakers are held out in this many folds, by speaker
 SURE = 0.5  # a calibrated probability from which the app gives an answer (below: "not sure")
-BIAS_PENALTY = 0.01  # the language bias's L2 penalty (log-probability units squared)
+SHIFT_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)  # accented_english weights tried (0: Whisper as it is)
 
 
 def folds(rows: list[dict[str, str]], learner_folds: int = LEARNER_FOLDS) -> dict[str, np.ndarray]:
@@ -134,8 +134,8 @@ def main() -> None:
     parser.add_argument("--encodings", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--teacher-weight", type=float, default=1.0, help="for the soft-targets language arm")
-    parser.add_argument("--language-bias", default="none", help="languages whose bias on Whisper's language ID is "
-                        "fitted on the held-out real speech (comma-separated labels, 'all' or 'none')")
+    parser.add_argument("--accented-english", default="", help="a language Whisper knows and the labels do not "
+                        "(e.g. zh) whose probability, weighted as chosen on the held-out speech, counts for English")
     parser.add_argument("--arms", default="head,soft_targets,prior", help="language arms to train besides Whisper's "
                         "own ID (which needs no training): head (also trains the other tasks), soft_targets, prior")
     args = parser.parse_args()
@@ -189,19 +189,20 @@ def main() -> None:
             log.info("%s %s: %s", voice, arm, json.dumps({t: report["voices"][voice].get(t, {}).get(arm) for t in tasks})[:600])
     synthetic_parts = {task: parts for (arm, task), parts in out_of_fold.items() if arm == "synthetic"}
     out_of_fold = {key: parts for key, parts in out_of_fold.items() if key[0] != "synthetic"}
-    bias = {}
-    if args.language_bias != "none" and ("whisper", "language") in out_of_fold:
+    shift = {}
+    if args.accented_english and ("whisper", "language") in out_of_fold:
         parts = out_of_fold[("whisper", "language")]
-        free = parts[0].labels if args.language_bias == "all" else args.language_bias.split(",")
-        out_of_fold[("whisper_unbiased", "language")] = parts
-        out_of_fold[("whisper", "language")], bias = biased_language(parts, encodings, free)
-        for part in out_of_fold[("whisper", "language")]:
+        weight, report["accented_english"] = choose_shift(parts, encodings, args.accented_english)
+        shift = {args.accented_english: weight}
+        out_of_fold[("whisper_unshifted", "language")] = parts
+        out_of_fold[("whisper", "language")] = shifted(parts, shift)
+        for part, unshifted in zip(out_of_fold[("whisper", "language")], parts):
             report["voices"][part.voice]["language"]["whisper"] = figures(part.data, part.logits, "language", encodings)
-            report["voices"][part.voice]["language"]["whisper_unbiased"] = figures(
-                part.data, next(p for p in parts if p.name == part.name).logits, "language", encodings)
+            report["voices"][part.voice]["language"]["whisper_unshifted"] = figures(
+                unshifted.data, unshifted.logits, "language", encodings)
     report["calibration"] = calibration(out_of_fold, encodings)
-    if bias:
-        report["calibration"]["whisper/language"]["bias"] = bias
+    if shift:
+        report["calibration"]["whisper/language"]["accented_english"] = shift
     report["answers"] = answers_heard(out_of_fold, report["calibration"], encodings, rows)
     fitted = report["calibration"]  # the synthetic test voices are in no fold: the temperatures of all real speech
     report["synthetic_answers"] = {task: shares(parts, {p.name: (fitted[f"head/{task}"]["temperature"],
@@ -267,53 +268,28 @@ class Part:
     labels: list[str]  # the labels of the logits' columns
 
 
-def fit_language_bias(parts: list[Part], encodings: Encodings, free: list[str], penalty: float = BIAS_PENALTY) -> dict[str, float]:
-    """A log-probability per language of `free` (the others stay 0) added to Whisper's restricted language
-    ID, minimising the cross-entropy of the parts' windows with >= SHORT_SPEECH_S of speech, each true
-    language weighing the same in all, plus penalty * sum(bias ** 2). parts: Whisper's out-of-fold logits."""
-    labels = parts[0].labels
-    logits = torch.cat([p.logits for p in parts]).double()
-    truth = torch.cat([p.data.labels["language"] for p in parts])
-    long = torch.from_numpy(np.concatenate([encodings.speech_s[p.data.index] >= SHORT_SPEECH_S for p in parts]))
-    keep = long & (truth != IGNORE_INDEX)
-    logits, truth = logits[keep], truth[keep]
-    present = torch.unique(truth)
-    weights = torch.zeros(len(truth), dtype=torch.float64)
-    for label in present:  # each language present weighs 1 / n_present in all
-        inside = truth == label
-        weights[inside] = 1.0 / inside.sum() / len(present)
-    mask = torch.tensor([label in free for label in labels], dtype=torch.float64)
-    bias = torch.zeros(len(labels), dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([bias], max_iter=200, line_search_fn="strong_wolfe")
-
-    def closure():
-        optimizer.zero_grad()
-        b = bias * mask
-        loss = (weights * torch.nn.functional.cross_entropy(logits + b, truth, reduction="none")).sum() \
-            + penalty * (b ** 2).sum()
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    return {label: round(float(b), 4) for label, b in zip(labels, (bias * mask).detach()) if label in free}
+def shifted(parts: list[Part], weights: dict[str, float]) -> list[Part]:
+    """Whisper's language parts with English shifted by accented_english(weights)."""
+    return [dataclasses.replace(p, logits=p.logits + accented_english(p.data.whisper_language, p.labels, weights))
+            for p in parts]
 
 
-def with_bias(parts: list[Part], bias: dict[str, float]) -> list[Part]:
-    """The parts with `bias` added to their language logits."""
-    def shifted(part: Part) -> Part:
-        b = torch.tensor([bias.get(label, 0.0) for label in part.labels], dtype=part.logits.dtype)
-        return dataclasses.replace(part, logits=part.logits + b)
-    return [shifted(p) for p in parts]
-
-
-def biased_language(parts: list[Part], encodings: Encodings, free: list[str]) -> tuple[list[Part], dict]:
-    """Each part's Whisper logits with a bias fitted without its voice (out of fold), and the bias
-    fitted on all parts (what the shipped model takes)."""
-    biased = []
-    for part in parts:
-        others = [p for p in parts if p.voice != part.voice]
-        biased += with_bias([part], fit_language_bias(others, encodings, free))
-    return biased, fit_language_bias(parts, encodings, free)
+def choose_shift(parts: list[Part], encodings: Encodings, code: str, grid=SHIFT_WEIGHTS) -> tuple[float, list[dict]]:
+    """The weight of Whisper's probability of `code` added to English (accented_english) chosen on the
+    held-out real speech: among the weights of `grid` that keep the native voices' macro accuracy over
+    recordings with >= 1 s of speech at least at the unshifted one's, the one under which most of the
+    learners' recordings are answered English (the smaller on a tie). Returns it and every weight's figures."""
+    table = []
+    for weight in grid:
+        found = {p.name: figures(p.data, p.logits, "language", encodings) for p in shifted(parts, {code: weight})}
+        natives = [f["spoken_recording_accuracy"] for name, f in found.items() if not name.startswith(LEARNERS)]
+        learners = [f["recording_accuracy"] for name, f in found.items() if name.startswith(LEARNERS)]
+        table.append({"weight": weight, "natives": float(np.mean(natives)) if natives else float("nan"),
+                      "learners": float(np.mean(learners)) if learners else float("nan")})
+    floor = table[0]["natives"]
+    allowed = [row for row in table if not row["natives"] < floor - 1e-9 and np.isfinite(row["learners"])]
+    best = max(allowed, key=lambda row: (row["learners"], -row["weight"]), default=table[0])
+    return best["weight"], table
 
 
 def calibration(out_of_fold: dict, encodings: Encodings) -> dict:
