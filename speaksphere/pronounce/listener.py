@@ -30,7 +30,7 @@ from ..audio import SAMPLE_RATE
 from ..model.whisper_decoder import text_tokens, transcribe
 from ..model.whisper_encoder import FRAME_SAMPLES, pretrained_whisper_encoder
 
-__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "spell_number", "align_words", "relative_intelligibility",
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "heard_words", "spell_number", "align_words", "relative_intelligibility",
            "EncoderStates"]
 
 MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
@@ -99,6 +99,17 @@ def normalise_word(word: str) -> str:
     return "".join(re.findall(r"[\w']+", word)).strip("'")
 
 
+def heard_words(transcript: str, language: str, written: frozenset[str] = frozenset()) -> list[str]:
+    """A transcript's words as the expected words (normalised, `written`) are compared with them: numbers
+    spelled out (spell_number), and a hyphenated word taken as its parts ("T-shirt" heard for T SHIRT,
+    "modo-mudo" for "modo mudo": each a miscue of two words read well) unless the text writes it whole."""
+    words = []
+    for word in transcript.split():
+        parts = [word] if normalise_word(word) in written else re.split(r"[-\u2010\u2011]", word)
+        words += [spelled for part in parts for spelled in spell_number(normalise_word(part), language, written)]
+    return words
+
+
 def spell_number(word: str, language: str, expected: frozenset[str] = frozenset()) -> list[str]:
     """A normalised word as words: digits spelled out in `language` ("3" -> ["three"], "21" -> ["twenty",
     "one"]), as the expected text writes them, unless the expected words hold the digits themselves ("Il
@@ -135,7 +146,7 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
         per_word.append(float(scored[start : start + len(tokens)].sum()))
         start += len(tokens)
     written = frozenset(normalise_word(w) for w in words)
-    heard = [spelled for w in transcript.text.split() for spelled in spell_number(normalise_word(w), language, written)]
+    heard = heard_words(transcript.text, language, written)
     frames = states[0, : n_speech // FRAME_SAMPLES + 1].float().numpy()  # the speech's, not the padding's
     frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)  # a new array: the cache's stays
     frames.setflags(write=False)  # shared by every scoring against a cached reference
