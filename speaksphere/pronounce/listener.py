@@ -30,8 +30,8 @@ from ..audio import SAMPLE_RATE
 from ..model.whisper_decoder import text_tokens, transcribe
 from ..model.whisper_encoder import FRAME_SAMPLES, pretrained_whisper_encoder
 
-__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "heard_words", "spell_number", "align_words", "relative_intelligibility",
-           "EncoderStates"]
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "heard_words",
+           "kept_log_probability", "spell_number", "align_words", "relative_intelligibility", "EncoderStates"]
 
 MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
 _TAIL_S = 0.5  # silence after the speech, so the last word is not cut (Whisper pads with silence too)
@@ -49,7 +49,9 @@ class Hearing:
     # Whisper's encoder frames of the wave, unit length, read-only: float32 (positions, 512), one every
     # 20 ms from the wave's first sample to its last (the silence Whisper pads with left out)
     frames: np.ndarray | None = None
-    # per token of the transcript, end-of-text included: how sure the listener is of what it wrote (0 is best)
+    # per token of the transcript, end-of-text included: how sure the listener is of what it wrote (0 is
+    # best); where Whisper looped (a stretch said twice, cut and its stop scored -inf: whisper_decoder),
+    # over the tokens it kept: the loop is on the padding after the speech, not doubt about the words
     transcript_log_probability: float = float("nan")
 
 
@@ -151,7 +153,13 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
     frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)  # a new array: the cache's stays
     frames.setflags(write=False)  # shared by every scoring against a cached reference
     return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()), frames,
-                   transcript.mean_log_probability)
+                   kept_log_probability(transcript.log_probabilities))
+
+
+def kept_log_probability(log_probabilities: np.ndarray) -> float:
+    """Mean of a transcript's token log-probabilities (nats) without a loop's stop (-inf); -inf if none is left."""
+    kept = log_probabilities[np.isfinite(log_probabilities)]
+    return float(kept.mean()) if kept.size else float("-inf")
 
 
 @torch.inference_mode()
