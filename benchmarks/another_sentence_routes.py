@@ -8,8 +8,9 @@ anchors' rule (scores.another_sentence_by_anchors) says it of a voice the listen
 transcript at least CLEAR nats a token). This prints, for a grid of both thresholds, and with or without
 a third route (the anchors' rule where the transcript's likelihood is missing: before
 listener.kept_log_probability, wherever Whisper had looped; a cache heard since has none), the share of
-the learners' right readings and of their readings of another text called another sentence, each reading judged by a logistic regression fitted without its speaker; and,
-from `pronunciation_languages.py --real --measures-out`'s file, the same for the natives per language
+the learners' right readings and of their readings of another text called another sentence, each
+reading judged by a logistic regression fitted without its speaker; and, from
+`pronunciation_languages.py --real --measures-out`'s file, the same for the natives per language
 (the rule fitted on all learners). Choose on the learners' columns; the natives' are where it is measured.
 """
 
