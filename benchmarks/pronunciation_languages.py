@@ -3,6 +3,7 @@
     python benchmarks/pronunciation_languages.py              # about 6 min on one core
     python benchmarks/pronunciation_languages.py --phrases 3  # a quick look
     python benchmarks/pronunciation_languages.py --real       # real voices: about 3 min
+    python benchmarks/pronunciation_languages.py --real --measures-out natives.jsonl  # ... and each reading's measures
 
 Per language, `--phrases` built-in phrases (German: typed phrases against espeak-ng's synthesis, the
 library has no German recordings) are read by three synthetic voices of other engines (mbrola, pico,
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -96,7 +98,11 @@ def main() -> None:
     parser.add_argument("--languages", nargs="*", default=list(VOICES))
     parser.add_argument("--verbose", action="store_true", help="print every reading's figures and transcript")
     parser.add_argument("--real", action="store_true", help="the built-in phrases' own (real) recordings as attempts")
+    parser.add_argument("--measures-out", type=Path, default=None,
+                        help="write each scoring's measures (details.measures) here, one JSON line a reading: "
+                             "read by benchmarks/another_sentence_routes.py and language_bias.py --natives")
     args = parser.parse_args()
+    dump = open(args.measures_out, "w") if args.measures_out else None
     if args.real:
         args.languages = [language for language in args.languages if library(language, topic="telephone")]
     start = time.time()
@@ -107,6 +113,11 @@ def main() -> None:
             for right, reference, expected in trials:
                 result = score_pronunciation(attempt, reference=reference, text=expected, language=language)
                 listener = result["details"].get("listener_relative")
+                if dump:
+                    dump.write(json.dumps({"language": language, "voice": voice, "right": right, "text": expected,
+                                           "overall": result["overall"], "another_sentence": result.get("another_sentence"),
+                                           "transcript": result.get("heard", {}).get("transcript"),
+                                           "measures": result["details"]["measures"]}) + "\n")
                 rows.append((right, result["overall"], listener if listener is not None else np.nan,
                              bool(result.get("another_sentence")), result["prosody"] if result["prosody"] is not None else np.nan))
                 if args.verbose:

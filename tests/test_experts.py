@@ -151,3 +151,27 @@ def test_leaving_words_out_never_raises_a_score():
     assert shortened["overall"] < full["overall"] and shortened["accuracy"] <= full["accuracy"] + 5
     left_out = [s for s in shortened["segments"] if s["miscue"] == "omission"]
     assert left_out and all(s["flag"] for s in left_out)  # a word left out is flagged, whatever its score
+
+
+def test_the_another_sentence_routes_and_language_offsets_benchmarks_compute_what_they_print():
+    """benchmarks/another_sentence_routes.py's rule (the learners' probability, or the anchors' rule where
+    the listener is clear, or, asked, where its transcript looped) and language_bias.py's offsets."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench import repository_module
+
+    routes = repository_module("benchmarks/another_sentence_routes.py")
+    other = {"listener_word_error_rate": 1.0, "listener_floored": -4.0, "heard_cost_mean": 0.5}
+    clear, looped = dict(other, listener_transcript=-0.3), dict(other, listener_transcript=None)
+    assert routes.evidence(looped, ScoreConfig()) == (True, -np.inf, True)
+    assert routes.evidence({"listener_transcript": -0.3}, ScoreConfig()) == (False, -np.inf, False)  # no listener
+    evidences = [routes.evidence(m, ScoreConfig()) for m in (clear, looped, dict(clear, listener_floored=-1.0))]
+    assert routes.rule([0.1, 0.1, 0.1], evidences, 0.75, -0.5, looped=False).tolist() == [True, False, False]
+    assert routes.rule([0.1, 0.1, 0.1], evidences, 0.75, -0.5, looped=True).tolist() == [True, True, False]
+    assert routes.rule([0.1, 0.1, 0.8], evidences, 0.75, -0.2, looped=False).tolist() == [False, False, True]
+    bias = repository_module("benchmarks/language_bias.py")
+    rows = [{"language": "en", "measures": {"cost_mean": 0.4, "pauses": None}},
+            {"language": "en", "measures": {"cost_mean": 0.6, "pauses": 1.0}},
+            {"language": "es", "measures": {"cost_mean": 0.7, "pauses": None}}]
+    shifts = bias.offsets(rows)
+    assert set(shifts) == {"es"} and set(shifts["es"]) == set(SKILL_MEASURES)
+    assert shifts["es"]["cost_mean"] == pytest.approx(0.2) and shifts["es"]["pauses"] == 0.0  # missing in es: 0

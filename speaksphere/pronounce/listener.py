@@ -30,8 +30,8 @@ from ..audio import SAMPLE_RATE
 from ..model.whisper_decoder import text_tokens, transcribe
 from ..model.whisper_encoder import FRAME_SAMPLES, pretrained_whisper_encoder
 
-__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "spell_number", "align_words", "relative_intelligibility",
-           "EncoderStates"]
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "heard_words",
+           "kept_log_probability", "spell_number", "align_words", "relative_intelligibility", "EncoderStates"]
 
 MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
 _TAIL_S = 0.5  # silence after the speech, so the last word is not cut (Whisper pads with silence too)
@@ -49,7 +49,9 @@ class Hearing:
     # Whisper's encoder frames of the wave, unit length, read-only: float32 (positions, 512), one every
     # 20 ms from the wave's first sample to its last (the silence Whisper pads with left out)
     frames: np.ndarray | None = None
-    # per token of the transcript, end-of-text included: how sure the listener is of what it wrote (0 is best)
+    # per token of the transcript, end-of-text included: how sure the listener is of what it wrote (0 is
+    # best); where Whisper looped (a stretch said twice, cut and its stop scored -inf: whisper_decoder),
+    # over the tokens it kept: the loop is on the padding after the speech, not doubt about the words
     transcript_log_probability: float = float("nan")
 
 
@@ -99,6 +101,17 @@ def normalise_word(word: str) -> str:
     return "".join(re.findall(r"[\w']+", word)).strip("'")
 
 
+def heard_words(transcript: str, language: str, written: frozenset[str] = frozenset()) -> list[str]:
+    """A transcript's words as the expected words (normalised, `written`) are compared with them: numbers
+    spelled out (spell_number), and a hyphenated word taken as its parts ("T-shirt" heard for T SHIRT,
+    "modo-mudo" for "modo mudo": each a miscue of two words read well) unless the text writes it whole."""
+    words = []
+    for word in transcript.split():
+        parts = [word] if normalise_word(word) in written else re.split(r"[-\u2010\u2011]", word)
+        words += [spelled for part in parts for spelled in spell_number(normalise_word(part), language, written)]
+    return words
+
+
 def spell_number(word: str, language: str, expected: frozenset[str] = frozenset()) -> list[str]:
     """A normalised word as words: digits spelled out in `language` ("3" -> ["three"], "21" -> ["twenty",
     "one"]), as the expected text writes them, unless the expected words hold the digits themselves ("Il
@@ -135,12 +148,18 @@ def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
         per_word.append(float(scored[start : start + len(tokens)].sum()))
         start += len(tokens)
     written = frozenset(normalise_word(w) for w in words)
-    heard = [spelled for w in transcript.text.split() for spelled in spell_number(normalise_word(w), language, written)]
+    heard = heard_words(transcript.text, language, written)
     frames = states[0, : n_speech // FRAME_SAMPLES + 1].float().numpy()  # the speech's, not the padding's
     frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)  # a new array: the cache's stays
     frames.setflags(write=False)  # shared by every scoring against a cached reference
     return Hearing(transcript.text, heard, np.array(per_word), float(scored.mean()), frames,
-                   transcript.mean_log_probability)
+                   kept_log_probability(transcript.log_probabilities))
+
+
+def kept_log_probability(log_probabilities: np.ndarray) -> float:
+    """Mean of a transcript's token log-probabilities (nats) without a loop's stop (-inf); -inf if none is left."""
+    kept = log_probabilities[np.isfinite(log_probabilities)]
+    return float(kept.mean()) if kept.size else float("-inf")
 
 
 @torch.inference_mode()
