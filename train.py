@@ -123,8 +123,10 @@ def set_temperatures(model, config: Experiment, tasks: dict, calibration: Path, 
     model.config.temperatures = {task: c["temperature"] for task, c in fitted.items()}
     model.config.short_speech_temperatures = {task: c["short_speech_temperature"] for task, c in fitted.items()}
     model.config.accented_english = dict(fitted.get("language", {}).get("accented_english", {}))
+    model.config.accent_gates = dict(fitted.get("accent", {}).get("gates", {}))
     report(f"temperatures from {calibration}: {model.config.temperatures}, short speech "
-           f"{model.config.short_speech_temperatures}, accented English {model.config.accented_english}")
+           f"{model.config.short_speech_temperatures}, accented English {model.config.accented_english}, "
+           f"accent gates {model.config.accent_gates}")
 
 
 def training_function(config: Experiment, args: argparse.Namespace) -> dict:

@@ -88,6 +88,10 @@ def test_analyze_reports_real_facts_and_the_models_predictions(client, speech_wi
     assert "Language" in heard and "%" in heard and "tiny-model" in heard
     assert predictions["transcript"] and {"start", "end", "language", "text"} <= set(predictions["transcript"][0])
     assert "What was said" in heard  # the listener's transcript (issue 39)
+    # the voice's facts in words beside the emotion (issue 36): measured, each with its word
+    assert {"pitch_range_st", "loudness_sd_db"} <= set(facts["voice"])
+    assert all(f["word"] in ("flat", "lively", "even", "varied", "slow", "fast", "usual") for f in facts["voice"].values())
+    assert "Your voice, measured:" in heard and "semitones" in heard
     assert figure is not None and predictions_figure is not None
 
 

@@ -10,7 +10,7 @@ from speaksphere.data.manifest import as_recorded, read_manifest, write_manifest
 from speaksphere.data.speechocean import learner_rows, main, read_train_split, telephone_band
 from speaksphere.training.heads import WindowSet
 from speaksphere.model.whisper import language_log_probabilities, whisper_languages
-from speaksphere.training.held_out import Part, choose_shift, folds
+from speaksphere.training.held_out import Part, choose_gate, choose_shift, folds
 
 RATE = 16000
 
@@ -137,3 +137,55 @@ def test_what_held_out_people_are_told_is_pooled_per_group_label_and_band():
     pooled = people({"head/emotion": {"speechocean762/1": {"neutral": found}, "asterisk:June": {"neutral": found}}})
     assert pooled["head/emotion"]["learners"]["neutral"]["8k"]["recordings"] == 1
     assert pooled["head/emotion"]["natives"]["neutral"]["as recorded"]["answers"]["sad"] == 0.3333
+
+
+def test_accent_gate_is_the_loosest_that_keeps_native_english_from_a_learners_accent():
+    labels = ["en-US", "L1-zh"]
+    zh = list(whisper_languages()).index("zh")
+
+    def part(name, truth, head, log_zh):  # head: the accent head's logits; log_zh: Whisper's log p(zh) a window
+        whisper = torch.zeros(len(head), 99)
+        for i, value in enumerate(log_zh):  # put exp(value) on zh, the rest spread over the other 98
+            p = np.exp(value)
+            whisper[i] = float(np.log((1 - p) / 98))
+            whisper[i, zh] = float(value)
+        data = WindowSet(torch.zeros(len(head), 1, 1), whisper, {"accent": torch.full((len(head),), truth)},
+                         np.arange(len(head)))
+        return Part(name, name, "accent", data, torch.tensor(head), labels)
+
+    class Encodings:
+        clip = np.arange(10)
+        speech_s = np.full(10, 2.0)
+
+    # learners: the head says L1-zh; Whisper hears Mandarin at log p -1 (6 of them) or -5 (4)
+    learners = part("speechocean762/1", 1, [[0.0, 3.0]] * 10, [-1.0] * 6 + [-5.0] * 4)
+    # a native voice the head takes for a learner half the time; Whisper hears little Mandarin (-9), once -4
+    natives = part("asterisk:allison", 0, [[0.0, 3.0]] * 5 + [[3.0, 0.0]] * 5, [-9.0] * 4 + [-4.0] + [-9.0] * 5)
+    threshold, table = choose_gate([learners, natives], Encodings, "L1-zh", "zh", "en-US", grid=(-np.inf, -6.0, -4.5, -2.0))
+    by = {row["threshold"]: row for row in table}
+    assert by[-np.inf]["natives"] == 0.5 and by[-np.inf]["learners"] == 1.0  # no gate: half the native taken for a learner
+    assert by[-6.0]["natives"] == 0.1 and by[-6.0]["learners"] == 1.0
+    assert threshold == -6.0 and by[-2.0]["learners"] == 0.6  # the loosest gate with at most 10% of natives
+
+
+def test_a_closed_gate_gives_probability_zero_at_any_temperature_and_no_evidence_no_gate():
+    from speaksphere.model.whisper import gated
+
+    zh = list(whisper_languages()).index("zh")
+    whisper = torch.zeros(2, 99)
+    whisper[0, zh] = 10.0  # Whisper sure of Mandarin: the gate stays open
+    logits = torch.tensor([[0.0, 3.0], [0.0, 3.0]])
+    out = gated(logits, ["en-US", "L1-zh"], whisper, {"L1-zh": ["zh", -4.0]})
+    assert out[0, 1] == 3.0 and out[1, 1] == float("-inf") and logits[1, 1] == 3.0  # the input is left as it was
+    for temperature in (0.1, 1.0, 20.0):
+        assert torch.softmax(out / temperature, -1)[1, 1] == 0.0
+    assert torch.equal(gated(logits, ["en-US", "en-GB"], whisper, {"L1-zh": ["zh", -4.0]}), logits)  # no such label
+
+    class Encodings:
+        clip = np.arange(2)
+        speech_s = np.full(2, 2.0)
+
+    data = WindowSet(torch.zeros(2, 1, 1), whisper, {"accent": torch.tensor([1, 1])}, np.arange(2))
+    learners = Part("speechocean762/1", "speechocean762/1", "accent", data, logits, ["en-US", "L1-zh"])
+    threshold, table = choose_gate([learners], Encodings, "L1-zh", "zh", "en-US", grid=(-np.inf, -4.0))
+    assert threshold == -np.inf and np.isnan(table[0]["natives"])  # no native English held out: the gate stays open

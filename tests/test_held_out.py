@@ -74,7 +74,7 @@ def test_recipe_end_to_end(corpus, tmp_path):
     report = json.loads(report_path.read_text())
     assert set(report["voices"]) == {"asterisk:one"}  # the one real speaker is its own fold
     language = report["voices"]["asterisk:one"]["language"]
-    assert set(language) == {"head", "whisper", "soft_targets", "prior"}
+    assert set(language) == {"head", "whisper", "whisper_unshifted", "soft_targets", "prior"}
     assert language["whisper"]["recordings"] == 6 and language["whisper"]["recording_accuracy"] > 0.5  # chance: 0.5
     assert language["prior"]["recording_accuracy"] >= 0.8
     assert 0.05 <= report["calibration"]["head/language"]["temperature"] <= 20

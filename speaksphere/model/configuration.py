@@ -50,6 +50,10 @@ class SpeakSphereConfig(PretrainedConfig):
         that language times the weight is added to English's log-probability before the temperature (with
         Whisper's own language ID). Whisper hears Mandarin speakers' English as partly Chinese ("zh");
         the weight is chosen on held-out real speakers, learners and natives (speaksphere.training.held_out).
+    accent_gates: accent label -> [language, threshold]: a window whose Whisper log-probability (over its 99)
+        of that language is below the threshold cannot be given that accent (its logit is set very low).
+        {"L1-zh": ["zh", t]}: a Mandarin accent only where Whisper, trained on real speech, also hears some
+        Mandarin; without it the head took a real native voice for a learner (MODEL_CARD.md).
     """
 
     model_type = "speaksphere"
@@ -71,6 +75,7 @@ class SpeakSphereConfig(PretrainedConfig):
         short_speech_temperatures: dict[str, float] | None = None,
         experimental: list[str] | None = None,
         accented_english: dict[str, float] | None = None,
+        accent_gates: dict[str, list] | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -95,6 +100,10 @@ class SpeakSphereConfig(PretrainedConfig):
         self.short_speech_temperatures = {task: float(t) for task, t in (short_speech_temperatures or {}).items()}
         self.experimental = list(experimental or [])
         self.accented_english = {code: float(w) for code, w in (accented_english or {}).items()}
+        self.accent_gates = {label: [str(gate[0]), float(gate[1])] for label, gate in (accent_gates or {}).items()}
+        unknown = set(self.accent_gates) - set(self.tasks.get("accent", []))
+        if unknown:
+            raise ValueError(f"accent_gates names labels the accent task lacks: {sorted(unknown)}")
         answered = set(self.accented_english) & set(self.tasks.get("language", []))
         if answered:
             raise ValueError(f"accented_english names languages the model answers itself: {sorted(answered)}")

@@ -15,7 +15,7 @@ from transformers.utils import ModelOutput
 
 from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
 from .encoder import WHISPER_BASE, build_encoder, load_encoder
-from .whisper import N_LANGUAGES, accented_english, language_log_probabilities, whisper_language_logits
+from .whisper import N_LANGUAGES, accented_english, gated, language_log_probabilities, whisper_language_logits
 from .command import whisper_command_logits
 from .whisper_encoder import WhisperAudioEncoder
 
@@ -260,6 +260,9 @@ class SpeakSphereModel(PreTrainedModel):
             layer_statistics = self.layer_statistics(input_values, attention_mask)
         pooled = self.pool(layer_statistics)
         logits = {task: head(pooled) for task, head in self.heads.items()}
+        if self.config.accent_gates and "accent" in logits and whisper_language is not None:
+            logits["accent"] = gated(logits["accent"], self.config.tasks["accent"], whisper_language,
+                                     self.config.accent_gates)
         if self.config.language_source == "whisper" and "language" in self.config.tasks:
             if whisper_language is None:
                 raise ValueError("this model answers the language with Whisper's language ID: pass whisper_language")

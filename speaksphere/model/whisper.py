@@ -257,6 +257,24 @@ def accented_english(whisper_language: torch.Tensor, labels: list[str], weights:
     return shift
 
 
+def gated(logits: torch.Tensor, labels: list[str], whisper_language: torch.Tensor, gates: dict[str, list]) -> torch.Tensor:
+    """`logits` (batch, len(labels)) with each gated label's logit set to -inf where Whisper's
+    log-probability (over its 99) of the gate's language is below the gate's threshold: the label's
+    probability is 0 at any temperature, so temperatures are fitted on the ungated logits.
+    gates: label -> [language code, threshold in nats]; a label not in `labels` is left alone."""
+    if not gates:
+        return logits
+    known = whisper_languages()
+    heard = torch.log_softmax(whisper_language.float(), dim=-1)
+    logits = logits.clone()
+    for label, (code, threshold) in gates.items():
+        if label not in labels:
+            continue
+        closed = heard[:, known.index(code)].to(logits.device) < threshold
+        logits[closed, labels.index(label)] = float("-inf")  # probability 0 at any temperature
+    return logits
+
+
 def whisper_language_logits(encoder_states: torch.Tensor) -> torch.Tensor:
     """Whisper's own language identification: one decoder step after <|startoftranscript|>.
 

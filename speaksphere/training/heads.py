@@ -137,20 +137,24 @@ def score_windows(model: SpeakSphereModel, data: WindowSet) -> dict[str, dict[st
     return score(answers(model, data))
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, low: float = 0.05, high: float = 20.0) -> float:
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None,
+                    low: float = 0.05, high: float = 20.0) -> float:
     """The temperature T in [low, high] that minimises the negative log-likelihood of softmax(logits / T)
-    (Guo et al. 2017), over labelled rows only. logits: (n, n_labels); labels: (n,).
+    (Guo et al. 2017), over labelled rows only, each weighing `weights` (n,) (default: the same).
+    logits: (n, n_labels); labels: (n,).
 
     The NLL is convex in the inverse temperature 1/T (a log-sum-exp of linear functions minus a linear one),
     so a golden-section search over 1/T finds the minimum inside the bounds, deterministically. (A gradient
     search on log T diverged to NaN on a few confidently wrong rows, whose optimum is T -> infinity.)"""
     keep = labels != IGNORE_INDEX
     logits, labels = logits[keep].double(), labels[keep]
-    if not len(labels):
+    weights = torch.ones(len(labels), dtype=torch.float64) if weights is None else weights[keep].double()
+    if not len(labels) or weights.sum() <= 0:
         return 1.0
+    weights = weights / weights.sum()
 
     def nll(inverse: float) -> float:
-        return float(torch.nn.functional.cross_entropy(logits * inverse, labels))
+        return float((weights * torch.nn.functional.cross_entropy(logits * inverse, labels, reduction="none")).sum())
 
     a, b = 1.0 / high, 1.0 / low
     ratio = (5 ** 0.5 - 1) / 2

@@ -32,10 +32,10 @@ import torch
 
 from ..config import load_config
 from ..data.labels import IGNORE_INDEX, VOCABULARIES
-from ..data.manifest import BAND_8K, RENDITION, as_recorded, is_real, read_manifest
+from ..data.manifest import BAND_8K, as_recorded, is_real, is_rendition, read_manifest
 from ..data.speechocean import SOURCE as LEARNERS
 from ..model.configuration import SHORT_SPEECH_S
-from ..model.whisper import accented_english, language_log_probabilities
+from ..model.whisper import accented_english, gated, language_log_probabilities
 from .encodings import Encodings, load_encodings
 from .experiment import Experiment, build_model
 from .heads import WindowSet, expected_calibration_error, fit_heads, fit_temperature, predict_logits, window_set
@@ -45,10 +45,12 @@ __all__ = ["folds", "run_fold", "main"]
 log = logging.getLogger("speaksphere.training.held_out")
 MIN_WINDOW_SPEECH_S = 1.0  # windows counted in the per-window figure (the model card's rule)
 VOTE_MIN_SPEECH_S = 0.25  # the served vote ignores windows with less speech (Predictor)
-LANGUAGE_METHODS = ("head", "whisper", "whisper_unshifted", "soft_targets", "prior")
+LANGUAGE_METHODS = ("head", "head_ungated", "whisper", "whisper_unshifted", "soft_targets", "prior")
 LEARNER_FOLDS = 5  # speechocean762's train speakers are held out in this many folds, by speaker
 SURE = 0.5  # a calibrated probability from which the app gives an answer (below: "not sure")
 SHIFT_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)  # accented_english weights tried (0: Whisper as it is)
+GATE_THRESHOLDS = (-np.inf, -8.0, -7.0, -6.0, -5.0, -4.5, -4.0, -3.5, -3.0, -2.0)  # accent gate thresholds tried
+MAX_NATIVE_ACCENT = 0.10  # at most this share of native English may be given a learners' accent (issue 36)
 
 
 def folds(rows: list[dict[str, str]], learner_folds: int = LEARNER_FOLDS) -> dict[str, np.ndarray]:
@@ -136,6 +138,10 @@ def main() -> None:
     parser.add_argument("--teacher-weight", type=float, default=1.0, help="for the soft-targets language arm")
     parser.add_argument("--accented-english", default="", help="a language Whisper knows and the labels do not "
                         "(e.g. zh) whose probability, weighted as chosen on the held-out speech, counts for English")
+    parser.add_argument("--accent-gate", default="", help="LABEL:CODE, e.g. L1-zh:zh: the accent LABEL only where "
+                        "Whisper's log-probability of language CODE reaches a threshold chosen on the held-out speech")
+    parser.add_argument("--reuse", type=Path, help="an earlier --out report whose .parts.pt file holds the folds' "
+                        "answers: choose, calibrate and report again without training")
     parser.add_argument("--arms", default="head,soft_targets,prior", help="language arms to train besides Whisper's "
                         "own ID (which needs no training): head (also trains the other tasks), soft_targets, prior")
     args = parser.parse_args()
@@ -143,6 +149,17 @@ def main() -> None:
     config = load_config(args.config, Experiment)
     rows = read_manifest(args.manifest, absolute=True)
     encodings = load_encodings(args.encodings, [r["audio"] for r in rows])
+    if args.reuse:
+        report = {key: value for key, value in json.loads(args.reuse.read_text()).items()
+                  if key in ("voices", "synthetic", "emotion_renditions", "synthetic_answers")}
+        out_of_fold = load_parts(args.reuse.with_suffix(".parts.pt"), encodings, rows)
+        for chosen, raw in ((("head", "accent"), ("head_ungated", "accent")), (("whisper", "language"), ("whisper_unshifted", "language"))):
+            if raw in out_of_fold:  # a report of an earlier version saved its parts after choosing: take the raw ones
+                out_of_fold[chosen] = out_of_fold.pop(raw)
+        finish(report, out_of_fold, encodings, rows, args)
+        args.out.write_text(json.dumps(report, indent=2))
+        log.info("wrote %s", args.out)
+        return
     by_voice = folds(rows)
     synthetic = np.array([not is_real(r) for r in rows])
     split = np.array([r["split"] for r in rows])
@@ -151,7 +168,7 @@ def main() -> None:
     # the real voices' own recordings: no added noise or reverberation, no emotion re-rendering (those
     # WORLD renditions of real prompts test the emotion head only, apart)
     plain = np.array([as_recorded(r) for r in rows])  # as recorded, or through a telephone band (learners)
-    rendered = np.array([is_real(r) and r.get("augmentation") == RENDITION for r in rows])
+    rendered = np.array([is_real(r) and is_rendition(r) for r in rows])  # noisy renditions too
     arms = {"head": ("head", 0.0), "soft_targets": ("head", args.teacher_weight), "prior": ("head+whisper", 0.0)}
     arms = {name: arm for name, arm in arms.items() if name in args.arms.split(",") or name == "head"}
     out_of_fold = defaultdict(list)  # (arm, task) -> [Part]
@@ -187,6 +204,40 @@ def main() -> None:
                 out_of_fold[("whisper", "language")].append(Part(voice, voice, "language", data, logits, tasks["language"]))
                 report["voices"][voice]["language"]["whisper"] = figures(data, logits, "language", encodings)
             log.info("%s %s: %s", voice, arm, json.dumps({t: report["voices"][voice].get(t, {}).get(arm) for t in tasks})[:600])
+    save_parts(out_of_fold, args.out.with_suffix(".parts.pt"))  # to choose and calibrate again without training
+    finish(report, out_of_fold, encodings, rows, args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report["summary"], indent=1))
+    print(json.dumps(report["people"], indent=1))
+    log.info("wrote %s", args.out)
+
+
+def save_parts(out_of_fold: dict, path: Path) -> None:
+    """Every out-of-fold part (window indices, uncalibrated logits, labels) before any choice is made."""
+    torch.save({key: [(p.name, p.voice, p.task, p.data.index, p.logits, p.labels) for p in parts]
+                for key, parts in out_of_fold.items()}, path)
+
+
+def load_parts(path: Path, encodings: Encodings, rows: list[dict[str, str]]) -> dict:
+    """save_parts' file -> (arm, task) -> [Part], each window's labels read from the rows again."""
+    found = {}
+    for key, saved in torch.load(path, weights_only=False).items():
+        parts = []
+        for name, voice, task, index, logits, labels in saved:
+            truth = torch.tensor([labels.index(rows[c][task]) if rows[c].get(task) in labels else IGNORE_INDEX
+                                  for c in encodings.clip[index]], dtype=torch.long)
+            language = None if encodings.whisper_language is None else encodings.whisper_language[torch.from_numpy(index)]
+            data = WindowSet(torch.zeros(len(index), 1, 1), language, {task: truth}, index)
+            parts.append(Part(name, voice, task, data, logits, labels))
+        found[key] = parts
+    return found
+
+
+def finish(report: dict, out_of_fold: dict, encodings: Encodings, rows: list[dict[str, str]], args) -> None:
+    """Everything chosen and measured after the folds, into `report`: the English weight (accented_english),
+    the accent gate, the temperatures, what held-out people are told, the summary."""
+    out_of_fold = dict(out_of_fold)
     synthetic_parts = {task: parts for (arm, task), parts in out_of_fold.items() if arm == "synthetic"}
     out_of_fold = {key: parts for key, parts in out_of_fold.items() if key[0] != "synthetic"}
     shift = {}
@@ -200,12 +251,27 @@ def main() -> None:
             report["voices"][part.voice]["language"]["whisper"] = figures(part.data, part.logits, "language", encodings)
             report["voices"][part.voice]["language"]["whisper_unshifted"] = figures(
                 unshifted.data, unshifted.logits, "language", encodings)
-    report["calibration"] = calibration(out_of_fold, encodings)
+    gate = []
+    if args.accent_gate and ("head", "accent") in out_of_fold:
+        label, code = args.accent_gate.split(":")
+        threshold, report["accent_gate"] = choose_gate(out_of_fold[("head", "accent")], encodings, label, code, "en-US")
+        out_of_fold[("head_ungated", "accent")] = out_of_fold[("head", "accent")]
+        out_of_fold[("head", "accent")] = gate_parts(out_of_fold[("head", "accent")], label, code, threshold)
+        gate = [code, threshold] if np.isfinite(threshold) else []
+        if "accent" in synthetic_parts:  # as the served model answers them
+            synthetic_parts["accent"] = gate_parts(synthetic_parts["accent"], label, code, threshold)
+        for part, ungated in zip(out_of_fold[("head", "accent")], out_of_fold[("head_ungated", "accent")]):
+            report["voices"][part.voice]["accent"]["head"] = figures(part.data, part.logits, "accent", encodings)
+            report["voices"][part.voice]["accent"]["head_ungated"] = figures(ungated.data, ungated.logits, "accent", encodings)
+    report["calibration"] = calibration(out_of_fold, encodings, {("head", "accent"): out_of_fold.get(("head_ungated", "accent"))}
+                                        if gate else None)
+    if gate:
+        report["calibration"]["head/accent"]["gates"] = {label: gate}
     if shift:
         report["calibration"]["whisper/language"]["accented_english"] = shift
     report["answers"] = answers_heard(out_of_fold, report["calibration"], encodings, rows)
     fitted = report["calibration"]  # the synthetic test voices are in no fold: the temperatures of all real speech
-    report["synthetic_answers"] = {task: shares(parts, {p.name: (fitted[f"head/{task}"]["temperature"],
+    report["synthetic_answers"] = report.get("synthetic_answers", {}) if not synthetic_parts else {task: shares(parts, {p.name: (fitted[f"head/{task}"]["temperature"],
                                                                  fitted[f"head/{task}"]["short_speech_temperature"])
                                                         for p in parts}, encodings, rows)
                                    for task, parts in synthetic_parts.items() if f"head/{task}" in fitted}
@@ -216,11 +282,6 @@ def main() -> None:
                for label in {label for name in parts for label in parts[name]}}
         for task, parts in report["synthetic_answers"].items()}
     report["summary"] = summary(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report["summary"], indent=1))
-    print(json.dumps(report["people"], indent=1))
-    log.info("wrote %s", args.out)
 
 
 def summary(report: dict) -> dict:
@@ -292,28 +353,84 @@ def choose_shift(parts: list[Part], encodings: Encodings, code: str, grid=SHIFT_
     return best["weight"], table
 
 
-def calibration(out_of_fold: dict, encodings: Encodings) -> dict:
+def gate_parts(parts: list[Part], label: str, code: str, threshold: float) -> list[Part]:
+    """Accent parts with `label` gated by Whisper's log-probability of `code` (model.whisper.gated)."""
+    gates = {label: [code, threshold]} if np.isfinite(threshold) else {}
+    return [dataclasses.replace(p, logits=gated(p.logits, p.labels, p.data.whisper_language, gates)) for p in parts]
+
+
+def _share_answered(part: Part, label: str, encodings: Encodings, truth: str) -> tuple[int, int]:
+    """(recordings labelled `truth`, those the vote answers `label`) of one part, temperature 1."""
+    if label not in part.labels:
+        return 0, 0
+    probabilities = torch.softmax(part.logits.float(), -1).numpy()
+    labels = part.data.labels[part.task].numpy()
+    clips, speech = encodings.clip[part.data.index], encodings.speech_s[part.data.index]
+    n = hits = 0
+    for clip in np.unique(clips):
+        inside = clips == clip
+        if labels[inside][0] == IGNORE_INDEX or part.labels[labels[inside][0]] != truth:
+            continue
+        weights = np.where(speech[inside] >= VOTE_MIN_SPEECH_S, speech[inside], 0.0)
+        weights = weights if weights.sum() > 0 else np.ones(inside.sum())
+        n, hits = n + 1, hits + int((weights @ probabilities[inside]).argmax() == part.labels.index(label))
+    return n, hits
+
+
+def choose_gate(parts: list[Part], encodings: Encodings, label: str, code: str, native: str,
+                grid=GATE_THRESHOLDS) -> tuple[float, list[dict]]:
+    """The threshold of the gate on `label` (Whisper's log-probability of `code`) chosen on the held-out
+    real speech: the lowest of `grid` (-inf: no gate) at which at most MAX_NATIVE_ACCENT of the native
+    voices' `native` recordings are answered `label`; the learners' share answered `label` reported."""
+    table = []
+    for threshold in grid:
+        found = {"learners": [0, 0], "natives": [0, 0]}
+        for part in gate_parts(parts, label, code, threshold):
+            group = "learners" if part.name.startswith(LEARNERS) else "natives"
+            n, hits = _share_answered(part, label, encodings, label if group == "learners" else native)
+            found[group][0] += n
+            found[group][1] += hits
+        table.append({"threshold": threshold, **{g: h / n if n else float("nan") for g, (n, h) in found.items()}})
+    if not np.isfinite(table[0]["natives"]):  # no native recording of that accent held out: no evidence, no gate
+        log.warning("no native %s recordings held out: the %s gate stays open", native, label)
+        return -np.inf, table
+    allowed = [row for row in table if row["natives"] <= MAX_NATIVE_ACCENT]
+    if not allowed:
+        log.warning("no gate of %s keeps native %s under %.0f%%: the strictest is taken", grid, native,
+                    100 * MAX_NATIVE_ACCENT)
+    return (allowed[0] if allowed else table[-1])["threshold"], table
+
+
+def calibration(out_of_fold: dict, encodings: Encodings, fitted_on: dict | None = None) -> dict:
     """Per arm and task: two temperatures (windows with >= SHORT_SPEECH_S of speech, and with less)
     fitted on all real voices' out-of-fold windows, and the expected calibration error before and after,
-    the after of each voice with temperatures fitted on the other voices only."""
+    the after of each voice with temperatures fitted on the other voices only. fitted_on: (arm, task) ->
+    the parts to fit on instead (the ungated accent: a gated label's logit is -inf)."""
     def fit(selected, task) -> tuple[float, float]:
         logits = torch.cat([p.logits for p in selected])
         labels = torch.cat([p.data.labels[task] for p in selected])
         long = torch.from_numpy(np.concatenate([encodings.speech_s[p.data.index] >= SHORT_SPEECH_S for p in selected]))
-        return fit_temperature(logits[long], labels[long]), fit_temperature(logits[~long], labels[~long])
+        learner = torch.cat([torch.full((len(p.data),), p.name.startswith(LEARNERS)) for p in selected])
+        weights = torch.ones(len(labels), dtype=torch.float64)
+        for group in (True, False):  # the learners and the native voices weigh the same in the fit
+            inside = (learner == group) & (labels != IGNORE_INDEX)
+            weights[inside] = 1.0 / max(int(inside.sum()), 1)
+        return (fit_temperature(logits[long], labels[long], weights[long]),
+                fit_temperature(logits[~long], labels[~long], weights[~long]))
 
     found = {}
     for (arm, task), parts in out_of_fold.items():
         per_voice = {}
+        fitting = (fitted_on or {}).get((arm, task), parts)
         for part in parts:
-            others = [p for p in parts if p.voice != part.voice]
+            others = [p for p in fitting if p.voice != part.voice]
             temperatures = fit(others, task) if others else (1.0, 1.0)
             data, logits = part.data, part.logits
             before, after = figures(data, logits, task, encodings), figures(data, logits, task, encodings, temperatures)
             per_voice[part.name] = {"temperatures_without_voice": temperatures, "before": before.get("ece"),
                                     "after": after.get("ece"), "recordings_before": before["recording_ece"],
                                     "recordings_after": after["recording_ece"]}
-        temperature, short = fit(parts, task)
+        temperature, short = fit(fitting, task)
         found[f"{arm}/{task}"] = {"temperature": temperature, "short_speech_temperature": short, "voices": per_voice}
     return found
 
