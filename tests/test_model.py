@@ -182,3 +182,22 @@ def test_accented_english_moves_whispers_doubt_towards_english_and_must_name_an_
     assert labels[int(np.argmax(before))] == "pt" and labels[int(np.argmax(after))] == "en"  # 0.3 x e^(4 x 0.3) > 0.4
     with pytest.raises(ValueError, match="accented_english names languages the model answers"):
         SpeakSphereConfig(tasks={"language": ["en", "zh"]}, accented_english={"zh": 1.0})
+
+
+def test_the_shipped_model_gives_a_mandarin_accent_only_where_whisper_hears_mandarin():
+    from speaksphere.model.whisper import whisper_languages
+
+    predictor = load_model()
+    config = predictor.model.config
+    assert "L1-zh" in config.tasks["accent"] and config.accent_gates["L1-zh"][0] == "zh"
+    assert set(config.temperatures) == {"language", "accent", "emotion"}  # calibrated on real people held out
+    n_layers, dim = len(predictor.model.layer_weights), 2 * predictor.model.backbone.config.hidden_size
+    statistics = torch.randn(4, n_layers, dim, generator=torch.Generator().manual_seed(0))
+    known = list(whisper_languages())
+    whisper = torch.zeros(4, 99)
+    whisper[:, known.index("en")] = 8.0
+    whisper[2:, known.index("zh")] = 8.0  # windows 2-3: Whisper hears as much Mandarin as English
+    accent = predictor.classify_encodings(statistics, whisper)["accent"]
+    l1_zh = config.tasks["accent"].index("L1-zh")
+    assert np.all(accent[:2, l1_zh] == 0.0) and np.allclose(accent.sum(-1), 1.0, atol=1e-5)
+    assert np.all(accent[2:, l1_zh] > 0.0)  # open: the head's own answer
