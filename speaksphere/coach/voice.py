@@ -24,10 +24,10 @@ __all__ = ["NORMS_PATH", "MIN_VOICED_S", "voice_measures", "voice_facts", "descr
 
 NORMS_PATH = Path(__file__).with_name("voice_norms.json")
 MIN_VOICED_S = 1.0  # seconds of speech below which a voice is not described
-WORDS = {  # measure -> (its name, below the 10th percentile, above the 90th)
-    "pitch_range_st": ("melody", "flat", "lively"),
-    "loudness_sd_db": ("loudness", "even", "varied"),
-    "syllables_per_s": ("pace", "slow", "fast"),
+WORDS = {  # measure -> (how a learner reads it, its unit, the word below the 10th percentile, above the 90th)
+    "pitch_range_st": ("pitch range", "semitones", "flat", "lively"),
+    "loudness_sd_db": ("loudness varies by", "dB", "even", "varied"),
+    "syllables_per_s": ("pace", "syllables a second", "slow", "fast"),
 }
 
 
@@ -69,7 +69,7 @@ def voice_facts(recording: Recording, transcript: list[dict]) -> dict:
 
 
 def _word(name: str, value: float, norm: dict) -> str:
-    low, high = WORDS[name][1:]
+    low, high = WORDS[name][2:]
     return low if value < norm["p10"] else high if value > norm["p90"] else "usual"
 
 
@@ -77,11 +77,9 @@ def describe_voice(facts: dict) -> str:
     """One line of Markdown: 'pitch range 7.2 semitones (usual for read speech), ...'; '' without facts."""
     if not facts:
         return ""
-    units = {"pitch_range_st": ("pitch range", "semitones"), "loudness_sd_db": ("loudness varies by", "dB"),
-             "syllables_per_s": ("pace", "syllables a second")}
     parts = []
     for name, fact in facts.items():
-        label, unit = units[name]
+        label, unit = WORDS[name][:2]
         word = "usual for read speech" if fact["word"] == "usual" else f"**{fact['word']}** for read speech"
         parts.append(f"{label} {fact['value']:.1f} {unit} ({word})")
     return ("- **Your voice, measured:** " + "; ".join(parts)

@@ -270,11 +270,8 @@ def finish(report: dict, out_of_fold: dict, encodings: Encodings, rows: list[dic
     if shift:
         report["calibration"]["whisper/language"]["accented_english"] = shift
     report["answers"] = answers_heard(out_of_fold, report["calibration"], encodings, rows)
-    fitted = report["calibration"]  # the synthetic test voices are in no fold: the temperatures of all real speech
-    report["synthetic_answers"] = report.get("synthetic_answers", {}) if not synthetic_parts else {task: shares(parts, {p.name: (fitted[f"head/{task}"]["temperature"],
-                                                                 fitted[f"head/{task}"]["short_speech_temperature"])
-                                                        for p in parts}, encodings, rows)
-                                   for task, parts in synthetic_parts.items() if f"head/{task}" in fitted}
+    if synthetic_parts:  # else (an earlier version's saved parts) the report's own stay
+        report["synthetic_answers"] = synthetic_shares(synthetic_parts, report["calibration"], encodings, rows)
     report["people"] = people(report["answers"])
     report["synthetic_people"] = {  # each fold's model on the synthetic test voices, pooled
         task: {label: {band: _pooled([parts[name][label][band] for name in parts if band in parts[name].get(label, {})])
@@ -282,6 +279,14 @@ def finish(report: dict, out_of_fold: dict, encodings: Encodings, rows: list[dic
                for label in {label for name in parts for label in parts[name]}}
         for task, parts in report["synthetic_answers"].items()}
     report["summary"] = summary(report)
+
+
+def synthetic_shares(synthetic_parts: dict, fitted: dict, encodings: Encodings, rows) -> dict:
+    """shares() of each fold's model on the synthetic test voices, per task, at the temperatures fitted on all
+    the real held-out speech (the synthetic test voices are in no fold)."""
+    return {task: shares(parts, {p.name: (fitted[f"head/{task}"]["temperature"], fitted[f"head/{task}"]["short_speech_temperature"])
+                                 for p in parts}, encodings, rows)
+            for task, parts in synthetic_parts.items() if f"head/{task}" in fitted}
 
 
 def summary(report: dict) -> dict:
