@@ -270,7 +270,7 @@ def finish(report: dict, out_of_fold: dict, encodings: Encodings, rows: list[dic
     if shift:
         report["calibration"]["whisper/language"]["accented_english"] = shift
     report["answers"] = answers_heard(out_of_fold, report["calibration"], encodings, rows)
-    if synthetic_parts:  # else (an earlier version's saved parts) the report's own stay
+    if synthetic_parts or "synthetic_answers" not in report:  # else (an earlier version's saved parts) the report's own
         report["synthetic_answers"] = synthetic_shares(synthetic_parts, report["calibration"], encodings, rows)
     report["people"] = people(report["answers"])
     report["synthetic_people"] = {  # each fold's model on the synthetic test voices, pooled
