@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
+from speaksphere.data.speechocean import read_split  # noqa: E402
 
 SKILLS = {"accuracy": "accuracy", "fluency": "fluency", "prosodic": "prosody", "completeness": "completeness",
           "total": "overall"}  # the experts' column -> our skill
@@ -53,18 +54,9 @@ def read_ratings(path: Path) -> list[dict]:
 
 
 def read_corpus(root: Path) -> dict[str, dict]:
-    """utt_id -> {wav, speaker, age, text} over the train and test lists."""
-    utterances = {}
-    for split in ("train", "test"):
-        folder = root / split
-        if not folder.is_dir():
-            continue
-        table = lambda name: dict(line.strip().split(maxsplit=1) for line in open(folder / name) if line.strip())  # noqa: E731
-        texts, wavs, speakers, ages = table("text"), table("wav.scp"), table("utt2spk"), table("spk2age")
-        for utt, wav in wavs.items():
-            utterances[utt] = {"wav": str(root / wav), "speaker": speakers[utt], "age": float(ages[speakers[utt]]),
-                               "text": texts[utt], "split": split}
-    return utterances
+    """utt_id -> {wav, speaker, age, text, split} over the train and test lists (speaksphere.data.speechocean)."""
+    return {u["utt"]: {"wav": u["wav"], "speaker": u["speaker"], "age": float(u["age"]), "text": u["text"], "split": split}
+            for split in ("train", "test") if (root / split).is_dir() for u in read_split(root, split)}
 
 
 def jobs_of(ratings: list[dict], corpus: dict[str, dict]) -> list[dict]:

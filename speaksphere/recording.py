@@ -15,7 +15,8 @@ import numpy as np
 from .audio import SAMPLE_RATE, AudioError, AudioInfo, AudioLimits, dbfs, log_mel_spectrogram, read_audio
 from .vad import PauseStats, SpeechSegment, VadConfig, pause_statistics, speech_segments
 
-__all__ = ["Recording", "Windows", "WindowConfig", "warm_up", "load_audio", "load_recording", "frame_windows", "speech_facts"]
+__all__ = ["Recording", "Windows", "WindowConfig", "warm_up", "load_audio", "load_recording", "frame_windows", "speech_samples",
+           "speech_facts"]
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,18 @@ def frame_windows(
     return Windows(samples, lengths_arr, starts_s, starts_s + lengths_arr / SAMPLE_RATE)
 
 
+def speech_samples(recording: Recording, start: float = 0.0, end: float = float("inf")) -> np.ndarray:
+    """The recording's speech (its VAD segments) between start and end seconds, joined: (n_samples,),
+    empty when there is none."""
+    parts = [recording.wave[int(max(s.start, start) * SAMPLE_RATE) : int(min(s.end, end) * SAMPLE_RATE)]
+             for s in recording.segments if s.end > start and s.start < end]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=recording.wave.dtype)
+
+
 def speech_facts(recording: Recording) -> dict[str, float | int | str]:
     """Plain facts a learner can read: durations in seconds, levels in dBFS as recorded."""
     wave, p = recording.wave, recording.pauses
-    in_speech = np.concatenate(
-        [wave[int(s.start * SAMPLE_RATE) : int(s.end * SAMPLE_RATE)] for s in recording.segments]
-    ) if recording.segments else wave
+    in_speech = speech_samples(recording) if recording.segments else wave
     speech_rms = float(np.sqrt(np.mean(in_speech.astype(np.float64) ** 2))) if in_speech.size else 0.0
     return {
         "duration_s": round(recording.duration_s, 2),

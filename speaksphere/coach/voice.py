@@ -17,7 +17,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE
 from ..pronounce.features import energy_db, pitch_semitones
 from ..pronounce.measures import prosody_measures
-from ..recording import Recording
+from ..recording import Recording, speech_samples
 from ..speak.measures import syllables
 
 __all__ = ["NORMS_PATH", "MIN_VOICED_S", "voice_measures", "voice_facts", "describe_voice", "norms"]
@@ -37,24 +37,17 @@ def norms() -> dict:
     return json.loads(NORMS_PATH.read_text())
 
 
-def _speech(recording: Recording, start: float = 0.0, end: float = float("inf")) -> np.ndarray:
-    """The recording's speech (VAD segments) between start and end seconds, joined: (n_samples,)."""
-    parts = [recording.wave[int(max(s.start, start) * SAMPLE_RATE) : int(min(s.end, end) * SAMPLE_RATE)]
-             for s in recording.segments if s.end > start and s.start < end]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
-
-
 def voice_measures(recording: Recording, transcript: list[dict]) -> dict[str, float]:
     """Pitch range (semitones, 10th-90th percentile of the voiced frames), loudness variation (standard
     deviation of the speech frames' energy, dB) and speech rate (syllables of the transcript a second of
     the speech it covers); {} when there is too little speech, a measure left out where it cannot be
     taken. transcript: [{"start", "end", "language", "text"}] (coach.transcript.what_was_said)."""
-    speech = _speech(recording)
+    speech = speech_samples(recording)
     if len(speech) < MIN_VOICED_S * SAMPLE_RATE:
         return {}
     measures = prosody_measures(pitch_semitones(speech), energy_db(speech))
     found = {"pitch_range_st": measures["pitch_range_st"], "loudness_sd_db": measures["energy_sd_db"]}
-    spoken = sum(len(_speech(recording, s["start"], s["end"])) for s in transcript) / SAMPLE_RATE
+    spoken = sum(len(speech_samples(recording, s["start"], s["end"])) for s in transcript) / SAMPLE_RATE
     counted = sum(syllables(word, s["language"]) for s in transcript for word in s["text"].split())
     if spoken >= MIN_VOICED_S and counted:
         found["syllables_per_s"] = counted / spoken

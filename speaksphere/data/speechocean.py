@@ -26,17 +26,18 @@ import soxr
 from ..audio import SAMPLE_RATE
 from .manifest import BAND_8K, new_row, read_manifest, write_manifest
 
-__all__ = ["SOURCE", "TELEPHONE_HZ", "read_train_split", "telephone_band", "learner_rows", "main"]
+__all__ = ["SOURCE", "TELEPHONE_HZ", "read_split", "read_train_split", "telephone_band", "learner_rows", "main"]
 
 log = logging.getLogger("speaksphere.data.speechocean")
 SOURCE = "speechocean762"  # the manifest's source of these rows
 TELEPHONE_HZ = 8000  # the narrow band: the Asterisk prompts' rate
 
 
-def read_train_split(root: Path) -> list[dict[str, str]]:
-    """The train split's utterances [{utt, wav, speaker, age, text}] of an exported speechocean762 tree
-    (WAVE/, train/ with Kaldi-style text, wav.scp, utt2spk, spk2age). Raises SystemExit when it is not one."""
-    folder = root / "train"
+def read_split(root: Path, split: str) -> list[dict[str, str]]:
+    """One split's utterances [{utt, wav, speaker, age, text}] (text as written, age in years as a string) of an
+    exported speechocean762 tree (WAVE/, SPLIT/ with Kaldi-style text, wav.scp, utt2spk, spk2age). Raises
+    SystemExit when it is not one."""
+    folder = root / split
     needed = [folder / name for name in ("text", "wav.scp", "utt2spk", "spk2age")]
     missing = [str(p) for p in needed if not p.is_file()]
     if missing:
@@ -48,7 +49,12 @@ def read_train_split(root: Path) -> list[dict[str, str]]:
 
     texts, wavs, speakers, ages = table("text"), table("wav.scp"), table("utt2spk"), table("spk2age")
     return [{"utt": utt, "wav": str(root / wav), "speaker": speakers[utt], "age": ages.get(speakers[utt], ""),
-             "text": texts[utt].lower()} for utt, wav in sorted(wavs.items())]
+             "text": texts[utt]} for utt, wav in sorted(wavs.items())]
+
+
+def read_train_split(root: Path) -> list[dict[str, str]]:
+    """read_split of the train split, its text lower-cased as the manifest writes text."""
+    return [{**utterance, "text": utterance["text"].lower()} for utterance in read_split(root, "train")]
 
 
 def telephone_band(wave: np.ndarray) -> np.ndarray:
