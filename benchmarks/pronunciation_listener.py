@@ -10,7 +10,7 @@ that never saw the reference recognises the intended words. It is not part of sc
 on one thread, against 0.3 s for all of scoring), but it checks the validity set's grading: if it too
 ranked the heavily accented readings (level 3) below the two-error ones (level 2), our scorer would be
 missing something it could hear. It does not: on the test split it puts them between the natives and
-the one-error readings (README, "Measured validity").
+the one-error readings (speaksphere/pronounce/EXPERTS.md, "Lessons of the measures").
 """
 
 from __future__ import annotations
