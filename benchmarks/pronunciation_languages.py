@@ -40,6 +40,7 @@ from speaksphere.audio import SAMPLE_RATE  # noqa: E402
 from speaksphere.data.engines import render  # noqa: E402
 from speaksphere.pronounce import library, score_pronunciation  # noqa: E402
 from speaksphere.pronounce.references import LIBRARY_DIR, synthesised_reference  # noqa: E402
+from validity import write_figures  # noqa: E402  (benchmarks/validity.py: the figures behind docs/VALIDITY.md)
 
 VOICES = {
     "en": [("mbrola", "mb-us1"), ("pico", "en-US"), ("espeak", "en-gb+m3")],
@@ -140,6 +141,14 @@ def main() -> None:
               f"(lowest {row['right_prosody_min']:.1f}); 'another sentence' on "
               f"{100 * row['flagged_wrong']:.0f}% of wrong, {100 * row['flagged_right']:.0f}% of right", flush=True)
     print(f"{time.time() - start:.0f} s")
+    if reported_run(args, parser):  # the documented run only: a quick look never overwrites the report
+        print(f"figures written to {write_figures('languages_real' if args.real else 'languages_synthetic', summary)}")
+
+
+def reported_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> bool:
+    """Is this run the one docs/VALIDITY.md reports: every language, the default number of phrases?"""
+    return args.phrases == parser.get_default("phrases") and set(args.languages) >= {
+        language for language in VOICES if not args.real or library(language, topic="telephone")}
 
 
 if __name__ == "__main__":

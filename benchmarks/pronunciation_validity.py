@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 from speaksphere.pronounce import assess, library
 from speaksphere.pronounce.scores import ScoreConfig
 from speaksphere.tts import synthesize
+from validity import write_figures  # benchmarks/validity.py: the figures behind docs/VALIDITY.md
 
 CACHE = Path(tempfile.gettempdir()) / "speaksphere_validity"
 SPLITS = {
@@ -259,6 +260,45 @@ def main() -> None:
             print(f"  words {name:11s}: relative GOP median {np.median(gops) if gops else float('nan'):.1f}, "
                   f"DTW cost median {np.median(costs):.3f} (n={len(chosen)})")
     print(f"  scoring time per attempt: median {1000 * np.median(seconds):.0f} ms (references cached after first use)")
+    figures = synthetic_figures(rows)
+    if args.listener_weight is None:  # the shipped scoring only: a trial weight never overwrites the report
+        print(f"  figures written to {write_figures(f'synthetic_{args.split}', figures)}")
+
+
+def synthetic_figures(rows: list[tuple[Item, dict]]) -> dict:
+    """The split's figures for reports/validity/ (no timings): Spearman of the overall with the error level,
+    with the accented readings left out and graded as one error, AUC right vs wrong text, where the worst
+    segment sits, and the mean scores (0-100) by kind of reading."""
+    levels = np.array([it.level for it, _ in rows])
+    overall = np.array([r["overall"] for _, r in rows])
+    accented = levels == 3
+    right = [r["overall"] for it, r in rows if it.kind == "native"]
+    wrong = [r["overall"] for it, r in rows if it.kind == "wrong"]
+    located = {kind: [worst_is_error(r, it) for it, r in rows if it.kind == kind] for kind in ("sub", "drop", "repeat")}
+    every = [hit for hits in located.values() for hit in hits]
+    means = {}
+    for kind in ("native", "sub", "drop", "repeat", "pause", "double", "accented", "wrong"):
+        chosen = [r for it, r in rows if it.kind == kind]
+        if chosen:
+            means[kind] = {"n": len(chosen), **{k: mean_or_none([r[k] for r in chosen if r[k] is not None])
+                                                for k in ("overall", "accuracy", "fluency", "prosody", "completeness",
+                                                          "coherence")}}
+    return {"attempts": len(rows), "voices": sorted({it.voice for it, _ in rows}),
+            "spearman": float(spearmanr(overall, levels).statistic),
+            "spearman_without_accented": {"value": float(spearmanr(overall[~accented], levels[~accented]).statistic),
+                                          "n": int((~accented).sum())},
+            "spearman_accented_as_one_error": float(spearmanr(overall, np.where(accented, 1, levels)).statistic),
+            "auc_right_vs_wrong": float(roc_auc_score([1] * len(right) + [0] * len(wrong), right + wrong)),
+            "n_right": len(right), "n_wrong": len(wrong),
+            "worst_segment_on_error": {"share": float(np.mean(every)), "n": len(every),
+                                       **{kind: {"share": float(np.mean(hits)), "n": len(hits)}
+                                          for kind, hits in located.items()}},
+            "mean_scores": means}
+
+
+def mean_or_none(values: list[float]) -> float | None:
+    """The mean, or None where no reading was scored on that skill (prosody against a typed text's synthesis)."""
+    return float(np.mean(values)) if values else None
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from speaksphere.audio import SAMPLE_RATE  # noqa: E402
 from speaksphere.pronounce.references import LIBRARY_DIR, library  # noqa: E402
 from speaksphere.speak import assess_speech  # noqa: E402
+from validity import write_figures  # noqa: E402  (benchmarks/validity.py: the figures behind docs/VALIDITY.md)
 
 
 def natives(joined_s: float = 0.0) -> None:
@@ -51,10 +52,16 @@ def natives(joined_s: float = 0.0) -> None:
             r = assess_speech(item if isinstance(item, str) else _wav(np.concatenate(item)))
             results[language].append((r["language"] == language, r["pronunciation"], r["fluency"], r["overall"]))
     print(f"{'lang':<5}{'n':>4}{'language right':>16}{'pronunciation':>22}{'fluency':>16}{'overall':>16}")
+    figures = {}
     for language, rows in sorted(results.items()):
         right, pron, flu, overall = (np.array(c, dtype=float) for c in zip(*rows))
         print(f"{language:<5}{len(rows):>4}{right.mean():>15.0%} {pron.mean():>12.1f} (min {pron.min():>4.0f})"
               f"{flu.mean():>8.1f} (min {flu.min():>3.0f}){overall.mean():>8.1f} (min {overall.min():>3.0f})")
+        figures[language] = {"n": len(rows), "language_right": float(right.mean()),
+                             **{name: {"mean": float(v.mean()), "min": float(v.min())}
+                                for name, v in (("pronunciation", pron), ("fluency", flu), ("overall", overall))}}
+    name = f"speak_natives_joined_{joined_s:g}s" if joined_s else "speak_natives"
+    print(f"figures written to {write_figures(name, figures)}")
 
 
 def _wav(wave: np.ndarray) -> bytes:

@@ -35,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 from speaksphere.data.speechocean import read_split  # noqa: E402
+from validity import write_figures  # noqa: E402  (benchmarks/validity.py: the figures behind docs/VALIDITY.md)
 
 SKILLS = {"accuracy": "accuracy", "fluency": "fluency", "prosodic": "prosody", "completeness": "completeness",
           "total": "overall"}  # the experts' column -> our skill
@@ -197,11 +198,17 @@ def main() -> None:
     parser.add_argument("--ratings", type=Path, help="the experts' ratings (TSV)")
     parser.add_argument("--cache", type=Path, help="JSON lines of scorings (resumable); default: a temporary file")
     parser.add_argument("--report", type=Path, help="print the figures of this cache and stop")
+    parser.add_argument("--json", action="store_true", help="with --report: also write the figures to "
+                        "reports/validity/speechocean_<split>.json (docs/VALIDITY.md reports the test split's)")
     parser.add_argument("--jobs", type=int, default=1, help="processes in parallel (one thread each)")
     parser.add_argument("--limit", type=int, help="the first N rated utterances only (a quick look)")
     args = parser.parse_args()
     if args.report:
-        report([json.loads(line) for line in open(args.report)])
+        rows = [json.loads(line) for line in open(args.report)]
+        figures = report(rows)
+        if args.json:
+            splits = sorted({row["split"] for row in rows})
+            print(f"figures written to {write_figures('speechocean_' + '_'.join(splits), figures)}")
         return
     if not (args.root and args.ratings):
         parser.error("--root and --ratings are needed (or --report CACHE)")
