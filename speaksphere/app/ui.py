@@ -57,7 +57,7 @@ def plot(caption: str) -> gr.Plot:
 
 
 def picture(caption: str) -> gr.Image:
-    """A picture drawn from arrays (speaksphere.pictures), with its caption above it."""
+    """A picture drawn from arrays (speaksphere.figures), with its caption above it."""
     gr.Markdown(f"**{caption}**")
     return gr.Image(label=caption, show_label=False, interactive=False, type="pil", format="jpeg")  # 3 ms, PNG 60
 

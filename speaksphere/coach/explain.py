@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..audio import CLIPPED_DISTORTED
 from ..pronounce.listener import normalise_word
-from ..pronounce.plots import MISCUE_NAMES
+from ..pronounce.figures import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES, library_phrase
 from ..learner.progress import points, weakest_skill
 from ..learner.store import SKILLS

@@ -1,6 +1,6 @@
 """Figures the app adds to the library's own: what the model heard, and two attempts side by side.
 
-The language timeline is a picture drawn from arrays (speaksphere.pictures); the comparison is a
+The language timeline is a picture drawn from arrays (speaksphere.figures); the comparison is a
 matplotlib.figure.Figure, never pyplot (the app draws from many threads at once).
 """
 
@@ -14,8 +14,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ..pictures import Sheet, rgb
-from ..plots import new_figure
+from ..figures import Sheet, rgb
+from ..figures import new_figure
 from ..learner.store import SKILLS
 from .explain import ABSTAINING, accent_name, command_name, language_name, sure_label
 
@@ -30,7 +30,7 @@ _PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#8ab17d", "#
 def plot_predictions(predictions: dict, duration_s: float | None = None) -> Image.Image:
     """The most likely language of each ~4-s window along the recording's time axis (0 to `duration_s`
     seconds), coloured by language (named in the legend) with how likely it is (%); a last stretch too
-    short to judge has no window. A picture drawn from arrays (speaksphere.pictures). The answers to
+    short to judge has no window. A picture drawn from arrays (speaksphere.figures). The answers to
     each question are `answer_labels`, shown by the app's own label components."""
     windows = [w for w in predictions.get("windows", []) if "language" in w]
     seconds = duration_s or max([w["end"] for w in windows] + [1.0])

@@ -1,7 +1,7 @@
 """Figures of an Assessment, each in the form that draws fastest for the same picture:
 
 - spectrograms: reference and attempt on one time axis, each word named and shaded by its score
-  (a picture drawn from arrays, speaksphere.pictures);
+  (a picture drawn from arrays, speaksphere.figures);
 - dtw_path: the alignment path over the frame-difference matrix (a picture from arrays);
 - pitch: the two pitch contours overlaid, the attempt warped onto the reference's time axis (a
   picture from arrays);
@@ -17,7 +17,7 @@ from PIL import Image
 from matplotlib.colors import LinearSegmentedColormap
 
 from ..audio import FRAME_RATE, log_mel_spectrogram
-from ..pictures import Sheet, colourise, rgb
+from ..figures import Sheet, colourise, rgb
 from .assess import Assessment
 
 __all__ = ["MISCUE_NAMES", "spectrograms", "dtw_path", "pitch", "word_table", "all_figures"]

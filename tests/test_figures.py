@@ -7,7 +7,7 @@ import pytest
 
 from PIL import ImageDraw
 
-from speaksphere.pictures import Sheet, _font, colourise, envelope
+from speaksphere.figures import Sheet, _font, colourise, envelope
 
 
 def overlaps(a, b) -> bool:

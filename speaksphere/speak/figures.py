@@ -1,5 +1,5 @@
 """The picture of a free-speech assessment: the recording, its pauses, and each word coloured by score
-on one time axis, with the speech rate along the way (a picture drawn from arrays, speaksphere.pictures)."""
+on one time axis, with the speech rate along the way (a picture drawn from arrays, speaksphere.figures)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 
 from ..audio import SAMPLE_RATE
-from ..pictures import Sheet, colourise, envelope, rgb
+from ..figures import Sheet, colourise, envelope, rgb
 
 __all__ = ["timeline", "rate_curve", "word_html"]
 
