@@ -8,7 +8,7 @@ prints their statistics), never on the validity test voices.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -210,6 +210,6 @@ def overall_score(scores: dict[str, float | None], config: ScoreConfig = ScoreCo
     """Weighted mean of the five skill scores (weights in ScoreConfig.weights); a skill not scored (None)
     leaves the mean of the others."""
     weights = config.weights
-    pairs = [(scores[name], getattr(weights, name)) for name in
-             ("accuracy", "completeness", "coherence", "fluency", "prosody") if scores[name] is not None]
+    # summed in the weights' own order (Weights' fields): another order can move the last bit, and a rounding
+    pairs = [(scores[f.name], getattr(weights, f.name)) for f in fields(weights) if scores[f.name] is not None]
     return float(sum(s * w for s, w in pairs) / sum(w for _, w in pairs))
