@@ -21,13 +21,15 @@ import matplotlib
 matplotlib.use("Agg")  # no display: figures are rendered to images
 
 import numpy as np  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from .audio import SAMPLE_RATE, log_mel_spectrogram  # noqa: E402
 from .recording import Recording  # noqa: E402
 
-__all__ = ["FIGURE_DPI", "Sheet", "colourise", "envelope", "new_figure", "plot_recording", "rgb"]
+__all__ = ["FIGURE_DPI", "LOW_SCORE", "HIGH_SCORE", "Sheet", "colourise", "envelope", "new_figure", "plot_recording",
+           "rgb", "score_colour"]
 
 _TICK_STEPS_S = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60)
 _MIN_TICK_PX = 70
@@ -75,6 +77,16 @@ def envelope(wave: np.ndarray, width: int, height: int, colour=(38, 70, 83)) -> 
     picture[(rows >= top) & (rows <= bottom)] = colour
     picture[height // 2, :] = np.minimum(picture[height // 2, :], 200)
     return picture
+
+
+# every score's colour, wherever a word or stretch is coloured by its 0-100 score: red 0 .. orange .. green 100
+SCORE_COLOURS = LinearSegmentedColormap.from_list("score", ["#d7301f", "#fdae61", "#1a9850"])
+LOW_SCORE, HIGH_SCORE = rgb("#d7301f"), rgb("#1a9850")  # the two ends, as legends name them
+
+
+def score_colour(score: float) -> tuple[int, int, int]:
+    """A 0-100 score's colour (SCORE_COLOURS: red 0 .. green 100) as 0-255 RGB."""
+    return tuple(int(255 * c) for c in SCORE_COLOURS(score / 100.0)[:3])
 
 
 @dataclass
