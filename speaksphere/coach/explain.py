@@ -6,11 +6,11 @@ Pure functions from result dicts to Markdown; no gradio, no speech math.
 from __future__ import annotations
 
 from ..audio import CLIPPED_DISTORTED
-from ..pronounce.listener import normalise_word
 from ..pronounce.figures import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES, library_phrase
 from ..learner.progress import points, weakest_skill
 from ..skills import RESULT_SCORES, SKILLS
+from ..words import normalise_word
 from .voice import describe_voice
 
 __all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "accent_applies", "describe_speech",
