@@ -1,10 +1,10 @@
 """Figures for people to look at: pictures drawn straight from arrays (numpy and Pillow) for the app's
 time-aligned views, and matplotlib figures for its charts (Compare's scores).
 
-A matplotlib figure of a spectrogram took 0.3-0.4 s to build and render on one core, most of it in
-laying out and rasterising text; the same picture from arrays takes a few milliseconds. A `Sheet` stacks
-panels (colour-mapped arrays, waveform envelopes) that share one time axis, then shades spans, marks
-lines and writes labels (never two labels over each other), a title, a legend and the time axis.
+A matplotlib figure of a spectrogram spends most of its time laying out and rasterising text; the same
+picture from arrays takes a few milliseconds (docs/ARCHITECTURE.md, "Serving threads and figures"). A
+`Sheet` stacks panels (colour-mapped arrays, waveform envelopes) that share one time axis, then shades
+spans, marks lines and writes labels (never two labels over each other), a title, a legend and the time axis.
 
 Charts are built on matplotlib.figure.Figure, never pyplot: pyplot keeps global state and the app draws from
 many threads at once. Each capability draws its own in its figures module (pronounce, speak, coach).
@@ -270,9 +270,8 @@ def new_figure(width: float, height: float, left: float = 0.8, right: float = 0.
     `dpi` pixels per inch, with fixed margins in inches around the subplots (`spacing`: wspace/hspace, as fractions
     of a subplot, see subplots_adjust). Time-aligned views are pictures instead (Sheet, above).
 
-    Fixed margins rather than constrained layout, which lays a figure out by drawing it twice: with
-    72 dpi and unresampled images, figures render in about half the time (measured in the session of
-    issue 9: ~0.5 s instead of ~1.1-1.3 s for the six figures of that time, on one core)."""
+    Fixed margins rather than constrained layout, which lays a figure out by drawing it twice (docs/
+    ARCHITECTURE.md, "Serving threads and figures": what it saved)."""
     figure = Figure(figsize=(width, height), dpi=dpi)
     figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
                            top=1 - top / height, **spacing)
