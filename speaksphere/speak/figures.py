@@ -8,6 +8,7 @@ from PIL import Image
 
 from ..audio import SAMPLE_RATE
 from ..figures import HIGH_SCORE, LOW_SCORE, Sheet, envelope, rgb, score_colour
+from .measures import MIN_PAUSE_S
 
 __all__ = ["timeline", "rate_curve", "word_html"]
 
@@ -33,7 +34,7 @@ def timeline(wave: np.ndarray, result: dict) -> Image.Image:
     sheet = Sheet(seconds, title=f"What you said, word by word ({result['speech_rate_wpm'] or 0:.0f} words a minute; "
                                  f"{result['pauses']} pauses)")
     sheet.legend = [(LOW_SCORE, "word hard to understand"), (HIGH_SCORE, "word clear"),
-                    (_PAUSE, "pause (250 ms or more)")]
+                    (_PAUSE, f"pause ({1000 * MIN_PAUSE_S:.0f} ms or more)")]
     wave_panel = sheet.add(envelope(wave / max(float(np.abs(wave).max()), 1e-6), sheet.inner, 90), 90, "sound")
     for start, end in result["pause_spans"]:
         sheet.shade(wave_panel, start, end, _PAUSE, 0.45)
