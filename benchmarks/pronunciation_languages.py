@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--real", action="store_true", help="the built-in phrases' own (real) recordings as attempts")
     parser.add_argument("--measures-out", type=Path, default=None,
                         help="write each scoring's measures (details.measures) here, one JSON line a reading: "
-                             "read by benchmarks/another_sentence_routes.py and language_bias.py --natives")
+                             "read by benchmarks/another_sentence_routes.py and scores_per_language.py --natives")
     args = parser.parse_args()
     dump = open(args.measures_out, "w") if args.measures_out else None
     if args.real:

@@ -84,3 +84,18 @@ def test_accent_and_emotion_below_half_say_not_sure_and_the_voice_is_described_i
     text = describe_predictions(sure, "speaksphere-small")
     assert "**English with a Mandarin accent**, 80% likely" in text and "**neutral**, 70% likely" in text
     assert "Your voice" not in text  # no facts given: no line
+
+
+def test_the_accent_applies_only_to_speech_heard_as_english_in_text_and_labels_alike():
+    """One rule (explain.accent_applies) for the summary, the answer bars and the stored attempt."""
+    from speaksphere.coach.explain import accent_applies
+    from speaksphere.coach.figures import answer_labels
+
+    accent = {"L1-zh": 0.8, "en-US": 0.2}
+    cases = [({"language": {"en": 0.6, "fr": 0.4}, "accent": accent}, True),
+             ({"language": {"fr": 0.6, "en": 0.4}, "accent": accent}, False),
+             ({"accent": accent}, False), ({"language": {"en": 1.0}}, False)]
+    for predictions, applies in cases:
+        assert accent_applies(predictions) is applies
+        assert ("accent" in answer_labels(predictions)) is applies
+        assert ("**Accent:**" in describe_predictions(predictions, "m")) is applies

@@ -155,7 +155,7 @@ def test_leaving_words_out_never_raises_a_score():
 
 def test_the_another_sentence_routes_and_language_offsets_benchmarks_compute_what_they_print():
     """benchmarks/another_sentence_routes.py's rule (the learners' probability, or the anchors' rule where
-    the listener is clear, or, asked, where its transcript looped) and language_bias.py's offsets."""
+    the listener is clear, or, asked, where its transcript looped) and scores_per_language.py's offsets."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench import repository_module
 
@@ -168,7 +168,7 @@ def test_the_another_sentence_routes_and_language_offsets_benchmarks_compute_wha
     assert routes.rule([0.1, 0.1, 0.1], evidences, 0.75, -0.5, looped=False).tolist() == [True, False, False]
     assert routes.rule([0.1, 0.1, 0.1], evidences, 0.75, -0.5, looped=True).tolist() == [True, True, False]
     assert routes.rule([0.1, 0.1, 0.8], evidences, 0.75, -0.2, looped=False).tolist() == [False, False, True]
-    bias = repository_module("benchmarks/language_bias.py")
+    bias = repository_module("benchmarks/scores_per_language.py")
     rows = [{"language": "en", "measures": {"cost_mean": 0.4, "pauses": None}},
             {"language": "en", "measures": {"cost_mean": 0.6, "pauses": 1.0}},
             {"language": "es", "measures": {"cost_mean": 0.7, "pauses": None}}]

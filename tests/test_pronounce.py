@@ -199,7 +199,7 @@ def test_figures_are_drawn(tmp_path):
     from PIL import Image
 
     from speaksphere.pronounce import assess
-    from speaksphere.pronounce.plots import all_figures
+    from speaksphere.pronounce.figures import all_figures
 
     assessment = assess(spoken("please leave your [[m'A:zi:dZ]] after the tone"), text=TEXT)
     kept = assessment.for_figures(max_cells=10_000)  # what the app keeps between the answer and the figures

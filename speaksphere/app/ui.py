@@ -57,7 +57,7 @@ def plot(caption: str) -> gr.Plot:
 
 
 def picture(caption: str) -> gr.Image:
-    """A picture drawn from arrays (speaksphere.pictures), with its caption above it."""
+    """A picture drawn from arrays (speaksphere.figures), with its caption above it."""
     gr.Markdown(f"**{caption}**")
     return gr.Image(label=caption, show_label=False, interactive=False, type="pil", format="jpeg")  # 3 ms, PNG 60
 
@@ -470,11 +470,10 @@ def _model_card(coach: Coach) -> str:
 
 def _serving_threads() -> None:
     """One thread per request: the server runs `concurrency` requests at once, one per core, so torch
-    and BLAS (numpy's and scipy's OpenBLAS, one thread per core by default) each get one. With two
-    BLAS threads a scoring cost 0.58 s of CPU and its figures 0.09 s, with one 0.52 and 0.06 s (same
-    attempt, one process at a time); under load two requests' threads fought over the two cores.
-    Gradio summarises its last 10,000 queue events with pandas after every event, for its monitoring
-    page (3-17 ms holding the GIL, twice a request): here every 100 events, unless set otherwise.
+    and BLAS (numpy's and scipy's OpenBLAS, one thread per core by default) each get one: more only fight
+    over the cores. Gradio summarises its queue events with pandas, holding the GIL, after every event:
+    here every 100 events, unless set otherwise (measured: docs/ARCHITECTURE.md, "Serving threads and
+    figures").
     These are the process's settings: whatever else runs in it (tests that launch the app) keeps them."""
     torch.set_num_threads(1)
     threadpoolctl.threadpool_limits(limits=1)

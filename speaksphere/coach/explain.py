@@ -6,15 +6,16 @@ Pure functions from result dicts to Markdown; no gradio, no speech math.
 from __future__ import annotations
 
 from ..audio import CLIPPED_DISTORTED
-from ..pronounce.listener import normalise_word
-from ..pronounce.plots import MISCUE_NAMES
+from ..pronounce.figures import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES, library_phrase
 from ..learner.progress import points, weakest_skill
-from ..learner.store import SKILLS
+from ..skills import RESULT_SCORES, SKILLS
+from ..words import normalise_word
 from .voice import describe_voice
 
-__all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "describe_speech", "describe_predictions",
-           "describe_pronunciation", "describe_comparison", "describe_recommendation", "describe_progress"]
+__all__ = ["SKILL_MEANINGS", "language_name", "accent_name", "command_name", "accent_applies", "describe_speech",
+           "describe_predictions", "describe_pronunciation", "describe_comparison", "describe_recommendation",
+           "describe_progress"]
 
 SKILL_MEANINGS = {  # each as fitted to experts' ratings of real learners (pronounce/experts.py)
     "overall": "the experts' overall rating of a reading like yours",
@@ -97,6 +98,12 @@ def top_label(probabilities: dict[str, float]) -> tuple[str, float]:
     return label, probabilities[label]
 
 
+def accent_applies(predictions: dict) -> bool:
+    """Whether an accent answer is shown or kept: the model gave one and heard the speech as English
+    (every accent it names is an accent of English: none is read into French speech)."""
+    return "accent" in predictions and "language" in predictions and top_label(predictions["language"])[0] == "en"
+
+
 def sure_label(probabilities: dict[str, float]) -> str | None:
     """The most probable label if its probability reaches _UNSURE, else None ("not sure")."""
     label, p = top_label(probabilities)
@@ -146,8 +153,7 @@ def describe_predictions(predictions: dict, model_name: str, voice: dict | None 
         return (" *(experimental: no real speakers it never heard confirm it yet, so read it as a hint, not a verdict)*"
                 if task in experimental else "")
 
-    english = "language" in predictions and top_label(predictions["language"])[0] == "en"
-    if "accent" in predictions and english:
+    if accent_applies(predictions):
         lines.append("- **Accent:** " + _guess(predictions["accent"], accent_name, abstain="accent" in ABSTAINING)
                      + caveat("accent"))
     if "emotion" in predictions:
@@ -164,7 +170,7 @@ def describe_predictions(predictions: dict, model_name: str, voice: dict | None 
 
 def _skill_table(result: dict) -> str:
     rows = ["| score | 0-100 | what it measures |", "| --- | ---: | --- |"]
-    for skill in ("overall",) + SKILLS:
+    for skill in RESULT_SCORES:
         value = "not scored" if result[skill] is None else f"**{result[skill]:.0f}**"
         rows.append(f"| {skill} | {value} | {SKILL_MEANINGS[skill]} |")
     table = "\n".join(rows)
@@ -235,7 +241,7 @@ def describe_comparison(comparison: dict) -> str:
     """Both attempts' scores side by side, the change per skill, and the words that changed most."""
     a, b, difference = comparison["a"], comparison["b"], comparison["difference"]
     rows = ["| score | attempt A | attempt B | change |", "| --- | ---: | ---: | ---: |"]
-    for skill in ("overall",) + SKILLS:
+    for skill in RESULT_SCORES:
         rows.append(f"| {skill} | {_points(a[skill])} | {_points(b[skill])} | {_points(difference[skill], sign=True)} |")
     change = difference["overall"]
     verdict = ("Attempt B is better overall." if change >= 3 else "Attempt A is better overall." if change <= -3

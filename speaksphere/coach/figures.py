@@ -1,6 +1,6 @@
 """Figures the app adds to the library's own: what the model heard, and two attempts side by side.
 
-The language timeline is a picture drawn from arrays (speaksphere.pictures); the comparison is a
+The language timeline is a picture drawn from arrays (speaksphere.figures); the comparison is a
 matplotlib.figure.Figure, never pyplot (the app draws from many threads at once).
 """
 
@@ -14,10 +14,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ..pictures import Sheet, rgb
-from ..plots import new_figure
-from ..learner.store import SKILLS
-from .explain import ABSTAINING, accent_name, command_name, language_name, sure_label
+from ..figures import Sheet, new_figure, rgb
+from ..skills import RESULT_SCORES
+from .explain import ABSTAINING, accent_applies, accent_name, command_name, language_name, sure_label
 
 __all__ = ["plot_predictions", "answer_labels", "plot_comparison"]
 
@@ -30,7 +29,7 @@ _PALETTE = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#8ab17d", "#
 def plot_predictions(predictions: dict, duration_s: float | None = None) -> Image.Image:
     """The most likely language of each ~4-s window along the recording's time axis (0 to `duration_s`
     seconds), coloured by language (named in the legend) with how likely it is (%); a last stretch too
-    short to judge has no window. A picture drawn from arrays (speaksphere.pictures). The answers to
+    short to judge has no window. A picture drawn from arrays (speaksphere.figures). The answers to
     each question are `answer_labels`, shown by the app's own label components."""
     windows = [w for w in predictions.get("windows", []) if "language" in w]
     seconds = duration_s or max([w["end"] for w in windows] + [1.0])
@@ -51,9 +50,8 @@ def answer_labels(predictions: dict) -> dict[str, dict[str, float]]:
     """Each question's answers by their names ("French (fr)", "English with a German accent",
     ...): probability 0-1, the form gradio's Label component shows as bars. The accent only for English."""
     names = {"language": language_name, "accent": accent_name, "emotion": str, "command": command_name}
-    english = "language" in predictions and max(predictions["language"], key=predictions["language"].get) == "en"
     found = {task: {names[task](label): float(p) for label, p in predictions[task].items()}
-             for task in names if task in predictions and (task != "accent" or english)}
+             for task in names if task in predictions and (task != "accent" or accent_applies(predictions))}
     for task in ABSTAINING:  # the headline of an answer under 50% says so: "not sure (perhaps sad)"
         if task in found and sure_label(predictions[task]) is None:
             top = max(found[task], key=found[task].get)
@@ -73,7 +71,7 @@ def plot_comparison(comparison: dict) -> Figure:
     figure = new_figure(12, 4.2, left=1.5, bottom=0.95, top=0.75, dpi=100, wspace=0.25)
     skills_axis, words_axis = figure.subplots(1, 2, width_ratios=[1, 1.5])
     unscored = set(a.get("not_scored", {})) | set(b.get("not_scored", {}))
-    names = ("overall",) + SKILLS
+    names = RESULT_SCORES
     y = np.arange(len(names))[::-1]  # overall at the top
     for result, offset, label, colour in ((a, 0.2, "attempt A", _A_COLOUR), (b, -0.2, "attempt B", _B_COLOUR)):
         values = [np.nan if result[s] is None else result[s] for s in names]  # a skill not scored draws no bar

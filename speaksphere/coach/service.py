@@ -20,9 +20,9 @@ import soundfile as sf
 
 from ..audio import SAMPLE_RATE, AudioError
 from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
-from ..plots import plot_recording
+from ..figures import plot_recording
 from ..learner.progress import Selection, history_from_attempts, plot_progress, progress_summary, select_practice
-from ..pronounce import plots as pronounce_plots
+from ..pronounce import figures as pronounce_plots
 from ..pronounce.assess import assess, compare_results, shared_features
 from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_reference,
                                     uploaded_reference)
@@ -30,7 +30,7 @@ from ..learner.recommend import RecommendConfig, Recommender, load_recommend_con
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
 from ..vad import VadConfig
-from ..speak import plots as speak_plots
+from ..speak import figures as speak_plots
 from ..speak.assess import MAX_SPEECH_S, assess_speech, check_language
 from ..speak.prompts import prompt as speak_prompt
 from ..learner.store import SKILLS, LearnerStore

@@ -5,11 +5,12 @@ database has had."""
 
 from __future__ import annotations
 
+from ..skills import SKILLS
+
 __all__ = ["SKILLS", "SCORES", "REQUESTS", "MIGRATIONS", "POSTGRES_MIGRATIONS", "SCHEMA_VERSION", "ATTEMPT_COLUMNS",
            "RECOMMENDATION_COLUMNS", "FEEDBACK_COLUMNS"]
 
-SKILLS = ("accuracy", "fluency", "prosody", "completeness", "coherence")  # scored 0-100 by the scorer
-SCORES = SKILLS + ("overall",)
+SCORES = SKILLS + ("overall",)  # the attempts' score columns, in their order in the tables and the export
 REQUESTS = ("pronounce", "analyze", "compare", "speak")  # what an attempt came from: its "task" column
 
 # attempts' columns as migration 4 left them (what migration 5 copies)

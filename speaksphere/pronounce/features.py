@@ -31,25 +31,18 @@ _BAND_SAMPLE_S = 60.0  # the band is measured on at most this much of a recordin
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """Which frame features DTW compares."""
+    """Which frame features DTW compares (the figures behind each choice: EXPERTS.md, "The anchors'
+    calibration")."""
 
-    kind: str = "logmel"  # "logmel" or "mfcc"; log-mel + deltas + CMVN with cosine distance separated
-    # right from wrong text best on the dev voices (d' 4.5 vs 2.4 for MFCC; pronunciation_features.py).
-    # Whisper's encoder frames separate them far better (d' 12.6); the listener computes them for every
-    # attempt and reference, and each word's score compares them along this path
-    # (ScoreConfig.heard_frames_weight). The path itself stays spectral: as DTW features they would need
-    # every cost anchor of ScoreConfig chosen again on the dev split.
+    # "logmel" or "mfcc": log-mel + deltas + CMVN with cosine distance separated right from wrong text best on
+    # the dev voices. Whisper's encoder frames separate them better still, but serve each word's score along this
+    # path (ScoreConfig.heard_frames_weight), not the path: as its features they would need every anchor again
+    kind: str = "logmel"
     metric: str = "cosine"  # frame distance for DTW: "cosine" (0..2) or "euclidean"
     n_mfcc: int = 13  # cepstra 1..12 plus c0; more mostly adds speaker detail (pitch harmonics)
     n_mels: int = 40  # mel bands under the cepstra: enough for 16 kHz speech, fewer is smoother (the same 40 below 3.8 kHz)
-    # highest frequency of the mel bands. Two recordings are compared on the band both hold
-    # (shared_band_hz): a wideband attempt against a telephone reference is compared below 3.8 kHz, else
-    # a quarter of the bands (and their deltas) hold the attempt's fricatives against the reference's
-    # silence, which after CMVN is amplified noise. Measured (benchmarks/pronunciation_languages.py, one
-    # session, before -> after): synthetic voices against the library's 8-kHz references, right readings'
-    # mean overall +1.9 to +5.8 per language, AUC es 0.926 -> 0.914 and ru 0.966 -> 0.960 (voices Whisper
-    # hardly hears), the others unchanged; real voices against synthesised references +1.7 to +4.2, ru AUC
-    # 0.994 -> 1.000; validity test split Spearman -0.857 -> -0.859
+    # highest frequency of the mel bands. Two recordings are compared on the band both hold (shared_band_hz):
+    # a wideband attempt's fricatives against a telephone reference's silence are, after CMVN, amplified noise
     fmax: float = 7600.0
     deltas: bool = True  # first derivatives add the transitions that distinguish consonants
     drop_c0: bool = True  # c0 is loudness, which says nothing about which sound was made

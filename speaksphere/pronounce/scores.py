@@ -8,7 +8,7 @@ prints their statistics), never on the validity test voices.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -29,7 +29,8 @@ class Weights:
 
 @dataclass(frozen=True)
 class ScoreConfig:
-    """Anchors (value for 100, value for 0) of every mapping, and the miscue thresholds."""
+    """Anchors (value for 100, value for 0) of every mapping, and the miscue thresholds. Where each
+    figure was measured, and what it moved: EXPERTS.md, "The anchors' calibration"."""
 
     cost_native: float = 0.36  # mean cosine DTW cost of a native reading of the right text (dev median)
     cost_wrong: float = 0.58  # ... of a reading of another text (dev median)
@@ -47,58 +48,38 @@ class ScoreConfig:
     omission_score: float = 40.0  # ... and scoring under this is counted as left out
     said_score: float = 25.0  # a word scoring under this is not recognisably said (completeness)
     elsewhere_margin: float = 0.05  # a word found elsewhere for the order must match this much better
-    # ... and last at least this long in the reference: a short word ("the", "in") matches somewhere
-    # else by chance (in-order native readings got coherence 77 on the tune split; 92 with this)
+    # ... and last at least this long in the reference: a short word ("the", "in") matches somewhere else by chance
     relocate_min_s: float = 0.25
     insertion_s: float = 0.25  # attempt speech this long matched to no new reference frame is an insertion
     insertion_cost: float = 0.5  # ... when its DTW cost is above this (a held sound is cheap)
-    # a word the grammar decode hears twice is a repetition only if its two sayings sound alike: mean
-    # cosine DTW cost between them <= this. On the dev split true repetitions cost 0.05-0.65 (14 of 16
-    # <= 0.40), and the false ones, mostly "the", "a", "that" next to an injected error, 0.32-1.03
-    # (17 of 20 above)
+    # a word the grammar decode hears twice is a repetition only if its two sayings sound alike (mean cosine
+    # DTW cost between them at most this): a short word next to an error is often "heard" twice
     repetition_cost: float = 0.40
     # the listener (Whisper base, listener.py): how much less likely a word is in the attempt than in
     # the reference, in nats (its tokens together), that makes its intelligibility 0 ...
     intelligibility_drop: float = 8.0
-    # ... and its share of each word's accuracy (the rest: DTW and GOP). Measured on the validity set's
-    # tune split (benchmarks/pronunciation_validity.py --split tune --listener-weight W): 0 -> 0.5 moved
-    # Spearman -0.803 -> -0.821, the worst segment on the injected word 76.4% -> 84.7%, natives 83.3 -> 88.6,
-    # AUC 1.000 both
-    listener_weight: float = 0.5
+    listener_weight: float = 0.5  # ... and its share of each word's accuracy (the rest: DTW and GOP)
     # "another sentence": most expected words not heard (word error rate of the transcript) and the
     # expected text far less likely than in the reference (mean per token, nats)
     another_sentence_wer: float = 0.6
     another_sentence_drop: float = -2.5
     # ... where the reference counts as heard at least this well (mean per token, nats): a reference the
-    # listener hears poorly (espeak-ng's reading of a typed French or Russian text, -1 to -3) must not
-    # excuse an attempt it hears even worse. -0.5 is the median of the library's native recordings read
-    # by themselves (n = 119). Measured with `benchmarks/pronunciation_languages.py --real` (those
-    # recordings against their own typed text and the next phrase's): another sentence said of 116 of 119
-    # wrong readings (86 without the floor) and of 2 right ones, the library's two spelled acronyms ("Radio
-    # U S B"), since removed: none of the 117 left. The validity set's figures did not move
+    # listener hears poorly (espeak-ng reading a typed French text) must not excuse an attempt it hears even worse
     reference_heard_floor: float = -0.5
     # ... and the reading far from the reference in Whisper's encoder frames too (mean per word of the
-    # words' heard_cost), where both were heard: on the dev split native readings reach 0.37 at most and
-    # readings of another text start at 0.45. Measured on the multilingual benchmark's synthetic voices (n =
-    # 114 right, 114 wrong): right readings called another sentence 5 -> 3 (the other two are voices Whisper
-    # writes as other words and hears far from the reference), wrong ones 112 -> 111; real voices unchanged
+    # words' heard_cost), where both were heard: natives stay below it, readings of another text above
     another_sentence_heard_cost: float = 0.40
-    # Whisper's encoder frames (the listener's, already computed for every attempt and reference) compared
-    # along the DTW path: mean cosine distance per word, anchored at the dev split's medians (native words
-    # 0.202, words of readings of another text 0.532; spectral costs: 0.351, 0.545). They tell a word from
-    # another across voices far better than the spectra: d' native vs substituted word 2.17 vs 1.64 on dev,
-    # 3.04 vs 1.10 on tune (`benchmarks/pronunciation_validity.py`). Their share of each word's DTW part,
-    # measured on --split tune (0 -> 0.5 -> 1: Spearman -0.826 -> -0.830 -> -0.826, worst segment on the
-    # injected word 83.3% -> 86.1% -> 87.5%, natives 91.4 -> 92.2 -> 92.3) and dev (85.2% -> 88.9% -> 87.0%)
+    # Whisper's encoder frames (the listener's, computed for every attempt and reference) compared along the
+    # DTW path: mean cosine distance per word, anchored at the dev split's medians (native words, words of
+    # another text), with this share of each word's DTW part: they tell a word from another across voices far
+    # better than the spectra
     heard_frames_weight: float = 0.5
     heard_cost_native: float = 0.20
     heard_cost_wrong: float = 0.53
     another_sentence_cap: float = 20.0  # the overall score of a reading of another sentence is at most this
     # With the experts' calibration, "another sentence" is its logistic rule (fitted on learners) or the
     # anchors' rule above where the listener is sure of its own transcript (mean log-probability per token
-    # at least this): a clear voice reading other words. Learners' right readings are seldom heard that
-    # clearly; natives' readings of another text are. Chosen on speechocean762's train folds: right
-    # readings flagged 1.6% -> 1.7%, readings of another text 97.3% -> 98.1%
+    # at least this): a clear voice reading other words, as natives' readings of another text are
     another_sentence_clear_transcript: float = -0.5
     # accuracy, fluency, prosody, overall, word scores and "another sentence" as fitted to experts' ratings
     # of real learners (experts.py, experts.json); False: the anchors above alone (what the fit reads)
@@ -166,8 +147,7 @@ def coherence_score(best_positions: np.ndarray, present: np.ndarray, covered_s: 
     present: bool, shape (n_units,): the units judged said; covered_s: attempt time those said units
     take; speech_s: the attempt's speech time (VAD).
     Order is the share of said units in the expected order: the longest run of them, not necessarily
-    adjacent, whose positions increase (one word out of place among ten costs 10%; the pairwise
-    Kendall concordance used before cost a single misplaced short word up to half the score);
+    adjacent, whose positions increase (one word out of place among ten costs 10%);
     continuity is the share of the attempt's speech taken by expected content that was said
     (inserted, repeated or other words lower it).
     """
@@ -210,6 +190,6 @@ def overall_score(scores: dict[str, float | None], config: ScoreConfig = ScoreCo
     """Weighted mean of the five skill scores (weights in ScoreConfig.weights); a skill not scored (None)
     leaves the mean of the others."""
     weights = config.weights
-    pairs = [(scores[name], getattr(weights, name)) for name in
-             ("accuracy", "completeness", "coherence", "fluency", "prosody") if scores[name] is not None]
+    # summed in the weights' own order (Weights' fields): another order can move the last bit, and a rounding
+    pairs = [(scores[f.name], getattr(weights, f.name)) for f in fields(weights) if scores[f.name] is not None]
     return float(sum(s * w for s, w in pairs) / sum(w for _, w in pairs))

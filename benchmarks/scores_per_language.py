@@ -1,9 +1,9 @@
 """Does the experts' calibration, fitted on English, favour a language? Clear readings of each, scored alike.
 
-    python benchmarks/language_bias.py --measures-out clear.jsonl       # about 7 min on a busy 2-core machine
-    python benchmarks/language_bias.py --from clear.jsonl               # the figures again, no scoring
-    python benchmarks/language_bias.py --from clear.jsonl --natives natives.jsonl  # + the offsets on natives
-    python benchmarks/language_bias.py --telephone --languages en es     # the readings at 8 kHz, as the natives'
+    python benchmarks/scores_per_language.py --measures-out clear.jsonl       # about 7 min on a busy 2-core machine
+    python benchmarks/scores_per_language.py --from clear.jsonl               # the figures again, no scoring
+    python benchmarks/scores_per_language.py --from clear.jsonl --natives natives.jsonl  # + the offsets on natives
+    python benchmarks/scores_per_language.py --telephone --languages en es     # the readings at 8 kHz, as the natives'
 
 The clear readings are the library's synthetic learners' phrases (build_learner_phrases.py: each kept only
 where Whisper heard it word for word; Pico, MBROLA, Festival, Piper and RHVoice voices, 42-49 a language),

@@ -1,5 +1,5 @@
 """The picture of a free-speech assessment: the recording, its pauses, and each word coloured by score
-on one time axis, with the speech rate along the way (a picture drawn from arrays, speaksphere.pictures)."""
+on one time axis, with the speech rate along the way (a picture drawn from arrays, speaksphere.figures)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import numpy as np
 from PIL import Image
 
 from ..audio import SAMPLE_RATE
-from ..pictures import Sheet, colourise, envelope, rgb
+from ..figures import HIGH_SCORE, LOW_SCORE, Sheet, envelope, rgb, score_colour
+from .measures import MIN_PAUSE_S
 
 __all__ = ["timeline", "rate_curve", "word_html"]
 
@@ -27,21 +28,20 @@ def rate_curve(words: list[dict], duration_s: float, step_s: float = 0.5) -> tup
 
 def timeline(wave: np.ndarray, result: dict) -> Image.Image:
     """wave: float32 (n,), 16 kHz, the recording; result: speak.assess_speech's. Three panels: the
-    waveform with pauses shaded, the words coloured by score (red 0 .. green 100) and named, the
+    waveform with pauses shaded, the words coloured by score (score_colour: red 0 .. green 100) and named, the
     speech rate (words a minute)."""
     seconds = len(wave) / SAMPLE_RATE
     sheet = Sheet(seconds, title=f"What you said, word by word ({result['speech_rate_wpm'] or 0:.0f} words a minute; "
                                  f"{result['pauses']} pauses)")
-    sheet.legend = [(rgb("#d7301f"), "word hard to understand"), (rgb("#1a9850"), "word clear"),
-                    (_PAUSE, "pause (250 ms or more)")]
+    sheet.legend = [(LOW_SCORE, "word hard to understand"), (HIGH_SCORE, "word clear"),
+                    (_PAUSE, f"pause ({1000 * MIN_PAUSE_S:.0f} ms or more)")]
     wave_panel = sheet.add(envelope(wave / max(float(np.abs(wave).max()), 1e-6), sheet.inner, 90), 90, "sound")
     for start, end in result["pause_spans"]:
         sheet.shade(wave_panel, start, end, _PAUSE, 0.45)
     strip = np.full((1, sheet.inner, 3), 240, dtype=np.uint8)
     word_panel = sheet.add(strip, 46, "words")
     for word in result["words"]:
-        colour = tuple(int(c) for c in colourise(np.array([[word["score"]]]), "RdYlGn", 0, 100)[0, 0])
-        sheet.shade(word_panel, word["start"], word["end"], colour, 1.0)
+        sheet.shade(word_panel, word["start"], word["end"], score_colour(word["score"]), 1.0)
         sheet.mark(word_panel, word["start"])
         sheet.label(word_panel, word["start"], word["word"])  # white on a black box, legible on any colour
     times, rate = rate_curve(result["words"], seconds)
@@ -56,7 +56,7 @@ def word_html(result: dict) -> str:
 
     spans = []
     for word in result["words"]:
-        r, g, b = (int(c) for c in colourise(np.array([[word["score"]]]), "RdYlGn", 0, 100)[0, 0])
+        r, g, b = score_colour(word["score"])
         spans.append(f'<span title="{word["start"]:.1f}-{word["end"]:.1f} s, score {word["score"]:.0f}" '
                      f'style="background: rgb({r},{g},{b}); padding: 2px 4px; margin: 2px; border-radius: 4px; '
                      f'display: inline-block; color: #000">{html.escape(word["word"])}</span>')

@@ -1,11 +1,11 @@
 """Figures of an Assessment, each in the form that draws fastest for the same picture:
 
 - spectrograms: reference and attempt on one time axis, each word named and shaded by its score
-  (a picture drawn from arrays, speaksphere.pictures);
+  (a picture drawn from arrays, speaksphere.figures);
 - dtw_path: the alignment path over the frame-difference matrix (a picture from arrays);
 - pitch: the two pitch contours overlaid, the attempt warped onto the reference's time axis (a
   picture from arrays);
-- word_table: the words coloured by score (red 0 .. green 100), with their miscue (HTML).
+- word_table: the words coloured by score (speaksphere.figures.score_colour), with their miscue (HTML).
 """
 
 from __future__ import annotations
@@ -14,17 +14,14 @@ import html
 
 import numpy as np
 from PIL import Image
-from matplotlib.colors import LinearSegmentedColormap
 
 from ..audio import FRAME_RATE, log_mel_spectrogram
-from ..pictures import Sheet, colourise, rgb
+from ..figures import HIGH_SCORE, LOW_SCORE, Sheet, colourise, rgb, score_colour
 from .assess import Assessment
 
 __all__ = ["MISCUE_NAMES", "spectrograms", "dtw_path", "pitch", "word_table", "all_figures"]
 
 MISCUE_NAMES = {"omission": "left out", "mispronunciation": "unclear", "insertion": "extra sound"}  # learner's words
-
-SCORE_COLOURS = LinearSegmentedColormap.from_list("score", ["#d7301f", "#fdae61", "#1a9850"])  # 0 red .. 100 green
 
 
 def spectrograms(assessment: Assessment, n_worst: int = 3) -> Image.Image:
@@ -36,7 +33,7 @@ def spectrograms(assessment: Assessment, n_worst: int = 3) -> Image.Image:
     mels = [log_mel_spectrogram(analysis.wave) for analysis in (ref, att)]
     frames = max(mel.shape[1] for mel in mels)
     sheet = Sheet(frames / FRAME_RATE, title="Reference (top) and your attempt (bottom): each word at its start")
-    sheet.legend = [(rgb("#d7301f"), "low score"), (rgb("#1a9850"), "high score (weakest words shaded strongly)")]
+    sheet.legend = [(LOW_SCORE, "low score"), (HIGH_SCORE, "high score (weakest words shaded strongly)")]
     panels = []
     for mel, name in zip(mels, ("reference", "your attempt")):
         padded = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])), constant_values=-80.0)
@@ -52,13 +49,8 @@ def spectrograms(assessment: Assessment, n_worst: int = 3) -> Image.Image:
     return sheet.draw()
 
 
-def _score_rgb(score: float) -> tuple[int, int, int]:
-    """A 0-100 score's colour (SCORE_COLOURS: red 0 .. green 100) as 0-255 RGB."""
-    return tuple(int(255 * c) for c in SCORE_COLOURS(score / 100.0)[:3])
-
-
 def _shade(sheet: Sheet, panel: int, start: float, end: float, segment: dict, worst: bool) -> None:
-    colour = _score_rgb(segment["score"])
+    colour = score_colour(segment["score"])
     sheet.shade(panel, start, end, colour, 0.45 if worst else 0.15)
     sheet.mark(panel, start)
     sheet.label(panel, start, segment["label"])
@@ -119,7 +111,7 @@ def word_table(assessment: Assessment) -> str:
     rows = assessment.result.get("words") or assessment.result["segments"]
     cards = []
     for row in rows:
-        red, green, blue = _score_rgb(row["score"])
+        red, green, blue = score_colour(row["score"])
         word = html.escape(row.get("word") or row.get("label") or "(extra)")
         problem = html.escape(MISCUE_NAMES.get(row.get("miscue"), "")) or "&nbsp;"
         cards.append(f'<div style="background:rgb({red},{green},{blue});color:#111;border-radius:6px;'

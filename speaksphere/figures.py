@@ -1,9 +1,13 @@
-"""Pictures drawn straight from arrays (numpy and Pillow), for the app's time-aligned views.
+"""Figures for people to look at: pictures drawn straight from arrays (numpy and Pillow) for the app's
+time-aligned views, and matplotlib figures for its charts (Compare's scores).
 
-A matplotlib figure of a spectrogram took 0.3-0.4 s to build and render on one core, most of it in
-laying out and rasterising text; the same picture from arrays takes a few milliseconds. A `Sheet` stacks
-panels (colour-mapped arrays, waveform envelopes) that share one time axis, then shades spans, marks
-lines and writes labels (never two labels over each other), a title, a legend and the time axis.
+A matplotlib figure of a spectrogram spends most of its time laying out and rasterising text; the same
+picture from arrays takes a few milliseconds (docs/ARCHITECTURE.md, "Serving threads and figures"). A
+`Sheet` stacks panels (colour-mapped arrays, waveform envelopes) that share one time axis, then shades
+spans, marks lines and writes labels (never two labels over each other), a title, a legend and the time axis.
+
+Charts are built on matplotlib.figure.Figure, never pyplot: pyplot keeps global state and the app draws from
+many threads at once. Each capability draws its own in its figures module (pronounce, speak, coach).
 """
 
 from __future__ import annotations
@@ -13,10 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["Sheet", "colourise", "envelope", "rgb"]
+matplotlib.use("Agg")  # no display: figures are rendered to images
+
+import numpy as np  # noqa: E402
+from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+
+from .audio import SAMPLE_RATE, log_mel_spectrogram  # noqa: E402
+from .recording import Recording  # noqa: E402
+
+__all__ = ["FIGURE_DPI", "LOW_SCORE", "HIGH_SCORE", "Sheet", "colourise", "envelope", "new_figure", "plot_recording",
+           "rgb", "score_colour"]
 
 _TICK_STEPS_S = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60)
 _MIN_TICK_PX = 70
@@ -64,6 +77,16 @@ def envelope(wave: np.ndarray, width: int, height: int, colour=(38, 70, 83)) -> 
     picture[(rows >= top) & (rows <= bottom)] = colour
     picture[height // 2, :] = np.minimum(picture[height // 2, :], 200)
     return picture
+
+
+# every score's colour, wherever a word or stretch is coloured by its 0-100 score: red 0 .. orange .. green 100
+SCORE_COLOURS = LinearSegmentedColormap.from_list("score", ["#d7301f", "#fdae61", "#1a9850"])
+LOW_SCORE, HIGH_SCORE = rgb("#d7301f"), rgb("#1a9850")  # the two ends, as legends name them
+
+
+def score_colour(score: float) -> tuple[int, int, int]:
+    """A 0-100 score's colour (SCORE_COLOURS: red 0 .. green 100) as 0-255 RGB."""
+    return tuple(int(255 * c) for c in SCORE_COLOURS(score / 100.0)[:3])
 
 
 @dataclass
@@ -235,3 +258,40 @@ class Sheet:
         name = self.xlabel
         draw.text((self.left + self.inner / 2 - draw.textlength(name, font=font) / 2, y + 18), name, fill=_TEXT,
                   font=font)
+
+
+_SPEECH_COLOUR = "#2a9d8f"
+FIGURE_DPI = 72  # pixels per inch: the app's figures are looked at in a browser, not printed
+
+
+def new_figure(width: float, height: float, left: float = 0.8, right: float = 0.25, bottom: float = 0.55,
+               top: float = 0.4, dpi: int = FIGURE_DPI, **spacing) -> Figure:
+    """A matplotlib figure for the app's charts (Compare's scores): `width` x `height` inches at
+    `dpi` pixels per inch, with fixed margins in inches around the subplots (`spacing`: wspace/hspace, as fractions
+    of a subplot, see subplots_adjust). Time-aligned views are pictures instead (Sheet, above).
+
+    Fixed margins rather than constrained layout, which lays a figure out by drawing it twice (docs/
+    ARCHITECTURE.md, "Serving threads and figures": what it saved)."""
+    figure = Figure(figsize=(width, height), dpi=dpi)
+    figure.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                           top=1 - top / height, **spacing)
+    return figure
+
+
+def plot_recording(recording: Recording, title: str = "Your recording") -> Image.Image:
+    """Waveform above a log-mel spectrogram on one time axis (seconds), the speech found by voice activity
+    detection shaded on the waveform and its edges marked on the spectrogram (low pitch at the bottom).
+    A picture drawn from arrays (Sheet, above): a tenth of a matplotlib figure's time."""
+    mel_db = log_mel_spectrogram(recording.wave)  # (n_mels, n_frames)
+    sheet = Sheet(len(recording.wave) / SAMPLE_RATE,
+                  title=f"{title}: {len(recording.segments)} stretch(es) of speech shaded")
+    speech = rgb(_SPEECH_COLOUR)
+    sheet.legend = [(speech, "speech (voice activity)")]
+    wave = sheet.add(envelope(recording.wave, sheet.inner, 90), 90, "waveform (loudness over time)")
+    mel = sheet.add(colourise(mel_db, "magma", -80, 0), 200, "spectrogram: frequency (low to high); brighter = louder",
+                    flip=True)
+    for segment in recording.segments:
+        sheet.shade(wave, segment.start, segment.end, speech, 0.3)
+        for edge in (segment.start, segment.end):
+            sheet.mark(mel, edge, speech)
+    return sheet.draw()

@@ -7,7 +7,7 @@ import pytest
 
 from PIL import ImageDraw
 
-from speaksphere.pictures import Sheet, _font, colourise, envelope
+from speaksphere.figures import Sheet, _font, colourise, envelope
 
 
 def overlaps(a, b) -> bool:
@@ -60,3 +60,18 @@ def test_colourise_maps_the_range_and_nan():
     colours = colourise(np.array([[-80.0, 0.0, np.nan]]), "magma", -80, 0)
     assert colours.dtype == np.uint8 and colours[0, 0].sum() < 60 and colours[0, 1].sum() > 500
     assert tuple(colours[0, 2]) == (0, 0, 0)  # NaN: not computed, its own colour
+
+
+def test_a_score_has_one_colour_in_every_capability_and_its_legend():
+    """Speak coloured words by RdYlGn (yellow at 50, its legend naming other reds and greens), Pronounce by
+    its own map: one rule now, speaksphere.figures.score_colour."""
+    from speaksphere.figures import HIGH_SCORE, LOW_SCORE, score_colour
+    from speaksphere.speak.figures import word_html
+
+    words = [{"word": f"w{s}", "start": 0.5 * i, "end": 0.5 * i + 0.4, "score": s} for i, s in enumerate((0, 50, 100))]
+    html = word_html({"words": words})
+    for s in (0, 50, 100):
+        assert "background: rgb({},{},{})".format(*score_colour(s)) in html
+    assert max(abs(a - b) for a, b in zip(score_colour(0), LOW_SCORE)) <= 1
+    assert max(abs(a - b) for a, b in zip(score_colour(100), HIGH_SCORE)) <= 1
+    assert score_colour(50)[2] < 100  # orange between them, not RdYlGn's pale yellow
