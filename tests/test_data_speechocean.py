@@ -9,7 +9,7 @@ import torch
 from speaksphere.data.manifest import as_recorded, read_manifest, write_manifest
 from speaksphere.data.speechocean import learner_rows, main, read_train_split, telephone_band
 from speaksphere.training.heads import WindowSet
-from speaksphere.model.whisper import language_log_probabilities, whisper_languages
+from speaksphere.whisper.language import language_log_probabilities, whisper_languages
 from speaksphere.training.held_out import Part, choose_gate, choose_shift, folds
 
 RATE = 16000
@@ -169,7 +169,7 @@ def test_accent_gate_is_the_loosest_that_keeps_native_english_from_a_learners_ac
 
 
 def test_a_closed_gate_gives_probability_zero_at_any_temperature_and_no_evidence_no_gate():
-    from speaksphere.model.whisper import gated
+    from speaksphere.whisper.language import gated
 
     zh = list(whisper_languages()).index("zh")
     whisper = torch.zeros(2, 99)

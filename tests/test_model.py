@@ -162,7 +162,7 @@ def test_export_halves_the_weights_and_serves_the_same_answers(tmp_path, speech,
 
 def test_accented_english_moves_whispers_doubt_towards_english_and_must_name_an_unanswered_language():
     from speaksphere.model import SpeakSphereConfig, load_model
-    from speaksphere.model.whisper import whisper_languages
+    from speaksphere.whisper.language import whisper_languages
 
     predictor = load_model()
     config = predictor.model.config
@@ -185,7 +185,7 @@ def test_accented_english_moves_whispers_doubt_towards_english_and_must_name_an_
 
 
 def test_the_shipped_model_gives_a_mandarin_accent_only_where_whisper_hears_mandarin():
-    from speaksphere.model.whisper import whisper_languages
+    from speaksphere.whisper.language import whisper_languages
 
     predictor = load_model()
     config = predictor.model.config

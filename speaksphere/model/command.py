@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .whisper_decoder import first_word_log_probabilities
+from ..whisper.decoder import first_word_log_probabilities
 
 __all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "MAX_COMMAND_SPEECH_S", "spellings", "keyword_prompt",
            "first_speech_window", "whisper_command_logits"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from transformers import AutoConfig, AutoModel, PreTrainedModel
 
-from .whisper_encoder import WhisperAudioEncoder, pretrained_whisper_encoder
+from ..whisper.encoder import WhisperAudioEncoder, pretrained_whisper_encoder
 
 __all__ = ["build_encoder", "load_encoder", "WHISPER_BASE"]
 

@@ -17,8 +17,8 @@ from ..audio import SAMPLE_RATE
 from ..recording import Recording, WindowConfig, Windows, frame_windows, load_recording
 from .command import first_speech_window
 from .multitask import SpeakSphereModel
-from .whisper import whisper_language_logits
-from .whisper_encoder import WhisperAudioEncoder
+from ..whisper.encoder import WhisperAudioEncoder
+from ..whisper.language import whisper_language_logits
 
 __all__ = ["Predictor", "load_model", "feature_extractor_for", "DEFAULT_MODEL_DIR"]
 

@@ -17,7 +17,7 @@ from transformers import get_cosine_schedule_with_warmup
 
 from ..data.labels import IGNORE_INDEX
 from ..model import SpeakSphereModel
-from ..model.whisper import language_log_probabilities
+from ..whisper.language import language_log_probabilities
 from .encodings import Encodings
 from .evaluation import score
 from .loop import TrainingState, run_epochs, train_epoch

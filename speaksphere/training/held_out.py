@@ -35,7 +35,7 @@ from ..data.labels import IGNORE_INDEX, VOCABULARIES
 from ..data.manifest import BAND_8K, as_recorded, is_real, is_rendition, read_manifest
 from ..data.speechocean import SOURCE as LEARNERS
 from ..model.configuration import SHORT_SPEECH_S
-from ..model.whisper import accented_english, gated, language_log_probabilities
+from ..whisper.language import accented_english, gated, language_log_probabilities
 from .encodings import Encodings, load_encodings
 from .experiment import Experiment, build_model
 from .heads import WindowSet, expected_calibration_error, fit_heads, fit_temperature, predict_logits, window_set
@@ -359,7 +359,7 @@ def choose_shift(parts: list[Part], encodings: Encodings, code: str, grid=SHIFT_
 
 
 def gate_parts(parts: list[Part], label: str, code: str, threshold: float) -> list[Part]:
-    """Accent parts with `label` gated by Whisper's log-probability of `code` (model.whisper.gated)."""
+    """Accent parts with `label` gated by Whisper's log-probability of `code` (speaksphere.whisper.language.gated)."""
     gates = {label: [code, threshold]} if np.isfinite(threshold) else {}
     return [dataclasses.replace(p, logits=gated(p.logits, p.labels, p.data.whisper_language, gates)) for p in parts]
 

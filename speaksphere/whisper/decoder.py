@@ -25,19 +25,15 @@ import torch
 from tokenizers import Tokenizer
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 
-from .whisper import FIRST_LANGUAGE_TOKEN, START_OF_TRANSCRIPT, load_whisper_base, tokenizer_file, whisper_languages
+from .constants import (BLANK, END_OF_TEXT, FIRST_LANGUAGE_TOKEN, MAX_PREVIOUS_TOKENS, MAX_TOKENS, NO_TIMESTAMPS,
+                        START_OF_PREVIOUS, START_OF_TRANSCRIPT, TRANSCRIBE)
+from .language import whisper_languages
+from .weights import load_whisper_base, tokenizer_file
 
-__all__ = ["END_OF_TEXT", "Transcript", "prompt_tokens", "text_tokens", "token_text", "transcribe",
+__all__ = ["Transcript", "prompt_tokens", "text_tokens", "token_text", "transcribe",
            "token_log_probabilities", "first_word_log_probabilities"]
 
-END_OF_TEXT = 50257  # <|endoftext|>: every special token and timestamp comes after it
-START_OF_PREVIOUS = 50361  # <|startofprev|>: text said before this window (Whisper's prompt, "initial_prompt")
-TRANSCRIBE = 50359  # <|transcribe|>
-NO_TIMESTAMPS = 50363  # <|notimestamps|>
-_BLANK = 220  # " " alone, which Whisper never lets a transcript start with
 UNLIKELY_FIRST_TOKEN = -10.0  # nats: a first word whose first token is less likely (< 4.5e-5) is not read
-MAX_TOKENS = 224  # Whisper's own limit on a 30-s window's text (half its 448 positions)
-MAX_PREVIOUS_TOKENS = 223  # openai-whisper keeps the last n_ctx // 2 - 1 tokens of a text said before
 
 
 @dataclass(frozen=True)
@@ -174,7 +170,7 @@ def _greedy_choice(scores: torch.Tensor, step: int, max_tokens: int) -> int:
     allowed = scores.clone()
     allowed[END_OF_TEXT + 1 :] = -torch.inf
     if step == 0:
-        allowed[[END_OF_TEXT, _BLANK]] = -torch.inf
+        allowed[[END_OF_TEXT, BLANK]] = -torch.inf
     return int(allowed.argmax())
 
 
