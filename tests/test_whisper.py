@@ -84,8 +84,9 @@ def test_a_damaged_cache_is_rebuilt(tmp_path, caplog):
 
 
 def test_padding_frames_do_not_count_and_the_heads_save_alone(tmp_path, french):
-    config = SpeakSphereConfig(tasks={"language": ["en", "fr", "de"]}, pooling="mean_std", head_hidden=0,
-                               language_source="head+whisper")
+    # the language from Whisper's own ID, the accent from a head
+    config = SpeakSphereConfig(tasks={"language": ["en", "fr", "de"], "accent": ["en-US", "en-GB"]}, pooling="mean_std",
+                               head_hidden=0)
     model = SpeakSphereModel.from_backbone("whisper-base", config).eval()
     # building heads around the shared encoder must not initialise it again (it once did, in place)
     pretrained = weights.whisper_base_state_dict()
@@ -106,6 +107,8 @@ def test_padding_frames_do_not_count_and_the_heads_save_alone(tmp_path, french):
     assert loaded.backbone.conv1.weight.data_ptr() == weights.load_whisper_base().model.encoder.conv1.weight.data_ptr()
     with torch.no_grad():
         language = whisper_language_logits(model.layer_statistics(clip[None], None, True)[1])
-        before = model(layer_statistics=alone[None], whisper_language=language).logits["language"]
-        after = loaded(layer_statistics=alone[None], whisper_language=language).logits["language"]
-    torch.testing.assert_close(before, after)
+        before = model(layer_statistics=alone[None], whisper_language=language).logits
+        after = loaded(layer_statistics=alone[None], whisper_language=language).logits
+    assert set(before) == set(after) == {"language", "accent"} and list(loaded.heads) == ["accent"]
+    for task in before:
+        torch.testing.assert_close(before[task], after[task])

@@ -20,7 +20,7 @@ from .multitask import SpeakSphereModel
 from ..whisper.encoder import WhisperAudioEncoder
 from ..whisper.language import whisper_language_logits
 
-__all__ = ["Predictor", "load_model", "feature_extractor_for", "DEFAULT_MODEL_DIR"]
+__all__ = ["Predictor", "load_model", "new_feature_extractor", "feature_extractor_for", "DEFAULT_MODEL_DIR"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "speaksphere-small"  # package data
 _MIN_WINDOW_SPEECH_S = 0.25  # a window with less speech than this says nothing about the speaker
@@ -144,12 +144,17 @@ def _as_dict(labels: list[str], probabilities: np.ndarray) -> dict[str, float]:
     return {labels[i]: round(float(probabilities[i]), 4) for i in order}
 
 
-def feature_extractor_for(model: SpeakSphereModel) -> Wav2Vec2FeatureExtractor:
-    """The input processing a model expects: zero padding, and per-clip normalisation for wav2vec2
-    (Whisper hears the waveform as it is: its log-mel has its own scaling)."""
+def new_feature_extractor(whisper: bool) -> Wav2Vec2FeatureExtractor:
+    """The input processing an encoder expects: 16-kHz waveforms zero-padded to the batch's longest, with
+    their attention mask, and per-clip normalisation for wav2vec2 (`whisper` False); Whisper hears the
+    waveform as it is (its log-mel has its own scaling)."""
     return Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=SAMPLE_RATE, padding_value=0.0,
-                                    do_normalize=not isinstance(model.backbone, WhisperAudioEncoder),
-                                    return_attention_mask=True)
+                                    do_normalize=not whisper, return_attention_mask=True)
+
+
+def feature_extractor_for(model: SpeakSphereModel) -> Wav2Vec2FeatureExtractor:
+    """new_feature_extractor() for the model's encoder."""
+    return new_feature_extractor(isinstance(model.backbone, WhisperAudioEncoder))
 
 
 def load_model(path: str | Path | None = None, device: str = "cpu") -> Predictor:

@@ -9,9 +9,10 @@ synthetic val voices, and tested on the held-out voice's recordings (every 4-s w
 recording as the app judges it: windows weighted by their seconds of speech) and on the synthetic test
 voices. Temperatures are fitted on the pooled out-of-fold predictions of the real voices and the
 synthetic val voices; the expected calibration error is reported before and after, the "after" of each
-voice with a temperature fitted without that voice. Language is compared four ways: the learned head,
-Whisper's own language ID (restricted to our labels), the head with Whisper's probabilities as soft
-targets, and the head plus Whisper's log-probabilities with a learned weight ("head+whisper").
+voice with a temperature fitted without that voice. On Whisper base the language is Whisper's own
+language ID (restricted to our labels, "whisper"), reported with and without English's share of
+accented speech (accented_english, "whisper_unshifted"), and the other tasks are the heads' ("head");
+on another encoder every task is a head's.
 
 It replaces the TTS-only test (every real voice in test, none in training), which measured how far
 synthetic voices carry to real ones but left the shipped model without any real voice to learn from.
@@ -45,7 +46,7 @@ __all__ = ["folds", "run_fold", "main"]
 log = logging.getLogger("speaksphere.training.held_out")
 MIN_WINDOW_SPEECH_S = 1.0  # windows counted in the per-window figure (the model card's rule)
 VOTE_MIN_SPEECH_S = 0.25  # the served vote ignores windows with less speech (Predictor)
-LANGUAGE_METHODS = ("head", "head_ungated", "whisper", "whisper_unshifted", "soft_targets", "prior")
+ARMS = ("head", "head_ungated", "whisper", "whisper_unshifted")  # where a held-out answer comes from
 LEARNER_FOLDS = 5  # speechocean762's train speakers are held out in this many folds, by speaker
 SURE = 0.5  # a calibrated probability from which the app gives an answer (below: "not sure")
 SHIFT_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)  # accented_english weights tried (0: Whisper as it is)
@@ -71,21 +72,22 @@ def _tasks(rows: list[dict[str, str]], clips: np.ndarray, wanted: list[str]) -> 
             for task in wanted if len(present[task]) >= 2}
 
 
-def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_clips, tests: dict[str, np.ndarray],
-             language_source: str, teacher_weight: float) -> tuple[dict, dict]:
-    """Train heads on `train_clips`, stop on `val_clips`; returns (tasks, {test name: (WindowSet, logits)})."""
+def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_clips,
+             tests: dict[str, np.ndarray]) -> tuple[dict, dict]:
+    """Train heads on `train_clips`, stop on `val_clips`; returns (tasks, {test name: (WindowSet, logits)}),
+    the logits of the heads' tasks only (not those Whisper answers: whisper_logits, benchmarks/command_words.py)."""
     tasks = _tasks(rows, train_clips, config.data.tasks)
-    model_config = dataclasses.replace(config.model, language_source=language_source)
-    model = build_model(model_config, tasks, [{**rows[c], "split": "train"} for c in train_clips])
+    model = build_model(config.model, tasks, [{**rows[c], "split": "train"} for c in train_clips])
     train = window_set(encodings, rows, train_clips, tasks, every_window=True)
     val = window_set(encodings, rows, val_clips, tasks, every_window=False)
     t = config.train
     fit_heads(model, train, val, t.epochs, t.batch_size, t.learning_rate, t.weight_decay, t.warmup_ratio, t.patience,
-              t.seed, teacher_weight=teacher_weight, report=log.debug)
+              t.seed, report=log.debug)
     found = {}
     for name, clips in tests.items():
         data = window_set(encodings, rows, clips, tasks, every_window=True, whatever_speech=True)
-        found[name] = (data, predict_logits(model, data))
+        logits = predict_logits(model, data)
+        found[name] = (data, {task: values for task, values in logits.items() if task not in model.whisper_tasks})
     return tasks, found
 
 
@@ -129,38 +131,55 @@ def figures(data: WindowSet, logits: torch.Tensor, task: str, encodings: Encodin
     return found
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True)
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--encodings", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--teacher-weight", type=float, default=1.0, help="for the soft-targets language arm")
     parser.add_argument("--accented-english", default="", help="a language Whisper knows and the labels do not "
                         "(e.g. zh) whose probability, weighted as chosen on the held-out speech, counts for English")
     parser.add_argument("--accent-gate", default="", help="LABEL:CODE, e.g. L1-zh:zh: the accent LABEL only where "
                         "Whisper's log-probability of language CODE reaches a threshold chosen on the held-out speech")
     parser.add_argument("--reuse", type=Path, help="an earlier --out report whose .parts.pt file holds the folds' "
                         "answers: choose, calibrate and report again without training")
-    parser.add_argument("--arms", default="head,soft_targets,prior", help="language arms to train besides Whisper's "
-                        "own ID (which needs no training): head (also trains the other tasks), soft_targets, prior")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = load_config(args.config, Experiment)
     rows = read_manifest(args.manifest, absolute=True)
     encodings = load_encodings(args.encodings, [r["audio"] for r in rows])
     if args.reuse:
-        report = {key: value for key, value in json.loads(args.reuse.read_text()).items()
-                  if key in ("voices", "synthetic", "emotion_renditions", "synthetic_answers")}
-        out_of_fold = load_parts(args.reuse.with_suffix(".parts.pt"), encodings, rows)
-        for chosen, raw in ((("head", "accent"), ("head_ungated", "accent")), (("whisper", "language"), ("whisper_unshifted", "language"))):
-            if raw in out_of_fold:  # a report of an earlier version saved its parts after choosing: take the raw ones
-                out_of_fold[chosen] = out_of_fold.pop(raw)
-        finish(report, out_of_fold, encodings, rows, args)
-        args.out.write_text(json.dumps(report, indent=2))
-        log.info("wrote %s", args.out)
-        return
-    by_voice = folds(rows)
+        report, out_of_fold = reused(args.reuse, encodings, rows)
+    else:
+        report, out_of_fold = run_folds(config, rows, encodings)
+        save_parts(out_of_fold, args.out.with_suffix(".parts.pt"))  # to choose and calibrate again without training
+    finish(report, out_of_fold, encodings, rows, args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    if not args.reuse:
+        print(json.dumps(report["summary"], indent=1))
+        print(json.dumps(report["people"], indent=1))
+    log.info("wrote %s", args.out)
+
+
+def reused(path: Path, encodings: Encodings, rows: list[dict[str, str]]) -> tuple[dict, dict]:
+    """An earlier report's per-voice figures and its saved out-of-fold parts, before any choice."""
+    report = {key: value for key, value in json.loads(path.read_text()).items()
+              if key in ("voices", "synthetic", "emotion_renditions", "synthetic_answers")}
+    out_of_fold = load_parts(path.with_suffix(".parts.pt"), encodings, rows)
+    for chosen, raw in ((("head", "accent"), ("head_ungated", "accent")),
+                        (("whisper", "language"), ("whisper_unshifted", "language"))):
+        if raw in out_of_fold:  # a report of an earlier version saved its parts after choosing: take the raw ones
+            out_of_fold[chosen] = out_of_fold.pop(raw)
+    return report, out_of_fold
+
+
+def run_folds(config: Experiment, rows: list[dict[str, str]], encodings: Encodings) -> tuple[dict, dict]:
+    """Every fold trained and tested: the report's per-voice figures and (arm, task) -> [Part]."""
     synthetic = np.array([not is_real(r) for r in rows])
     split = np.array([r["split"] for r in rows])
     val_clips = np.flatnonzero(synthetic & (split == "val"))
@@ -169,48 +188,44 @@ def main() -> None:
     # WORLD renditions of real prompts test the emotion head only, apart)
     plain = np.array([as_recorded(r) for r in rows])  # as recorded, or through a telephone band (learners)
     rendered = np.array([is_real(r) and is_rendition(r) for r in rows])  # noisy renditions too
-    arms = {"head": ("head", 0.0), "soft_targets": ("head", args.teacher_weight), "prior": ("head+whisper", 0.0)}
-    arms = {name: arm for name, arm in arms.items() if name in args.arms.split(",") or name == "head"}
     out_of_fold = defaultdict(list)  # (arm, task) -> [Part]
     report = {"voices": {}, "synthetic": {}}
-    for voice, clips in by_voice.items():
-        train_clips = np.flatnonzero((synthetic & (split == "train")) | (~synthetic & ~np.isin(np.arange(len(rows)), clips)))
+    for voice, clips in folds(rows).items():
+        others = ~synthetic & ~np.isin(np.arange(len(rows)), clips)  # every other real voice
+        train_clips = np.flatnonzero((synthetic & (split == "train")) | others)
         held = clips[plain[clips]]
         log.info("fold %s: %d training clips, %d held-out recordings", voice, len(train_clips), len(held))
-        for arm, (source, teacher) in arms.items():
-            if arm != "head" and encodings.whisper_language is None:
-                continue
-            tests = {"real": held, "synthetic": synthetic_test, "emotion_renditions": clips[rendered[clips]]}
-            tasks, found = run_fold(config, rows, encodings, train_clips, val_clips, tests, source, teacher)
-            for task in tasks:
-                if (arm != "head" and task != "language") or task not in found["real"][1]:
-                    continue  # a command from Whisper is not the heads': benchmarks/command_words.py measures it
-                data, logits = found["real"]
-                out_of_fold[(arm, task)].append(Part(voice, voice, task, data, logits[task], tasks[task]))
-                report["voices"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
-                data, logits = found["synthetic"]
-                report["synthetic"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
-                if task == "emotion" and len(found["emotion_renditions"][0]):
-                    data, logits = found["emotion_renditions"]
-                    report.setdefault("emotion_renditions", {})[voice] = figures(data, logits[task], task, encodings)
-                    # calibrated with the real voices' own speech: neutral alone would teach every answer to be sure
-                    out_of_fold[(arm, task)].append(Part(f"{voice}/renditions", voice, task, data, logits[task], tasks[task]))
-                if task == "accent" and arm == "head":  # the synthetic native English voices: how often "L1-zh"
-                    data, logits = found["synthetic"]
-                    out_of_fold[("synthetic", task)].append(Part(voice, voice, task, data, logits[task], tasks[task]))
-            if arm == "head" and "language" in tasks and encodings.whisper_language is not None:
-                data, _ = found["real"]
-                logits = whisper_logits(data, tasks["language"])
-                out_of_fold[("whisper", "language")].append(Part(voice, voice, "language", data, logits, tasks["language"]))
-                report["voices"][voice]["language"]["whisper"] = figures(data, logits, "language", encodings)
-            log.info("%s %s: %s", voice, arm, json.dumps({t: report["voices"][voice].get(t, {}).get(arm) for t in tasks})[:600])
-    save_parts(out_of_fold, args.out.with_suffix(".parts.pt"))  # to choose and calibrate again without training
-    finish(report, out_of_fold, encodings, rows, args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report["summary"], indent=1))
-    print(json.dumps(report["people"], indent=1))
-    log.info("wrote %s", args.out)
+        tests = {"real": held, "synthetic": synthetic_test, "emotion_renditions": clips[rendered[clips]]}
+        tasks, found = run_fold(config, rows, encodings, train_clips, val_clips, tests)
+        for task in tasks:
+            if task in found["real"][1]:
+                record_heads(report, out_of_fold, voice, task, tasks[task], found, encodings)
+        if "language" in tasks and encodings.whisper_language is not None:
+            data, _ = found["real"]
+            logits = whisper_logits(data, tasks["language"])
+            out_of_fold[("whisper", "language")].append(Part(voice, voice, "language", data, logits, tasks["language"]))
+            report["voices"].setdefault(voice, {}).setdefault("language", {})["whisper"] = figures(
+                data, logits, "language", encodings)
+        log.info("%s: %s", voice, json.dumps(report["voices"].get(voice, {}))[:600])
+    return report, out_of_fold
+
+
+def record_heads(report: dict, out_of_fold: dict, voice: str, task: str, labels: list[str], found: dict,
+                 encodings: Encodings) -> None:
+    """One fold's head answers for `task` (its `labels`) into the report's figures and the out-of-fold parts."""
+    data, logits = found["real"]
+    out_of_fold[("head", task)].append(Part(voice, voice, task, data, logits[task], labels))
+    report["voices"].setdefault(voice, {}).setdefault(task, {})["head"] = figures(data, logits[task], task, encodings)
+    data, logits = found["synthetic"]
+    report["synthetic"].setdefault(voice, {}).setdefault(task, {})["head"] = figures(data, logits[task], task, encodings)
+    if task == "emotion" and len(found["emotion_renditions"][0]):
+        data, logits = found["emotion_renditions"]
+        report.setdefault("emotion_renditions", {})[voice] = figures(data, logits[task], task, encodings)
+        # calibrated with the real voices' own speech: neutral alone would teach every answer to be sure
+        out_of_fold[("head", task)].append(Part(f"{voice}/renditions", voice, task, data, logits[task], labels))
+    if task == "accent":  # the synthetic native English voices: how often "L1-zh"
+        data, logits = found["synthetic"]
+        out_of_fold[("synthetic", task)].append(Part(voice, voice, task, data, logits[task], labels))
 
 
 def save_parts(out_of_fold: dict, path: Path) -> None:
@@ -296,7 +311,7 @@ def summary(report: dict) -> dict:
     found = {}
     groups = {"": lambda voice: not voice.startswith(LEARNERS), "/learners": lambda voice: voice.startswith(LEARNERS)}
     for task, arm, (group, member) in itertools.product(
-            sorted({t for voice in report["voices"].values() for t in voice}), LANGUAGE_METHODS, groups.items()):
+            sorted({t for voice in report["voices"].values() for t in voice}), ARMS, groups.items()):
         per_voice = [v[task][arm] for name, v in report["voices"].items() if arm in v.get(task, {}) and member(name)]
         if not per_voice:
             continue
@@ -340,22 +355,31 @@ def shifted(parts: list[Part], weights: dict[str, float]) -> list[Part]:
             for p in parts]
 
 
+def grid_search(grid, name: str, measure, pick) -> tuple[float, list[dict]]:
+    """Every value of `grid` tried on the held-out real speech: a table of rows {name: value,
+    **measure(value)} (the natives' and the learners' figures), and the value of the row `pick(table)` chooses."""
+    table = [{name: value, **measure(value)} for value in grid]
+    return pick(table)[name], table
+
+
 def choose_shift(parts: list[Part], encodings: Encodings, code: str, grid=SHIFT_WEIGHTS) -> tuple[float, list[dict]]:
     """The weight of Whisper's probability of `code` added to English (accented_english) chosen on the
     held-out real speech: among the weights of `grid` that keep the native voices' macro accuracy over
     recordings with >= 1 s of speech at least at the unshifted one's, the one under which most of the
     learners' recordings are answered English (the smaller on a tie). Returns it and every weight's figures."""
-    table = []
-    for weight in grid:
+    def measure(weight: float) -> dict:
         found = {p.name: figures(p.data, p.logits, "language", encodings) for p in shifted(parts, {code: weight})}
         natives = [f["spoken_recording_accuracy"] for name, f in found.items() if not name.startswith(LEARNERS)]
         learners = [f["recording_accuracy"] for name, f in found.items() if name.startswith(LEARNERS)]
-        table.append({"weight": weight, "natives": float(np.mean(natives)) if natives else float("nan"),
-                      "learners": float(np.mean(learners)) if learners else float("nan")})
-    floor = table[0]["natives"]
-    allowed = [row for row in table if not row["natives"] < floor - 1e-9 and np.isfinite(row["learners"])]
-    best = max(allowed, key=lambda row: (row["learners"], -row["weight"]), default=table[0])
-    return best["weight"], table
+        return {"natives": float(np.mean(natives)) if natives else float("nan"),
+                "learners": float(np.mean(learners)) if learners else float("nan")}
+
+    def pick(table: list[dict]) -> dict:
+        floor = table[0]["natives"]
+        allowed = [row for row in table if not row["natives"] < floor - 1e-9 and np.isfinite(row["learners"])]
+        return max(allowed, key=lambda row: (row["learners"], -row["weight"]), default=table[0])
+
+    return grid_search(grid, "weight", measure, pick)
 
 
 def gate_parts(parts: list[Part], label: str, code: str, threshold: float) -> list[Part]:
@@ -387,23 +411,26 @@ def choose_gate(parts: list[Part], encodings: Encodings, label: str, code: str, 
     """The threshold of the gate on `label` (Whisper's log-probability of `code`) chosen on the held-out
     real speech: the lowest of `grid` (-inf: no gate) at which at most MAX_NATIVE_ACCENT of the native
     voices' `native` recordings are answered `label`; the learners' share answered `label` reported."""
-    table = []
-    for threshold in grid:
+    def measure(threshold: float) -> dict:
         found = {"learners": [0, 0], "natives": [0, 0]}
         for part in gate_parts(parts, label, code, threshold):
             group = "learners" if part.name.startswith(LEARNERS) else "natives"
             n, hits = _share_answered(part, label, encodings, label if group == "learners" else native)
             found[group][0] += n
             found[group][1] += hits
-        table.append({"threshold": threshold, **{g: h / n if n else float("nan") for g, (n, h) in found.items()}})
-    if not np.isfinite(table[0]["natives"]):  # no native recording of that accent held out: no evidence, no gate
-        log.warning("no native %s recordings held out: the %s gate stays open", native, label)
-        return -np.inf, table
-    allowed = [row for row in table if row["natives"] <= MAX_NATIVE_ACCENT]
-    if not allowed:
-        log.warning("no gate of %s keeps native %s under %.0f%%: the strictest is taken", grid, native,
-                    100 * MAX_NATIVE_ACCENT)
-    return (allowed[0] if allowed else table[-1])["threshold"], table
+        return {g: h / n if n else float("nan") for g, (n, h) in found.items()}
+
+    def pick(table: list[dict]) -> dict:
+        if not np.isfinite(table[0]["natives"]):  # no native recording of that accent held out: no evidence, no gate
+            log.warning("no native %s recordings held out: the %s gate stays open", native, label)
+            return {"threshold": -np.inf}
+        allowed = [row for row in table if row["natives"] <= MAX_NATIVE_ACCENT]
+        if not allowed:
+            log.warning("no gate of %s keeps native %s under %.0f%%: the strictest is taken", grid, native,
+                        100 * MAX_NATIVE_ACCENT)
+        return allowed[0] if allowed else table[-1]
+
+    return grid_search(grid, "threshold", measure, pick)
 
 
 def calibration(out_of_fold: dict, encodings: Encodings, fitted_on: dict | None = None) -> dict:
