@@ -33,7 +33,8 @@ def language_log_probabilities(whisper_language: torch.Tensor, labels: list[str]
     known = whisper_languages()
     unknown = [label for label in labels if label not in known]
     if unknown:
-        raise ValueError(f"Whisper has no language token for {unknown}: language labels must be ISO 639-1 codes it knows")
+        raise ValueError(f"Whisper has no language token for {unknown}: language labels must be ISO 639-1 codes "
+                         "it knows")
     return torch.log_softmax(whisper_language.float()[:, [known.index(label) for label in labels]], dim=-1)
 
 
@@ -51,7 +52,8 @@ def accented_english(whisper_language: torch.Tensor, labels: list[str], weights:
     return shift
 
 
-def gated(logits: torch.Tensor, labels: list[str], whisper_language: torch.Tensor, gates: dict[str, list]) -> torch.Tensor:
+def gated(logits: torch.Tensor, labels: list[str], whisper_language: torch.Tensor,
+          gates: dict[str, list]) -> torch.Tensor:
     """`logits` (batch, len(labels)) with each gated label's logit set to -inf where Whisper's
     log-probability (over its 99) of the gate's language is below the gate's threshold: the label's
     probability is 0 at any temperature, so temperatures are fitted on the ungated logits.
