@@ -71,11 +71,11 @@ def whisper_command_logits(encoder_states: torch.Tensor, labels: list[str], spee
     if speech_s > MAX_COMMAND_SPEECH_S and UNKNOWN in labels:
         logits[labels.index(UNKNOWN)] = 0.0
         return logits
-    heard = first_word_log_probabilities(encoder_states, "en", [spellings(word) for word in words],
-                                         previous=keyword_prompt(words))
-    for word, value in zip(words, heard):
+    first_word = first_word_log_probabilities(encoder_states, "en", [spellings(word) for word in words],
+                                              previous=keyword_prompt(words))
+    for word, value in zip(words, first_word):
         logits[labels.index(word)] = max(float(value), _FLOOR)
     if UNKNOWN in labels:
-        said = min(float(np.exp(np.logaddexp.reduce(heard))), 1.0 - 1e-6)
+        said = min(float(np.exp(np.logaddexp.reduce(first_word))), 1.0 - 1e-6)
         logits[labels.index(UNKNOWN)] = max(float(np.log1p(-said)), _FLOOR)
     return logits

@@ -13,12 +13,12 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
-from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
-from .encoder import WHISPER_BASE, build_encoder, load_encoder
-from .command import whisper_command_logits
 from ..whisper.constants import N_LANGUAGES
 from ..whisper.encoder import WhisperAudioEncoder
 from ..whisper.language import accented_english, gated, language_log_probabilities, whisper_language_logits
+from .command import whisper_command_logits
+from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
+from .encoder import WHISPER_BASE, build_encoder, load_encoder
 
 __all__ = ["SpeakSphereModel", "MultiTaskOutput", "IGNORE_INDEX"]
 

@@ -15,10 +15,10 @@ from transformers import Wav2Vec2FeatureExtractor
 
 from ..audio import SAMPLE_RATE
 from ..recording import Recording, WindowConfig, Windows, frame_windows, load_recording
-from .command import first_speech_window
-from .multitask import SpeakSphereModel
 from ..whisper.encoder import WhisperAudioEncoder
 from ..whisper.language import whisper_language_logits
+from .command import first_speech_window
+from .multitask import SpeakSphereModel
 
 __all__ = ["Predictor", "load_model", "new_feature_extractor", "feature_extractor_for", "DEFAULT_MODEL_DIR"]
 

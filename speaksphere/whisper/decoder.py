@@ -25,8 +25,17 @@ import torch
 from tokenizers import Tokenizer
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 
-from .constants import (BLANK, END_OF_TEXT, FIRST_LANGUAGE_TOKEN, MAX_PREVIOUS_TOKENS, MAX_TOKENS, NO_TIMESTAMPS,
-                        START_OF_PREVIOUS, START_OF_TRANSCRIPT, TRANSCRIBE)
+from .constants import (
+    BLANK,
+    END_OF_TEXT,
+    FIRST_LANGUAGE_TOKEN,
+    MAX_PREVIOUS_TOKENS,
+    MAX_TOKENS,
+    NO_TIMESTAMPS,
+    START_OF_PREVIOUS,
+    START_OF_TRANSCRIPT,
+    TRANSCRIBE,
+)
 from .language import whisper_languages
 from .weights import load_whisper_base, tokenizer_file
 

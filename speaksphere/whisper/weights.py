@@ -29,8 +29,15 @@ from transformers import WhisperConfig, WhisperForConditionalGeneration
 
 from ..audio import N_MELS
 from ..cache import WHISPER_BASE_SHA256, cache_dir, whisper_base_cache_file
-from .constants import (D_MODEL, END_OF_TEXT, MAX_POSITIONS, MAX_TEXT_POSITIONS, N_LAYERS, START_OF_TRANSCRIPT,
-                        VOCABULARY_SIZE)
+from .constants import (
+    D_MODEL,
+    END_OF_TEXT,
+    MAX_POSITIONS,
+    MAX_TEXT_POSITIONS,
+    N_LAYERS,
+    START_OF_TRANSCRIPT,
+    VOCABULARY_SIZE,
+)
 
 __all__ = ["WHISPER_BASE_SHA256", "WhisperWeightsError", "whisper_base_bytes", "read_ctranslate2",
            "to_transformers", "whisper_base_config", "whisper_base_state_dict", "load_whisper_base",
