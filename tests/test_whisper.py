@@ -112,3 +112,29 @@ def test_padding_frames_do_not_count_and_the_heads_save_alone(tmp_path, french):
     assert set(before) == set(after) == {"language", "accent"} and list(loaded.heads) == ["accent"]
     for task in before:
         torch.testing.assert_close(before[task], after[task])
+
+
+def test_the_special_token_ids_are_those_of_whispers_tokenizer():
+    import json
+
+    from speaksphere.whisper import constants
+
+    added = {t["content"]: t["id"] for t in json.loads(weights.tokenizer_file().read_text())["added_tokens"]}
+    assert added["<|endoftext|>"] == constants.END_OF_TEXT
+    assert added["<|startoftranscript|>"] == constants.START_OF_TRANSCRIPT
+    assert added["<|en|>"] == constants.FIRST_LANGUAGE_TOKEN
+    assert added["<|transcribe|>"] == constants.TRANSCRIBE
+    assert added["<|startofprev|>"] == constants.START_OF_PREVIOUS
+    assert added["<|notimestamps|>"] == constants.NO_TIMESTAMPS
+    assert len(whisper_languages()) == constants.N_LANGUAGES and whisper_languages()[:2] == ("en", "zh")
+    assert weights.whisper_base_config().vocab_size == constants.VOCABULARY_SIZE > max(added.values())
+
+
+def test_the_whisper_package_sits_below_the_model_and_the_listener():
+    import subprocess
+    import sys
+
+    code = ("import sys, speaksphere.whisper\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('speaksphere.model', 'speaksphere.pronounce'))))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
