@@ -64,7 +64,8 @@ def predict(model, dataloader, accelerator, tasks) -> dict[str, tuple[np.ndarray
     for batch in dataloader:
         logits = model(batch["input_values"], batch["attention_mask"]).logits
         for task in tasks:
-            if task not in logits:  # a command from Whisper is a recording's, not a window's: benchmarks/command_words.py
+            # a command from Whisper is a recording's, not a window's: benchmarks/command_words.py
+            if task not in logits:
                 continue
             predictions, references = accelerator.gather_for_metrics((logits[task].argmax(-1), batch["labels"][task]))
             keep = references != IGNORE_INDEX
@@ -140,7 +141,8 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     model = build_model(config.model, tasks, splits["train"])
     if config.train.cache_features:
         if not config.model.freeze_backbone:
-            raise SystemExit("train.cache_features needs model.freeze_backbone: true (a trained backbone changes its features)")
+            raise SystemExit("train.cache_features needs model.freeze_backbone: true "
+                             "(a trained backbone changes its features)")
         return train_on_encodings(config, args, accelerator, read_manifest(manifest, absolute=True), tasks, model)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
@@ -167,7 +169,8 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
 
     run_epochs(state, config.train.epochs, config.train.patience, train,
                lambda: score(predict(model, val_dl, accelerator, tasks)), keep_best,
-               save=lambda state: (accelerator.wait_for_everyone(), save_checkpoint(accelerator, output / "checkpoint", state)),
+               save=lambda state: (accelerator.wait_for_everyone(),
+                                   save_checkpoint(accelerator, output / "checkpoint", state)),
                report=accelerator.print)
     bar.close()
     return finish(config, accelerator, output, splits, tasks, feature_extractor, state)

@@ -2,8 +2,9 @@
 
 Whisper base was trained on 680,000 hours of speech; asked how likely its English transcript starts
 with each keyword (in every spelling it writes: " seven", " Seven", " 7") followed by the end of a
-word, it hears real voices far better than a head trained on our few (MODEL_CARD.md: the command row). Whisper is told the keywords as text said before the audio ("Backward. Bed. Bird."),
-as openai-whisper's initial_prompt does, which makes them likelier. What is left of the probability is
+word, it hears real voices far better than a head trained on our few (MODEL_CARD.md: the command row).
+Whisper is told the keywords as text said before the audio ("Backward. Bed. Bird."), as
+openai-whisper's initial_prompt does, which makes them likelier. What is left of the probability is
 every other word (_unknown_); a recording without speech (by the voice activity detector) is _silence_,
 and one whose first speech window holds more speech than a word takes (MAX_COMMAND_SPEECH_S) is
 _unknown_, without asking the decoder.

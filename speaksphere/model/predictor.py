@@ -46,8 +46,8 @@ class Predictor:
         inputs = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, padding=True,
                                         return_attention_mask=True, return_tensors="pt")
         device = next(self.model.parameters()).device
-        statistics, last = self.model.layer_statistics(inputs["input_values"].to(device), inputs["attention_mask"].to(device),
-                                                       with_last_hidden_state=True)
+        statistics, last = self.model.layer_statistics(inputs["input_values"].to(device),
+                                                       inputs["attention_mask"].to(device), with_last_hidden_state=True)
         language = whisper_language_logits(last) if self.model.backbone_from_wheels else None
         return (statistics, language, last) if with_states else (statistics, language)
 
@@ -62,7 +62,8 @@ class Predictor:
         return {task: self.model.probabilities(task, values, speech).cpu().numpy() for task, values in logits.items()}
 
     def classify_batch(self, waves: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels) probabilities."""
+        """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels)
+        probabilities."""
         return self.classify_encodings(*self.encode_batch(waves))
 
     def encode_windows(self, windows: Windows, states_of: int | None = None):
@@ -109,7 +110,8 @@ class Predictor:
         result = {task: _as_dict(self.tasks[task], weights @ probabilities[task] / weights.sum())
                   for task in self.tasks if task in probabilities}
         if whisper_command:
-            result["command"] = _as_dict(self.tasks["command"], self.command_probabilities(states, float(speech[first])))
+            command = self.command_probabilities(states, float(speech[first]))
+            result["command"] = _as_dict(self.tasks["command"], command)
         result = {task: result[task] for task in self.tasks}  # the config's order of tasks
         result["experimental"] = [task for task in self.tasks if task in self.model.config.experimental]
         result["windows"] = [

@@ -41,7 +41,8 @@ class WindowSet:
 
     def subset(self, keep: np.ndarray) -> "WindowSet":
         picked = torch.from_numpy(np.flatnonzero(keep))
-        return WindowSet(self.statistics[picked], None if self.whisper_language is None else self.whisper_language[picked],
+        language = None if self.whisper_language is None else self.whisper_language[picked]
+        return WindowSet(self.statistics[picked], language,
                          {t: v[picked] for t, v in self.labels.items()}, self.index[picked.numpy()])
 
 

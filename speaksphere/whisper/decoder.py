@@ -215,7 +215,8 @@ def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MA
     while True:
         with _half_steps() if tokens else contextlib.nullcontext():  # the prompt and draft's pass: float32
             hidden = decoder(input_ids=torch.tensor([feed], device=states.device), encoder_hidden_states=states,
-                             past_key_values=cache, use_cache=True).last_hidden_state[0, len(feed) - len(proposal) - 1 :]
+                             past_key_values=cache, use_cache=True).last_hidden_state
+            hidden = hidden[0, len(feed) - len(proposal) - 1 :]
         if checked is None and draft:
             scores = _log_probabilities(hidden, projection)  # (len(draft) + 1, vocabulary)
             targets = torch.tensor(draft + [END_OF_TEXT], device=scores.device)
@@ -255,7 +256,8 @@ def _lookup(tokens: list[int], draft: list[int], longest: int = 16) -> list[int]
     """What probably comes next once the transcript has left the draft (a word misread, a capital or a
     full stop the draft lacks): the draft's tokens after the place the transcript's last two tokens
     (else its last one) have in it, latest place first; else after the place of its last word (the
-    one before a punctuation mark), case aside (prompt-lookup decoding). At most `longest`; empty when nothing matches."""
+    one before a punctuation mark), case aside (prompt-lookup decoding). At most `longest`; empty when
+    nothing matches."""
     for size in (2, 1):
         tail = tokens[-size:]
         if len(tail) < size:
@@ -333,7 +335,8 @@ def _packed(decoder, states: torch.Tensor, cache, prompt: list[int], first: torc
     """_continuations' one pass over every sequence, packed after the prompt (already in `cache`)."""
     tokens = [t for sequence in sequences for t in sequence]
     owner = torch.tensor([i for i, sequence in enumerate(sequences) for _ in sequence], device=states.device)
-    positions = torch.tensor([len(prompt) + k for sequence in sequences for k in range(len(sequence))], device=states.device)
+    positions = torch.tensor([len(prompt) + k for sequence in sequences for k in range(len(sequence))],
+                             device=states.device)
     n = len(tokens)
     order = torch.arange(n, device=states.device)
     sees = (owner[:, None] == owner[None, :]) & (order[None, :] <= order[:, None])
@@ -408,7 +411,8 @@ def first_word_log_probabilities(encoder_states: torch.Tensor, language: str,
     ends = ~_continues_a_word()
     ends[END_OF_TEXT + 1 :] = False  # special tokens never follow in a transcript
     following = torch.stack([values[-1] for _, _, values in read])
-    ended = torch.logsumexp(following[:, ends], dim=1).double().cpu().numpy()  # (len(read),): one pass, not a copy per row
+    # (len(read),): one pass, not a copy per row
+    ended = torch.logsumexp(following[:, ends], dim=1).double().cpu().numpy()
     for (i, tokens, values), end in zip(read, ended):
         own = values[:-1].gather(1, torch.tensor(tokens)[:, None])[:, 0].double().sum()
         totals[i] = np.logaddexp(totals[i], float(own) + end)

@@ -36,7 +36,8 @@ def whisper_log_mel(waves: torch.Tensor) -> torch.Tensor:
     """
     if waves.device not in _FILTERS:  # one assignment: thread-safe
         filters = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS)  # (80, 201), Whisper's own
-        _FILTERS[waves.device] = (torch.hann_window(N_FFT, device=waves.device), torch.from_numpy(filters).to(waves.device))
+        _FILTERS[waves.device] = (torch.hann_window(N_FFT, device=waves.device),
+                                  torch.from_numpy(filters).to(waves.device))
     window, filters = _FILTERS[waves.device]
     spectrum = torch.stft(waves.float(), N_FFT, HOP_LENGTH, window=window, return_complex=True)
     power = spectrum[..., :-1].abs() ** 2  # (batch, 201, frames): Whisper drops the last frame

@@ -134,8 +134,10 @@ def _norm(source: dict, prefix: str, target: str) -> dict:
 
 
 def _ffn(source: dict, prefix: str, target: str) -> dict:
-    return {f"{target}.fc1.weight": source[f"{prefix}/linear_0/weight"], f"{target}.fc1.bias": source[f"{prefix}/linear_0/bias"],
-            f"{target}.fc2.weight": source[f"{prefix}/linear_1/weight"], f"{target}.fc2.bias": source[f"{prefix}/linear_1/bias"],
+    return {f"{target}.fc1.weight": source[f"{prefix}/linear_0/weight"],
+            f"{target}.fc1.bias": source[f"{prefix}/linear_0/bias"],
+            f"{target}.fc2.weight": source[f"{prefix}/linear_1/weight"],
+            f"{target}.fc2.bias": source[f"{prefix}/linear_1/bias"],
             **_norm(source, f"{prefix}/layer_norm", f"{target}.final_layer_norm")}
 
 
@@ -159,7 +161,8 @@ def to_transformers(variables: dict[str, np.ndarray]) -> dict[str, torch.Tensor]
         source, target = f"decoder/layer_{i}", f"model.decoder.layers.{i}"
         found.update(_attention(v, f"{source}/self_attention", f"{target}.self_attn", "linear_0", "linear_1"))
         found.update(_norm(v, f"{source}/self_attention/layer_norm", f"{target}.self_attn_layer_norm"))
-        found.update(_attention(v, f"{source}/attention", f"{target}.encoder_attn", "linear_1", "linear_2", q="linear_0"))
+        found.update(_attention(v, f"{source}/attention", f"{target}.encoder_attn", "linear_1", "linear_2",
+                                q="linear_0"))
         found.update(_norm(v, f"{source}/attention/layer_norm", f"{target}.encoder_attn_layer_norm"))
         found.update(_ffn(v, f"{source}/ffn", target))
     return {name: torch.tensor(array) for name, array in found.items()}  # copies: the bytes are read-only
