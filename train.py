@@ -23,14 +23,14 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from transformers import Wav2Vec2FeatureExtractor, get_cosine_schedule_with_warmup
+from transformers import get_cosine_schedule_with_warmup
 
 from speaksphere.config import load_config, to_dict
 from speaksphere.data.clips import ClipDataset, collate, task_labels
 from speaksphere.data.labels import IGNORE_INDEX, VOCABULARIES
 from speaksphere.data.manifest import read_manifest
 from speaksphere.model import SpeakSphereModel
-from speaksphere.model.predictor import Predictor, feature_extractor_for
+from speaksphere.model.predictor import Predictor, feature_extractor_for, new_feature_extractor
 from speaksphere.training.checkpoint import load_checkpoint, save_checkpoint
 from speaksphere.training.encodings import encode_rows, load_encodings
 from speaksphere.training.evaluation import score, score_subsets, write_report
@@ -64,7 +64,8 @@ def predict(model, dataloader, accelerator, tasks) -> dict[str, tuple[np.ndarray
     for batch in dataloader:
         logits = model(batch["input_values"], batch["attention_mask"]).logits
         for task in tasks:
-            if task not in logits:  # a command from Whisper is a recording's, not a window's: benchmarks/command_words.py
+            # a command from Whisper is a recording's, not a window's: benchmarks/command_words.py
+            if task not in logits:
                 continue
             predictions, references = accelerator.gather_for_metrics((logits[task].argmax(-1), batch["labels"][task]))
             keep = references != IGNORE_INDEX
@@ -96,7 +97,7 @@ def train_on_encodings(config: Experiment, args, accelerator, rows, tasks, model
             for name, index in clips.items() if len(index)}
     t = config.train
     history = fit_heads(model, data["train"], data.get("val"), t.epochs, t.batch_size, t.learning_rate, t.weight_decay,
-                        t.warmup_ratio, t.patience, t.seed, teacher_weight=t.teacher_weight, report=accelerator.print)
+                        t.warmup_ratio, t.patience, t.seed, report=accelerator.print)
     if args.calibration:
         set_temperatures(model, config, tasks, Path(args.calibration), accelerator.print)
     results = {}
@@ -115,7 +116,7 @@ def train_on_encodings(config: Experiment, args, accelerator, rows, tasks, model
 def set_temperatures(model, config: Experiment, tasks: dict, calibration: Path, report) -> None:
     """The model's temperatures from the held-out report `calibration` (speaksphere.training.held_out)."""
     fitted_on = json.loads(calibration.read_text())["calibration"]
-    arm = {"head": "head", "whisper": "whisper", "head+whisper": "prior"}[config.model.language_source]
+    arm = "whisper" if "language" in model.whisper_tasks else "head"  # Whisper's own language ID, else the head
     # only the config's calibrated tasks: a task whose held-out real speech is one voice of one class
     # stays uncalibrated, as a temperature fitted on that would claim a sureness nobody measured
     fitted = {task: fitted_on[f"{arm if task == 'language' else 'head'}/{task}"] for task in tasks
@@ -134,15 +135,14 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
     set_seed(config.train.seed)
     output = Path(args.output_dir)
     whisper = config.model.pretrained == "whisper-base" or config.model.backbone.get("model_type") == "whisper"
-    # Whisper hears the waveform as it is (its log-mel has its own scaling); wav2vec2 a normalised one
-    feature_extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
-                                                 do_normalize=not whisper, return_attention_mask=True)
+    feature_extractor = new_feature_extractor(whisper)  # the model is built once the tasks are known
     manifest = Path(args.manifest or config.data.manifest)
     train_dl, val_dl, splits, tasks = get_dataloaders(config, manifest, feature_extractor)
     model = build_model(config.model, tasks, splits["train"])
     if config.train.cache_features:
         if not config.model.freeze_backbone:
-            raise SystemExit("train.cache_features needs model.freeze_backbone: true (a trained backbone changes its features)")
+            raise SystemExit("train.cache_features needs model.freeze_backbone: true "
+                             "(a trained backbone changes its features)")
         return train_on_encodings(config, args, accelerator, read_manifest(manifest, absolute=True), tasks, model)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=config.train.learning_rate, weight_decay=config.train.weight_decay)
@@ -169,7 +169,8 @@ def training_function(config: Experiment, args: argparse.Namespace) -> dict:
 
     run_epochs(state, config.train.epochs, config.train.patience, train,
                lambda: score(predict(model, val_dl, accelerator, tasks)), keep_best,
-               save=lambda state: (accelerator.wait_for_everyone(), save_checkpoint(accelerator, output / "checkpoint", state)),
+               save=lambda state: (accelerator.wait_for_everyone(),
+                                   save_checkpoint(accelerator, output / "checkpoint", state)),
                report=accelerator.print)
     bar.close()
     return finish(config, accelerator, output, splits, tasks, feature_extractor, state)

@@ -29,7 +29,7 @@ def test_special_labels_close_the_command_vocabulary():
 
 def test_the_shipped_model_hears_keywords_and_other_words():
     predictor = load_model()
-    assert predictor.model.config.command_source == "whisper" and "command" not in predictor.model.heads
+    assert "command" in predictor.model.whisper_tasks and "command" not in predictor.model.heads
     for word, expected in (("yes", "yes"), ("left", "left"), ("coffee", labels.UNKNOWN)):
         answer = predictor.analyze(_clip(word))["command"]
         assert next(iter(answer)) == expected, (word, answer)
@@ -65,8 +65,8 @@ def test_the_command_is_heard_in_the_first_window_with_speech():
 def test_words_whose_first_token_is_unlikely_are_not_read_and_nothing_shown_changes(monkeypatch):
     """Only the spellings whose first token could start the transcript are read (with the keywords told):
     every command probability stays within 0.1 percentage point of reading them all."""
-    from speaksphere.model import whisper_decoder
-    from speaksphere.model.whisper_encoder import pretrained_whisper_encoder
+    from speaksphere.whisper import decoder as whisper_decoder
+    from speaksphere.whisper.encoder import pretrained_whisper_encoder
 
     words = [w for w in labels.COMMANDS if w not in (labels.UNKNOWN, labels.SILENCE)]
     for said in ("seven", "please enter your password"):

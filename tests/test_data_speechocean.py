@@ -9,8 +9,10 @@ import torch
 from speaksphere.data.manifest import as_recorded, read_manifest, write_manifest
 from speaksphere.data.speechocean import learner_rows, main, read_train_split, telephone_band
 from speaksphere.training.heads import WindowSet
-from speaksphere.model.whisper import language_log_probabilities, whisper_languages
-from speaksphere.training.held_out import Part, choose_gate, choose_shift, folds
+from speaksphere.whisper.language import language_log_probabilities, whisper_languages
+from speaksphere.training.choose import choose_gate, choose_shift
+from speaksphere.training.held_out import folds
+from speaksphere.training.out_of_fold import Part
 
 RATE = 16000
 
@@ -115,7 +117,7 @@ def test_accented_english_weight_is_chosen_keeping_the_natives_and_answering_the
 
 
 def test_what_held_out_people_are_told_is_pooled_per_group_label_and_band():
-    from speaksphere.training.held_out import people, shares
+    from speaksphere.training.out_of_fold import people, shares
 
     labels = ["neutral", "sad", "happy"]
     rows = [{"emotion": "neutral", "augmentation": a} for a in ("", "band:8k", "", "")]
@@ -169,7 +171,7 @@ def test_accent_gate_is_the_loosest_that_keeps_native_english_from_a_learners_ac
 
 
 def test_a_closed_gate_gives_probability_zero_at_any_temperature_and_no_evidence_no_gate():
-    from speaksphere.model.whisper import gated
+    from speaksphere.whisper.language import gated
 
     zh = list(whisper_languages()).index("zh")
     whisper = torch.zeros(2, 99)

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from speaksphere.model.encoder import build_encoder, load_encoder
-from speaksphere.model.whisper_encoder import FRAME_SAMPLES, WhisperAudioEncoder, whisper_log_mel
+from speaksphere.whisper.constants import FRAME_SAMPLES
+from speaksphere.whisper.encoder import WhisperAudioEncoder, whisper_log_mel
 
 
 def tiny_whisper_backbone(**overrides) -> dict:

@@ -25,7 +25,8 @@ SENTENCES = {"en": ["Good morning to you.", "Where is the railway station?", "I 
              "fr": ["Bonjour à tous.", "Où est la gare, s'il vous plaît?", "J'aime le thé vert."]}
 # two "real" stand-in voices (one per fold) and synthetic voices for train, val and test
 VOICES = [("en-us", "train", 0), ("fr", "train", 0), ("en-gb", "val", 0), ("fr+f3", "val", 0),
-          ("en-us+f3", "test", 0), ("fr+m3", "test", 0), ("en-gb+m3", "train", 1), ("fr+f2", "train", 1)]
+          ("en-us+f3", "test", 0), ("fr+m3", "test", 0), ("en-gb+m3", "train", 1), ("fr+f2", "train", 1),
+          ("en-gb+f4", "train", 0)]  # English of both dialects in train: an accent head to train
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,9 @@ def corpus(tmp_path_factory) -> Path:
             path = folder / f"{voice}-{i}.wav"
             sf.write(path, samples, rate)
             # the stand-in "real" voices: en-gb+m3 speaks English, fr+f2 French; one speaker id, as Allison
+            accent = {"en-us": "en-US", "en-gb": "en-GB"}.get(voice.split("+")[0], "")  # espeak's two dialects
             rows.append(new_row(audio=path.name, voice=f"asterisk:{'one' if real else voice}", source="espeak",
-                                real=real, text=text, language=language, split=split,
+                                real=real, text=text, language=language, split=split, accent=accent,
                                 command=("yes", "no", "")[i] if language == "en" else ""))
     write_manifest(rows, folder / "manifest.csv")
     return folder
@@ -62,7 +64,7 @@ def test_recipe_end_to_end(corpus, tmp_path):
     report_path = tmp_path / "held_out.json"
     config = yaml.safe_load((ROOT / "configs" / "embedded.yaml").read_text())
     config["train"].update(epochs=5, patience=5)
-    config["model"]["command_source"] = "head"  # this corpus labels language and command only: one head to train
+    # Whisper base answers language and command itself: the accent (espeak's en-US and en-GB) is the head to train
     config_path = tmp_path / "embedded.yaml"
     config_path.write_text(yaml.safe_dump(config))
     subprocess.run([sys.executable, "-m", "speaksphere.training.encodings", "--manifest", str(corpus / "manifest.csv"),
@@ -74,11 +76,11 @@ def test_recipe_end_to_end(corpus, tmp_path):
     report = json.loads(report_path.read_text())
     assert set(report["voices"]) == {"asterisk:one"}  # the one real speaker is its own fold
     language = report["voices"]["asterisk:one"]["language"]
-    assert set(language) == {"head", "whisper", "whisper_unshifted", "soft_targets", "prior"}
+    assert set(language) == {"whisper", "whisper_unshifted"}  # no language head: Whisper's own ID answers
     assert language["whisper"]["recordings"] == 6 and language["whisper"]["recording_accuracy"] > 0.5  # chance: 0.5
-    assert language["prior"]["recording_accuracy"] >= 0.8
-    assert 0.05 <= report["calibration"]["head/language"]["temperature"] <= 20
-    assert "head/language" in report["summary"]
+    assert set(report["voices"]["asterisk:one"]["accent"]) == {"head"}
+    assert 0.05 <= report["calibration"]["head/accent"]["temperature"] <= 20
+    assert "head/accent" in report["summary"] and "whisper/language" in report["summary"]
     # the weight of Whisper's "zh" for English chosen on the held-out speech; Whisper unshifted reported beside
     assert set(report["calibration"]["whisper/language"]["accented_english"]) == {"zh"}
     assert [row["weight"] for row in report["accented_english"]][0] == 0.0
@@ -89,12 +91,13 @@ def test_recipe_end_to_end(corpus, tmp_path):
                       "--output-dir", str(output), "--encodings", str(encodings), "--calibration", str(report_path))
     assert (output / "model" / "model.safetensors").stat().st_size < 10_000_000  # heads only: no encoder
     predictor = load_model(output / "model")
-    # calibrated: the language; not the experimental tasks (configs/embedded.yaml: accent, emotion, command)
-    assert set(predictor.model.config.temperatures) == set(predictor.model.config.short_speech_temperatures) == {"language"}
-    assert "language" not in predictor.model.heads  # Whisper's own language ID answers it
+    # calibrated: configs/embedded.yaml's language, accent and emotion, those this corpus has (not the command)
+    assert set(predictor.model.config.temperatures) == set(predictor.model.config.short_speech_temperatures) \
+        == {"language", "accent"}
+    assert list(predictor.model.heads) == ["accent"]  # Whisper's own language ID and words answer the others
     result = predictor.analyze(corpus / "fr+m3-1.wav")
     assert max(result["language"], key=result["language"].get) == "fr"
-    assert result["experimental"] == ["command"]  # the only experimental task this small corpus trains
+    assert result["experimental"] == ["accent", "command"]  # configs/embedded.yaml's, of the tasks this corpus has
 
 
 def test_temperature_scaling_lowers_the_calibration_error_of_an_overconfident_model():

@@ -1,6 +1,7 @@
 """The one training loop (speaksphere.training.loop): best epoch, early stopping, no validation, steps."""
 
 import json
+from types import SimpleNamespace
 
 import torch
 
@@ -38,20 +39,27 @@ def test_a_spent_step_budget_ends_training_and_resuming_starts_after_the_saved_e
     assert trained == [2, 3] and state.epoch == 4 and state.stale == 3 and state.best == 0.4
 
 
+class _Regression(torch.nn.Module):
+    """A model as the loop expects one: keyword arguments in, an output with its loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 1)
+
+    def forward(self, x, y):
+        return SimpleNamespace(loss=torch.nn.functional.mse_loss(self.linear(x), y))
+
+
 def test_train_epoch_counts_steps_and_stops_at_max_steps():
-    model = torch.nn.Linear(2, 1)
+    model = _Regression()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     batches = [{"x": torch.randn(4, 2), "y": torch.randn(4, 1)} for _ in range(5)]
     losses = []
     state = TrainingState(step=1)
-
-    def loss_of(model, batch):
-        return torch.nn.functional.mse_loss(model(batch["x"]), batch["y"])
-
-    assert train_epoch(model, batches, optimizer, scheduler, state, loss_of, max_steps=4, on_step=losses.append)
+    assert train_epoch(model, batches, optimizer, scheduler, state, max_steps=4, on_step=losses.append)
     assert state.step == 4 and len(losses) == 3
-    assert not train_epoch(model, batches[:2], optimizer, scheduler, state, loss_of)
+    assert not train_epoch(model, batches[:2], optimizer, scheduler, state)
     assert state.step == 6
 
 

@@ -162,7 +162,7 @@ def test_export_halves_the_weights_and_serves_the_same_answers(tmp_path, speech,
 
 def test_accented_english_moves_whispers_doubt_towards_english_and_must_name_an_unanswered_language():
     from speaksphere.model import SpeakSphereConfig, load_model
-    from speaksphere.model.whisper import whisper_languages
+    from speaksphere.whisper.language import whisper_languages
 
     predictor = load_model()
     config = predictor.model.config
@@ -185,7 +185,7 @@ def test_accented_english_moves_whispers_doubt_towards_english_and_must_name_an_
 
 
 def test_the_shipped_model_gives_a_mandarin_accent_only_where_whisper_hears_mandarin():
-    from speaksphere.model.whisper import whisper_languages
+    from speaksphere.whisper.language import whisper_languages
 
     predictor = load_model()
     config = predictor.model.config
@@ -201,3 +201,24 @@ def test_the_shipped_model_gives_a_mandarin_accent_only_where_whisper_hears_mand
     l1_zh = config.tasks["accent"].index("L1-zh")
     assert np.all(accent[:2, l1_zh] == 0.0) and np.allclose(accent.sum(-1), 1.0, atol=1e-5)
     assert np.all(accent[2:, l1_zh] > 0.0)  # open: the head's own answer
+
+
+def test_the_answer_source_follows_the_encoder_and_a_pruned_arm_is_refused():
+    import json
+    import re
+
+    from speaksphere.model import DEFAULT_MODEL_DIR
+
+    # Whisper base from the wheels answers language and command itself; any other encoder has heads for them
+    shipped = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
+    assert SpeakSphereConfig(**shipped).whisper_tasks == ["language", "command"]
+    assert tiny_model().config.whisper_tasks == [] and set(tiny_model().heads) == set(TASKS)
+    assert set(tiny_model("whisper").heads) == set(TASKS)  # Whisper's architecture, not its weights: heads
+    # a checkpoint of version 6 or before names its source: the one its encoder implies still loads
+    legacy = SpeakSphereConfig(**shipped, language_source="whisper", command_source="whisper")
+    assert legacy.whisper_tasks == ["language", "command"] and "language_source" not in legacy.to_dict()
+    for name, source in (("language_source", "head+whisper"), ("language_source", "head"), ("command_source", "head")):
+        with pytest.raises(ValueError, match=re.escape(f"{name} '{source}' is no longer served")):
+            SpeakSphereConfig(**shipped, **{name: source})
+    with pytest.raises(ValueError, match="language_source 'whisper' is no longer served"):
+        SpeakSphereConfig(tasks=TASKS, language_source="whisper")  # wav2vec2 has no Whisper language ID

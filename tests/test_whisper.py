@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from speaksphere.model import SpeakSphereConfig, SpeakSphereModel
-from speaksphere.model import whisper as weights
-from speaksphere.model.whisper_encoder import pretrained_whisper_encoder, whisper_log_mel
+from speaksphere.whisper import weights
+from speaksphere.whisper.encoder import pretrained_whisper_encoder, whisper_log_mel
+from speaksphere.whisper.language import whisper_language_logits, whisper_languages
 from speaksphere.tts import synthesize
 
 ctranslate2 = pytest.importorskip("ctranslate2")  # requirements-dev.txt: the reference implementation
@@ -51,8 +52,8 @@ def test_language_identification_agrees_with_faster_whisper(ct2_folder, french):
     _, info = model.transcribe(french, beam_size=1, without_timestamps=True)
     encoder = pretrained_whisper_encoder(min_input_s=30.0)
     with torch.no_grad():
-        logits = weights.whisper_language_logits(encoder(torch.from_numpy(french)[None]).last_hidden_state)
-    ours = weights.whisper_languages()[int(logits.argmax())]
+        logits = whisper_language_logits(encoder(torch.from_numpy(french)[None]).last_hidden_state)
+    ours = whisper_languages()[int(logits.argmax())]
     assert info.language == ours == "fr"
     # the same features through CTranslate2's own language detection: the same probabilities
     features = whisper_log_mel(torch.from_numpy(np.pad(french, (0, 480000 - len(french))))[None])
@@ -60,7 +61,7 @@ def test_language_identification_agrees_with_faster_whisper(ct2_folder, french):
     expected = dict(reference.detect_language(ctranslate2.StorageView.from_array(features.numpy()))[0])
     probabilities = torch.softmax(logits[0], -1)
     for token, p in list(expected.items())[:5]:
-        assert abs(float(probabilities[weights.whisper_languages().index(token[2:-2])]) - p) < 0.01
+        assert abs(float(probabilities[whisper_languages().index(token[2:-2])]) - p) < 0.01
 
 
 def test_bytes_that_are_not_the_pinned_ones_are_refused(monkeypatch):
@@ -72,7 +73,7 @@ def test_bytes_that_are_not_the_pinned_ones_are_refused(monkeypatch):
 def test_a_damaged_cache_is_rebuilt(tmp_path, caplog):
     cached = tmp_path / f"whisper-base-{weights.WHISPER_BASE_SHA256[:16]}.safetensors"
     cached.write_bytes(b"not safetensors")
-    with caplog.at_level("INFO", logger="speaksphere.model.whisper"):
+    with caplog.at_level("INFO", logger="speaksphere.whisper.weights"):
         state = weights.whisper_base_state_dict(tmp_path)
     steps = [r.getMessage() for r in caplog.records if "Whisper base's weights" in r.getMessage()]
     assert [s for s in steps if "1/3" in s or "2/3" in s or "3/3" in s or "converted in" in s] == steps[-4:]  # issue 39
@@ -83,8 +84,9 @@ def test_a_damaged_cache_is_rebuilt(tmp_path, caplog):
 
 
 def test_padding_frames_do_not_count_and_the_heads_save_alone(tmp_path, french):
-    config = SpeakSphereConfig(tasks={"language": ["en", "fr", "de"]}, pooling="mean_std", head_hidden=0,
-                               language_source="head+whisper")
+    # the language from Whisper's own ID, the accent from a head
+    config = SpeakSphereConfig(tasks={"language": ["en", "fr", "de"], "accent": ["en-US", "en-GB"]}, pooling="mean_std",
+                               head_hidden=0)
     model = SpeakSphereModel.from_backbone("whisper-base", config).eval()
     # building heads around the shared encoder must not initialise it again (it once did, in place)
     pretrained = weights.whisper_base_state_dict()
@@ -104,7 +106,35 @@ def test_padding_frames_do_not_count_and_the_heads_save_alone(tmp_path, french):
     loaded = SpeakSphereModel.from_pretrained(tmp_path)
     assert loaded.backbone.conv1.weight.data_ptr() == weights.load_whisper_base().model.encoder.conv1.weight.data_ptr()
     with torch.no_grad():
-        language = weights.whisper_language_logits(model.layer_statistics(clip[None], None, True)[1])
-        before = model(layer_statistics=alone[None], whisper_language=language).logits["language"]
-        after = loaded(layer_statistics=alone[None], whisper_language=language).logits["language"]
-    torch.testing.assert_close(before, after)
+        language = whisper_language_logits(model.layer_statistics(clip[None], None, True)[1])
+        before = model(layer_statistics=alone[None], whisper_language=language).logits
+        after = loaded(layer_statistics=alone[None], whisper_language=language).logits
+    assert set(before) == set(after) == {"language", "accent"} and list(loaded.heads) == ["accent"]
+    for task in before:
+        torch.testing.assert_close(before[task], after[task])
+
+
+def test_the_special_token_ids_are_those_of_whispers_tokenizer():
+    import json
+
+    from speaksphere.whisper import constants
+
+    added = {t["content"]: t["id"] for t in json.loads(weights.tokenizer_file().read_text())["added_tokens"]}
+    assert added["<|endoftext|>"] == constants.END_OF_TEXT
+    assert added["<|startoftranscript|>"] == constants.START_OF_TRANSCRIPT
+    assert added["<|en|>"] == constants.FIRST_LANGUAGE_TOKEN
+    assert added["<|transcribe|>"] == constants.TRANSCRIBE
+    assert added["<|startofprev|>"] == constants.START_OF_PREVIOUS
+    assert added["<|notimestamps|>"] == constants.NO_TIMESTAMPS
+    assert len(whisper_languages()) == constants.N_LANGUAGES and whisper_languages()[:2] == ("en", "zh")
+    assert weights.whisper_base_config().vocab_size == constants.VOCABULARY_SIZE > max(added.values())
+
+
+def test_the_whisper_package_sits_below_the_model_and_the_listener():
+    import subprocess
+    import sys
+
+    code = ("import sys, speaksphere.whisper\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('speaksphere.model', 'speaksphere.pronounce'))))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from speaksphere.model.whisper import load_whisper_base
-from speaksphere.model.whisper_decoder import (END_OF_TEXT, START_OF_PREVIOUS, _repeated_tail,
+from speaksphere.whisper.weights import load_whisper_base
+from speaksphere.whisper.constants import END_OF_TEXT, START_OF_PREVIOUS
+from speaksphere.whisper.decoder import (_repeated_tail,
                                                first_word_log_probabilities, prompt_tokens, text_tokens,
                                                token_log_probabilities, transcribe)
-from speaksphere.model.whisper_encoder import pretrained_whisper_encoder
+from speaksphere.whisper.encoder import pretrained_whisper_encoder
 from speaksphere.tts import synthesize
 
 
@@ -77,7 +78,7 @@ def test_first_word_probabilities_pick_the_keyword_said():
 
 
 def test_text_said_before_comes_first_in_the_prompt_and_makes_its_words_likelier(window):
-    from speaksphere.model.whisper_decoder import _continuations, _tokenizer
+    from speaksphere.whisper.decoder import _continuations, _tokenizer
 
     assert _tokenizer().token_to_id("<|startofprev|>") == START_OF_PREVIOUS
     prompt = prompt_tokens("en", previous="Left. Right. Stop.")
@@ -106,8 +107,8 @@ def test_weights_first_loaded_inside_inference_mode_still_build_a_trainable_mode
     import sys
 
     code = ("import torch\n"
-            "from speaksphere.model.whisper_decoder import transcribe\n"
-            "from speaksphere.model.whisper_encoder import pretrained_whisper_encoder\n"
+            "from speaksphere.whisper.decoder import transcribe\n"
+            "from speaksphere.whisper.encoder import pretrained_whisper_encoder\n"
             "with torch.inference_mode():\n"
             "    transcribe(torch.zeros(1, 200, 512), 'en', max_tokens=2)\n"
             "encoder = pretrained_whisper_encoder()\n"
@@ -132,7 +133,7 @@ def test_greedy_steps_in_float16_hear_what_float32_hears(window, monkeypatch):
     a transcript the layers and their weights are float32 as loaded."""
     import contextlib
 
-    from speaksphere.model import whisper_decoder
+    from speaksphere.whisper import decoder as whisper_decoder
 
     drafts = [None, text_tokens("Please shut the window.")]
     half = [transcribe(window, "en", draft=draft) for draft in drafts]
@@ -159,7 +160,7 @@ def test_greedy_steps_in_float16_hear_what_float32_hears(window, monkeypatch):
 def test_after_a_misread_word_the_draft_is_picked_up_again(window, monkeypatch):
     """One wrong word in the middle ("shut" for "open") and a draft without capitals or full stop cost a
     few decoder passes, not one per token of the rest (prompt-lookup decoding)."""
-    from speaksphere.model import whisper_decoder
+    from speaksphere.whisper import decoder as whisper_decoder
 
     passes = []
     decoder, projection = whisper_decoder._decoder_and_projection()

@@ -12,7 +12,7 @@ second per word on one core).
 from __future__ import annotations
 
 from ..audio import SAMPLE_RATE
-from ..model.whisper import whisper_languages
+from ..whisper.language import whisper_languages
 from ..pronounce.listener import MAX_HEARD_S, transcribe_speech
 from ..recording import Recording
 

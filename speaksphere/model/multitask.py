@@ -13,11 +13,12 @@ from torch import nn
 from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
+from ..whisper.constants import N_LANGUAGES
+from ..whisper.encoder import WhisperAudioEncoder
+from ..whisper.language import accented_english, gated, language_log_probabilities, whisper_language_logits
+from .command import whisper_command_logits
 from .configuration import SHORT_SPEECH_S, SpeakSphereConfig
 from .encoder import WHISPER_BASE, build_encoder, load_encoder
-from .whisper import N_LANGUAGES, accented_english, gated, language_log_probabilities, whisper_language_logits
-from .command import whisper_command_logits
-from .whisper_encoder import WhisperAudioEncoder
 
 __all__ = ["SpeakSphereModel", "MultiTaskOutput", "IGNORE_INDEX"]
 
@@ -92,17 +93,12 @@ class SpeakSphereModel(PreTrainedModel):
             for task, labels in config.tasks.items() if task not in self.whisper_tasks
         })
         if self.whisper_tasks and not isinstance(self.backbone, WhisperAudioEncoder):
-            raise ValueError(f"{', '.join(self.whisper_tasks)} from Whisper need the Whisper encoder (its decoder answers them)")
-        self.language_prior_weight = None
+            raise ValueError(f"{', '.join(self.whisper_tasks)} from Whisper need the Whisper encoder "
+                             "(its decoder answers them)")
         self.whisper_labels = None  # the language labels Whisper's own ID answers, when it does
-        if config.language_source != "head" and "language" in config.tasks:
-            if not isinstance(self.backbone, WhisperAudioEncoder):
-                raise ValueError(f"language_source {config.language_source!r} needs the Whisper encoder "
-                                 "(its decoder identifies the language)")
+        if "language" in self.whisper_tasks:
             self.whisper_labels = list(config.tasks["language"])
             language_log_probabilities(torch.zeros(1, N_LANGUAGES), self.whisper_labels)  # refuses unknown codes now
-            if config.language_source == "head+whisper":
-                self.language_prior_weight = nn.Parameter(torch.ones(()))
         for task, weights in config.class_weights.items():
             self.register_buffer(f"class_weights_{task}", torch.tensor(weights, dtype=torch.float32), persistent=False)
         self.post_init()
@@ -119,10 +115,8 @@ class SpeakSphereModel(PreTrainedModel):
 
     @property
     def whisper_tasks(self) -> list[str]:
-        """Tasks answered by Whisper's decoder alone, without a head of this model."""
-        config = self.config
-        return [task for task, source in (("language", config.language_source), ("command", config.command_source))
-                if source == "whisper" and task in config.tasks]
+        """Tasks answered by Whisper's decoder alone, without a head of this model (SpeakSphereConfig.whisper_tasks)."""
+        return self.config.whisper_tasks
 
     def whisper_command(self, encoder_states: torch.Tensor, speech_s: float) -> torch.Tensor:
         """Command logits (n_commands,) for one recording from Whisper's decoder: encoder_states
@@ -222,10 +216,9 @@ class SpeakSphereModel(PreTrainedModel):
 
     def whisper_prior(self, whisper_language: torch.Tensor) -> torch.Tensor:
         """Whisper's language logits (batch, 99) -> its log-probabilities over this model's language
-        labels only, English shifted by the config's accented_english where the language answer is
-        Whisper's own (batch, n_languages)."""
+        labels only, English shifted by the config's accented_english (batch, n_languages)."""
         found = language_log_probabilities(whisper_language, self.whisper_labels)
-        if self.config.language_source == "whisper" and self.config.accented_english:
+        if self.config.accented_english:
             found = found + accented_english(whisper_language, self.whisper_labels,
                                              self.config.accented_english).to(found.device)
         return found
@@ -263,12 +256,10 @@ class SpeakSphereModel(PreTrainedModel):
         if self.config.accent_gates and "accent" in logits and whisper_language is not None:
             logits["accent"] = gated(logits["accent"], self.config.tasks["accent"], whisper_language,
                                      self.config.accent_gates)
-        if self.config.language_source == "whisper" and "language" in self.config.tasks:
+        if self.whisper_labels is not None:
             if whisper_language is None:
                 raise ValueError("this model answers the language with Whisper's language ID: pass whisper_language")
             logits["language"] = self.whisper_prior(whisper_language)
-        elif whisper_language is not None and self.language_prior_weight is not None:
-            logits["language"] = logits["language"] + self.language_prior_weight * self.whisper_prior(whisper_language)
         if labels is None:
             return MultiTaskOutput(logits=logits, pooled=pooled)
         task_losses = {}

@@ -15,12 +15,12 @@ from transformers import Wav2Vec2FeatureExtractor
 
 from ..audio import SAMPLE_RATE
 from ..recording import Recording, WindowConfig, Windows, frame_windows, load_recording
+from ..whisper.encoder import WhisperAudioEncoder
+from ..whisper.language import whisper_language_logits
 from .command import first_speech_window
 from .multitask import SpeakSphereModel
-from .whisper import whisper_language_logits
-from .whisper_encoder import WhisperAudioEncoder
 
-__all__ = ["Predictor", "load_model", "feature_extractor_for", "DEFAULT_MODEL_DIR"]
+__all__ = ["Predictor", "load_model", "new_feature_extractor", "feature_extractor_for", "DEFAULT_MODEL_DIR"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "speaksphere-small"  # package data
 _MIN_WINDOW_SPEECH_S = 0.25  # a window with less speech than this says nothing about the speaker
@@ -46,8 +46,8 @@ class Predictor:
         inputs = self.feature_extractor(waves, sampling_rate=SAMPLE_RATE, padding=True,
                                         return_attention_mask=True, return_tensors="pt")
         device = next(self.model.parameters()).device
-        statistics, last = self.model.layer_statistics(inputs["input_values"].to(device), inputs["attention_mask"].to(device),
-                                                       with_last_hidden_state=True)
+        statistics, last = self.model.layer_statistics(inputs["input_values"].to(device),
+                                                       inputs["attention_mask"].to(device), with_last_hidden_state=True)
         language = whisper_language_logits(last) if self.model.backbone_from_wheels else None
         return (statistics, language, last) if with_states else (statistics, language)
 
@@ -62,7 +62,8 @@ class Predictor:
         return {task: self.model.probabilities(task, values, speech).cpu().numpy() for task, values in logits.items()}
 
     def classify_batch(self, waves: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels) probabilities."""
+        """Waveforms (each (n_samples,), float32, 16 kHz; lengths may differ) -> task -> (batch, n_labels)
+        probabilities."""
         return self.classify_encodings(*self.encode_batch(waves))
 
     def encode_windows(self, windows: Windows, states_of: int | None = None):
@@ -109,7 +110,8 @@ class Predictor:
         result = {task: _as_dict(self.tasks[task], weights @ probabilities[task] / weights.sum())
                   for task in self.tasks if task in probabilities}
         if whisper_command:
-            result["command"] = _as_dict(self.tasks["command"], self.command_probabilities(states, float(speech[first])))
+            command = self.command_probabilities(states, float(speech[first]))
+            result["command"] = _as_dict(self.tasks["command"], command)
         result = {task: result[task] for task in self.tasks}  # the config's order of tasks
         result["experimental"] = [task for task in self.tasks if task in self.model.config.experimental]
         result["windows"] = [
@@ -144,12 +146,17 @@ def _as_dict(labels: list[str], probabilities: np.ndarray) -> dict[str, float]:
     return {labels[i]: round(float(probabilities[i]), 4) for i in order}
 
 
-def feature_extractor_for(model: SpeakSphereModel) -> Wav2Vec2FeatureExtractor:
-    """The input processing a model expects: zero padding, and per-clip normalisation for wav2vec2
-    (Whisper hears the waveform as it is: its log-mel has its own scaling)."""
+def new_feature_extractor(whisper: bool) -> Wav2Vec2FeatureExtractor:
+    """The input processing an encoder expects: 16-kHz waveforms zero-padded to the batch's longest, with
+    their attention mask, and per-clip normalisation for wav2vec2 (`whisper` False); Whisper hears the
+    waveform as it is (its log-mel has its own scaling)."""
     return Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=SAMPLE_RATE, padding_value=0.0,
-                                    do_normalize=not isinstance(model.backbone, WhisperAudioEncoder),
-                                    return_attention_mask=True)
+                                    do_normalize=not whisper, return_attention_mask=True)
+
+
+def feature_extractor_for(model: SpeakSphereModel) -> Wav2Vec2FeatureExtractor:
+    """new_feature_extractor() for the model's encoder."""
+    return new_feature_extractor(isinstance(model.backbone, WhisperAudioEncoder))
 
 
 def load_model(path: str | Path | None = None, device: str = "cpu") -> Predictor:

@@ -27,8 +27,9 @@ import torch
 from num2words import num2words
 
 from ..audio import SAMPLE_RATE
-from ..model.whisper_decoder import text_tokens, transcribe
-from ..model.whisper_encoder import FRAME_SAMPLES, pretrained_whisper_encoder
+from ..whisper.constants import FRAME_SAMPLES
+from ..whisper.decoder import text_tokens, transcribe
+from ..whisper.encoder import pretrained_whisper_encoder
 
 __all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "heard_words",
            "kept_log_probability", "spell_number", "align_words", "relative_intelligibility", "EncoderStates"]

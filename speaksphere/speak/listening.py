@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 from ..audio import SAMPLE_RATE
-from ..model.whisper import language_log_probabilities, whisper_language_logits
-from ..model.whisper_decoder import MAX_TOKENS, transcribe
+from ..whisper.constants import MAX_TOKENS
+from ..whisper.decoder import transcribe
+from ..whisper.language import language_log_probabilities, whisper_language_logits
 from ..pronounce.listener import EncoderStates, normalise_word
 from ..vad import SpeechSegment
 from .measures import runs_and_pauses

@@ -19,7 +19,8 @@ import numpy as np
 import scipy.ndimage
 import torch
 
-from ..model.whisper_decoder import END_OF_TEXT, _decoder_and_projection, _log_probabilities, prompt_tokens, token_text
+from ..whisper.constants import END_OF_TEXT
+from ..whisper.decoder import _decoder_and_projection, _log_probabilities, prompt_tokens, token_text
 
 __all__ = ["ALIGNMENT_HEADS", "FRAMES_PER_S", "TimedToken", "timed_tokens", "words_of"]
 

@@ -35,8 +35,6 @@ class ModelConfig:
     loss_weights: dict[str, float] = field(default_factory=dict)  # task -> weight in the total loss
     class_weighting: bool = True  # weight each class by 1 / its training count
     label_smoothing: float = 0.0  # cross-entropy label smoothing
-    language_source: str = "head"  # "head", "whisper" (Whisper's own language ID) or "head+whisper"
-    command_source: str = "head"  # "head" or "whisper" (the transcript's first word: speaksphere.model.command)
     experimental: list[str] = field(default_factory=list)  # tasks shown as experimental (no real-voice support)
     # tasks whose temperatures (and, for Whisper's language ID, its language bias) come from the held-out
     # report (train.py --calibration): only where real held-out speech of more than one class supports them
@@ -55,7 +53,6 @@ class TrainConfig:
     patience: int = 3  # epochs without a better validation score before stopping
     seed: int = 0  # for initialisation, crops and shuffling
     cache_features: bool = False  # frozen backbone only: pool every clip once, then train the heads on that
-    teacher_weight: float = 0.0  # soft cross-entropy towards Whisper's own language ID (cached features only)
 
 
 @dataclass
@@ -75,9 +72,7 @@ def build_model(config: ModelConfig, tasks: dict[str, list[str]], train_rows: li
     model_config = SpeakSphereConfig(
         backbone=config.backbone, tasks=tasks, head_hidden=config.head_hidden, head_dropout=config.head_dropout,
         use_weighted_layer_sum=config.use_weighted_layer_sum, pooling=config.pooling, loss_weights=config.loss_weights,
-        class_weights=weights, label_smoothing=config.label_smoothing, language_source=config.language_source,
-        command_source=config.command_source,
-        experimental=config.experimental,
+        class_weights=weights, label_smoothing=config.label_smoothing, experimental=config.experimental,
     )
     model = SpeakSphereModel.from_backbone(config.pretrained, model_config) if config.pretrained \
         else SpeakSphereModel(model_config)

@@ -2,7 +2,8 @@
 load_model runs them in float32), the encoder left out when it comes from the Whisper wheels, and the
 test report (metrics.json, confusion PNGs) beside them.
 
-    python -m speaksphere.training.export runs/embedded/model speaksphere/model/speaksphere-small [--report runs/embedded/test]
+    python -m speaksphere.training.export runs/embedded/model speaksphere/model/speaksphere-small \
+        [--report runs/embedded/test]
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def export(source: Path, target: Path, report: Path | None = None) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", type=Path, help="model folder written by train.py (OUTPUT/model)")
-    parser.add_argument("target", type=Path, help="where the shipped copy goes, e.g. speaksphere/model/speaksphere-small")
+    parser.add_argument("target", type=Path,
+                        help="where the shipped copy goes, e.g. speaksphere/model/speaksphere-small")
     parser.add_argument("--report", type=Path, default=None, help="train.py's OUTPUT/test folder to copy along")
     args = parser.parse_args()
     size = export(args.source, args.target, args.report)

@@ -17,7 +17,6 @@ from transformers import get_cosine_schedule_with_warmup
 
 from ..data.labels import IGNORE_INDEX
 from ..model import SpeakSphereModel
-from ..model.whisper import language_log_probabilities
 from .encodings import Encodings
 from .evaluation import score
 from .loop import TrainingState, run_epochs, train_epoch
@@ -42,7 +41,8 @@ class WindowSet:
 
     def subset(self, keep: np.ndarray) -> "WindowSet":
         picked = torch.from_numpy(np.flatnonzero(keep))
-        return WindowSet(self.statistics[picked], None if self.whisper_language is None else self.whisper_language[picked],
+        language = None if self.whisper_language is None else self.whisper_language[picked]
+        return WindowSet(self.statistics[picked], language,
                          {t: v[picked] for t, v in self.labels.items()}, self.index[picked.numpy()])
 
 
@@ -80,16 +80,10 @@ def predict_logits(model: SpeakSphereModel, data: WindowSet, batch_size: int = 4
 
 def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, epochs: int, batch_size: int,
               learning_rate: float, weight_decay: float, warmup_ratio: float, patience: int, seed: int,
-              teacher_weight: float = 0.0, report=print) -> list[dict]:
-    """Train the model's trainable parameters (layer mix, heads, language prior weight) on `train` with
-    the one training loop (training/loop.py), keeping the epoch with the best mean macro-F1 on `val`
-    (the last epoch without `val`). The model is left with the best weights; returns the history, one
-    dict per epoch.
-
-    teacher_weight > 0 adds that much soft cross-entropy between the language head's distribution and
-    Whisper's own (restricted to the model's language labels): Whisper's language ID as soft targets."""
-    if teacher_weight > 0 and train.whisper_language is None:
-        raise ValueError("teacher_weight needs Whisper's language logits: the encodings of a Whisper encoder")
+              report=print) -> list[dict]:
+    """Train the model's trainable parameters (layer mix, heads) on `train` with the one training loop
+    (training/loop.py), keeping the epoch with the best mean macro-F1 on `val` (the last epoch without
+    `val`). The model is left with the best weights; returns the history, one dict per epoch."""
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=learning_rate,
@@ -103,13 +97,6 @@ def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, 
                    "whisper_language": None if train.whisper_language is None else train.whisper_language[index],
                    "labels": {t: v[index] for t, v in train.labels.items()}}
 
-    def loss_of(model: SpeakSphereModel, batch: dict) -> torch.Tensor:
-        output = model(**batch)
-        if teacher_weight <= 0:
-            return output.loss
-        teacher = language_log_probabilities(batch["whisper_language"], model.config.tasks["language"]).exp()
-        return output.loss - teacher_weight * (teacher * torch.log_softmax(output.logits["language"], -1)).sum(-1).mean()
-
     best = {}
 
     def keep_best() -> None:
@@ -117,7 +104,7 @@ def fit_heads(model: SpeakSphereModel, train: WindowSet, val: WindowSet | None, 
 
     validate = (lambda: score_windows(model, val)) if val is not None and len(val) else None
     state = TrainingState()
-    run_epochs(state, epochs, patience, lambda epoch: train_epoch(model, batches(), optimizer, scheduler, state, loss_of),
+    run_epochs(state, epochs, patience, lambda epoch: train_epoch(model, batches(), optimizer, scheduler, state),
                validate, keep_best, report=report)
     if "state" in best:
         model.load_state_dict(best["state"], strict=False)

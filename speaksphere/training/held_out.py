@@ -9,9 +9,10 @@ synthetic val voices, and tested on the held-out voice's recordings (every 4-s w
 recording as the app judges it: windows weighted by their seconds of speech) and on the synthetic test
 voices. Temperatures are fitted on the pooled out-of-fold predictions of the real voices and the
 synthetic val voices; the expected calibration error is reported before and after, the "after" of each
-voice with a temperature fitted without that voice. Language is compared four ways: the learned head,
-Whisper's own language ID (restricted to our labels), the head with Whisper's probabilities as soft
-targets, and the head plus Whisper's log-probabilities with a learned weight ("head+whisper").
+voice with a temperature fitted without that voice. On Whisper base the language is Whisper's own
+language ID (restricted to our labels, "whisper"), reported with and without English's share of
+accented speech (accented_english, "whisper_unshifted"), and the other tasks are the heads' ("head");
+on another encoder every task is a head's.
 
 It replaces the TTS-only test (every real voice in test, none in training), which measured how far
 synthetic voices carry to real ones but left the shipped model without any real voice to learn from.
@@ -20,7 +21,6 @@ synthetic voices carry to real ones but left the shipped model without any real 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import logging
@@ -32,25 +32,20 @@ import torch
 
 from ..config import load_config
 from ..data.labels import IGNORE_INDEX, VOCABULARIES
-from ..data.manifest import BAND_8K, as_recorded, is_real, is_rendition, read_manifest
+from ..data.manifest import as_recorded, is_real, is_rendition, read_manifest
 from ..data.speechocean import SOURCE as LEARNERS
-from ..model.configuration import SHORT_SPEECH_S
-from ..model.whisper import accented_english, gated, language_log_probabilities
+from ..whisper.language import language_log_probabilities
+from .choose import choose_gate, choose_shift, gate_parts, shifted
 from .encodings import Encodings, load_encodings
 from .experiment import Experiment, build_model
-from .heads import WindowSet, expected_calibration_error, fit_heads, fit_temperature, predict_logits, window_set
+from .heads import WindowSet, fit_heads, predict_logits, window_set
+from .out_of_fold import Part, answers_heard, calibration, figures, people, synthetic_people, synthetic_shares
 
 __all__ = ["folds", "run_fold", "main"]
 
 log = logging.getLogger("speaksphere.training.held_out")
-MIN_WINDOW_SPEECH_S = 1.0  # windows counted in the per-window figure (the model card's rule)
-VOTE_MIN_SPEECH_S = 0.25  # the served vote ignores windows with less speech (Predictor)
-LANGUAGE_METHODS = ("head", "head_ungated", "whisper", "whisper_unshifted", "soft_targets", "prior")
+ARMS = ("head", "head_ungated", "whisper", "whisper_unshifted")  # where a held-out answer comes from
 LEARNER_FOLDS = 5  # speechocean762's train speakers are held out in this many folds, by speaker
-SURE = 0.5  # a calibrated probability from which the app gives an answer (below: "not sure")
-SHIFT_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)  # accented_english weights tried (0: Whisper as it is)
-GATE_THRESHOLDS = (-np.inf, -8.0, -7.0, -6.0, -5.0, -4.5, -4.0, -3.5, -3.0, -2.0)  # accent gate thresholds tried
-MAX_NATIVE_ACCENT = 0.10  # at most this share of native English may be given a learners' accent (issue 36)
 
 
 def folds(rows: list[dict[str, str]], learner_folds: int = LEARNER_FOLDS) -> dict[str, np.ndarray]:
@@ -71,21 +66,22 @@ def _tasks(rows: list[dict[str, str]], clips: np.ndarray, wanted: list[str]) -> 
             for task in wanted if len(present[task]) >= 2}
 
 
-def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_clips, tests: dict[str, np.ndarray],
-             language_source: str, teacher_weight: float) -> tuple[dict, dict]:
-    """Train heads on `train_clips`, stop on `val_clips`; returns (tasks, {test name: (WindowSet, logits)})."""
+def run_fold(config: Experiment, rows, encodings: Encodings, train_clips, val_clips,
+             tests: dict[str, np.ndarray]) -> tuple[dict, dict]:
+    """Train heads on `train_clips`, stop on `val_clips`; returns (tasks, {test name: (WindowSet, logits)}),
+    the logits of the heads' tasks only (not those Whisper answers: whisper_logits, benchmarks/command_words.py)."""
     tasks = _tasks(rows, train_clips, config.data.tasks)
-    model_config = dataclasses.replace(config.model, language_source=language_source)
-    model = build_model(model_config, tasks, [{**rows[c], "split": "train"} for c in train_clips])
+    model = build_model(config.model, tasks, [{**rows[c], "split": "train"} for c in train_clips])
     train = window_set(encodings, rows, train_clips, tasks, every_window=True)
     val = window_set(encodings, rows, val_clips, tasks, every_window=False)
     t = config.train
     fit_heads(model, train, val, t.epochs, t.batch_size, t.learning_rate, t.weight_decay, t.warmup_ratio, t.patience,
-              t.seed, teacher_weight=teacher_weight, report=log.debug)
+              t.seed, report=log.debug)
     found = {}
     for name, clips in tests.items():
         data = window_set(encodings, rows, clips, tasks, every_window=True, whatever_speech=True)
-        found[name] = (data, predict_logits(model, data))
+        logits = predict_logits(model, data)
+        found[name] = (data, {task: values for task, values in logits.items() if task not in model.whisper_tasks})
     return tasks, found
 
 
@@ -94,73 +90,55 @@ def whisper_logits(data: WindowSet, labels: list[str]) -> torch.Tensor:
     return language_log_probabilities(data.whisper_language, labels)
 
 
-def figures(data: WindowSet, logits: torch.Tensor, task: str, encodings: Encodings,
-            temperatures: tuple[float, float] = (1.0, 1.0)) -> dict:
-    """Accuracy over windows with >= 1 s of speech (every window for command words), over recordings
-    (the served vote: windows weighted by their speech) and over recordings with >= 1 s of speech, and
-    the expected calibration error of the windows and of the recordings' votes, for one task.
-    temperatures: (for windows with >= SHORT_SPEECH_S of speech, for windows with less)."""
-    labels = data.labels[task].numpy()
-    speech = encodings.speech_s[data.index]
-    temperature = np.where(speech >= SHORT_SPEECH_S, temperatures[0], temperatures[1])[:, None]
-    probabilities = torch.softmax(logits.float() / torch.from_numpy(temperature).float(), -1).numpy()
-    clips = encodings.clip[data.index]
-    counted = (labels != IGNORE_INDEX) & ((speech >= MIN_WINDOW_SPEECH_S) | (task == "command"))
-    found = {"windows": int(counted.sum())}
-    if counted.any():
-        found["window_accuracy"] = float((probabilities[counted].argmax(-1) == labels[counted]).mean())
-        found["ece"] = expected_calibration_error(probabilities[counted], labels[counted])
-    right = n = right_spoken = n_spoken = 0  # all recordings; those with >= 1 s of speech
-    votes, truths = [], []
-    for clip in np.unique(clips[labels != IGNORE_INDEX]):
-        inside = clips == clip
-        weights = np.where(speech[inside] >= VOTE_MIN_SPEECH_S, speech[inside], 0.0)
-        weights = weights if weights.sum() > 0 else np.ones(inside.sum())
-        vote = weights @ probabilities[inside]
-        hit = int(vote.argmax() == labels[inside][0])
-        votes.append(vote / vote.sum())
-        truths.append(labels[inside][0])
-        right, n = right + hit, n + 1
-        if speech[inside].sum() >= MIN_WINDOW_SPEECH_S:
-            right_spoken, n_spoken = right_spoken + hit, n_spoken + 1
-    found.update(recordings=n, recording_accuracy=right / n if n else float("nan"),
-                 spoken_recordings=n_spoken, spoken_recording_accuracy=right_spoken / n_spoken if n_spoken else float("nan"),
-                 recording_ece=expected_calibration_error(np.array(votes), np.array(truths)) if votes else float("nan"))
-    return found
-
-
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True)
     parser.add_argument("--manifest", type=Path, required=True)
     parser.add_argument("--encodings", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--teacher-weight", type=float, default=1.0, help="for the soft-targets language arm")
     parser.add_argument("--accented-english", default="", help="a language Whisper knows and the labels do not "
                         "(e.g. zh) whose probability, weighted as chosen on the held-out speech, counts for English")
     parser.add_argument("--accent-gate", default="", help="LABEL:CODE, e.g. L1-zh:zh: the accent LABEL only where "
                         "Whisper's log-probability of language CODE reaches a threshold chosen on the held-out speech")
     parser.add_argument("--reuse", type=Path, help="an earlier --out report whose .parts.pt file holds the folds' "
                         "answers: choose, calibrate and report again without training")
-    parser.add_argument("--arms", default="head,soft_targets,prior", help="language arms to train besides Whisper's "
-                        "own ID (which needs no training): head (also trains the other tasks), soft_targets, prior")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = load_config(args.config, Experiment)
     rows = read_manifest(args.manifest, absolute=True)
     encodings = load_encodings(args.encodings, [r["audio"] for r in rows])
     if args.reuse:
-        report = {key: value for key, value in json.loads(args.reuse.read_text()).items()
-                  if key in ("voices", "synthetic", "emotion_renditions", "synthetic_answers")}
-        out_of_fold = load_parts(args.reuse.with_suffix(".parts.pt"), encodings, rows)
-        for chosen, raw in ((("head", "accent"), ("head_ungated", "accent")), (("whisper", "language"), ("whisper_unshifted", "language"))):
-            if raw in out_of_fold:  # a report of an earlier version saved its parts after choosing: take the raw ones
-                out_of_fold[chosen] = out_of_fold.pop(raw)
-        finish(report, out_of_fold, encodings, rows, args)
-        args.out.write_text(json.dumps(report, indent=2))
-        log.info("wrote %s", args.out)
-        return
-    by_voice = folds(rows)
+        report, out_of_fold = reused(args.reuse, encodings, rows)
+    else:
+        report, out_of_fold = run_folds(config, rows, encodings)
+        save_parts(out_of_fold, args.out.with_suffix(".parts.pt"))  # to choose and calibrate again without training
+    finish(report, out_of_fold, encodings, rows, args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    if not args.reuse:
+        print(json.dumps(report["summary"], indent=1))
+        print(json.dumps(report["people"], indent=1))
+    log.info("wrote %s", args.out)
+
+
+def reused(path: Path, encodings: Encodings, rows: list[dict[str, str]]) -> tuple[dict, dict]:
+    """An earlier report's per-voice figures and its saved out-of-fold parts, before any choice."""
+    report = {key: value for key, value in json.loads(path.read_text()).items()
+              if key in ("voices", "synthetic", "emotion_renditions", "synthetic_answers")}
+    out_of_fold = load_parts(path.with_suffix(".parts.pt"), encodings, rows)
+    for chosen, raw in ((("head", "accent"), ("head_ungated", "accent")),
+                        (("whisper", "language"), ("whisper_unshifted", "language"))):
+        if raw in out_of_fold:  # a report of an earlier version saved its parts after choosing: take the raw ones
+            out_of_fold[chosen] = out_of_fold.pop(raw)
+    return report, out_of_fold
+
+
+def run_folds(config: Experiment, rows: list[dict[str, str]], encodings: Encodings) -> tuple[dict, dict]:
+    """Every fold trained and tested: the report's per-voice figures and (arm, task) -> [Part]."""
     synthetic = np.array([not is_real(r) for r in rows])
     split = np.array([r["split"] for r in rows])
     val_clips = np.flatnonzero(synthetic & (split == "val"))
@@ -169,48 +147,45 @@ def main() -> None:
     # WORLD renditions of real prompts test the emotion head only, apart)
     plain = np.array([as_recorded(r) for r in rows])  # as recorded, or through a telephone band (learners)
     rendered = np.array([is_real(r) and is_rendition(r) for r in rows])  # noisy renditions too
-    arms = {"head": ("head", 0.0), "soft_targets": ("head", args.teacher_weight), "prior": ("head+whisper", 0.0)}
-    arms = {name: arm for name, arm in arms.items() if name in args.arms.split(",") or name == "head"}
     out_of_fold = defaultdict(list)  # (arm, task) -> [Part]
     report = {"voices": {}, "synthetic": {}}
-    for voice, clips in by_voice.items():
-        train_clips = np.flatnonzero((synthetic & (split == "train")) | (~synthetic & ~np.isin(np.arange(len(rows)), clips)))
+    for voice, clips in folds(rows).items():
+        others = ~synthetic & ~np.isin(np.arange(len(rows)), clips)  # every other real voice
+        train_clips = np.flatnonzero((synthetic & (split == "train")) | others)
         held = clips[plain[clips]]
         log.info("fold %s: %d training clips, %d held-out recordings", voice, len(train_clips), len(held))
-        for arm, (source, teacher) in arms.items():
-            if arm != "head" and encodings.whisper_language is None:
-                continue
-            tests = {"real": held, "synthetic": synthetic_test, "emotion_renditions": clips[rendered[clips]]}
-            tasks, found = run_fold(config, rows, encodings, train_clips, val_clips, tests, source, teacher)
-            for task in tasks:
-                if (arm != "head" and task != "language") or task not in found["real"][1]:
-                    continue  # a command from Whisper is not the heads': benchmarks/command_words.py measures it
-                data, logits = found["real"]
-                out_of_fold[(arm, task)].append(Part(voice, voice, task, data, logits[task], tasks[task]))
-                report["voices"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
-                data, logits = found["synthetic"]
-                report["synthetic"].setdefault(voice, {}).setdefault(task, {})[arm] = figures(data, logits[task], task, encodings)
-                if task == "emotion" and len(found["emotion_renditions"][0]):
-                    data, logits = found["emotion_renditions"]
-                    report.setdefault("emotion_renditions", {})[voice] = figures(data, logits[task], task, encodings)
-                    # calibrated with the real voices' own speech: neutral alone would teach every answer to be sure
-                    out_of_fold[(arm, task)].append(Part(f"{voice}/renditions", voice, task, data, logits[task], tasks[task]))
-                if task == "accent" and arm == "head":  # the synthetic native English voices: how often "L1-zh"
-                    data, logits = found["synthetic"]
-                    out_of_fold[("synthetic", task)].append(Part(voice, voice, task, data, logits[task], tasks[task]))
-            if arm == "head" and "language" in tasks and encodings.whisper_language is not None:
-                data, _ = found["real"]
-                logits = whisper_logits(data, tasks["language"])
-                out_of_fold[("whisper", "language")].append(Part(voice, voice, "language", data, logits, tasks["language"]))
-                report["voices"][voice]["language"]["whisper"] = figures(data, logits, "language", encodings)
-            log.info("%s %s: %s", voice, arm, json.dumps({t: report["voices"][voice].get(t, {}).get(arm) for t in tasks})[:600])
-    save_parts(out_of_fold, args.out.with_suffix(".parts.pt"))  # to choose and calibrate again without training
-    finish(report, out_of_fold, encodings, rows, args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report["summary"], indent=1))
-    print(json.dumps(report["people"], indent=1))
-    log.info("wrote %s", args.out)
+        tests = {"real": held, "synthetic": synthetic_test, "emotion_renditions": clips[rendered[clips]]}
+        tasks, found = run_fold(config, rows, encodings, train_clips, val_clips, tests)
+        for task in tasks:
+            if task in found["real"][1]:
+                record_heads(report, out_of_fold, voice, task, tasks[task], found, encodings)
+        if "language" in tasks and encodings.whisper_language is not None:
+            data, _ = found["real"]
+            logits = whisper_logits(data, tasks["language"])
+            out_of_fold[("whisper", "language")].append(Part(voice, voice, "language", data, logits, tasks["language"]))
+            report["voices"].setdefault(voice, {}).setdefault("language", {})["whisper"] = figures(
+                data, logits, "language", encodings)
+        log.info("%s: %s", voice, json.dumps(report["voices"].get(voice, {}))[:600])
+    return report, out_of_fold
+
+
+def record_heads(report: dict, out_of_fold: dict, voice: str, task: str, labels: list[str], found: dict,
+                 encodings: Encodings) -> None:
+    """One fold's head answers for `task` (its `labels`) into the report's figures and the out-of-fold parts."""
+    data, logits = found["real"]
+    out_of_fold[("head", task)].append(Part(voice, voice, task, data, logits[task], labels))
+    report["voices"].setdefault(voice, {}).setdefault(task, {})["head"] = figures(data, logits[task], task, encodings)
+    data, logits = found["synthetic"]
+    synthetic = report["synthetic"].setdefault(voice, {}).setdefault(task, {})
+    synthetic["head"] = figures(data, logits[task], task, encodings)
+    if task == "emotion" and len(found["emotion_renditions"][0]):
+        data, logits = found["emotion_renditions"]
+        report.setdefault("emotion_renditions", {})[voice] = figures(data, logits[task], task, encodings)
+        # calibrated with the real voices' own speech: neutral alone would teach every answer to be sure
+        out_of_fold[("head", task)].append(Part(f"{voice}/renditions", voice, task, data, logits[task], labels))
+    if task == "accent":  # the synthetic native English voices: how often "L1-zh"
+        data, logits = found["synthetic"]
+        out_of_fold[("synthetic", task)].append(Part(voice, voice, task, data, logits[task], labels))
 
 
 def save_parts(out_of_fold: dict, path: Path) -> None:
@@ -227,7 +202,8 @@ def load_parts(path: Path, encodings: Encodings, rows: list[dict[str, str]]) -> 
         for name, voice, task, index, logits, labels in saved:
             truth = torch.tensor([labels.index(rows[c][task]) if rows[c].get(task) in labels else IGNORE_INDEX
                                   for c in encodings.clip[index]], dtype=torch.long)
-            language = None if encodings.whisper_language is None else encodings.whisper_language[torch.from_numpy(index)]
+            language = None if encodings.whisper_language is None \
+                else encodings.whisper_language[torch.from_numpy(index)]
             data = WindowSet(torch.zeros(len(index), 1, 1), language, {task: truth}, index)
             parts.append(Part(name, voice, task, data, logits, labels))
         found[key] = parts
@@ -262,9 +238,10 @@ def finish(report: dict, out_of_fold: dict, encodings: Encodings, rows: list[dic
             synthetic_parts["accent"] = gate_parts(synthetic_parts["accent"], label, code, threshold)
         for part, ungated in zip(out_of_fold[("head", "accent")], out_of_fold[("head_ungated", "accent")]):
             report["voices"][part.voice]["accent"]["head"] = figures(part.data, part.logits, "accent", encodings)
-            report["voices"][part.voice]["accent"]["head_ungated"] = figures(ungated.data, ungated.logits, "accent", encodings)
-    report["calibration"] = calibration(out_of_fold, encodings, {("head", "accent"): out_of_fold.get(("head_ungated", "accent"))}
-                                        if gate else None)
+            report["voices"][part.voice]["accent"]["head_ungated"] = figures(ungated.data, ungated.logits, "accent",
+                                                                             encodings)
+    fitted_on = {("head", "accent"): out_of_fold.get(("head_ungated", "accent"))} if gate else None
+    report["calibration"] = calibration(out_of_fold, encodings, fitted_on)
     if gate:
         report["calibration"]["head/accent"]["gates"] = {label: gate}
     if shift:
@@ -273,20 +250,8 @@ def finish(report: dict, out_of_fold: dict, encodings: Encodings, rows: list[dic
     if synthetic_parts or "synthetic_answers" not in report:  # else (an earlier version's saved parts) the report's own
         report["synthetic_answers"] = synthetic_shares(synthetic_parts, report["calibration"], encodings, rows)
     report["people"] = people(report["answers"])
-    report["synthetic_people"] = {  # each fold's model on the synthetic test voices, pooled
-        task: {label: {band: _pooled([parts[name][label][band] for name in parts if band in parts[name].get(label, {})])
-                       for band in {b for name in parts for b in parts[name].get(label, {})}}
-               for label in {label for name in parts for label in parts[name]}}
-        for task, parts in report["synthetic_answers"].items()}
+    report["synthetic_people"] = synthetic_people(report["synthetic_answers"])
     report["summary"] = summary(report)
-
-
-def synthetic_shares(synthetic_parts: dict, fitted: dict, encodings: Encodings, rows) -> dict:
-    """shares() of each fold's model on the synthetic test voices, per task, at the temperatures fitted on all
-    the real held-out speech (the synthetic test voices are in no fold)."""
-    return {task: shares(parts, {p.name: (fitted[f"head/{task}"]["temperature"], fitted[f"head/{task}"]["short_speech_temperature"])
-                                 for p in parts}, encodings, rows)
-            for task, parts in synthetic_parts.items() if f"head/{task}" in fitted}
 
 
 def summary(report: dict) -> dict:
@@ -296,7 +261,7 @@ def summary(report: dict) -> dict:
     found = {}
     groups = {"": lambda voice: not voice.startswith(LEARNERS), "/learners": lambda voice: voice.startswith(LEARNERS)}
     for task, arm, (group, member) in itertools.product(
-            sorted({t for voice in report["voices"].values() for t in voice}), LANGUAGE_METHODS, groups.items()):
+            sorted({t for voice in report["voices"].values() for t in voice}), ARMS, groups.items()):
         per_voice = [v[task][arm] for name, v in report["voices"].items() if arm in v.get(task, {}) and member(name)]
         if not per_voice:
             continue
@@ -310,7 +275,8 @@ def summary(report: dict) -> dict:
         entry["windows"] = int(sum(p["windows"] for p in per_voice))
         synthetic = [v[task][arm] for v in report["synthetic"].values() if arm in v.get(task, {})]
         if synthetic:
-            entry["synthetic_window_accuracy"] = float(np.nanmean([p.get("window_accuracy", np.nan) for p in synthetic]))
+            accuracies = [p.get("window_accuracy", np.nan) for p in synthetic]
+            entry["synthetic_window_accuracy"] = float(np.nanmean(accuracies))
         calibrated = report["calibration"].get(key, {}).get("voices", {})
         if calibrated:
             for name, field in (("ece_calibrated", "after"), ("recording_ece_calibrated", "recordings_after")):
@@ -319,199 +285,6 @@ def summary(report: dict) -> dict:
             entry["temperature"] = report["calibration"][key]["temperature"]
             entry["short_speech_temperature"] = report["calibration"][key]["short_speech_temperature"]
         found[key + group] = entry
-    return found
-
-
-@dataclasses.dataclass
-class Part:
-    """One held-out set's out-of-fold answers for one task."""
-
-    name: str  # the voice or fold, or "<voice>/renditions" (its emotion renditions)
-    voice: str  # the voice or fold it belongs to: temperatures for it are fitted without it
-    task: str
-    data: WindowSet
-    logits: torch.Tensor  # (n, n_labels) uncalibrated
-    labels: list[str]  # the labels of the logits' columns
-
-
-def shifted(parts: list[Part], weights: dict[str, float]) -> list[Part]:
-    """Whisper's language parts with English shifted by accented_english(weights)."""
-    return [dataclasses.replace(p, logits=p.logits + accented_english(p.data.whisper_language, p.labels, weights))
-            for p in parts]
-
-
-def choose_shift(parts: list[Part], encodings: Encodings, code: str, grid=SHIFT_WEIGHTS) -> tuple[float, list[dict]]:
-    """The weight of Whisper's probability of `code` added to English (accented_english) chosen on the
-    held-out real speech: among the weights of `grid` that keep the native voices' macro accuracy over
-    recordings with >= 1 s of speech at least at the unshifted one's, the one under which most of the
-    learners' recordings are answered English (the smaller on a tie). Returns it and every weight's figures."""
-    table = []
-    for weight in grid:
-        found = {p.name: figures(p.data, p.logits, "language", encodings) for p in shifted(parts, {code: weight})}
-        natives = [f["spoken_recording_accuracy"] for name, f in found.items() if not name.startswith(LEARNERS)]
-        learners = [f["recording_accuracy"] for name, f in found.items() if name.startswith(LEARNERS)]
-        table.append({"weight": weight, "natives": float(np.mean(natives)) if natives else float("nan"),
-                      "learners": float(np.mean(learners)) if learners else float("nan")})
-    floor = table[0]["natives"]
-    allowed = [row for row in table if not row["natives"] < floor - 1e-9 and np.isfinite(row["learners"])]
-    best = max(allowed, key=lambda row: (row["learners"], -row["weight"]), default=table[0])
-    return best["weight"], table
-
-
-def gate_parts(parts: list[Part], label: str, code: str, threshold: float) -> list[Part]:
-    """Accent parts with `label` gated by Whisper's log-probability of `code` (model.whisper.gated)."""
-    gates = {label: [code, threshold]} if np.isfinite(threshold) else {}
-    return [dataclasses.replace(p, logits=gated(p.logits, p.labels, p.data.whisper_language, gates)) for p in parts]
-
-
-def _share_answered(part: Part, label: str, encodings: Encodings, truth: str) -> tuple[int, int]:
-    """(recordings labelled `truth`, those the vote answers `label`) of one part, temperature 1."""
-    if label not in part.labels:
-        return 0, 0
-    probabilities = torch.softmax(part.logits.float(), -1).numpy()
-    labels = part.data.labels[part.task].numpy()
-    clips, speech = encodings.clip[part.data.index], encodings.speech_s[part.data.index]
-    n = hits = 0
-    for clip in np.unique(clips):
-        inside = clips == clip
-        if labels[inside][0] == IGNORE_INDEX or part.labels[labels[inside][0]] != truth:
-            continue
-        weights = np.where(speech[inside] >= VOTE_MIN_SPEECH_S, speech[inside], 0.0)
-        weights = weights if weights.sum() > 0 else np.ones(inside.sum())
-        n, hits = n + 1, hits + int((weights @ probabilities[inside]).argmax() == part.labels.index(label))
-    return n, hits
-
-
-def choose_gate(parts: list[Part], encodings: Encodings, label: str, code: str, native: str,
-                grid=GATE_THRESHOLDS) -> tuple[float, list[dict]]:
-    """The threshold of the gate on `label` (Whisper's log-probability of `code`) chosen on the held-out
-    real speech: the lowest of `grid` (-inf: no gate) at which at most MAX_NATIVE_ACCENT of the native
-    voices' `native` recordings are answered `label`; the learners' share answered `label` reported."""
-    table = []
-    for threshold in grid:
-        found = {"learners": [0, 0], "natives": [0, 0]}
-        for part in gate_parts(parts, label, code, threshold):
-            group = "learners" if part.name.startswith(LEARNERS) else "natives"
-            n, hits = _share_answered(part, label, encodings, label if group == "learners" else native)
-            found[group][0] += n
-            found[group][1] += hits
-        table.append({"threshold": threshold, **{g: h / n if n else float("nan") for g, (n, h) in found.items()}})
-    if not np.isfinite(table[0]["natives"]):  # no native recording of that accent held out: no evidence, no gate
-        log.warning("no native %s recordings held out: the %s gate stays open", native, label)
-        return -np.inf, table
-    allowed = [row for row in table if row["natives"] <= MAX_NATIVE_ACCENT]
-    if not allowed:
-        log.warning("no gate of %s keeps native %s under %.0f%%: the strictest is taken", grid, native,
-                    100 * MAX_NATIVE_ACCENT)
-    return (allowed[0] if allowed else table[-1])["threshold"], table
-
-
-def calibration(out_of_fold: dict, encodings: Encodings, fitted_on: dict | None = None) -> dict:
-    """Per arm and task: two temperatures (windows with >= SHORT_SPEECH_S of speech, and with less)
-    fitted on all real voices' out-of-fold windows, and the expected calibration error before and after,
-    the after of each voice with temperatures fitted on the other voices only. fitted_on: (arm, task) ->
-    the parts to fit on instead (the ungated accent: a gated label's logit is -inf)."""
-    def fit(selected, task) -> tuple[float, float]:
-        logits = torch.cat([p.logits for p in selected])
-        labels = torch.cat([p.data.labels[task] for p in selected])
-        long = torch.from_numpy(np.concatenate([encodings.speech_s[p.data.index] >= SHORT_SPEECH_S for p in selected]))
-        learner = torch.cat([torch.full((len(p.data),), p.name.startswith(LEARNERS)) for p in selected])
-        weights = torch.ones(len(labels), dtype=torch.float64)
-        for group in (True, False):  # the learners and the native voices weigh the same in the fit
-            inside = (learner == group) & (labels != IGNORE_INDEX)
-            weights[inside] = 1.0 / max(int(inside.sum()), 1)
-        return (fit_temperature(logits[long], labels[long], weights[long]),
-                fit_temperature(logits[~long], labels[~long], weights[~long]))
-
-    found = {}
-    for (arm, task), parts in out_of_fold.items():
-        per_voice = {}
-        fitting = (fitted_on or {}).get((arm, task), parts)
-        for part in parts:
-            others = [p for p in fitting if p.voice != part.voice]
-            temperatures = fit(others, task) if others else (1.0, 1.0)
-            data, logits = part.data, part.logits
-            before, after = figures(data, logits, task, encodings), figures(data, logits, task, encodings, temperatures)
-            per_voice[part.name] = {"temperatures_without_voice": temperatures, "before": before.get("ece"),
-                                    "after": after.get("ece"), "recordings_before": before["recording_ece"],
-                                    "recordings_after": after["recording_ece"]}
-        temperature, short = fit(fitting, task)
-        found[f"{arm}/{task}"] = {"temperature": temperature, "short_speech_temperature": short, "voices": per_voice}
-    return found
-
-
-def _band(row: dict[str, str]) -> str:
-    return "8k" if row.get("augmentation") == BAND_8K else "as recorded"
-
-
-def shares(parts: list[Part], temperatures: dict[str, tuple[float, float]], encodings: Encodings, rows) -> dict:
-    """What the served vote answers on each part's recordings, per true label and band ("as recorded",
-    "8k" for telephone copies): {name: {label: {band: {"recordings", "answers": {label: share},
-    "sure": {label: share answered with a calibrated probability >= SURE}}}}}. temperatures: name ->
-    (long, short) fitted without that part's voice."""
-    found = {}
-    for part in parts:
-        task_labels = part.labels
-        speech = encodings.speech_s[part.data.index]
-        long, short = temperatures[part.name]
-        temperature = np.where(speech >= SHORT_SPEECH_S, long, short)[:, None]
-        probabilities = torch.softmax(part.logits.float() / torch.from_numpy(temperature).float(), -1).numpy()
-        clips = encodings.clip[part.data.index]
-        truth = {c: rows[c] for c in np.unique(clips)}
-        groups = defaultdict(list)
-        for clip in np.unique(clips):
-            inside = clips == clip
-            weights = np.where(speech[inside] >= VOTE_MIN_SPEECH_S, speech[inside], 0.0)
-            weights = weights if weights.sum() > 0 else np.ones(inside.sum())
-            vote = weights @ probabilities[inside] / weights.sum()
-            groups[(truth[clip].get(part.task, ""), _band(truth[clip]))].append(vote)
-        entry = {}
-        for (label, band), votes in sorted(groups.items()):
-            votes = np.array(votes)
-            top, sure = votes.argmax(-1), votes.max(-1) >= SURE
-            entry.setdefault(label or "unlabelled", {})[band] = {
-                "recordings": len(votes),
-                "answers": {task_labels[k]: round(float((top == k).mean()), 4) for k in np.unique(top)},
-                "sure": {task_labels[k]: round(float(((top == k) & sure).mean()), 4) for k in np.unique(top[sure])}}
-        found[part.name] = entry
-    return found
-
-
-def _pooled(entries: list[dict]) -> dict:
-    """shares() entries of one label and band from several parts -> one, weighted by recordings."""
-    n = sum(e["recordings"] for e in entries)
-    pooled = {"recordings": n}
-    for key in ("answers", "sure"):
-        labels = {label for e in entries for label in e[key]}
-        pooled[key] = {label: round(sum(e[key].get(label, 0.0) * e["recordings"] for e in entries) / n, 4)
-                       for label in sorted(labels)} if n else {}
-    return pooled
-
-
-def people(answers: dict) -> dict:
-    """What real people held out are told, pooled: the learners (speechocean762's folds) and the native
-    voices, per task's answer source, true label and band (shares() entries pooled over parts)."""
-    found = {}
-    for key, parts in answers.items():
-        groups = defaultdict(list)
-        for name, entry in parts.items():
-            group = "learners" if name.startswith(LEARNERS) else "natives, renditions" if name.endswith("/renditions") \
-                else "natives"
-            for label, bands in entry.items():
-                for band, shares_ in bands.items():
-                    groups[(group, label, band)].append(shares_)
-        for (group, label, band), entries in sorted(groups.items()):
-            found.setdefault(key, {}).setdefault(group, {}).setdefault(label, {})[band] = _pooled(entries)
-    return found
-
-
-def answers_heard(out_of_fold: dict, calibrated: dict, encodings: Encodings, rows) -> dict:
-    """Per arm/task: shares() of every held-out part with the temperatures fitted without its voice."""
-    found = {}
-    for (arm, task), parts in out_of_fold.items():
-        voices = calibrated[f"{arm}/{task}"]["voices"]
-        found[f"{arm}/{task}"] = shares(parts, {p.name: tuple(voices[p.name]["temperatures_without_voice"]) for p in parts},
-                                        encodings, rows)
     return found
 
 

@@ -40,15 +40,15 @@ def mean_macro_f1(scores: dict[str, dict[str, float]]) -> float:
 
 
 def train_epoch(model: torch.nn.Module, batches: Iterable[dict], optimizer, scheduler, state: TrainingState,
-                loss_of: Callable | None = None, accelerator=None, max_steps: int | None = None,
+                accelerator=None, max_steps: int | None = None,
                 on_step: Callable[[float], None] | None = None) -> bool:
     """One pass over `batches` (keyword arguments of the model's forward, labels included), one optimiser
-    step per batch (per `gradient_accumulation_steps` batches with accelerate). `loss_of(model, batch)`
-    gives the loss (default: the model's own). Counts steps in `state`; True when `max_steps` is reached."""
+    step per batch (per `gradient_accumulation_steps` batches with accelerate), on the model's own loss.
+    Counts steps in `state`; True when `max_steps` is reached."""
     model.train()
     for batch in batches:
         with accelerator.accumulate(model) if accelerator is not None else contextlib.nullcontext():
-            loss = loss_of(model, batch) if loss_of is not None else model(**batch).loss
+            loss = model(**batch).loss
             accelerator.backward(loss) if accelerator is not None else loss.backward()
             optimizer.step()
             scheduler.step()

