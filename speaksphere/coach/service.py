@@ -24,7 +24,7 @@ from ..plots import plot_recording
 from ..learner.progress import Selection, history_from_attempts, plot_progress, progress_summary, select_practice
 from ..pronounce import plots as pronounce_plots
 from ..pronounce.assess import assess, compare_results, shared_features
-from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_reference,
+from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_phrase, library_reference,
                                     uploaded_reference)
 from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
 from ..recording import Recording, load_recording, speech_facts, warm_up
@@ -242,11 +242,10 @@ class Coach:
                 "text": reference.text, "language": reference.language, "source": reference.source}
 
     def _reference_audio(self, reference: Reference, uploaded) -> str:
-        if reference.source == "upload" and isinstance(uploaded, (str, Path)):
+        if reference.kind == "teacher" and isinstance(uploaded, (str, Path)):
             return str(uploaded)
-        if reference.source.startswith("library:"):
-            phrase = next(p for p in library() if p.id == reference.source.split(":", 1)[1])
-            return str(LIBRARY_DIR / phrase.file)
+        if reference.kind == "library":
+            return str(LIBRARY_DIR / library_phrase(reference.phrase_id).file)
         digest = hashlib.sha1(f"{reference.source}|{reference.language}|{reference.text}".encode()).hexdigest()[:16]
         wave = reference.recording.wave
         return str(self.served.reference(digest, lambda path: sf.write(path, wave, SAMPLE_RATE, subtype="PCM_16")))
@@ -266,7 +265,7 @@ class Coach:
         report(0.2, "Reading your attempt")
         recording = self._load(attempt, "Your attempt")
         report(0.35, "Aligning your attempt with the reference and scoring it")
-        assessment = assess(recording, reference, reference.text, reference.language)
+        assessment = assess(recording, reference)
         result = _with_reference_facts(assessment.result, reference)
         if learner_id:
             self._record(learner_id, "pronounce", result, reference, recommendation, recording)
@@ -301,12 +300,11 @@ class Coach:
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
                 attempt: Recording):
         """Store a scored attempt; the same recording scored against the same reference is stored once."""
-        phrase_id = reference.source.split(":", 1)[1] if reference.source.startswith("library:") else None
         digest = _digest(request, attempt.wave, reference.recording.wave, reference.source, reference.language,
                          reference.text, recommendation["id"] if recommendation else None)
         self.store.record_attempt(
             learner_id, request, {k: result[k] for k in SKILLS + ("overall",)}, language=reference.language,
-            reference_text=reference.text, phrase_id=phrase_id,
+            reference_text=reference.text, phrase_id=reference.phrase_id,
             exercise_id=recommendation["exercise_id"] if recommendation else None,
             recommendation_id=recommendation["id"] if recommendation else None, request_digest=digest)
 
@@ -324,9 +322,9 @@ class Coach:
         recording_b = self._load(attempt_b, "Attempt B")
         features = shared_features(reference, recording_a, recording_b)  # one band for both, whatever their microphones
         report(0.2, "Scoring attempt A")
-        first = assess(recording_a, reference, reference.text, reference.language, features=features)
+        first = assess(recording_a, reference, features=features)
         report(0.5, "Scoring attempt B")
-        second = assess(recording_b, reference, reference.text, reference.language, features=features)
+        second = assess(recording_b, reference, features=features)
         report(0.8, "Drawing the figures")
         comparison = compare_results(_with_reference_facts(first.result, reference),
                                      _with_reference_facts(second.result, reference))

@@ -5,9 +5,9 @@ compare(a, b, ...) -> both results and their differences; library(), golden_refe
 synthesised_reference(), uploaded_reference() give the three kinds of reference.
 """
 
-from .assess import Assessment, assess, compare, score_pronunciation
+from .assess import Assessment, assess, assess_file, compare, score_pronunciation
 from .references import (Phrase, Reference, ScoringError, golden_reference, library, library_reference,
                          synthesised_reference, uploaded_reference)
 
-__all__ = ["score_pronunciation", "compare", "assess", "Assessment", "ScoringError", "Phrase", "Reference",
+__all__ = ["score_pronunciation", "compare", "assess", "assess_file", "Assessment", "ScoringError", "Phrase", "Reference",
            "library", "library_reference", "golden_reference", "synthesised_reference", "uploaded_reference"]

@@ -1,6 +1,7 @@
 """Score an attempt against a golden reference: VAD trim, features, DTW, words, miscues, five skills.
 
-`assess` returns everything (the arrays the figures draw and the learner-facing result);
+`assess` scores a loaded attempt against a resolved reference and returns everything (the arrays the figures
+draw and the learner-facing result); `assess_file` loads and resolves first;
 `score_pronunciation` returns the result dict only (the public contract in docs/ARCHITECTURE.md); `compare` scores two attempts.
 """
 
@@ -30,8 +31,8 @@ from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES
 from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
 
-__all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "score_pronunciation", "compare", "compare_results",
-           "shared_features"]
+__all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "assess_file", "score_pronunciation", "compare",
+           "compare_results", "shared_features"]
 
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
 # skills a result can leave unscored (None), and why
@@ -217,16 +218,21 @@ def shared_features(reference: Reference, *attempts: Recording, features: Featur
                                                              config=features))
 
 
-def assess(attempt, reference=None, text: str | None = None, language: str | None = None,
+def assess(attempt: Recording, reference: Reference, text: str | None = None, language: str | None = None,
            config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig()) -> Assessment:
-    """Score an attempt; see score_pronunciation for the arguments. Returns the full Assessment."""
-    if text is not None:
-        text, language = check_text(text, language)
-    golden = _resolve_reference(reference, text, language)
+    """Score a loaded attempt against a resolved reference: the core (as SpeechBrain's classify_batch;
+    `assess_file` loads and resolves first, as its classify_file).
+
+    attempt: the learner's Recording; reference: the golden Reference; text: what should be said, already
+    checked (references.check_text), None for the reference's own; language: ISO 639-1, None for the
+    reference's (else "en"). Returns the full Assessment; its `result` is score_pronunciation's dict.
+    """
+    if not isinstance(attempt, Recording) or not isinstance(reference, Reference):
+        raise TypeError("assess takes a loaded Recording and a resolved Reference; assess_file and "
+                        "score_pronunciation take paths, bytes, phrase ids and texts")
+    golden = reference
     text = text if text is not None else golden.text
     language = language or golden.language or "en"
-    attempt_recording = attempt if isinstance(attempt, Recording) else load_recording(attempt)
-
     text_words = None
     aligner_words = None
     if text is not None:
@@ -234,14 +240,25 @@ def assess(attempt, reference=None, text: str | None = None, language: str | Non
         if language == "en" and text_words and not unknown_words(text_words):
             aligner_words = text_words
     heard = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
-    features = shared_features(golden, attempt_recording, features=features)
+    features = shared_features(golden, attempt, features=features)
     ref = _analyse_reference(golden, aligner_words, features, heard)
-    att = _analyse(attempt_recording, aligner_words, features, attempt=True, heard=heard)
+    att = _analyse(attempt, aligner_words, features, attempt=True, heard=heard)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
     result, word_rows = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
     result["details"]["compared_below_hz"] = features.fmax  # the band both recordings hold
     return Assessment(result, golden, ref, att, cost, alignment, units, word_rows)
+
+
+def assess_file(attempt, reference=None, text: str | None = None, language: str | None = None,
+                config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig()) -> Assessment:
+    """Check the text, resolve the reference and load the attempt, then `assess`; see score_pronunciation
+    for the arguments. Returns the full Assessment."""
+    if text is not None:
+        text, language = check_text(text, language)
+    golden = _resolve_reference(reference, text, language)
+    attempt_recording = attempt if isinstance(attempt, Recording) else load_recording(attempt)
+    return assess(attempt_recording, golden, text, language, config, features)
 
 
 @dataclass(frozen=True)
@@ -596,7 +613,7 @@ def score_pronunciation(attempt, reference=None, text: str | None = None, langua
     AudioError: an attempt or reference that is not usable audio. ScoringError: no text and no
     reference, empty text, unsupported language, text in another language than the one chosen.
     """
-    return assess(attempt, reference, text, language).result
+    return assess_file(attempt, reference, text, language).result
 
 
 def compare(a, b, text: str | None = None, language: str | None = None, reference=None) -> dict:

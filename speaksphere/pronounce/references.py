@@ -19,6 +19,7 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import librosa
 import numpy as np
@@ -73,16 +74,32 @@ class Phrase:
     synthetic: bool = False  # read by a computer voice (the learners' phrases), not recorded by a person
 
 
+ReferenceKind = Literal["library", "typed", "teacher"]
+
+
 @dataclass(frozen=True)
 class Reference:
-    """A golden reference ready for scoring."""
+    """A golden reference ready for scoring: a built-in phrase ("library", with its `phrase_id`), a typed
+    text read by espeak-ng ("typed", with its `voice`) or a teacher's upload ("teacher")."""
 
     recording: Recording
     text: str | None  # known text, or None for an upload without text
     language: str | None  # ISO 639-1, or None when unknown
-    source: str  # "library:<id>", "synthesised:<voice>" or "upload"
+    kind: ReferenceKind
+    phrase_id: str | None = None  # the built-in phrase's id (kind "library")
+    voice: str | None = None  # the espeak-ng voice that read a typed text (kind "typed")
     text_heard: bool = False  # the text is the listener's transcript of an upload given without one
     synthetic: bool = False  # a computer voice (synthesis, or a learners' phrase): its melody is no model to copy
+
+    @property
+    def source(self) -> str:
+        """Where it came from, as the public JSON says it: "library:<id>", "synthesised:espeak-ng <voice>"
+        or "upload"."""
+        if self.kind == "library":
+            return f"library:{self.phrase_id}"
+        if self.kind == "typed":
+            return f"synthesised:espeak-ng {self.voice}"
+        return "upload"
 
 
 # The library's two sets: the native telephone prompts (Asterisk's recordings: build_references.py), then
@@ -218,6 +235,11 @@ def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) 
     speech after it, uncached (300 requests with 23 twelve-digit numbers each once pinned 1.5 GB of 82-s
     references that scoring then refused)."""
     text, language = check_text(text, language)
+    return _synthesised(text, language, rate_wpm)
+
+
+def _synthesised(text: str, language: str, rate_wpm: int = 150) -> Reference:
+    """synthesised_reference of a text `check_text` has passed."""
     if spoken_words(text, language) > _MAX_SPOKEN_WORDS:
         raise ScoringError(f"This text is read as more than {_MAX_SPOKEN_WORDS} words (numbers spelled out): more "
                            "than a minute of speech. Please practise it a sentence or two at a time.")
@@ -228,7 +250,7 @@ def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) 
             return _references[key]
     voice = SYNTHESIS_VOICES[language]
     samples, rate = synthesize(text, voice=voice, rate_wpm=rate_wpm)
-    reference = Reference(_recording_from_samples(samples, rate), text, language, f"synthesised:espeak-ng {voice}",
+    reference = Reference(_recording_from_samples(samples, rate), text, language, "typed", voice=voice,
                           synthetic=True)
     speech_s = _speech_seconds(reference.recording)
     if speech_s > MAX_SCORED_S:  # scoring would refuse it: never kept (such refusals once filled the cache)
@@ -253,7 +275,7 @@ def library_reference(phrase_id: str) -> Reference:
     if phrase is None:
         raise ScoringError(f"There is no built-in phrase called {phrase_id!r}.")
     return Reference(load_recording(str(LIBRARY_DIR / phrase.file)), phrase.text, phrase.language,
-                     f"library:{phrase.id}", synthetic=phrase.synthetic)
+                     "library", phrase_id=phrase.id, synthetic=phrase.synthetic)
 
 
 def uploaded_reference(source: str | Path | bytes | Recording, text: str | None = None,
@@ -267,8 +289,8 @@ def uploaded_reference(source: str | Path | bytes | Recording, text: str | None 
     elif hear:
         language = (language or "en").lower().split("-")[0]
         text = heard_text(recording, language)
-        return Reference(recording, text, language, "upload", text_heard=text is not None)
-    return Reference(recording, text, language, "upload")
+        return Reference(recording, text, language, "teacher", text_heard=text is not None)
+    return Reference(recording, text, language, "teacher")
 
 
 _heard: OrderedDict[tuple[bytes, str], str | None] = OrderedDict()  # a teacher's upload is used again and again
@@ -305,4 +327,4 @@ def golden_reference(text: str, language: str | None = None) -> Reference:
     phrase = find_phrase(text, language)
     if phrase is not None:
         return library_reference(phrase.id)
-    return synthesised_reference(text, language)
+    return _synthesised(text, language)
