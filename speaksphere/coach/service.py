@@ -128,7 +128,7 @@ class Coach:
         self.predictor.classify_batch([np.zeros(SAMPLE_RATE, dtype=np.float32)])
         phrases = library("en")
         if phrases:
-            reference = library_reference(phrases[0].id)
+            reference = library_reference(phrases[0].id, limits=self.settings.audio, vad=self.settings.vad)
             assess(reference.recording, reference)
             assess_speech(reference.recording)  # Speak's calibration, its hooks on the decoder, the DTW's compilation
 
@@ -164,13 +164,13 @@ class Coach:
         phrase_id = _text(phrase_id, "The built-in phrase", 80)
         if reference_audio:
             recording = self._load(reference_audio, "The teacher's reference recording")
-            return uploaded_reference(recording, text, language)
+            return uploaded_reference(recording, text, language)  # loaded with the settings above
         if text:
-            return golden_reference(text, language)
+            return golden_reference(text, language, limits=self.settings.audio, vad=self.settings.vad)
         if phrase_id:
             if not any(p.id == phrase_id for p in library()):
                 raise CoachError(f"There is no built-in phrase called {phrase_id!r}. Choose one from the list.")
-            return library_reference(phrase_id)
+            return library_reference(phrase_id, limits=self.settings.audio, vad=self.settings.vad)
         raise CoachError("Choose a built-in phrase, type the text you want to practise, or upload a teacher's "
                          "recording to compare with.")
 

@@ -19,6 +19,7 @@ import numpy as np
 from ..audio import FRAME_RATE, SAMPLE_RATE
 from ..dtw import DtwResult, cost_matrix, dtw, dtw_fast, paired_costs, path_costs, subsequence_dtw
 from ..recording import Recording, load_recording
+from ..settings import Settings
 from ..tts import synthesize
 from ..vad import trim_silence
 from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
@@ -182,17 +183,19 @@ def _reference_units(ref: Analysis, text_words: list[str] | None, language: str 
     return [Unit(f"#{i + 1}", s, min(s + width, n)) for i, s in enumerate(range(0, n, width)) if min(s + width, n) - s >= 3]
 
 
-def _resolve_reference(reference, text: str | None, language: str | None) -> Reference:
+def _resolve_reference(reference, text: str | None, language: str | None, settings: Settings) -> Reference:
+    """The Reference `reference` names (see score_pronunciation), loaded with the settings' audio and VAD."""
     if isinstance(reference, Reference):
         return reference
+    loading = {"limits": settings.audio, "vad": settings.vad}
     if reference is None:
         if text is None:
             raise ScoringError("Please give the text you practised, or a reference recording to compare with.")
-        return golden_reference(text, language)
+        return golden_reference(text, language, **loading)
     if isinstance(reference, str) and any(p.id == reference for p in library()):
-        return library_reference(reference)
+        return library_reference(reference, **loading)
     if isinstance(reference, (str, Path, bytes, bytearray, Recording)):
-        return uploaded_reference(reference, text, language)
+        return uploaded_reference(reference, text, language, **loading)
     raise ScoringError("The reference must be a recording (a file or its bytes) or a built-in phrase id.")
 
 
@@ -251,13 +254,14 @@ def assess(attempt: Recording, reference: Reference, text: str | None = None, la
 
 
 def assess_file(attempt, reference=None, text: str | None = None, language: str | None = None,
-                config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig()) -> Assessment:
+                config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig(),
+                settings: Settings = Settings()) -> Assessment:
     """Check the text, resolve the reference and load the attempt, then `assess`; see score_pronunciation
     for the arguments. Returns the full Assessment."""
     if text is not None:
         text, language = check_text(text, language)
-    golden = _resolve_reference(reference, text, language)
-    attempt_recording = attempt if isinstance(attempt, Recording) else load_recording(attempt)
+    golden = _resolve_reference(reference, text, language, settings)
+    attempt_recording = _loaded(attempt, settings)
     return assess(attempt_recording, golden, text, language, config, features)
 
 
@@ -589,7 +593,13 @@ def _details(ref: Analysis, att: Analysis, golden: Reference, alignment: DtwResu
     }
 
 
-def score_pronunciation(attempt, reference=None, text: str | None = None, language: str | None = None) -> dict:
+def _loaded(attempt, settings: Settings) -> Recording:
+    """`attempt` loaded with the settings' audio limits and VAD (as is, when already a Recording)."""
+    return attempt if isinstance(attempt, Recording) else load_recording(attempt, settings.audio, settings.vad)
+
+
+def score_pronunciation(attempt, reference=None, text: str | None = None, language: str | None = None, *,
+                        settings: Settings = Settings()) -> dict:
     """Score a learner's attempt against a golden reference.
 
     Parameters
@@ -600,6 +610,7 @@ def score_pronunciation(attempt, reference=None, text: str | None = None, langua
         (path, bytes or Recording).
     text: what should be said; enables word scores (and phone scores and miscues for English).
     language: ISO 639-1 code of the text ("en" when not given).
+    settings: the audio limits and VAD settings the attempt and the reference are loaded with.
 
     Returns
     -------
@@ -613,10 +624,11 @@ def score_pronunciation(attempt, reference=None, text: str | None = None, langua
     AudioError: an attempt or reference that is not usable audio. ScoringError: no text and no
     reference, empty text, unsupported language, text in another language than the one chosen.
     """
-    return assess_file(attempt, reference, text, language).result
+    return assess_file(attempt, reference, text, language, settings=settings).result
 
 
-def compare(a, b, text: str | None = None, language: str | None = None, reference=None) -> dict:
+def compare(a, b, text: str | None = None, language: str | None = None, reference=None, *,
+            settings: Settings = Settings()) -> dict:
     """Score two attempts at the same text or reference and show what changed.
 
     Returns {"a": result, "b": result, "difference": {skill: b - a, None where a skill is not scored},
@@ -625,8 +637,8 @@ def compare(a, b, text: str | None = None, language: str | None = None, referenc
     """
     if text is not None:
         text, language = check_text(text, language)
-    golden = _resolve_reference(reference, text, language)
-    first, second = (x if isinstance(x, Recording) else load_recording(x) for x in (a, b))
+    golden = _resolve_reference(reference, text, language, settings)
+    first, second = (_loaded(x, settings) for x in (a, b))
     features = shared_features(golden, first, second)  # both attempts on one band, whatever their microphones
     return compare_results(assess(first, golden, text, language, features=features).result,
                            assess(second, golden, text, language, features=features).result)

@@ -27,9 +27,10 @@ import soundfile as sf
 import yaml
 from num2words import num2words
 
-from ..audio import SAMPLE_RATE
+from ..audio import SAMPLE_RATE, AudioLimits
 from ..recording import Recording, load_recording
 from ..tts import synthesize
+from ..vad import VadConfig
 from .listener import MAX_HEARD_S, transcribe_speech
 
 __all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "library_phrase", "find_phrase",
@@ -182,13 +183,14 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     return text, language
 
 
-def _recording_from_samples(samples: np.ndarray, rate: int) -> Recording:
+def _recording_from_samples(samples: np.ndarray, rate: int, limits: AudioLimits = AudioLimits(),
+                            vad: VadConfig = VadConfig()) -> Recording:
     """Run synthesised samples through the same loading path as any upload (WAV bytes -> Recording)."""
     if rate != SAMPLE_RATE:
         samples = librosa.resample(samples, orig_sr=rate, target_sr=SAMPLE_RATE)
     buffer = io.BytesIO()
     sf.write(buffer, samples, SAMPLE_RATE, format="WAV", subtype="PCM_16")
-    return load_recording(buffer.getvalue())
+    return load_recording(buffer.getvalue(), limits, vad)
 
 
 # Speech scored at once, attempt and reference alike (after trimming silence): about ten sentences.
@@ -228,29 +230,31 @@ def _speech_seconds(recording: Recording) -> float:
     return recording.segments[-1].end - recording.segments[0].start
 
 
-def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) -> Reference:
+def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150, *,
+                          limits: AudioLimits = AudioLimits(), vad: VadConfig = VadConfig()) -> Reference:
     """A reference spoken by espeak-ng for any text in a supported language. Cached, up to
     _REFERENCE_CACHE_BYTES of audio in all, and only a reference that scoring accepts: a text read for
     more than a minute is refused before synthesis, and one synthesised into more than MAX_SCORED_S of
     speech after it, uncached (300 requests with 23 twelve-digit numbers each once pinned 1.5 GB of 82-s
-    references that scoring then refused)."""
+    references that scoring then refused). limits, vad: how the synthesised audio is loaded, as attempts are."""
     text, language = check_text(text, language)
-    return _synthesised(text, language, rate_wpm)
+    return _synthesised(text, language, rate_wpm, limits, vad)
 
 
-def _synthesised(text: str, language: str, rate_wpm: int = 150) -> Reference:
+def _synthesised(text: str, language: str, rate_wpm: int = 150, limits: AudioLimits = AudioLimits(),
+                 vad: VadConfig = VadConfig()) -> Reference:
     """synthesised_reference of a text `check_text` has passed."""
     if spoken_words(text, language) > _MAX_SPOKEN_WORDS:
         raise ScoringError(f"This text is read as more than {_MAX_SPOKEN_WORDS} words (numbers spelled out): more "
                            "than a minute of speech. Please practise it a sentence or two at a time.")
-    key = (text, language, rate_wpm)
+    key = (text, language, rate_wpm, limits, vad)
     with _references_lock:
         if key in _references:
             _references.move_to_end(key)
             return _references[key]
     voice = SYNTHESIS_VOICES[language]
     samples, rate = synthesize(text, voice=voice, rate_wpm=rate_wpm)
-    reference = Reference(_recording_from_samples(samples, rate), text, language, "typed", voice=voice,
+    reference = Reference(_recording_from_samples(samples, rate, limits, vad), text, language, "typed", voice=voice,
                           synthetic=True)
     speech_s = _speech_seconds(reference.recording)
     if speech_s > MAX_SCORED_S:  # scoring would refuse it: never kept (such refusals once filled the cache)
@@ -269,21 +273,23 @@ def library_phrase(phrase_id: str | None) -> Phrase | None:
 
 
 @functools.lru_cache(maxsize=128)
-def library_reference(phrase_id: str) -> Reference:
-    """A built-in native recording by its id (cached)."""
+def library_reference(phrase_id: str, *, limits: AudioLimits = AudioLimits(),
+                      vad: VadConfig = VadConfig()) -> Reference:
+    """A built-in native recording by its id (cached), loaded with `limits` and `vad` as attempts are."""
     phrase = library_phrase(phrase_id)
     if phrase is None:
         raise ScoringError(f"There is no built-in phrase called {phrase_id!r}.")
-    return Reference(load_recording(str(LIBRARY_DIR / phrase.file)), phrase.text, phrase.language,
+    return Reference(load_recording(str(LIBRARY_DIR / phrase.file), limits, vad), phrase.text, phrase.language,
                      "library", phrase_id=phrase.id, synthetic=phrase.synthetic)
 
 
 def uploaded_reference(source: str | Path | bytes | Recording, text: str | None = None,
-                       language: str | None = None, hear: bool = True) -> Reference:
+                       language: str | None = None, hear: bool = True, *, limits: AudioLimits = AudioLimits(),
+                       vad: VadConfig = VadConfig()) -> Reference:
     """A teacher's own recording as the reference; its text enables word scores. Without a text (and with
     `hear`), the words are those the listener hears in it (`heard_text`), so the words scored are words,
-    not numbered stretches of sound."""
-    recording = source if isinstance(source, Recording) else load_recording(source)
+    not numbered stretches of sound. limits, vad: how a source not yet loaded is loaded, as attempts are."""
+    recording = source if isinstance(source, Recording) else load_recording(source, limits, vad)
     if text is not None:
         text, language = check_text(text, language)
     elif hear:
@@ -321,10 +327,12 @@ def heard_text(recording: Recording, language: str) -> str | None:
     return text
 
 
-def golden_reference(text: str, language: str | None = None) -> Reference:
-    """The best reference for a text: the library's native recording when it has the phrase, else synthesis."""
+def golden_reference(text: str, language: str | None = None, *, limits: AudioLimits = AudioLimits(),
+                     vad: VadConfig = VadConfig()) -> Reference:
+    """The best reference for a text: the library's native recording when it has the phrase, else synthesis;
+    loaded with `limits` and `vad` as attempts are."""
     text, language = check_text(text, language)
     phrase = find_phrase(text, language)
     if phrase is not None:
-        return library_reference(phrase.id)
-    return _synthesised(text, language)
+        return library_reference(phrase.id, limits=limits, vad=vad)
+    return _synthesised(text, language, limits=limits, vad=vad)
