@@ -101,8 +101,8 @@ _cache_lock = threading.Lock()
 
 
 def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig,
-             attempt: bool = False, heard: tuple[str, list[str]] | None = None) -> Analysis:
-    """Trim, featurise and (with `words`, English) force-align a recording; with `heard` (language,
+             attempt: bool = False, listen: tuple[str, list[str]] | None = None) -> Analysis:
+    """Trim, featurise and (with `words`, English) force-align a recording; with `listen` (language,
     the expected text's words) the listener hears it too."""
     wave = trim_silence(recording.wave, recording.segments, pad_s=_TRIM_PAD_S)
     if len(wave) > MAX_SCORED_S * SAMPLE_RATE:
@@ -114,19 +114,19 @@ def _analyse(recording: Recording, words: list[str] | None, features: FeatureCon
     repetitions = tuple(repeated_words(wave, words)) if words and attempt else ()
     # Whisper hears 30 s at once: a longer reading is scored without the listener (no transcript, no
     # "another sentence"), rather than judged on its first half
-    hearing = hear(wave, *heard) if heard is not None and len(wave) <= MAX_HEARD_S * SAMPLE_RATE else None
+    hearing = hear(wave, *listen) if listen is not None and len(wave) <= MAX_HEARD_S * SAMPLE_RATE else None
     return Analysis(recording, offset_s, wave, frame_features(wave, features), pitch_semitones(wave),
                     energy_db(wave), aligned, repetitions, hearing)
 
 
 def _analyse_reference(reference: Reference, words: list[str] | None, features: FeatureConfig,
-                       heard: tuple[str, list[str]] | None = None) -> Analysis:
-    key = (id(reference.recording), features, heard[0] if heard else None, tuple(heard[1]) if heard else None)
+                       listen: tuple[str, list[str]] | None = None) -> Analysis:
+    key = (id(reference.recording), features, listen[0] if listen else None, tuple(listen[1]) if listen else None)
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] is reference.recording:
             return hit[1]
-    analysis = _analyse(reference.recording, words, features, heard=heard)
+    analysis = _analyse(reference.recording, words, features, listen=listen)
     with _cache_lock:
         _cache[key] = (reference.recording, analysis)
         while len(_cache) > 64:
@@ -242,10 +242,10 @@ def assess(attempt: Recording, reference: Reference, text: str | None = None, la
         text_words = english_words(text) if language == "en" else text.split()
         if language == "en" and text_words and not unknown_words(text_words):
             aligner_words = text_words
-    heard = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
+    listen = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
     features = shared_features(golden, attempt, features=features)
-    ref = _analyse_reference(golden, aligner_words, features, heard)
-    att = _analyse(attempt, aligner_words, features, attempt=True, heard=heard)
+    ref = _analyse_reference(golden, aligner_words, features, listen)
+    att = _analyse(attempt, aligner_words, features, attempt=True, listen=listen)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
     result, word_rows = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
@@ -279,9 +279,9 @@ class Listened:
 
 
 def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: ScoreConfig,
-              heard_costs: np.ndarray | None = None) -> Listened | None:
-    """What the listener heard, set against the expected words; `heard_costs` (n_words,): each word's
-    distance in Whisper's encoder frames (_heard_costs), None where not both were heard."""
+              encoder_costs: np.ndarray | None = None) -> Listened | None:
+    """What the listener heard, set against the expected words; `encoder_costs` (n_words,): each word's
+    distance in Whisper's encoder frames (_encoder_costs), None where not both were heard."""
     if att.hearing is None or ref.hearing is None:
         return None
     expected = [normalise_word(w) for w in text_words]
@@ -289,19 +289,19 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     heard_as: list[str | None] = [None] * len(expected)
     rows, errors = [], 0
     for i, j in pairs:
-        heard = att.hearing.heard_words[j] if j is not None else None
+        said = att.hearing.heard_words[j] if j is not None else None
         if i is not None:
-            heard_as[i] = heard
-        miscue = "omission" if j is None else "insertion" if i is None else "none" if expected[i] == heard else "substitution"
+            heard_as[i] = said
+        miscue = "omission" if j is None else "insertion" if i is None else "none" if expected[i] == said else "substitution"
         errors += miscue != "none"
-        rows.append({"expected": text_words[i] if i is not None else None, "heard": heard, "miscue": miscue})
+        rows.append({"expected": text_words[i] if i is not None else None, "heard": said, "miscue": miscue})
     wer = errors / max(len(expected), 1)
     relative = att.hearing.mean_log_probability - ref.hearing.mean_log_probability
     intelligibility = relative_intelligibility(att.hearing.word_log_probabilities, ref.hearing.word_log_probabilities,
                                               config.intelligibility_drop)
     floored = listener_floored(att.hearing.mean_log_probability, relative, config.reference_heard_floor)
-    heard_cost = float(heard_costs.mean()) if heard_costs is not None and heard_costs.size else None
-    another = another_sentence_by_anchors(wer, floored, heard_cost, config)
+    encoder_cost = float(encoder_costs.mean()) if encoder_costs is not None and encoder_costs.size else None
+    another = another_sentence_by_anchors(wer, floored, encoder_cost, config)
     return Listened(intelligibility, heard_as, rows, wer, relative, another)
 
 
@@ -317,7 +317,7 @@ class _Words:
     covered_frames: int  # attempt frames taken by the expected words that were said
 
 
-def _heard_costs(ref: Analysis, att: Analysis, path: np.ndarray, units: list[Unit]) -> np.ndarray | None:
+def _encoder_costs(ref: Analysis, att: Analysis, path: np.ndarray, units: list[Unit]) -> np.ndarray | None:
     """Each unit's mean cosine distance of Whisper's encoder frames (the listener's, 20 ms) along the DTW
     path (path: (n_steps, 2) of 10-ms reference and attempt frames), (n_units,); None without both hearings."""
     if ref.hearing is None or att.hearing is None or ref.hearing.frames is None or att.hearing.frames is None:
@@ -332,19 +332,19 @@ def _heard_costs(ref: Analysis, att: Analysis, path: np.ndarray, units: list[Uni
     return np.array(costs)
 
 
-def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, english: bool, english_aligned: bool,
-                intelligibility: float | None, heard_cost: float | None,
+def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, alignable: bool, words_aligned: bool,
+                intelligibility: float | None, encoder_cost: float | None,
                 config: ScoreConfig) -> tuple[float, float | None, float | None]:
     """One unit's accuracy 0-100 from its DTW cost (spectral, and on Whisper's encoder frames where the
     listener heard both), in English pocketsphinx's GOP relative to the reference's own, and the
     listener's intelligibility; with the GOP and relative GOP (or None)."""
     dtw_part = anchor_score(unit_cost, config.cost_native, config.cost_wrong)
-    if heard_cost is not None and config.heard_frames_weight > 0:
-        heard_part = anchor_score(heard_cost, config.heard_cost_native, config.heard_cost_wrong)
+    if encoder_cost is not None and config.heard_frames_weight > 0:
+        heard_part = anchor_score(encoder_cost, config.heard_cost_native, config.heard_cost_wrong)
         dtw_part = config.heard_frames_weight * heard_part + (1 - config.heard_frames_weight) * dtw_part
     score, gop, relative_gop = dtw_part, None, None
-    if english:
-        if english_aligned:
+    if alignable:
+        if words_aligned:
             gop = att.words[i].gop
             # relative to the reference's own GOP for this word: some words score low for everyone
             if ref.words is not None and len(ref.words) == len(att.words):
@@ -370,12 +370,12 @@ def _position(unit: Unit, unit_cost: float, on_path: float, cost: np.ndarray, co
 
 
 def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarray, units: list[Unit],
-                 text_words: list[str] | None, english: bool, listened: Listened | None,
-                 heard_costs: np.ndarray | None, config: ScoreConfig) -> _Words:
+                 text_words: list[str] | None, alignable: bool, listened: Listened | None,
+                 encoder_costs: np.ndarray | None, config: ScoreConfig) -> _Words:
     """Each reference unit along the DTW path (path: (n_steps, 2) reference and attempt frames);
-    heard_costs: _heard_costs's (n_units,), or None."""
+    encoder_costs: _encoder_costs's (n_units,), or None."""
     cells = cost[path[:, 0], path[:, 1]]
-    english_aligned = english and att.words is not None and len(att.words) == len(units)
+    words_aligned = alignable and att.words is not None and len(att.words) == len(units)
     by_word = listened is not None and len(units) == len(text_words)
     words, segments, phones = [], [], []
     best_positions, present = np.zeros(len(units)), np.zeros(len(units), bool)
@@ -383,15 +383,15 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
     for i, unit in enumerate(units):
         on_unit = (path[:, 0] >= unit.ref_start) & (path[:, 0] < unit.ref_end)
         unit_cost = float(cells[on_unit].mean()) if on_unit.any() else float(cells.max())
-        heard_cost = None if heard_costs is None else float(heard_costs[i])
+        encoder_cost = None if encoder_costs is None else float(encoder_costs[i])
         a0, a1 = int(path[on_unit, 1].min()), int(path[on_unit, 1].max()) + 1
         ratio = (a1 - a0) / max(unit.ref_end - unit.ref_start, 1)  # attempt time / reference time
-        if english_aligned:
+        if words_aligned:
             word = att.words[i]
             a0, a1 = int(round(word.start * FRAME_RATE)), max(int(round(word.end * FRAME_RATE)), a0 + 1)
         intelligibility = float(listened.intelligibility[i]) if by_word else None
-        score, gop, relative_gop = _unit_score(i, unit_cost, ref, att, english, english_aligned, intelligibility,
-                                               heard_cost, config)
+        score, gop, relative_gop = _unit_score(i, unit_cost, ref, att, alignable, words_aligned, intelligibility,
+                                               encoder_cost, config)
         best_positions[i] = _position(unit, unit_cost, (a0 + a1) / 2, cost, config)
         skipped = ratio < config.omission_ratio and score < config.omission_score
         present[i] = score >= config.said_score and not skipped
@@ -404,8 +404,8 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
         if text_words is not None:
             entry = {"word": unit.label, "index": i, "start": round(start, 3), "end": round(end, 3),
                      "score": round(score, 1), "cost": round(unit_cost, 4), "miscue": miscue}
-            if heard_cost is not None:
-                entry["heard_cost"] = round(heard_cost, 4)
+            if encoder_cost is not None:
+                entry["heard_cost"] = round(encoder_cost, 4)
             if intelligibility is not None:
                 entry["intelligibility"] = round(intelligibility, 1)
                 entry["heard_as"] = listened.heard_as[i]
@@ -413,7 +413,7 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
                 entry["gop"] = round(gop, 2)
                 entry["gop_relative"] = round(relative_gop, 2)
             words.append(entry)
-        if english_aligned:
+        if words_aligned:
             for ph in att.words[i].phones:
                 phones.append({"phone": ph.phone, "word": unit.label, "start": round(att.offset_s + ph.start, 3),
                                "end": round(att.offset_s + ph.end, 3), "gop": round(ph.gop, 2),
@@ -489,13 +489,13 @@ def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, s
 
 
 def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult, units: list[Unit],
-           golden: Reference, text_words: list[str] | None, english: bool, config: ScoreConfig) -> dict:
+           golden: Reference, text_words: list[str] | None, alignable: bool, config: ScoreConfig) -> dict:
     """The result dict of score_pronunciation: words, insertions, skills, overall and details."""
     path = alignment.path
     att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
-    heard_costs = _heard_costs(ref, att, path, units)
-    listened = _listened(ref, att, text_words, config, heard_costs) if text_words else None
-    scored = _score_words(ref, att, cost, path, units, text_words, english, listened, heard_costs, config)
+    encoder_costs = _encoder_costs(ref, att, path, units)
+    listened = _listened(ref, att, text_words, config, encoder_costs) if text_words else None
+    scored = _score_words(ref, att, cost, path, units, text_words, alignable, listened, encoder_costs, config)
     extra_segments, extra_words, inserted_s, repeated_s = _insertions(att, path, att_frame_cost,
                                                                       text_words is not None, config)
     segments = sorted(scored.segments + extra_segments, key=lambda s: s["start"])
@@ -525,7 +525,7 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
         result["details"]["listener_relative"] = round(listened.relative, 3)
     if text_words is not None:
         result["words"] = words
-    if english:
+    if alignable:
         result["phones"] = scored.phones
     return result, word_rows
 
@@ -559,17 +559,19 @@ def _measures(ref: Analysis, att: Analysis, units: list[Unit], scored: _Words, s
     words = []
     for i, (unit, row) in enumerate(zip(units, rows)):
         row = {**row, "heard_expected": normalise_word(unit.label)}
-        heard = (att.hearing.word_log_probabilities[i], ref.hearing.word_log_probabilities[i]) if by_word else ()
-        words.append(word_measures(row, (unit.ref_end - unit.ref_start) / FRAME_RATE, *heard))
+        log_probabilities = ((att.hearing.word_log_probabilities[i], ref.hearing.word_log_probabilities[i])
+                             if by_word else ())
+        words.append(word_measures(row, (unit.ref_end - unit.ref_start) / FRAME_RATE, *log_probabilities))
     pauses = att.recording.pauses
     timing = {"speech_s": pauses.speech_s, "span_s": pauses.speech_s + pauses.pause_total_s,
               "n_pauses": pauses.n_pauses, "pause_total_s": pauses.pause_total_s,
               "longest_pause_s": pauses.longest_pause_s, "reference_speech_s": ref.recording.pauses.speech_s,
               "inserted_s": inserted_s, "repetitions": sum(s["label"].endswith(" (again)") for s in extra_segments)}
-    heard = None if listened is None else {"word_error_rate": listened.word_error_rate, "relative": listened.relative,
-                                           "attempt": att.hearing.mean_log_probability,
-                                           "transcript": att.hearing.transcript_log_probability}
-    return utterance_measures(words, skills, timing, heard, prosody_measures(att.pitch, att.energy), len(units)), words
+    listener = None if listened is None else {
+        "word_error_rate": listened.word_error_rate, "relative": listened.relative,
+        "attempt": att.hearing.mean_log_probability, "transcript": att.hearing.transcript_log_probability}
+    prosody = prosody_measures(att.pitch, att.energy)
+    return utterance_measures(words, skills, timing, listener, prosody, len(units)), words
 
 
 def _details(ref: Analysis, att: Analysis, golden: Reference, alignment: DtwResult, cost: np.ndarray,
