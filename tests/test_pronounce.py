@@ -161,6 +161,10 @@ def test_compare_reports_differences(results):
     assert len(report["words"]) == len(TEXT.split())
     for skill in ("accuracy", "fluency", "prosody"):  # all scored, against a synthesised reference too
         assert report["difference"][skill] == pytest.approx(report["b"][skill] - report["a"][skill], abs=0.11)
+    typed = importlib.import_module("speaksphere.pronounce.assess").comparison(report["a"], report["b"])
+    assert typed.to_dict() == report and list(report) == ["a", "b", "difference", "words", "another_sentence"]
+    assert all(list(w) == ["word", "a", "b", "difference"] for w in report["words"])
+    assert [w.word for w in typed.words] == TEXT.split()
 
 
 @pytest.mark.parametrize("text, language", [("", "en"), ("   ", "en"), ("hello there", "xx"),

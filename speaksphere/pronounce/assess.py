@@ -33,7 +33,7 @@ from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coh
                      overall_score, prosody_score)
 
 __all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "assess_file", "score_pronunciation", "compare",
-           "compare_results", "shared_features"]
+           "compare_results", "Comparison", "WordChange", "comparison", "shared_features"]
 
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
 # skills a result can leave unscored (None), and why
@@ -646,9 +646,32 @@ def compare(a, b, text: str | None = None, language: str | None = None, referenc
                            assess(second, golden, text, language, features=features).result)
 
 
-def compare_results(first: dict, second: dict) -> dict:
-    """What changed between two results of score_pronunciation for the same text or reference
-    (the return value of `compare`; the app uses it with results it has already scored)."""
+@dataclass(frozen=True)
+class WordChange:
+    """One word said in both attempts: its score in each (0-100) and b - a."""
+
+    word: str
+    a: float
+    b: float
+    difference: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """compare's result, typed; `to_dict()` is its public JSON (fields in this order)."""
+
+    a: dict  # score_pronunciation's result of attempt a
+    b: dict
+    difference: dict[str, float | None]  # per skill and overall: b - a, None where a skill is not scored
+    words: list[WordChange]  # empty when either attempt is another sentence or the text is unknown
+    another_sentence: list[str]  # "A", "B": the attempts that read another sentence
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def comparison(first: dict, second: dict) -> Comparison:
+    """What changed between two results of score_pronunciation for the same text or reference."""
     skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
     difference = {k: None if first[k] is None or second[k] is None else round(second[k] - first[k], 1) for k in skills}
     words = []
@@ -657,6 +680,12 @@ def compare_results(first: dict, second: dict) -> dict:
         said_a = [w for w in first["words"] if w["word"] is not None]
         said_b = [w for w in second["words"] if w["word"] is not None]
         for wa, wb in zip(said_a, said_b):
-            words.append({"word": wa["word"], "a": wa["score"], "b": wb["score"],
-                          "difference": round(wb["score"] - wa["score"], 1)})
-    return {"a": first, "b": second, "difference": difference, "words": words, "another_sentence": another}
+            words.append(WordChange(wa["word"], wa["score"], wb["score"], round(wb["score"] - wa["score"], 1)))
+    return Comparison(first, second, difference, words, another)
+
+
+def compare_results(first: dict, second: dict) -> dict:
+    """What changed between two results of score_pronunciation for the same text or reference
+    (the return value of `compare`; the app uses it with results it has already scored): `comparison`'s
+    to_dict()."""
+    return comparison(first, second).to_dict()
