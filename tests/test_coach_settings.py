@@ -38,3 +38,17 @@ def test_score_pronunciations_settings_reach_the_reference_and_the_attempt():
     assessment = assess_file(path, PHRASE.id, settings=replace(Settings(), vad=VAD))
     expected = _segments(load_recording(path, vad=VAD))
     assert _segments(assessment.reference.recording) == expected == _segments(assessment.att.recording)
+
+
+def test_each_coach_keeps_its_own_caches_sized_by_its_settings():
+    from speaksphere.settings import CacheSettings
+
+    small = replace(Settings(), caches=CacheSettings(library_references=1, encoder_state_mb=1.0))
+    coach = Coach(small, predictor=None, recommender=None, model_dir=Path("unused"))
+    other = Coach(Settings(), predictor=None, recommender=None, model_dir=Path("unused"))
+    assert coach.caches is not other.caches and coach.caches.encoder_states.max_bytes == 1 << 20
+    first = coach._reference(PHRASE.id, None, None, None)
+    assert coach._reference(PHRASE.id, None, None, None) is first  # kept
+    coach._reference("en-conf-locked", None, None, None)  # one entry only: the first one goes
+    assert coach._reference(PHRASE.id, None, None, None) is not first
+    assert len(coach.caches.library_references) == 1 and len(other.caches.library_references) == 0

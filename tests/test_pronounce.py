@@ -199,22 +199,24 @@ def test_a_reference_scoring_would_refuse_is_not_kept(monkeypatch):
     """Issue 41: a synthesised reference longer than scoring takes was kept in the cache, then refused
     (40 refused requests left 24 references of 86 s, 121 MiB, in the served app)."""
     from speaksphere.pronounce import references
+    from speaksphere.pronounce.caches import ScoringCaches
 
-    monkeypatch.setattr(references, "_references", references.OrderedDict())
+    caches = ScoringCaches.from_settings()
     monkeypatch.setattr(references, "MAX_SCORED_S", 1.0)
     with pytest.raises(ScoringError, match="scored on at most 1 s"):
-        references.synthesised_reference("This sentence takes more than one second to say.", "en")
-    assert len(references._references) == 0
+        references.synthesised_reference("This sentence takes more than one second to say.", "en", caches=caches)
+    assert len(caches.synthesised_references) == 0
 
 
 def test_the_reference_cache_is_bounded_in_bytes(monkeypatch):
     from speaksphere.pronounce import references
+    from speaksphere.pronounce.caches import ScoringCaches
+    from speaksphere.settings import CacheSettings
 
-    monkeypatch.setattr(references, "_REFERENCE_CACHE_BYTES", 400_000)  # about three 2-s references
-    monkeypatch.setattr(references, "_references", references.OrderedDict())
+    caches = ScoringCaches.from_settings(CacheSettings(synthesised_reference_mb=400_000 / (1 << 20)))  # three 2-s
     for n in range(6):
-        references.synthesised_reference(f"Sentence number {n} is here.", "en")
-    kept = references._references.values()
+        references.synthesised_reference(f"Sentence number {n} is here.", "en", caches=caches)
+    kept = caches.synthesised_references.values()
     assert 0 < len(kept) < 6 and sum(r.recording.wave.nbytes for r in kept) <= 400_000
 
 

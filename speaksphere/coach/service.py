@@ -24,8 +24,9 @@ from ..plots import plot_recording
 from ..learner.progress import Selection, history_from_attempts, plot_progress, progress_summary, select_practice
 from ..pronounce import plots as pronounce_plots
 from ..pronounce.assess import assess, compare_results, shared_features
-from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_phrase, library_reference,
-                                    uploaded_reference)
+from ..pronounce.caches import ScoringCaches
+from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_phrase,
+                                    library_reference, uploaded_reference)
 from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
@@ -110,9 +111,11 @@ class Coach:
     new_learners: RateLimit | None = None
     drawings: Drawings = field(default_factory=Drawings)  # what figure calls draw from, bounded in bytes
     figures_limit_s: float = FIGURES_LIMIT_S  # an answer's figures come within this, counted from the answer
+    caches: ScoringCaches | None = None  # what scoring keeps between requests; None: sized by settings.caches
 
     def __post_init__(self):
         self.new_learners = self.new_learners or RateLimit(self.settings.server.new_learners_per_minute)
+        self.caches = self.caches or ScoringCaches.from_settings(self.settings.caches)
 
     @property
     def model_name(self) -> str:
@@ -128,8 +131,8 @@ class Coach:
         self.predictor.classify_batch([np.zeros(SAMPLE_RATE, dtype=np.float32)])
         phrases = library("en")
         if phrases:
-            reference = library_reference(phrases[0].id, limits=self.settings.audio, vad=self.settings.vad)
-            assess(reference.recording, reference)
+            reference = library_reference(phrases[0].id, **self._loading())
+            assess(reference.recording, reference, caches=self.caches)
             assess_speech(reference.recording)  # Speak's calibration, its hooks on the decoder, the DTW's compilation
 
     # ---- checks that come before any work ----
@@ -164,15 +167,19 @@ class Coach:
         phrase_id = _text(phrase_id, "The built-in phrase", 80)
         if reference_audio:
             recording = self._load(reference_audio, "The teacher's reference recording")
-            return uploaded_reference(recording, text, language)  # loaded with the settings above
+            return uploaded_reference(recording, text, language, caches=self.caches)  # loaded as attempts are
         if text:
-            return golden_reference(text, language, limits=self.settings.audio, vad=self.settings.vad)
+            return golden_reference(text, language, **self._loading())
         if phrase_id:
             if not any(p.id == phrase_id for p in library()):
                 raise CoachError(f"There is no built-in phrase called {phrase_id!r}. Choose one from the list.")
-            return library_reference(phrase_id, limits=self.settings.audio, vad=self.settings.vad)
+            return library_reference(phrase_id, **self._loading())
         raise CoachError("Choose a built-in phrase, type the text you want to practise, or upload a teacher's "
                          "recording to compare with.")
+
+    def _loading(self) -> dict:
+        """How references are loaded and kept: with the attempts' audio limits and VAD, in this coach's caches."""
+        return {"limits": self.settings.audio, "vad": self.settings.vad, "caches": self.caches}
 
     def _load(self, source, what: str, limits=None, vad: VadConfig | None = None) -> Recording:
         try:
@@ -265,7 +272,7 @@ class Coach:
         report(0.2, "Reading your attempt")
         recording = self._load(attempt, "Your attempt")
         report(0.35, "Aligning your attempt with the reference and scoring it")
-        assessment = assess(recording, reference)
+        assessment = assess(recording, reference, caches=self.caches)
         result = _with_reference_facts(assessment.result, reference)
         if learner_id:
             self._record(learner_id, "pronounce", result, reference, recommendation, recording)
@@ -322,9 +329,9 @@ class Coach:
         recording_b = self._load(attempt_b, "Attempt B")
         features = shared_features(reference, recording_a, recording_b)  # one band for both, whatever their microphones
         report(0.2, "Scoring attempt A")
-        first = assess(recording_a, reference, features=features)
+        first = assess(recording_a, reference, features=features, caches=self.caches)
         report(0.5, "Scoring attempt B")
-        second = assess(recording_b, reference, features=features)
+        second = assess(recording_b, reference, features=features, caches=self.caches)
         report(0.8, "Drawing the figures")
         comparison = compare_results(_with_reference_facts(first.result, reference),
                                      _with_reference_facts(second.result, reference))

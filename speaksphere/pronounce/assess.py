@@ -8,8 +8,6 @@ draw and the learner-facing result); `assess_file` loads and resolves first;
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,8 @@ from .align import Repetition, WordSegment, align_english, english_words, repeat
 from .features import FeatureConfig, energy_db, frame_features, pitch_semitones, shared_band_hz
 from .experts import ExpertModels, expert_models
 from .measures import listener_floored, prosody_measures, utterance_measures, word_measures
-from .listener import MAX_HEARD_S, Hearing, align_words, hear, normalise_word, relative_intelligibility
+from .caches import ScoringCaches, default_caches
+from .listener import MAX_HEARD_S, EncoderStates, Hearing, align_words, hear, normalise_word, relative_intelligibility
 from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
 from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coherence_score, fluency_score, horizontal_runs,
@@ -96,14 +95,10 @@ def _without_frames(analysis: Analysis) -> Analysis:
     return dataclasses.replace(analysis, hearing=dataclasses.replace(analysis.hearing, frames=None))
 
 
-_cache: OrderedDict[tuple, tuple[Recording, Analysis]] = OrderedDict()  # reference analyses, by recording
-_cache_lock = threading.Lock()
-
-
-def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig,
-             attempt: bool = False, listen: tuple[str, list[str]] | None = None) -> Analysis:
+def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig, attempt: bool = False,
+             listen: tuple[str, list[str]] | None = None, states: EncoderStates | None = None) -> Analysis:
     """Trim, featurise and (with `words`, English) force-align a recording; with `listen` (language,
-    the expected text's words) the listener hears it too."""
+    the expected text's words) the listener hears it too (its encoder states kept in `states`)."""
     wave = trim_silence(recording.wave, recording.segments, pad_s=_TRIM_PAD_S)
     if len(wave) > MAX_SCORED_S * SAMPLE_RATE:
         what = "Your attempt" if attempt else "The reference"
@@ -114,23 +109,20 @@ def _analyse(recording: Recording, words: list[str] | None, features: FeatureCon
     repetitions = tuple(repeated_words(wave, words)) if words and attempt else ()
     # Whisper hears 30 s at once: a longer reading is scored without the listener (no transcript, no
     # "another sentence"), rather than judged on its first half
-    hearing = hear(wave, *listen) if listen is not None and len(wave) <= MAX_HEARD_S * SAMPLE_RATE else None
+    hearing = hear(wave, *listen, states) if listen is not None and len(wave) <= MAX_HEARD_S * SAMPLE_RATE else None
     return Analysis(recording, offset_s, wave, frame_features(wave, features), pitch_semitones(wave),
                     energy_db(wave), aligned, repetitions, hearing)
 
 
 def _analyse_reference(reference: Reference, words: list[str] | None, features: FeatureConfig,
-                       listen: tuple[str, list[str]] | None = None) -> Analysis:
+                       listen: tuple[str, list[str]] | None, caches: ScoringCaches) -> Analysis:
+    """_analyse of a reference, kept in caches.reference_analyses (scoring against it again is free)."""
     key = (id(reference.recording), features, listen[0] if listen else None, tuple(listen[1]) if listen else None)
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] is reference.recording:
-            return hit[1]
-    analysis = _analyse(reference.recording, words, features, listen=listen)
-    with _cache_lock:
-        _cache[key] = (reference.recording, analysis)
-        while len(_cache) > 64:
-            _cache.popitem(last=False)
+    hit = caches.reference_analyses.get(key)
+    if hit is not None and hit[0] is reference.recording:  # not another recording given the same id since
+        return hit[1]
+    analysis = _analyse(reference.recording, words, features, listen=listen, states=caches.encoder_states)
+    caches.reference_analyses.put(key, (reference.recording, analysis))
     return analysis
 
 
@@ -183,11 +175,12 @@ def _reference_units(ref: Analysis, text_words: list[str] | None, language: str 
     return [Unit(f"#{i + 1}", s, min(s + width, n)) for i, s in enumerate(range(0, n, width)) if min(s + width, n) - s >= 3]
 
 
-def _resolve_reference(reference, text: str | None, language: str | None, settings: Settings) -> Reference:
+def _resolve_reference(reference, text: str | None, language: str | None, settings: Settings,
+                       caches: ScoringCaches | None = None) -> Reference:
     """The Reference `reference` names (see score_pronunciation), loaded with the settings' audio and VAD."""
     if isinstance(reference, Reference):
         return reference
-    loading = {"limits": settings.audio, "vad": settings.vad}
+    loading = {"limits": settings.audio, "vad": settings.vad, "caches": caches}
     if reference is None:
         if text is None:
             raise ScoringError("Please give the text you practised, or a reference recording to compare with.")
@@ -222,13 +215,15 @@ def shared_features(reference: Reference, *attempts: Recording, features: Featur
 
 
 def assess(attempt: Recording, reference: Reference, text: str | None = None, language: str | None = None,
-           config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig()) -> Assessment:
+           config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig(),
+           caches: ScoringCaches | None = None) -> Assessment:
     """Score a loaded attempt against a resolved reference: the core (as SpeechBrain's classify_batch;
     `assess_file` loads and resolves first, as its classify_file).
 
     attempt: the learner's Recording; reference: the golden Reference; text: what should be said, already
     checked (references.check_text), None for the reference's own; language: ISO 639-1, None for the
-    reference's (else "en"). Returns the full Assessment; its `result` is score_pronunciation's dict.
+    reference's (else "en"); caches: what is kept between requests (a coach's own, else default_caches()).
+    Returns the full Assessment; its `result` is score_pronunciation's dict.
     """
     if not isinstance(attempt, Recording) or not isinstance(reference, Reference):
         raise TypeError("assess takes a loaded Recording and a resolved Reference; assess_file and "
@@ -244,8 +239,9 @@ def assess(attempt: Recording, reference: Reference, text: str | None = None, la
             aligner_words = text_words
     listen = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
     features = shared_features(golden, attempt, features=features)
-    ref = _analyse_reference(golden, aligner_words, features, listen)
-    att = _analyse(attempt, aligner_words, features, attempt=True, listen=listen)
+    caches = caches or default_caches()
+    ref = _analyse_reference(golden, aligner_words, features, listen, caches)
+    att = _analyse(attempt, aligner_words, features, attempt=True, listen=listen, states=caches.encoder_states)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
     result, word_rows = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
