@@ -2,7 +2,9 @@
 
 score_pronunciation(attempt, reference=None, text=None, language=None) -> dict of scores and segments;
 compare(a, b, ...) -> both results and their differences; library(), golden_reference(),
-synthesised_reference(), uploaded_reference() give the three kinds of reference.
+synthesised_reference(), uploaded_reference() give the three kinds of reference (Reference.kind "library",
+"typed", "teacher"). assess(recording, reference) is the core on a loaded Recording and a resolved Reference;
+assess_file(...) loads and resolves first, as score_pronunciation does.
 """
 
 from .assess import Assessment, assess, assess_file, compare, score_pronunciation
