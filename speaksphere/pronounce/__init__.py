@@ -11,5 +11,6 @@ from .assess import Assessment, assess, assess_file, compare, score_pronunciatio
 from .references import (Phrase, Reference, ScoringError, golden_reference, library, library_reference,
                          synthesised_reference, uploaded_reference)
 
-__all__ = ["score_pronunciation", "compare", "assess", "assess_file", "Assessment", "ScoringError", "Phrase", "Reference",
-           "library", "library_reference", "golden_reference", "synthesised_reference", "uploaded_reference"]
+__all__ = ["score_pronunciation", "compare", "assess", "assess_file", "Assessment", "ScoringError", "Phrase",
+           "Reference", "library", "library_reference", "golden_reference", "synthesised_reference",
+           "uploaded_reference"]

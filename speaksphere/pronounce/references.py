@@ -231,10 +231,11 @@ def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150, 
                           limits: AudioLimits = AudioLimits(), vad: VadConfig = VadConfig(),
                           caches: ScoringCaches | None = None) -> Reference:
     """A reference spoken by espeak-ng for any text in a supported language. Cached (in `caches`, else
-    default_caches()), up to CacheSettings.synthesised_reference_mb of audio in all, and only a reference that scoring accepts: a text read for
-    more than a minute is refused before synthesis, and one synthesised into more than MAX_SCORED_S of
-    speech after it, uncached (300 requests with 23 twelve-digit numbers each once pinned 1.5 GB of 82-s
-    references that scoring then refused). limits, vad: how the synthesised audio is loaded, as attempts are."""
+    default_caches()), up to CacheSettings.synthesised_reference_mb of audio in all, and only a reference
+    that scoring accepts: a text read for more than a minute is refused before synthesis, and one
+    synthesised into more than MAX_SCORED_S of speech after it, uncached (300 requests with 23 twelve-digit
+    numbers each once pinned 1.5 GB of 82-s references that scoring then refused). limits, vad: how the
+    synthesised audio is loaded, as attempts are."""
     text, language = check_text(text, language)
     return _synthesised(text, language, rate_wpm, limits, vad, caches)
 

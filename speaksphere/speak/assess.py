@@ -26,7 +26,8 @@ from .listening import Encoded, Listening, encode, listen
 from .measures import embedding_measures, runs_and_pauses, speech_measures, word_measures
 
 __all__ = ["check_language", "assessable", "ASSESSED", "MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels",
-           "speaking_models", "Heard", "hear_speech", "SpokenWord", "SpeechAssessment", "speech_assessment", "assess_speech", "LANGUAGE_NAMES"]
+           "speaking_models", "Heard", "hear_speech", "SpokenWord", "SpeechAssessment", "speech_assessment",
+           "assess_speech", "LANGUAGE_NAMES"]
 
 MAX_SPEECH_S = 120.0  # a 2-minute answer: long enough to describe a home, short enough for a CPU
 SPEAKING_PATH = Path(__file__).with_name("speaking.json")
