@@ -37,7 +37,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 
-from speaksphere.pronounce import assess, library
+from speaksphere.pronounce import assess_file, library
 from speaksphere.pronounce.scores import ScoreConfig
 from speaksphere.tts import synthesize
 from validity import write_figures  # benchmarks/validity.py: the figures behind docs/VALIDITY.md
@@ -216,7 +216,7 @@ def main() -> None:
     rows, seconds = [], []
     for item in items:
         started = time.perf_counter()
-        result = assess(str(item.wave_path), text=item.text, language="en", config=config).result
+        result = assess_file(str(item.wave_path), text=item.text, language="en", config=config).result
         seconds.append(time.perf_counter() - started)
         rows.append((item, result))
     import json

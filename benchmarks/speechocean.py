@@ -80,12 +80,12 @@ def jobs_of(ratings: list[dict], corpus: dict[str, dict]) -> list[dict]:
 
 def score_job(job: dict) -> dict:
     """Score one job; the row of the cache (with every measure, and per word its measures)."""
-    from speaksphere.pronounce import ScoringError, assess
+    from speaksphere.pronounce import ScoringError, assess_file
     from speaksphere.audio import AudioError
 
     started = time.perf_counter()
     try:
-        assessment = assess(job["wav"], text=job["text"], language="en")
+        assessment = assess_file(job["wav"], text=job["text"], language="en")
     except (ScoringError, AudioError) as error:
         return {**job, "error": str(error)}
     result = assessment.result

@@ -10,7 +10,7 @@ from .config import load_config
 from .recording import WindowConfig
 from .vad import VadConfig
 
-__all__ = ["ModelSettings", "ServerConfig", "Settings", "load_settings", "DEFAULT_SETTINGS_PATH"]
+__all__ = ["CacheSettings", "ModelSettings", "ServerConfig", "Settings", "load_settings", "DEFAULT_SETTINGS_PATH"]
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().with_name("settings.yaml")  # package data
 
@@ -53,6 +53,19 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class CacheSettings:
+    """How much the scorer keeps between requests (pronounce.caches.ScoringCaches, one per coach)."""
+
+    reference_analyses: int = 64  # references trimmed, featurised and heard: scoring again against one is free
+    library_references: int = 128  # built-in phrases loaded (of the 403 the library holds today)
+    synthesised_reference_mb: float = 128.0  # typed texts read by espeak-ng: ~20 min of 16-kHz speech
+    teacher_transcripts: int = 64  # what the listener heard in a teacher's upload given without its text
+    # Whisper encoder states: a recording heard again (Compare after Pronounce, a retry) costs no second
+    # pass; 64 MB is about 20 recordings of 30 s (3 MB each), 115 of 5 s
+    encoder_state_mb: float = 64.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable about analysing recordings and serving the app."""
 
@@ -61,6 +74,7 @@ class Settings:
     windows: WindowConfig = field(default_factory=WindowConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     model: ModelSettings = field(default_factory=ModelSettings)
+    caches: CacheSettings = field(default_factory=CacheSettings)
 
 
 def load_settings(path: str | Path = DEFAULT_SETTINGS_PATH) -> Settings:

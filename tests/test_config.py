@@ -73,6 +73,25 @@ def test_app_settings_load_and_match_the_defaults():
     assert load_settings(DEFAULT_SETTINGS_PATH).audio.max_seconds == 300.0
 
 
+def test_the_shipped_settings_hold_overrides_only():
+    """The dataclasses' defaults are the defaults: settings.yaml repeats none of them."""
+    import dataclasses
+
+    import yaml
+
+    def repeated(data: dict, defaults, where: str) -> list[str]:
+        found = []
+        for key, value in data.items():
+            default = getattr(defaults, key)
+            if dataclasses.is_dataclass(default):
+                found += repeated(value or {}, default, f"{where}{key}.")
+            elif from_dict(type(defaults), {key: value}) == defaults:
+                found.append(f"{where}{key}")
+        return found
+
+    assert repeated(yaml.safe_load(DEFAULT_SETTINGS_PATH.read_text()) or {}, Settings(), "") == []
+
+
 SHIPPED_CONFIGS = sorted(CONFIGS.glob("*.yaml")) + [DEFAULT_SETTINGS_PATH, DEFAULT_RECOMMEND_CONFIG_PATH,
                                                     DEFAULT_SIMULATION_CONFIG_PATH]
 

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from speaksphere.learner.recommend import load_catalogue
 from speaksphere.learner.recommend.catalogue import Exercise
-from speaksphere.pronounce.assess import assess
+from speaksphere.pronounce.assess import assess_file
 from speaksphere.pronounce.listener import MAX_HEARD_S
 from speaksphere.pronounce.references import (SYNTHESIS_VOICES, Reference, golden_reference, library_phrase,
                                               library_reference)
@@ -84,7 +84,7 @@ def test_every_exercise_has_a_reference_the_listener_hears_with_its_text(exercis
                          ids=lambda e: f"{e.kind}-{e.skill}-{e.id}")
 def test_practising_an_exercise_scores_the_skills_it_trains(exercise):
     reference = reference_of(exercise)
-    result = assess(attempt_at(exercise), reference, reference.text, reference.language).result
+    result = assess_file(attempt_at(exercise), reference, reference.text, reference.language).result
     for skill in (exercise.skill, *exercise.also):
         assert result[skill] is not None, (skill, result["not_scored"])
         assert 0.0 <= result[skill] <= 100.0
@@ -98,6 +98,6 @@ def test_prosody_on_a_typed_text_comes_from_the_reading_itself():
     assert exercise.reference.phrase_id is None
     reference = reference_of(exercise)
     attempt = attempt_at(exercise)
-    anchors = assess(attempt, reference, reference.text, "fr", config=ScoreConfig(experts=False)).result
+    anchors = assess_file(attempt, reference, reference.text, "fr", config=ScoreConfig(experts=False)).result
     assert anchors["prosody"] is None
-    assert assess(attempt, reference, reference.text, "fr").result["prosody"] is not None
+    assert assess_file(attempt, reference, reference.text, "fr").result["prosody"] is not None

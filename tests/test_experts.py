@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from speaksphere.pronounce import assess, score_pronunciation
+from speaksphere.pronounce import assess_file, score_pronunciation
 from speaksphere.pronounce.experts import EXPERTS_PATH, ExpertModels, LinearModel
 from speaksphere.pronounce.features import fold_octaves
 from speaksphere.pronounce.measures import ANOTHER_SENTENCE_MEASURES, SKILL_MEASURES, WORD_MEASURES, prosody_measures
@@ -64,13 +64,13 @@ def test_scores_come_from_the_calibration():
     typed text's synthesis) and overall are its predictions from the result's measures."""
     audio = _wav(TEXT, "en-us+m3")
     result = score_pronunciation(audio, text=TEXT, language="en")
-    plain = assess(audio, text=TEXT, language="en", config=ScoreConfig(experts=False)).result
+    plain = assess_file(audio, text=TEXT, language="en", config=ScoreConfig(experts=False)).result
     assert result["prosody"] is not None and result["not_scored"] == {}
     assert plain["prosody"] is None  # the anchors alone do not score prosody against a synthesis
     measures = result["details"]["measures"]
     assert set(SKILL_MEASURES) <= set(measures)
     assert measures == plain["details"]["measures"]  # the measures do not depend on the calibration
-    fitted = assess(audio, text=TEXT, language="en").word_measures
+    fitted = assess_file(audio, text=TEXT, language="en").word_measures
     assert len(fitted) == len([w for w in result["words"] if w["word"] is not None])
 
 

@@ -12,7 +12,7 @@ import yaml
 
 from speaksphere.app.ui import ALL, phrase_choices
 from speaksphere.pronounce import score_pronunciation
-from speaksphere.pronounce.assess import assess
+from speaksphere.pronounce.assess import assess_file
 from speaksphere.pronounce.build_learner_phrases import LEVELS, TOPICS, texts, word_errors
 from speaksphere.pronounce.references import LIBRARY_DIR, library, library_phrase, library_reference
 from speaksphere.pronounce.scores import ScoreConfig
@@ -86,7 +86,7 @@ def test_a_synthetic_library_reference_is_not_a_melody_to_copy():
     result = score_pronunciation(buffer.getvalue(), reference=phrase.id, text=phrase.text, language="en")
     assert result["prosody"] is not None and not result["another_sentence"]
     # the anchors alone (no calibration) compare melodies along the alignment: not with a computer voice's
-    anchors = assess(buffer.getvalue(), phrase.id, phrase.text, "en", config=ScoreConfig(experts=False)).result
+    anchors = assess_file(buffer.getvalue(), phrase.id, phrase.text, "en", config=ScoreConfig(experts=False)).result
     assert anchors["prosody"] is None and "computer voice" in anchors["not_scored"]["prosody"]
     assert "computer voice" in describe_pronunciation(result) and "synthetic" in describe_pronunciation(result)
 

@@ -139,13 +139,13 @@ def test_another_sentence_needs_the_encoder_frames_to_agree():
 
     from speaksphere.pronounce.scores import ScoreConfig
 
-    assess = importlib.import_module("speaksphere.pronounce.assess").assess
+    assess_file = importlib.import_module("speaksphere.pronounce.assess").assess_file
     first, second = sorted(library("en", topic="telephone"), key=lambda p: p.id)[:2]
     reading = _wav(render("espeak", "en-gb", first.text))
     anchors = ScoreConfig(experts=False)  # the anchors' rule (the shipped one is fitted: experts.py)
-    wrong = assess(reading, second.id, second.text, "en", config=anchors).result
+    wrong = assess_file(reading, second.id, second.text, "en", config=anchors).result
     heard = np.mean([w["heard_cost"] for w in wrong["words"] if w["word"] is not None])
     assert wrong["another_sentence"] and heard >= ScoreConfig().another_sentence_heard_cost
-    unreachable = assess(reading, second.id, second.text, "en",
-                         config=ScoreConfig(experts=False, another_sentence_heard_cost=2.1)).result
+    unreachable = assess_file(reading, second.id, second.text, "en",
+                              config=ScoreConfig(experts=False, another_sentence_heard_cost=2.1)).result
     assert not unreachable["another_sentence"] and unreachable["overall"] > wrong["overall"]

@@ -99,6 +99,36 @@ def test_teacher_upload_and_library_reference():
     assert by_id["details"]["reference"] == f"library:{phrase.id}" and "words" in by_id
 
 
+def test_a_reference_says_its_kind_and_its_phrase_id():
+    from speaksphere.pronounce import golden_reference, library_reference, uploaded_reference
+
+    phrase = library("en")[0]
+    built_in = library_reference(phrase.id)
+    assert (built_in.kind, built_in.phrase_id, built_in.source) == ("library", phrase.id, f"library:{phrase.id}")
+    typed = golden_reference("please call me back tomorrow morning", "en")
+    assert (typed.kind, typed.phrase_id, typed.source) == ("typed", None, "synthesised:espeak-ng en-us")
+    teacher = uploaded_reference(spoken(TEXT), TEXT, "en")
+    assert (teacher.kind, teacher.phrase_id, teacher.source) == ("teacher", None, "upload")
+
+
+def test_the_core_checks_no_text_and_resolves_no_reference(monkeypatch):
+    """A resolved reference is scored as it is: its text was checked once, when it was resolved."""
+    from speaksphere.pronounce import golden_reference
+    from speaksphere.pronounce import references
+
+    assess_module = importlib.import_module("speaksphere.pronounce.assess")
+    calls = []
+    checked = references.check_text
+    monkeypatch.setattr(references, "check_text", lambda *a: calls.append(a) or checked(*a))
+    monkeypatch.setattr(assess_module, "check_text", lambda *a: calls.append(a) or checked(*a))
+    monkeypatch.setattr(assess_module, "_resolve_reference", lambda *a: pytest.fail("resolved again"))
+    reference = golden_reference(TEXT, "en")
+    assessment = assess_module.assess(load_recording(spoken(TEXT)), reference)
+    assert len(calls) == 1 and assessment.reference is reference and "words" in assessment.result
+    with pytest.raises(TypeError, match="assess_file"):  # the core takes a loaded recording and a resolved reference
+        assess_module.assess(spoken(TEXT), TEXT)
+
+
 def test_prosody_is_judged_from_the_reading_itself(results):
     """Issue 20: the right sentence against a typed (synthesised) text got prosody 15, because espeak's
     melody is robotic, and that 15 chose the recommended exercise; issue 40: prosody is now learnt from
@@ -106,13 +136,13 @@ def test_prosody_is_judged_from_the_reading_itself(results):
     against any reference. The anchors alone (no calibration) still leave it out against synthesis,
     with the overall the gated mean of the other four."""
     from speaksphere.coach.explain import describe_pronunciation
-    from speaksphere.pronounce import assess
+    from speaksphere.pronounce import assess_file
     from speaksphere.pronounce.scores import ScoreConfig
 
     right = results["right"]
     assert 0.0 <= right["prosody"] <= 100.0 and right["not_scored"] == {}
     assert f"| prosody | **{right['prosody']:.0f}** |" in describe_pronunciation(right)
-    plain = assess(spoken(TEXT), text=TEXT, language="en", config=ScoreConfig(experts=False)).result
+    plain = assess_file(spoken(TEXT), text=TEXT, language="en", config=ScoreConfig(experts=False)).result
     weights = ScoreConfig().weights
     others = ("accuracy", "completeness", "coherence", "fluency")
     mean = sum(plain[k] * getattr(weights, k) for k in others) / sum(getattr(weights, k) for k in others)
@@ -131,6 +161,10 @@ def test_compare_reports_differences(results):
     assert len(report["words"]) == len(TEXT.split())
     for skill in ("accuracy", "fluency", "prosody"):  # all scored, against a synthesised reference too
         assert report["difference"][skill] == pytest.approx(report["b"][skill] - report["a"][skill], abs=0.11)
+    typed = importlib.import_module("speaksphere.pronounce.assess").comparison(report["a"], report["b"])
+    assert typed.to_dict() == report and list(report) == ["a", "b", "difference", "words", "another_sentence"]
+    assert all(list(w) == ["word", "a", "b", "difference"] for w in report["words"])
+    assert [w.word for w in typed.words] == TEXT.split()
 
 
 @pytest.mark.parametrize("text, language", [("", "en"), ("   ", "en"), ("hello there", "xx"),
@@ -165,22 +199,24 @@ def test_a_reference_scoring_would_refuse_is_not_kept(monkeypatch):
     """Issue 41: a synthesised reference longer than scoring takes was kept in the cache, then refused
     (40 refused requests left 24 references of 86 s, 121 MiB, in the served app)."""
     from speaksphere.pronounce import references
+    from speaksphere.pronounce.caches import ScoringCaches
 
-    monkeypatch.setattr(references, "_references", references.OrderedDict())
+    caches = ScoringCaches.from_settings()
     monkeypatch.setattr(references, "MAX_SCORED_S", 1.0)
     with pytest.raises(ScoringError, match="scored on at most 1 s"):
-        references.synthesised_reference("This sentence takes more than one second to say.", "en")
-    assert len(references._references) == 0
+        references.synthesised_reference("This sentence takes more than one second to say.", "en", caches=caches)
+    assert len(caches.synthesised_references) == 0
 
 
 def test_the_reference_cache_is_bounded_in_bytes(monkeypatch):
     from speaksphere.pronounce import references
+    from speaksphere.pronounce.caches import ScoringCaches
+    from speaksphere.settings import CacheSettings
 
-    monkeypatch.setattr(references, "_REFERENCE_CACHE_BYTES", 400_000)  # about three 2-s references
-    monkeypatch.setattr(references, "_references", references.OrderedDict())
+    caches = ScoringCaches.from_settings(CacheSettings(synthesised_reference_mb=400_000 / (1 << 20)))  # three 2-s
     for n in range(6):
-        references.synthesised_reference(f"Sentence number {n} is here.", "en")
-    kept = references._references.values()
+        references.synthesised_reference(f"Sentence number {n} is here.", "en", caches=caches)
+    kept = caches.synthesised_references.values()
     assert 0 < len(kept) < 6 and sum(r.recording.wave.nbytes for r in kept) <= 400_000
 
 
@@ -198,10 +234,10 @@ def test_bad_audio_and_missing_reference():
 def test_figures_are_drawn(tmp_path):
     from PIL import Image
 
-    from speaksphere.pronounce import assess
+    from speaksphere.pronounce import assess_file
     from speaksphere.pronounce.figures import all_figures
 
-    assessment = assess(spoken("please leave your [[m'A:zi:dZ]] after the tone"), text=TEXT)
+    assessment = assess_file(spoken("please leave your [[m'A:zi:dZ]] after the tone"), text=TEXT)
     kept = assessment.for_figures(max_cells=10_000)  # what the app keeps between the answer and the figures
     assert kept.cost.size <= 10_000 < assessment.cost.size and kept.result is assessment.result
     assert assessment.att.hearing.frames is not None and kept.att.hearing.frames is None  # no figure draws them
@@ -242,17 +278,17 @@ def test_a_repeated_word_is_an_insertion_at_that_word():
 def test_a_mispronounced_word_is_not_taken_for_a_repetition():
     """The repetition grammar can hear a mispronounced word as its neighbour said again ("a [[n'u:g]]"
     decodes as "a a"); a repetition is reported only when its two sayings sound alike."""
-    from speaksphere.pronounce import assess
+    from speaksphere.pronounce import assess_file
     from speaksphere.pronounce.assess import _sayings_cost
 
     text = "my brother works in a big hospital"
-    assessment = assess(spoken("my brother works in a [[n'u:g]] hospital", voice="en-gb+f2"), text=text)
+    assessment = assess_file(spoken("my brother works in a [[n'u:g]] hospital", voice="en-gb+f2"), text=text)
     assert [r.word for r in assessment.att.repetitions] == ["a"]  # what the grammar heard
     assert _sayings_cost(assessment.att.features, assessment.att.repetitions[0]) > 0.5
     result = assessment.result
     assert not [s for s in result["segments"] if s["miscue"] == "insertion"]
     assert min(result["segments"], key=lambda s: s["score"])["label"] == "big"
-    said_twice = assess(spoken("i don't don't like the cold", voice="en-us"), text="i don't like the cold")
+    said_twice = assess_file(spoken("i don't don't like the cold", voice="en-us"), text="i don't like the cold")
     assert _sayings_cost(said_twice.att.features, said_twice.att.repetitions[0]) < 0.3
 
 
@@ -396,7 +432,7 @@ def test_a_wideband_attempt_is_compared_on_its_telephone_reference_band(monkeypa
     assert matched["details"]["compared_below_hz"] == TELEPHONE_BAND_HZ
     assess_module = importlib.import_module("speaksphere.pronounce.assess")
     monkeypatch.setattr(assess_module, "shared_band_hz", lambda *waves, config: config.fmax)
-    full_assessment = assess_module.assess(attempt, phrase.id, phrase.text, "en")
+    full_assessment = assess_module.assess_file(attempt, phrase.id, phrase.text, "en")
     full = full_assessment.result
     assert full["details"]["compared_below_hz"] == 7600.0
     # the reference's analysis is cached per band: the full band's is not the telephone band's
@@ -435,10 +471,10 @@ def test_words_are_also_compared_on_the_listeners_encoder_frames(results):
     attempt = spoken("please [[l'u:b]] your [[m'A:zi:dZ]] after the [[s'i:m]]")
     # the anchors' word scores (the experts' calibration reads heard_cost directly, measures.word_measures)
     anchors = ScoreConfig(experts=False)
-    bad = {w["word"]: w for w in assess_module.assess(attempt, text=TEXT, language="en", config=anchors).result["words"]
-           if w["word"]}
-    without = assess_module.assess(attempt, text=TEXT, language="en",
-                                   config=dataclasses.replace(anchors, heard_frames_weight=0.0)).result
+    anchored = assess_module.assess_file(attempt, text=TEXT, language="en", config=anchors).result
+    bad = {w["word"]: w for w in anchored["words"] if w["word"]}
+    without = assess_module.assess_file(attempt, text=TEXT, language="en",
+                                        config=dataclasses.replace(anchors, heard_frames_weight=0.0)).result
     scored = {w["word"]: w["score"] for w in without["words"] if w["word"]}
     # part of the score: without the frames the words score otherwise (espeak-ng against espeak-ng, the
     # spectra alone condemn a replaced word more: 30.2 vs 36.1 when written; across voices the frames

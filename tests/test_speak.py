@@ -80,6 +80,19 @@ def test_a_native_speaker_is_heard_timed_and_scored_high(native_answer):
     assert r["tip"] and r["speech_rate_wpm"] > 100
 
 
+def test_the_result_is_typed_and_its_json_keeps_its_keys_in_order(native_answer):
+    from speaksphere.speak.assess import SpeechAssessment, SpokenWord, speech_assessment
+
+    typed = speech_assessment(load_recording(_phrase_path(INVALID.id)))
+    assert isinstance(typed, SpeechAssessment) and all(isinstance(w, SpokenWord) for w in typed.words)
+    assert typed.to_dict() == native_answer
+    assert list(native_answer) == ["language", "language_probabilities", "transcript", "words", "pronunciation",
+                                   "fluency", "overall", "speech_rate_wpm", "articulation_rate", "pauses",
+                                   "pause_spans", "mean_length_of_run_s", "fillers", "duration_s", "complete",
+                                   "measures", "tip"]
+    assert all(list(w) == ["word", "start", "end", "score"] for w in native_answer["words"])
+
+
 def test_long_pauses_lower_fluency(native_answer):
     """The same native speech with a second of silence after every word: slower, halting, less fluent."""
     recording = load_recording(_phrase_path(INVALID.id))

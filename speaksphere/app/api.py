@@ -150,6 +150,15 @@ def make_endpoints(coach: Coach) -> dict:
     sweeper that deletes expired exports."""
     _expire_exports(coach)
     proxies = trusted_networks(coach.settings.server.trusted_proxies)
+    endpoints = {**_analysis_endpoints(coach, proxies), **_pronunciation_endpoints(coach, proxies),
+                 **_speech_endpoints(coach, proxies), **_progress_endpoints(coach),
+                 **_learner_endpoints(coach, proxies)}
+    released = release_after if coach.settings.server.release_memory else (lambda fn: fn)
+    return {name: released(user_error(fn)) for name, fn in endpoints.items()}
+
+
+def _analysis_endpoints(coach: Coach, proxies: tuple) -> dict:
+    """What was spoken: the model's analysis and its figures."""
 
     def analyze(audio: str | None, learner_id: str = "", request: gr.Request = None, progress=gr.Progress()):
         """What was spoken. Inputs: audio (file), learner_id ("" = store nothing). Outputs: facts
@@ -165,6 +174,12 @@ def make_endpoints(coach: Coach) -> dict:
         Outputs: waveform + spectrogram figure, predictions figure."""
         r = coach.draw_analysis(drawing)
         return _own_file(r["figure"]), _own_file(r["predictions_figure"])
+
+    return dict(analyze=analyze, analysis_figures=analysis_figures)
+
+
+def _pronunciation_endpoints(coach: Coach, proxies: tuple) -> dict:
+    """Pronunciation against a reference: one attempt and its figures, two compared."""
 
     def pronounce(attempt: str | None, phrase_id: str = "", text: str = "", language: str = "",
                   reference_audio: str | None = None, learner_id: str = "", recommendation_id: float | None = None,
@@ -187,6 +202,23 @@ def make_endpoints(coach: Coach) -> dict:
         r = coach.draw_pronunciation(drawing)
         return _own_file(r["spectrograms"]), _own_file(r["pitch"]), r["word_table"], _own_file(r["dtw_path"])
 
+    def compare(attempt_a: str | None, attempt_b: str | None, phrase_id: str = "", text: str = "",
+                language: str = "", reference_audio: str | None = None, learner_id: str = "",
+                progress=gr.Progress()):
+        """Two attempts at the same reference (chosen as in /pronounce). Outputs: comparison (dict: "a",
+        "b" results, "difference" per score = B - A, "words" [{word, a, b, difference}]), summary
+        (Markdown), scores figure, spectrograms of A, spectrograms of B. Stores attempt B for a learner."""
+        r = coach.compare(attempt_a, attempt_b, phrase_id, text, language, reference_audio, learner_id,
+                          _reporter(progress))
+        return (r["comparison"], r["summary"], r["figure"], _own_file(r["spectrograms_a"]),
+                _own_file(r["spectrograms_b"]))
+
+    return dict(pronounce=pronounce, pronunciation_figures=pronunciation_figures, compare=compare)
+
+
+def _speech_endpoints(coach: Coach, proxies: tuple) -> dict:
+    """Free speech assessed, and its figures."""
+
     def speak(audio: str | None, prompt_id: str = "", language: str = "", learner_id: str = "",
               request: gr.Request = None, progress=gr.Progress()):
         """Assess free speech (an answer to a prompt; no text to read). Inputs: audio (file, up to 2
@@ -204,16 +236,11 @@ def make_endpoints(coach: Coach) -> dict:
         r = coach.draw_speech(drawing)
         return _own_file(r["timeline"]), r["words"]
 
-    def compare(attempt_a: str | None, attempt_b: str | None, phrase_id: str = "", text: str = "",
-                language: str = "", reference_audio: str | None = None, learner_id: str = "",
-                progress=gr.Progress()):
-        """Two attempts at the same reference (chosen as in /pronounce). Outputs: comparison (dict: "a",
-        "b" results, "difference" per score = B - A, "words" [{word, a, b, difference}]), summary
-        (Markdown), scores figure, spectrograms of A, spectrograms of B. Stores attempt B for a learner."""
-        r = coach.compare(attempt_a, attempt_b, phrase_id, text, language, reference_audio, learner_id,
-                          _reporter(progress))
-        return (r["comparison"], r["summary"], r["figure"], _own_file(r["spectrograms_a"]),
-                _own_file(r["spectrograms_b"]))
+    return dict(speak=speak, speech_figures=speech_figures)
+
+
+def _progress_endpoints(coach: Coach) -> dict:
+    """The recommender's next exercise, thumbs on it, and the learner's progress."""
 
     def recommend(learner_id: str, language: str = ""):
         """The next exercise. Inputs: learner_id (required), language ("" = that of the latest attempt).
@@ -243,6 +270,12 @@ def make_endpoints(coach: Coach) -> dict:
         return (gr.Dropdown(choices=r["languages"], value=r["language"]),
                 gr.Dropdown(choices=r["items"], value=r["item"]))
 
+    return dict(recommend=recommend, feedback=feedback, history=history, progress_choices=progress_choices)
+
+
+def _learner_endpoints(coach: Coach, proxies: tuple) -> dict:
+    """Learner ids, and the learner's data exported or deleted."""
+
     def new_learner(request: gr.Request):
         """A new learner id (32 characters); keep it, it is the only key to that learner's progress. At most
         server.new_learners_per_minute a minute from one address."""
@@ -265,11 +298,4 @@ def make_endpoints(coach: Coach) -> dict:
                 f"{counts['recommendations']} recommendation(s) and {counts['feedback']} thumb(s). A new, empty "
                 "learner id now replaces the old one in this browser.")
 
-    endpoints = dict(analyze=analyze, analysis_figures=analysis_figures, pronounce=pronounce,
-                     pronunciation_figures=pronunciation_figures, speak=speak, speech_figures=speech_figures,
-                     compare=compare, recommend=recommend, feedback=feedback, history=history,
-                     progress_choices=progress_choices, new_learner=new_learner, ensure_learner=ensure_learner,
-                     export=export,
-                     delete_learner=delete_learner)
-    released = release_after if coach.settings.server.release_memory else (lambda fn: fn)
-    return {name: released(user_error(fn)) for name, fn in endpoints.items()}
+    return dict(new_learner=new_learner, ensure_learner=ensure_learner, export=export, delete_learner=delete_learner)

@@ -24,8 +24,9 @@ from ..figures import plot_recording
 from ..learner.progress import Selection, history_from_attempts, plot_progress, progress_summary, select_practice
 from ..pronounce import figures as pronounce_plots
 from ..pronounce.assess import assess, compare_results, shared_features
-from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_reference,
-                                    uploaded_reference)
+from ..pronounce.caches import ScoringCaches
+from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_phrase,
+                                    library_reference, uploaded_reference)
 from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
@@ -110,9 +111,11 @@ class Coach:
     new_learners: RateLimit | None = None
     drawings: Drawings = field(default_factory=Drawings)  # what figure calls draw from, bounded in bytes
     figures_limit_s: float = FIGURES_LIMIT_S  # an answer's figures come within this, counted from the answer
+    caches: ScoringCaches | None = None  # what scoring keeps between requests; None: sized by settings.caches
 
     def __post_init__(self):
         self.new_learners = self.new_learners or RateLimit(self.settings.server.new_learners_per_minute)
+        self.caches = self.caches or ScoringCaches.from_settings(self.settings.caches)
 
     @property
     def model_name(self) -> str:
@@ -128,8 +131,8 @@ class Coach:
         self.predictor.classify_batch([np.zeros(SAMPLE_RATE, dtype=np.float32)])
         phrases = library("en")
         if phrases:
-            reference = library_reference(phrases[0].id)
-            assess(reference.recording, reference)
+            reference = library_reference(phrases[0].id, **self._loading())
+            assess(reference.recording, reference, caches=self.caches)
             assess_speech(reference.recording)  # Speak's calibration, its hooks on the decoder, the DTW's compilation
 
     # ---- checks that come before any work ----
@@ -164,15 +167,19 @@ class Coach:
         phrase_id = _text(phrase_id, "The built-in phrase", 80)
         if reference_audio:
             recording = self._load(reference_audio, "The teacher's reference recording")
-            return uploaded_reference(recording, text, language)
+            return uploaded_reference(recording, text, language, caches=self.caches)  # loaded as attempts are
         if text:
-            return golden_reference(text, language)
+            return golden_reference(text, language, **self._loading())
         if phrase_id:
             if not any(p.id == phrase_id for p in library()):
                 raise CoachError(f"There is no built-in phrase called {phrase_id!r}. Choose one from the list.")
-            return library_reference(phrase_id)
+            return library_reference(phrase_id, **self._loading())
         raise CoachError("Choose a built-in phrase, type the text you want to practise, or upload a teacher's "
                          "recording to compare with.")
+
+    def _loading(self) -> dict:
+        """How references are loaded and kept: with the attempts' audio limits and VAD, in this coach's caches."""
+        return {"limits": self.settings.audio, "vad": self.settings.vad, "caches": self.caches}
 
     def _load(self, source, what: str, limits=None, vad: VadConfig | None = None) -> Recording:
         try:
@@ -242,11 +249,10 @@ class Coach:
                 "text": reference.text, "language": reference.language, "source": reference.source}
 
     def _reference_audio(self, reference: Reference, uploaded) -> str:
-        if reference.source == "upload" and isinstance(uploaded, (str, Path)):
+        if reference.kind == "teacher" and isinstance(uploaded, (str, Path)):
             return str(uploaded)
-        if reference.source.startswith("library:"):
-            phrase = next(p for p in library() if p.id == reference.source.split(":", 1)[1])
-            return str(LIBRARY_DIR / phrase.file)
+        if reference.kind == "library":
+            return str(LIBRARY_DIR / library_phrase(reference.phrase_id).file)
         digest = hashlib.sha1(f"{reference.source}|{reference.language}|{reference.text}".encode()).hexdigest()[:16]
         wave = reference.recording.wave
         return str(self.served.reference(digest, lambda path: sf.write(path, wave, SAMPLE_RATE, subtype="PCM_16")))
@@ -266,7 +272,7 @@ class Coach:
         report(0.2, "Reading your attempt")
         recording = self._load(attempt, "Your attempt")
         report(0.35, "Aligning your attempt with the reference and scoring it")
-        assessment = assess(recording, reference, reference.text, reference.language)
+        assessment = assess(recording, reference, caches=self.caches)
         result = _with_reference_facts(assessment.result, reference)
         if learner_id:
             self._record(learner_id, "pronounce", result, reference, recommendation, recording)
@@ -301,12 +307,11 @@ class Coach:
     def _record(self, learner_id: str, request: str, result: dict, reference: Reference, recommendation: dict | None,
                 attempt: Recording):
         """Store a scored attempt; the same recording scored against the same reference is stored once."""
-        phrase_id = reference.source.split(":", 1)[1] if reference.source.startswith("library:") else None
         digest = _digest(request, attempt.wave, reference.recording.wave, reference.source, reference.language,
                          reference.text, recommendation["id"] if recommendation else None)
         self.store.record_attempt(
             learner_id, request, {k: result[k] for k in SKILLS + ("overall",)}, language=reference.language,
-            reference_text=reference.text, phrase_id=phrase_id,
+            reference_text=reference.text, phrase_id=reference.phrase_id,
             exercise_id=recommendation["exercise_id"] if recommendation else None,
             recommendation_id=recommendation["id"] if recommendation else None, request_digest=digest)
 
@@ -324,9 +329,9 @@ class Coach:
         recording_b = self._load(attempt_b, "Attempt B")
         features = shared_features(reference, recording_a, recording_b)  # one band for both, whatever their microphones
         report(0.2, "Scoring attempt A")
-        first = assess(recording_a, reference, reference.text, reference.language, features=features)
+        first = assess(recording_a, reference, features=features, caches=self.caches)
         report(0.5, "Scoring attempt B")
-        second = assess(recording_b, reference, reference.text, reference.language, features=features)
+        second = assess(recording_b, reference, features=features, caches=self.caches)
         report(0.8, "Drawing the figures")
         comparison = compare_results(_with_reference_facts(first.result, reference),
                                      _with_reference_facts(second.result, reference))

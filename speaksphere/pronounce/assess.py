@@ -1,14 +1,13 @@
 """Score an attempt against a golden reference: VAD trim, features, DTW, words, miscues, five skills.
 
-`assess` returns everything (the arrays the figures draw and the learner-facing result);
+`assess` scores a loaded attempt against a resolved reference and returns everything (the arrays the figures
+draw and the learner-facing result); `assess_file` loads and resolves first;
 `score_pronunciation` returns the result dict only (the public contract in docs/ARCHITECTURE.md); `compare` scores two attempts.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,20 +17,22 @@ import numpy as np
 from ..audio import FRAME_RATE, SAMPLE_RATE
 from ..dtw import DtwResult, cost_matrix, dtw, dtw_fast, paired_costs, path_costs, subsequence_dtw
 from ..recording import Recording, load_recording
+from ..settings import Settings
 from ..tts import synthesize
 from ..vad import trim_silence
 from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
 from .features import FeatureConfig, energy_db, frame_features, pitch_semitones, shared_band_hz
 from .experts import ExpertModels, expert_models
 from .measures import listener_floored, prosody_measures, utterance_measures, word_measures
-from .listener import MAX_HEARD_S, Hearing, align_words, hear, normalise_word, relative_intelligibility
+from .caches import ScoringCaches, default_caches
+from .listener import MAX_HEARD_S, EncoderStates, Hearing, align_words, hear, normalise_word, relative_intelligibility
 from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
 from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
 
-__all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "score_pronunciation", "compare", "compare_results",
-           "shared_features"]
+__all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "assess_file", "score_pronunciation", "compare",
+           "compare_results", "Comparison", "WordChange", "comparison", "shared_features"]
 
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
 # skills a result can leave unscored (None), and why
@@ -94,14 +95,10 @@ def _without_frames(analysis: Analysis) -> Analysis:
     return dataclasses.replace(analysis, hearing=dataclasses.replace(analysis.hearing, frames=None))
 
 
-_cache: OrderedDict[tuple, tuple[Recording, Analysis]] = OrderedDict()  # reference analyses, by recording
-_cache_lock = threading.Lock()
-
-
-def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig,
-             attempt: bool = False, heard: tuple[str, list[str]] | None = None) -> Analysis:
-    """Trim, featurise and (with `words`, English) force-align a recording; with `heard` (language,
-    the expected text's words) the listener hears it too."""
+def _analyse(recording: Recording, words: list[str] | None, features: FeatureConfig, attempt: bool = False,
+             listen: tuple[str, list[str]] | None = None, states: EncoderStates | None = None) -> Analysis:
+    """Trim, featurise and (with `words`, English) force-align a recording; with `listen` (language,
+    the expected text's words) the listener hears it too (its encoder states kept in `states`)."""
     wave = trim_silence(recording.wave, recording.segments, pad_s=_TRIM_PAD_S)
     if len(wave) > MAX_SCORED_S * SAMPLE_RATE:
         what = "Your attempt" if attempt else "The reference"
@@ -112,23 +109,20 @@ def _analyse(recording: Recording, words: list[str] | None, features: FeatureCon
     repetitions = tuple(repeated_words(wave, words)) if words and attempt else ()
     # Whisper hears 30 s at once: a longer reading is scored without the listener (no transcript, no
     # "another sentence"), rather than judged on its first half
-    hearing = hear(wave, *heard) if heard is not None and len(wave) <= MAX_HEARD_S * SAMPLE_RATE else None
+    hearing = hear(wave, *listen, states) if listen is not None and len(wave) <= MAX_HEARD_S * SAMPLE_RATE else None
     return Analysis(recording, offset_s, wave, frame_features(wave, features), pitch_semitones(wave),
                     energy_db(wave), aligned, repetitions, hearing)
 
 
 def _analyse_reference(reference: Reference, words: list[str] | None, features: FeatureConfig,
-                       heard: tuple[str, list[str]] | None = None) -> Analysis:
-    key = (id(reference.recording), features, heard[0] if heard else None, tuple(heard[1]) if heard else None)
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] is reference.recording:
-            return hit[1]
-    analysis = _analyse(reference.recording, words, features, heard=heard)
-    with _cache_lock:
-        _cache[key] = (reference.recording, analysis)
-        while len(_cache) > 64:
-            _cache.popitem(last=False)
+                       listen: tuple[str, list[str]] | None, caches: ScoringCaches) -> Analysis:
+    """_analyse of a reference, kept in caches.reference_analyses (scoring against it again is free)."""
+    key = (id(reference.recording), features, listen[0] if listen else None, tuple(listen[1]) if listen else None)
+    hit = caches.reference_analyses.get(key)
+    if hit is not None and hit[0] is reference.recording:  # not another recording given the same id since
+        return hit[1]
+    analysis = _analyse(reference.recording, words, features, listen=listen, states=caches.encoder_states)
+    caches.reference_analyses.put(key, (reference.recording, analysis))
     return analysis
 
 
@@ -181,17 +175,20 @@ def _reference_units(ref: Analysis, text_words: list[str] | None, language: str 
     return [Unit(f"#{i + 1}", s, min(s + width, n)) for i, s in enumerate(range(0, n, width)) if min(s + width, n) - s >= 3]
 
 
-def _resolve_reference(reference, text: str | None, language: str | None) -> Reference:
+def _resolve_reference(reference, text: str | None, language: str | None, settings: Settings,
+                       caches: ScoringCaches | None = None) -> Reference:
+    """The Reference `reference` names (see score_pronunciation), loaded with the settings' audio and VAD."""
     if isinstance(reference, Reference):
         return reference
+    loading = {"limits": settings.audio, "vad": settings.vad, "caches": caches}
     if reference is None:
         if text is None:
             raise ScoringError("Please give the text you practised, or a reference recording to compare with.")
-        return golden_reference(text, language)
+        return golden_reference(text, language, **loading)
     if isinstance(reference, str) and any(p.id == reference for p in library()):
-        return library_reference(reference)
+        return library_reference(reference, **loading)
     if isinstance(reference, (str, Path, bytes, bytearray, Recording)):
-        return uploaded_reference(reference, text, language)
+        return uploaded_reference(reference, text, language, **loading)
     raise ScoringError("The reference must be a recording (a file or its bytes) or a built-in phrase id.")
 
 
@@ -217,31 +214,51 @@ def shared_features(reference: Reference, *attempts: Recording, features: Featur
                                                              config=features))
 
 
-def assess(attempt, reference=None, text: str | None = None, language: str | None = None,
-           config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig()) -> Assessment:
-    """Score an attempt; see score_pronunciation for the arguments. Returns the full Assessment."""
-    if text is not None:
-        text, language = check_text(text, language)
-    golden = _resolve_reference(reference, text, language)
+def assess(attempt: Recording, reference: Reference, text: str | None = None, language: str | None = None,
+           config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig(),
+           caches: ScoringCaches | None = None) -> Assessment:
+    """Score a loaded attempt against a resolved reference: the core (as SpeechBrain's classify_batch;
+    `assess_file` loads and resolves first, as its classify_file).
+
+    attempt: the learner's Recording; reference: the golden Reference; text: what should be said, already
+    checked (references.check_text), None for the reference's own; language: ISO 639-1, None for the
+    reference's (else "en"); caches: what is kept between requests (a coach's own, else default_caches()).
+    Returns the full Assessment; its `result` is score_pronunciation's dict.
+    """
+    if not isinstance(attempt, Recording) or not isinstance(reference, Reference):
+        raise TypeError("assess takes a loaded Recording and a resolved Reference; assess_file and "
+                        "score_pronunciation take paths, bytes, phrase ids and texts")
+    golden = reference
     text = text if text is not None else golden.text
     language = language or golden.language or "en"
-    attempt_recording = attempt if isinstance(attempt, Recording) else load_recording(attempt)
-
     text_words = None
     aligner_words = None
     if text is not None:
         text_words = english_words(text) if language == "en" else text.split()
         if language == "en" and text_words and not unknown_words(text_words):
             aligner_words = text_words
-    heard = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
-    features = shared_features(golden, attempt_recording, features=features)
-    ref = _analyse_reference(golden, aligner_words, features, heard)
-    att = _analyse(attempt_recording, aligner_words, features, attempt=True, heard=heard)
+    listen = (language, text_words) if text_words else None  # every language we teach is one Whisper knows
+    features = shared_features(golden, attempt, features=features)
+    caches = caches or default_caches()
+    ref = _analyse_reference(golden, aligner_words, features, listen, caches)
+    att = _analyse(attempt, aligner_words, features, attempt=True, listen=listen, states=caches.encoder_states)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
     result, word_rows = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
     result["details"]["compared_below_hz"] = features.fmax  # the band both recordings hold
     return Assessment(result, golden, ref, att, cost, alignment, units, word_rows)
+
+
+def assess_file(attempt, reference=None, text: str | None = None, language: str | None = None,
+                config: ScoreConfig = ScoreConfig(), features: FeatureConfig = FeatureConfig(),
+                settings: Settings = Settings()) -> Assessment:
+    """Check the text, resolve the reference and load the attempt, then `assess`; see score_pronunciation
+    for the arguments. Returns the full Assessment."""
+    if text is not None:
+        text, language = check_text(text, language)
+    golden = _resolve_reference(reference, text, language, settings)
+    attempt_recording = _loaded(attempt, settings)
+    return assess(attempt_recording, golden, text, language, config, features)
 
 
 @dataclass(frozen=True)
@@ -258,9 +275,9 @@ class Listened:
 
 
 def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: ScoreConfig,
-              heard_costs: np.ndarray | None = None) -> Listened | None:
-    """What the listener heard, set against the expected words; `heard_costs` (n_words,): each word's
-    distance in Whisper's encoder frames (_heard_costs), None where not both were heard."""
+              encoder_costs: np.ndarray | None = None) -> Listened | None:
+    """What the listener heard, set against the expected words; `encoder_costs` (n_words,): each word's
+    distance in Whisper's encoder frames (_encoder_costs), None where not both were heard."""
     if att.hearing is None or ref.hearing is None:
         return None
     expected = [normalise_word(w) for w in text_words]
@@ -268,19 +285,19 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     heard_as: list[str | None] = [None] * len(expected)
     rows, errors = [], 0
     for i, j in pairs:
-        heard = att.hearing.heard_words[j] if j is not None else None
+        said = att.hearing.heard_words[j] if j is not None else None
         if i is not None:
-            heard_as[i] = heard
-        miscue = "omission" if j is None else "insertion" if i is None else "none" if expected[i] == heard else "substitution"
+            heard_as[i] = said
+        miscue = "omission" if j is None else "insertion" if i is None else "none" if expected[i] == said else "substitution"
         errors += miscue != "none"
-        rows.append({"expected": text_words[i] if i is not None else None, "heard": heard, "miscue": miscue})
+        rows.append({"expected": text_words[i] if i is not None else None, "heard": said, "miscue": miscue})
     wer = errors / max(len(expected), 1)
     relative = att.hearing.mean_log_probability - ref.hearing.mean_log_probability
     intelligibility = relative_intelligibility(att.hearing.word_log_probabilities, ref.hearing.word_log_probabilities,
                                               config.intelligibility_drop)
     floored = listener_floored(att.hearing.mean_log_probability, relative, config.reference_heard_floor)
-    heard_cost = float(heard_costs.mean()) if heard_costs is not None and heard_costs.size else None
-    another = another_sentence_by_anchors(wer, floored, heard_cost, config)
+    encoder_cost = float(encoder_costs.mean()) if encoder_costs is not None and encoder_costs.size else None
+    another = another_sentence_by_anchors(wer, floored, encoder_cost, config)
     return Listened(intelligibility, heard_as, rows, wer, relative, another)
 
 
@@ -296,7 +313,7 @@ class _Words:
     covered_frames: int  # attempt frames taken by the expected words that were said
 
 
-def _heard_costs(ref: Analysis, att: Analysis, path: np.ndarray, units: list[Unit]) -> np.ndarray | None:
+def _encoder_costs(ref: Analysis, att: Analysis, path: np.ndarray, units: list[Unit]) -> np.ndarray | None:
     """Each unit's mean cosine distance of Whisper's encoder frames (the listener's, 20 ms) along the DTW
     path (path: (n_steps, 2) of 10-ms reference and attempt frames), (n_units,); None without both hearings."""
     if ref.hearing is None or att.hearing is None or ref.hearing.frames is None or att.hearing.frames is None:
@@ -311,19 +328,19 @@ def _heard_costs(ref: Analysis, att: Analysis, path: np.ndarray, units: list[Uni
     return np.array(costs)
 
 
-def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, english: bool, english_aligned: bool,
-                intelligibility: float | None, heard_cost: float | None,
+def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, alignable: bool, words_aligned: bool,
+                intelligibility: float | None, encoder_cost: float | None,
                 config: ScoreConfig) -> tuple[float, float | None, float | None]:
     """One unit's accuracy 0-100 from its DTW cost (spectral, and on Whisper's encoder frames where the
     listener heard both), in English pocketsphinx's GOP relative to the reference's own, and the
     listener's intelligibility; with the GOP and relative GOP (or None)."""
     dtw_part = anchor_score(unit_cost, config.cost_native, config.cost_wrong)
-    if heard_cost is not None and config.heard_frames_weight > 0:
-        heard_part = anchor_score(heard_cost, config.heard_cost_native, config.heard_cost_wrong)
+    if encoder_cost is not None and config.heard_frames_weight > 0:
+        heard_part = anchor_score(encoder_cost, config.heard_cost_native, config.heard_cost_wrong)
         dtw_part = config.heard_frames_weight * heard_part + (1 - config.heard_frames_weight) * dtw_part
     score, gop, relative_gop = dtw_part, None, None
-    if english:
-        if english_aligned:
+    if alignable:
+        if words_aligned:
             gop = att.words[i].gop
             # relative to the reference's own GOP for this word: some words score low for everyone
             if ref.words is not None and len(ref.words) == len(att.words):
@@ -349,12 +366,12 @@ def _position(unit: Unit, unit_cost: float, on_path: float, cost: np.ndarray, co
 
 
 def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarray, units: list[Unit],
-                 text_words: list[str] | None, english: bool, listened: Listened | None,
-                 heard_costs: np.ndarray | None, config: ScoreConfig) -> _Words:
+                 text_words: list[str] | None, alignable: bool, listened: Listened | None,
+                 encoder_costs: np.ndarray | None, config: ScoreConfig) -> _Words:
     """Each reference unit along the DTW path (path: (n_steps, 2) reference and attempt frames);
-    heard_costs: _heard_costs's (n_units,), or None."""
+    encoder_costs: _encoder_costs's (n_units,), or None."""
     cells = cost[path[:, 0], path[:, 1]]
-    english_aligned = english and att.words is not None and len(att.words) == len(units)
+    words_aligned = alignable and att.words is not None and len(att.words) == len(units)
     by_word = listened is not None and len(units) == len(text_words)
     words, segments, phones = [], [], []
     best_positions, present = np.zeros(len(units)), np.zeros(len(units), bool)
@@ -362,15 +379,15 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
     for i, unit in enumerate(units):
         on_unit = (path[:, 0] >= unit.ref_start) & (path[:, 0] < unit.ref_end)
         unit_cost = float(cells[on_unit].mean()) if on_unit.any() else float(cells.max())
-        heard_cost = None if heard_costs is None else float(heard_costs[i])
+        encoder_cost = None if encoder_costs is None else float(encoder_costs[i])
         a0, a1 = int(path[on_unit, 1].min()), int(path[on_unit, 1].max()) + 1
         ratio = (a1 - a0) / max(unit.ref_end - unit.ref_start, 1)  # attempt time / reference time
-        if english_aligned:
+        if words_aligned:
             word = att.words[i]
             a0, a1 = int(round(word.start * FRAME_RATE)), max(int(round(word.end * FRAME_RATE)), a0 + 1)
         intelligibility = float(listened.intelligibility[i]) if by_word else None
-        score, gop, relative_gop = _unit_score(i, unit_cost, ref, att, english, english_aligned, intelligibility,
-                                               heard_cost, config)
+        score, gop, relative_gop = _unit_score(i, unit_cost, ref, att, alignable, words_aligned, intelligibility,
+                                               encoder_cost, config)
         best_positions[i] = _position(unit, unit_cost, (a0 + a1) / 2, cost, config)
         skipped = ratio < config.omission_ratio and score < config.omission_score
         present[i] = score >= config.said_score and not skipped
@@ -383,8 +400,8 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
         if text_words is not None:
             entry = {"word": unit.label, "index": i, "start": round(start, 3), "end": round(end, 3),
                      "score": round(score, 1), "cost": round(unit_cost, 4), "miscue": miscue}
-            if heard_cost is not None:
-                entry["heard_cost"] = round(heard_cost, 4)
+            if encoder_cost is not None:
+                entry["heard_cost"] = round(encoder_cost, 4)
             if intelligibility is not None:
                 entry["intelligibility"] = round(intelligibility, 1)
                 entry["heard_as"] = listened.heard_as[i]
@@ -392,7 +409,7 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
                 entry["gop"] = round(gop, 2)
                 entry["gop_relative"] = round(relative_gop, 2)
             words.append(entry)
-        if english_aligned:
+        if words_aligned:
             for ph in att.words[i].phones:
                 phones.append({"phone": ph.phone, "word": unit.label, "start": round(att.offset_s + ph.start, 3),
                                "end": round(att.offset_s + ph.end, 3), "gop": round(ph.gop, 2),
@@ -468,13 +485,13 @@ def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, s
 
 
 def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult, units: list[Unit],
-           golden: Reference, text_words: list[str] | None, english: bool, config: ScoreConfig) -> dict:
+           golden: Reference, text_words: list[str] | None, alignable: bool, config: ScoreConfig) -> dict:
     """The result dict of score_pronunciation: words, insertions, skills, overall and details."""
     path = alignment.path
     att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
-    heard_costs = _heard_costs(ref, att, path, units)
-    listened = _listened(ref, att, text_words, config, heard_costs) if text_words else None
-    scored = _score_words(ref, att, cost, path, units, text_words, english, listened, heard_costs, config)
+    encoder_costs = _encoder_costs(ref, att, path, units)
+    listened = _listened(ref, att, text_words, config, encoder_costs) if text_words else None
+    scored = _score_words(ref, att, cost, path, units, text_words, alignable, listened, encoder_costs, config)
     extra_segments, extra_words, inserted_s, repeated_s = _insertions(att, path, att_frame_cost,
                                                                       text_words is not None, config)
     segments = sorted(scored.segments + extra_segments, key=lambda s: s["start"])
@@ -504,7 +521,7 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
         result["details"]["listener_relative"] = round(listened.relative, 3)
     if text_words is not None:
         result["words"] = words
-    if english:
+    if alignable:
         result["phones"] = scored.phones
     return result, word_rows
 
@@ -538,17 +555,19 @@ def _measures(ref: Analysis, att: Analysis, units: list[Unit], scored: _Words, s
     words = []
     for i, (unit, row) in enumerate(zip(units, rows)):
         row = {**row, "heard_expected": normalise_word(unit.label)}
-        heard = (att.hearing.word_log_probabilities[i], ref.hearing.word_log_probabilities[i]) if by_word else ()
-        words.append(word_measures(row, (unit.ref_end - unit.ref_start) / FRAME_RATE, *heard))
+        log_probabilities = ((att.hearing.word_log_probabilities[i], ref.hearing.word_log_probabilities[i])
+                             if by_word else ())
+        words.append(word_measures(row, (unit.ref_end - unit.ref_start) / FRAME_RATE, *log_probabilities))
     pauses = att.recording.pauses
     timing = {"speech_s": pauses.speech_s, "span_s": pauses.speech_s + pauses.pause_total_s,
               "n_pauses": pauses.n_pauses, "pause_total_s": pauses.pause_total_s,
               "longest_pause_s": pauses.longest_pause_s, "reference_speech_s": ref.recording.pauses.speech_s,
               "inserted_s": inserted_s, "repetitions": sum(s["label"].endswith(" (again)") for s in extra_segments)}
-    heard = None if listened is None else {"word_error_rate": listened.word_error_rate, "relative": listened.relative,
-                                           "attempt": att.hearing.mean_log_probability,
-                                           "transcript": att.hearing.transcript_log_probability}
-    return utterance_measures(words, skills, timing, heard, prosody_measures(att.pitch, att.energy), len(units)), words
+    listener = None if listened is None else {
+        "word_error_rate": listened.word_error_rate, "relative": listened.relative,
+        "attempt": att.hearing.mean_log_probability, "transcript": att.hearing.transcript_log_probability}
+    prosody = prosody_measures(att.pitch, att.energy)
+    return utterance_measures(words, skills, timing, listener, prosody, len(units)), words
 
 
 def _details(ref: Analysis, att: Analysis, golden: Reference, alignment: DtwResult, cost: np.ndarray,
@@ -572,7 +591,13 @@ def _details(ref: Analysis, att: Analysis, golden: Reference, alignment: DtwResu
     }
 
 
-def score_pronunciation(attempt, reference=None, text: str | None = None, language: str | None = None) -> dict:
+def _loaded(attempt, settings: Settings) -> Recording:
+    """`attempt` loaded with the settings' audio limits and VAD (as is, when already a Recording)."""
+    return attempt if isinstance(attempt, Recording) else load_recording(attempt, settings.audio, settings.vad)
+
+
+def score_pronunciation(attempt, reference=None, text: str | None = None, language: str | None = None, *,
+                        settings: Settings = Settings()) -> dict:
     """Score a learner's attempt against a golden reference.
 
     Parameters
@@ -583,6 +608,7 @@ def score_pronunciation(attempt, reference=None, text: str | None = None, langua
         (path, bytes or Recording).
     text: what should be said; enables word scores (and phone scores and miscues for English).
     language: ISO 639-1 code of the text ("en" when not given).
+    settings: the audio limits and VAD settings the attempt and the reference are loaded with.
 
     Returns
     -------
@@ -596,10 +622,11 @@ def score_pronunciation(attempt, reference=None, text: str | None = None, langua
     AudioError: an attempt or reference that is not usable audio. ScoringError: no text and no
     reference, empty text, unsupported language, text in another language than the one chosen.
     """
-    return assess(attempt, reference, text, language).result
+    return assess_file(attempt, reference, text, language, settings=settings).result
 
 
-def compare(a, b, text: str | None = None, language: str | None = None, reference=None) -> dict:
+def compare(a, b, text: str | None = None, language: str | None = None, reference=None, *,
+            settings: Settings = Settings()) -> dict:
     """Score two attempts at the same text or reference and show what changed.
 
     Returns {"a": result, "b": result, "difference": {skill: b - a, None where a skill is not scored},
@@ -608,16 +635,39 @@ def compare(a, b, text: str | None = None, language: str | None = None, referenc
     """
     if text is not None:
         text, language = check_text(text, language)
-    golden = _resolve_reference(reference, text, language)
-    first, second = (x if isinstance(x, Recording) else load_recording(x) for x in (a, b))
+    golden = _resolve_reference(reference, text, language, settings)
+    first, second = (_loaded(x, settings) for x in (a, b))
     features = shared_features(golden, first, second)  # both attempts on one band, whatever their microphones
     return compare_results(assess(first, golden, text, language, features=features).result,
                            assess(second, golden, text, language, features=features).result)
 
 
-def compare_results(first: dict, second: dict) -> dict:
-    """What changed between two results of score_pronunciation for the same text or reference
-    (the return value of `compare`; the app uses it with results it has already scored)."""
+@dataclass(frozen=True)
+class WordChange:
+    """One word said in both attempts: its score in each (0-100) and b - a."""
+
+    word: str
+    a: float
+    b: float
+    difference: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """compare's result, typed; `to_dict()` is its public JSON (fields in this order)."""
+
+    a: dict  # score_pronunciation's result of attempt a
+    b: dict
+    difference: dict[str, float | None]  # per skill and overall: b - a, None where a skill is not scored
+    words: list[WordChange]  # empty when either attempt is another sentence or the text is unknown
+    another_sentence: list[str]  # "A", "B": the attempts that read another sentence
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def comparison(first: dict, second: dict) -> Comparison:
+    """What changed between two results of score_pronunciation for the same text or reference."""
     skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
     difference = {k: None if first[k] is None or second[k] is None else round(second[k] - first[k], 1) for k in skills}
     words = []
@@ -626,6 +676,12 @@ def compare_results(first: dict, second: dict) -> dict:
         said_a = [w for w in first["words"] if w["word"] is not None]
         said_b = [w for w in second["words"] if w["word"] is not None]
         for wa, wb in zip(said_a, said_b):
-            words.append({"word": wa["word"], "a": wa["score"], "b": wb["score"],
-                          "difference": round(wb["score"] - wa["score"], 1)})
-    return {"a": first, "b": second, "difference": difference, "words": words, "another_sentence": another}
+            words.append(WordChange(wa["word"], wa["score"], wb["score"], round(wb["score"] - wa["score"], 1)))
+    return Comparison(first, second, difference, words, another)
+
+
+def compare_results(first: dict, second: dict) -> dict:
+    """What changed between two results of score_pronunciation for the same text or reference
+    (the return value of `compare`; the app uses it with results it has already scored): `comparison`'s
+    to_dict()."""
+    return comparison(first, second).to_dict()

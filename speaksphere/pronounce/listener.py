@@ -92,7 +92,7 @@ class EncoderStates:
         return states
 
 
-_heard_states = EncoderStates(max_bytes=64 << 20)  # about 20 recordings of 30 s (3 MB each), 115 of 5 s
+_heard_states = EncoderStates(max_bytes=64 << 20)  # the process's own (default_caches()'s); a coach has its own
 
 
 def normalise_word(word: str) -> str:
@@ -128,14 +128,15 @@ def spell_number(word: str, language: str, expected: frozenset[str] = frozenset(
 
 
 @torch.inference_mode()
-def hear(wave: np.ndarray, language: str, words: list[str]) -> Hearing:
+def hear(wave: np.ndarray, language: str, words: list[str], states: EncoderStates | None = None) -> Hearing:
     """Listen to `wave` (float32, 16 kHz, trimmed to its speech) reading `words` (the expected text's
-    words, as written) in `language` (ISO 639-1)."""
+    words, as written) in `language` (ISO 639-1); `states`: the encoder states kept (default: the
+    process's own)."""
     wave = np.asarray(wave, dtype=np.float32)[: int(MAX_HEARD_S * SAMPLE_RATE)]
     n_speech = len(wave)
     wave = np.concatenate([wave, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)])
     # the shared weights are only read: requests run side by side, as many as the app's queue lets in
-    states = _heard_states(wave)
+    states = (states or _heard_states)(wave)
     # as Whisper writes a transcript: a capital first letter (the draft then holds until the last word)
     words = [words[0][:1].upper() + words[0][1:], *words[1:]] if words else words
     word_tokens = [text_tokens(w) for w in words]
@@ -164,14 +165,14 @@ def kept_log_probability(log_probabilities: np.ndarray) -> float:
 
 
 @torch.inference_mode()
-def transcribe_speech(wave: np.ndarray, language: str) -> str:
+def transcribe_speech(wave: np.ndarray, language: str, states: EncoderStates | None = None) -> str:
     """What was said in `wave` (float32, 16 kHz, speech; its first MAX_HEARD_S seconds are heard) in
     `language` (ISO 639-1), with no expected text: Whisper base's greedy transcript, as written ("" for
-    nothing heard). One encoder pass (cached as `hear`'s) and one decoder step per token."""
+    nothing heard). One encoder pass (cached in `states` as `hear`'s) and one decoder step per token."""
     wave = np.asarray(wave, dtype=np.float32)[: int(MAX_HEARD_S * SAMPLE_RATE)]
     padded = np.concatenate([wave, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)])
     longest = int(_TOKENS_PER_S * len(padded) / SAMPLE_RATE) + 8
-    return transcribe(_heard_states(padded), language, max_tokens=longest).text.strip()
+    return transcribe((states or _heard_states)(padded), language, max_tokens=longest).text.strip()
 
 
 def relative_intelligibility(attempt: np.ndarray, reference: np.ndarray, drop: float) -> np.ndarray:

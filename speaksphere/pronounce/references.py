@@ -14,11 +14,10 @@ import functools
 import hashlib
 import io
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import librosa
 import numpy as np
@@ -26,9 +25,11 @@ import soundfile as sf
 import yaml
 from num2words import num2words
 
-from ..audio import SAMPLE_RATE
+from ..audio import SAMPLE_RATE, AudioLimits
 from ..recording import Recording, load_recording
 from ..tts import synthesize
+from ..vad import VadConfig
+from .caches import ScoringCaches, default_caches
 from .listener import MAX_HEARD_S, transcribe_speech
 
 __all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "library_phrase", "find_phrase",
@@ -73,16 +74,32 @@ class Phrase:
     synthetic: bool = False  # read by a computer voice (the learners' phrases), not recorded by a person
 
 
+ReferenceKind = Literal["library", "typed", "teacher"]
+
+
 @dataclass(frozen=True)
 class Reference:
-    """A golden reference ready for scoring."""
+    """A golden reference ready for scoring: a built-in phrase ("library", with its `phrase_id`), a typed
+    text read by espeak-ng ("typed", with its `voice`) or a teacher's upload ("teacher")."""
 
     recording: Recording
     text: str | None  # known text, or None for an upload without text
     language: str | None  # ISO 639-1, or None when unknown
-    source: str  # "library:<id>", "synthesised:<voice>" or "upload"
+    kind: ReferenceKind
+    phrase_id: str | None = None  # the built-in phrase's id (kind "library")
+    voice: str | None = None  # the espeak-ng voice that read a typed text (kind "typed")
     text_heard: bool = False  # the text is the listener's transcript of an upload given without one
     synthetic: bool = False  # a computer voice (synthesis, or a learners' phrase): its melody is no model to copy
+
+    @property
+    def source(self) -> str:
+        """Where it came from, as the public JSON says it: "library:<id>", "synthesised:espeak-ng <voice>"
+        or "upload"."""
+        if self.kind == "library":
+            return f"library:{self.phrase_id}"
+        if self.kind == "typed":
+            return f"synthesised:espeak-ng {self.voice}"
+        return "upload"
 
 
 # The library's two sets: the native telephone prompts (Asterisk's recordings: build_references.py), then
@@ -165,13 +182,14 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     return text, language
 
 
-def _recording_from_samples(samples: np.ndarray, rate: int) -> Recording:
+def _recording_from_samples(samples: np.ndarray, rate: int, limits: AudioLimits = AudioLimits(),
+                            vad: VadConfig = VadConfig()) -> Recording:
     """Run synthesised samples through the same loading path as any upload (WAV bytes -> Recording)."""
     if rate != SAMPLE_RATE:
         samples = librosa.resample(samples, orig_sr=rate, target_sr=SAMPLE_RATE)
     buffer = io.BytesIO()
     sf.write(buffer, samples, SAMPLE_RATE, format="WAV", subtype="PCM_16")
-    return load_recording(buffer.getvalue())
+    return load_recording(buffer.getvalue(), limits, vad)
 
 
 # Speech scored at once, attempt and reference alike (after trimming silence): about ten sentences.
@@ -179,9 +197,7 @@ def _recording_from_samples(samples: np.ndarray, rate: int) -> Recording:
 # against a 300-s reference once peaked at 22 GB)
 MAX_SCORED_S = 60.0
 _MAX_SPOKEN_WORDS = 150  # a minute at 150 words a minute: the longest speech scored at once (MAX_SCORED_S)
-_REFERENCE_CACHE_BYTES = 128 << 20  # synthesised references kept: ~20 min of 16-kHz speech
-_references: OrderedDict[tuple, Reference] = OrderedDict()
-_references_lock = threading.Lock()
+_MISSING = object()  # what a cache gives for a key it does not hold (None is a value: no text heard)
 
 
 def spoken_words(text: str, language: str) -> int:
@@ -211,33 +227,39 @@ def _speech_seconds(recording: Recording) -> float:
     return recording.segments[-1].end - recording.segments[0].start
 
 
-def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150) -> Reference:
-    """A reference spoken by espeak-ng for any text in a supported language. Cached, up to
-    _REFERENCE_CACHE_BYTES of audio in all, and only a reference that scoring accepts: a text read for
-    more than a minute is refused before synthesis, and one synthesised into more than MAX_SCORED_S of
-    speech after it, uncached (300 requests with 23 twelve-digit numbers each once pinned 1.5 GB of 82-s
-    references that scoring then refused)."""
+def synthesised_reference(text: str, language: str = "en", rate_wpm: int = 150, *,
+                          limits: AudioLimits = AudioLimits(), vad: VadConfig = VadConfig(),
+                          caches: ScoringCaches | None = None) -> Reference:
+    """A reference spoken by espeak-ng for any text in a supported language. Cached (in `caches`, else
+    default_caches()), up to CacheSettings.synthesised_reference_mb of audio in all, and only a reference
+    that scoring accepts: a text read for more than a minute is refused before synthesis, and one
+    synthesised into more than MAX_SCORED_S of speech after it, uncached (300 requests with 23 twelve-digit
+    numbers each once pinned 1.5 GB of 82-s references that scoring then refused). limits, vad: how the
+    synthesised audio is loaded, as attempts are."""
     text, language = check_text(text, language)
+    return _synthesised(text, language, rate_wpm, limits, vad, caches)
+
+
+def _synthesised(text: str, language: str, rate_wpm: int = 150, limits: AudioLimits = AudioLimits(),
+                 vad: VadConfig = VadConfig(), caches: ScoringCaches | None = None) -> Reference:
+    """synthesised_reference of a text `check_text` has passed."""
     if spoken_words(text, language) > _MAX_SPOKEN_WORDS:
         raise ScoringError(f"This text is read as more than {_MAX_SPOKEN_WORDS} words (numbers spelled out): more "
                            "than a minute of speech. Please practise it a sentence or two at a time.")
-    key = (text, language, rate_wpm)
-    with _references_lock:
-        if key in _references:
-            _references.move_to_end(key)
-            return _references[key]
+    kept = (caches or default_caches()).synthesised_references
+    key = (text, language, rate_wpm, limits, vad)
+    cached = kept.get(key)
+    if cached is not None:
+        return cached
     voice = SYNTHESIS_VOICES[language]
     samples, rate = synthesize(text, voice=voice, rate_wpm=rate_wpm)
-    reference = Reference(_recording_from_samples(samples, rate), text, language, f"synthesised:espeak-ng {voice}",
+    reference = Reference(_recording_from_samples(samples, rate, limits, vad), text, language, "typed", voice=voice,
                           synthetic=True)
     speech_s = _speech_seconds(reference.recording)
     if speech_s > MAX_SCORED_S:  # scoring would refuse it: never kept (such refusals once filled the cache)
         raise ScoringError(f"The reference holds {speech_s:.0f} s of speech; pronunciation is scored on at most "
                            f"{MAX_SCORED_S:.0f} s at a time. Practise a passage a few sentences at a time.")
-    with _references_lock:
-        _references[key] = reference
-        while sum(r.recording.wave.nbytes for r in _references.values()) > _REFERENCE_CACHE_BYTES:
-            _references.popitem(last=False)
+    kept.put(key, reference)
     return reference
 
 
@@ -246,63 +268,69 @@ def library_phrase(phrase_id: str | None) -> Phrase | None:
     return next((p for p in _library() if p.id == phrase_id), None)
 
 
-@functools.lru_cache(maxsize=128)
-def library_reference(phrase_id: str) -> Reference:
-    """A built-in native recording by its id (cached)."""
+def library_reference(phrase_id: str, *, limits: AudioLimits = AudioLimits(), vad: VadConfig = VadConfig(),
+                      caches: ScoringCaches | None = None) -> Reference:
+    """A built-in native recording by its id (cached in `caches`, else default_caches()), loaded with
+    `limits` and `vad` as attempts are."""
+    kept = (caches or default_caches()).library_references
+    key = (phrase_id, limits, vad)
+    cached = kept.get(key)
+    if cached is not None:
+        return cached
     phrase = library_phrase(phrase_id)
     if phrase is None:
         raise ScoringError(f"There is no built-in phrase called {phrase_id!r}.")
-    return Reference(load_recording(str(LIBRARY_DIR / phrase.file)), phrase.text, phrase.language,
-                     f"library:{phrase.id}", synthetic=phrase.synthetic)
+    reference = Reference(load_recording(str(LIBRARY_DIR / phrase.file), limits, vad), phrase.text,
+                          phrase.language, "library", phrase_id=phrase.id, synthetic=phrase.synthetic)
+    kept.put(key, reference)
+    return reference
 
 
 def uploaded_reference(source: str | Path | bytes | Recording, text: str | None = None,
-                       language: str | None = None, hear: bool = True) -> Reference:
+                       language: str | None = None, hear: bool = True, *, limits: AudioLimits = AudioLimits(),
+                       vad: VadConfig = VadConfig(), caches: ScoringCaches | None = None) -> Reference:
     """A teacher's own recording as the reference; its text enables word scores. Without a text (and with
     `hear`), the words are those the listener hears in it (`heard_text`), so the words scored are words,
-    not numbered stretches of sound."""
-    recording = source if isinstance(source, Recording) else load_recording(source)
+    not numbered stretches of sound. limits, vad: how a source not yet loaded is loaded, as attempts are."""
+    recording = source if isinstance(source, Recording) else load_recording(source, limits, vad)
     if text is not None:
         text, language = check_text(text, language)
     elif hear:
         language = (language or "en").lower().split("-")[0]
-        text = heard_text(recording, language)
-        return Reference(recording, text, language, "upload", text_heard=text is not None)
-    return Reference(recording, text, language, "upload")
+        text = heard_text(recording, language, caches)
+        return Reference(recording, text, language, "teacher", text_heard=text is not None)
+    return Reference(recording, text, language, "teacher")
 
 
-_heard: OrderedDict[tuple[bytes, str], str | None] = OrderedDict()  # a teacher's upload is used again and again
-_heard_lock = threading.Lock()
-
-
-def heard_text(recording: Recording, language: str) -> str | None:
+def heard_text(recording: Recording, language: str, caches: ScoringCaches | None = None) -> str | None:
     """What the listener hears in a recording, as a text practice accepts (`check_text`), or None: speech
     longer than the listener hears at once, nothing heard, or a transcript in another language. Cached
-    for the 64 latest recordings (a transcript costs about a second)."""
+    in `caches` (else default_caches()) for the latest CacheSettings.teacher_transcripts recordings (a
+    teacher's upload is used again and again; a transcript costs about a second)."""
+    caches = caches or default_caches()
     key = (hashlib.sha256(recording.wave.tobytes()).digest(), language)
-    with _heard_lock:
-        if key in _heard:
-            return _heard[key]
+    cached = caches.teacher_transcripts.get(key, _MISSING)
+    if cached is not _MISSING:
+        return cached
     speech = recording.wave
     if recording.segments:
         speech = speech[int(recording.segments[0].start * SAMPLE_RATE) : int(recording.segments[-1].end * SAMPLE_RATE)]
     text = None
     if language in SYNTHESIS_VOICES and len(speech) <= MAX_HEARD_S * SAMPLE_RATE:
         try:
-            text = check_text(transcribe_speech(speech, language), language)[0]
+            text = check_text(transcribe_speech(speech, language, caches.encoder_states), language)[0]
         except ScoringError:
             text = None
-    with _heard_lock:
-        _heard[key] = text
-        while len(_heard) > 64:
-            _heard.popitem(last=False)
+    caches.teacher_transcripts.put(key, text)
     return text
 
 
-def golden_reference(text: str, language: str | None = None) -> Reference:
-    """The best reference for a text: the library's native recording when it has the phrase, else synthesis."""
+def golden_reference(text: str, language: str | None = None, *, limits: AudioLimits = AudioLimits(),
+                     vad: VadConfig = VadConfig(), caches: ScoringCaches | None = None) -> Reference:
+    """The best reference for a text: the library's native recording when it has the phrase, else synthesis;
+    loaded with `limits` and `vad` as attempts are."""
     text, language = check_text(text, language)
     phrase = find_phrase(text, language)
     if phrase is not None:
-        return library_reference(phrase.id)
-    return synthesised_reference(text, language)
+        return library_reference(phrase.id, limits=limits, vad=vad, caches=caches)
+    return _synthesised(text, language, limits=limits, vad=vad, caches=caches)

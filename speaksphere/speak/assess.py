@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, AudioError, AudioLimits
+from ..audio import AudioError, AudioLimits
 from ..pronounce.experts import LinearModel
 from ..pronounce.features import energy_db, pitch_semitones
 from ..pronounce.measures import prosody_measures
@@ -25,7 +25,8 @@ from ..pronounce.references import LANGUAGE_NAMES as PRONOUNCE_LANGUAGE_NAMES, S
 from .listening import Encoded, Listening, encode, listen
 from .measures import embedding_measures, runs_and_pauses, speech_measures, word_measures
 
-__all__ = ["check_language", "assessable", "ASSESSED", "MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels", "speaking_models", "Heard", "hear_speech",
+__all__ = ["check_language", "assessable", "ASSESSED", "MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels",
+           "speaking_models", "Heard", "hear_speech", "SpokenWord", "SpeechAssessment", "speech_assessment",
            "assess_speech", "LANGUAGE_NAMES"]
 
 MAX_SPEECH_S = 120.0  # a 2-minute answer: long enough to describe a home, short enough for a CPU
@@ -83,14 +84,53 @@ class Heard:
     word_measures: list[dict[str, float]]
 
 
+@dataclass(frozen=True)
+class SpokenWord:
+    """One word heard in free speech: times in seconds of the recording, score 0-100."""
+
+    word: str
+    start: float
+    end: float
+    score: float
+
+
+@dataclass(frozen=True)
+class SpeechAssessment:
+    """assess_speech's result, typed; `to_dict()` is its public JSON (fields in this order)."""
+
+    language: str  # ISO 639-1 heard (or the exercise's)
+    language_probabilities: dict[str, float]
+    transcript: str
+    words: list[SpokenWord]
+    pronunciation: float  # 0-100, rounded to 0.1
+    fluency: float
+    overall: float
+    speech_rate_wpm: float | None
+    articulation_rate: float | None  # syllables per second of speech
+    pauses: int  # silences of 250 ms or more
+    pause_spans: list[list[float]]  # [start, end] seconds
+    mean_length_of_run_s: float | None
+    fillers: int
+    duration_s: float
+    complete: bool  # False where the listener's decoding stopped early
+    measures: dict[str, float | None]
+    tip: str
+
+    def to_dict(self) -> dict:
+        """The public JSON: every field in order, the words as {"word", "start", "end", "score"}."""
+        return dataclasses.asdict(self)
+
+
 def hear_speech(recording, language: str | None = None, encoded: Encoded | None = None) -> Heard:
     """Listen to a loaded Recording (speaksphere.recording) and measure it. language: ISO 639-1 to
     transcribe in, or None for the language heard; encoded: listening.encode's of it, if done."""
+    from ..recording import speech_samples
+
     listening = listen(recording.wave, recording.segments, language, encoded)
     segments = [(float(s.start), float(s.end)) for s in recording.segments]
     words = [{"text": w.text, "start": w.start, "end": w.end, "log_probabilities": list(w.log_probabilities)}
              for w in listening.words]
-    speech = np.concatenate([recording.wave[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in segments])
+    speech = speech_samples(recording)
     prosody = prosody_measures(pitch_semitones(speech), energy_db(speech))
     measures = speech_measures(words, segments, listening.language,
                                listening.language_probabilities.get(listening.language, 0.0),
@@ -121,11 +161,12 @@ def check_language(language: str | None) -> str | None:
     return language
 
 
-def _tip(result: dict, heard: Heard) -> str:
-    """One thing to work on: the weaker of pronunciation and fluency, said with what it was measured on."""
+def _tip(words: list[SpokenWord], scores: dict[str, float], heard: Heard) -> str:
+    """One thing to work on: the weaker of pronunciation and fluency (`scores`, rounded as the learner
+    sees them), said with what it was measured on."""
     m = heard.measures
-    unclear = [w["word"] for w in sorted(result["words"], key=lambda w: w["score"])[:3] if w["score"] < 60]
-    if result["pronunciation"] <= result["fluency"] and unclear:
+    unclear = [w.word for w in sorted(words, key=lambda w: w.score)[:3] if w.score < 60]
+    if scores["pronunciation"] <= scores["fluency"] and unclear:
         return (f"Work on the words the listener was least sure of: {', '.join(unclear)}. Say each slowly, "
                 "then in its sentence.")
     if m["pauses_per_minute"] > 12:
@@ -157,18 +198,26 @@ def assess_speech(audio, language: str | None = None, limits: AudioLimits | None
     Raises AudioError (not usable audio, no speech, longer than 2 minutes) and ScoringError (a language
     we cannot assess, or speech in another language than the exercise's).
     """
+    language = check_language(language)
+    recording = _speech_recording(audio, limits or AudioLimits(max_seconds=MAX_SPEECH_S))
+    return speech_assessment(recording, language).to_dict()
+
+
+def _speech_recording(audio, limits: AudioLimits):
+    """`audio` loaded with `limits` (a Recording as it is, refused when longer than limits.max_seconds)."""
     from ..recording import Recording, load_recording
 
-    language = check_language(language)
-    limits = limits or AudioLimits(max_seconds=MAX_SPEECH_S)
-    if isinstance(audio, Recording):
-        recording = audio
-        if recording.duration_s > limits.max_seconds:
-            raise AudioError(f"This recording is {recording.duration_s:.0f} s long; speak for at most "
-                             f"{limits.max_seconds:.0f} s.")
-    else:
-        recording = load_recording(audio, limits)
-    encoded = encode(recording.wave, recording.segments)
+    if not isinstance(audio, Recording):
+        return load_recording(audio, limits)
+    if audio.duration_s > limits.max_seconds:
+        raise AudioError(f"This recording is {audio.duration_s:.0f} s long; speak for at most "
+                         f"{limits.max_seconds:.0f} s.")
+    return audio
+
+
+def _check_language_heard(encoded: Encoded, language: str | None) -> None:
+    """ScoringError when the speech is surely in another language than the exercise's, or (no language
+    given) in one Speak cannot assess."""
     heard_language = encoded.language_probabilities()
     other = max(heard_language, key=heard_language.get)
     if language is not None and other != language and heard_language[other] >= OTHER_LANGUAGE_PROBABILITY:
@@ -177,6 +226,13 @@ def assess_speech(audio, language: str | None = None, limits: AudioLimits | None
     if language is None and other not in ASSESSED:
         raise ScoringError(f"We heard {LANGUAGE_NAMES[other]}, which Speak cannot assess yet. Choose one of "
                            f"{', '.join(LANGUAGE_NAMES[c] for c in ASSESSED)}.")
+
+
+def speech_assessment(recording, language: str | None = None) -> SpeechAssessment:
+    """Assess a loaded Recording of free speech; language: checked (check_language), or None for the
+    language heard. The core of assess_speech, which loads and checks first (raises as it does)."""
+    encoded = encode(recording.wave, recording.segments)
+    _check_language_heard(encoded, language)
     heard = hear_speech(recording, language, encoded)
     too_little = assessable(heard)
     if too_little:
@@ -184,28 +240,17 @@ def assess_speech(audio, language: str | None = None, limits: AudioLimits | None
     models = speaking_models()
     inputs = {**heard.measures,
               **embedding_measures(models.embedding(heard.listening.embedding, heard.listening.language))}
-    scores = {name: _score(model, inputs) for name, model in models.scores.items()}
+    scores = {name: round(_score(model, inputs), 1) for name, model in models.scores.items()}
     word_scores = np.clip(models.words.predict(heard.word_measures), 0.0, 100.0) if heard.words else []
+    words = [SpokenWord(w["text"], w["start"], w["end"], round(float(s), 1)) for w, s in zip(heard.words, word_scores)]
     m = heard.measures
-    result = {
-        "language": heard.listening.language,
-        "language_probabilities": {k: round(v, 4) for k, v in heard.listening.language_probabilities.items()},
-        "transcript": heard.listening.transcript,
-        "words": [{"word": w["text"], "start": w["start"], "end": w["end"], "score": round(float(s), 1)}
-                  for w, s in zip(heard.words, word_scores)],
-        **{k: round(v, 1) for k, v in scores.items()},
-        "speech_rate_wpm": _rounded(m["speech_rate_wpm"], 1),
-        "articulation_rate": _rounded(m["articulation_rate"], 2),
-        "pauses": int(m["pauses"]),
-        "pause_spans": [[round(a, 2), round(b, 2)] for a, b in runs_and_pauses(heard.segments)[1]],
-        "mean_length_of_run_s": _rounded(m["mean_length_of_run_s"], 2),
-        "fillers": int(m["fillers"]),
-        "duration_s": round(recording.duration_s, 2),
-        "complete": heard.listening.complete,
-        "measures": {k: _rounded(v, 4) for k, v in m.items()},
-    }
-    result["tip"] = _tip(result, heard)
-    return result
+    return SpeechAssessment(
+        heard.listening.language, {k: round(v, 4) for k, v in heard.listening.language_probabilities.items()},
+        heard.listening.transcript, words, scores["pronunciation"], scores["fluency"], scores["overall"],
+        _rounded(m["speech_rate_wpm"], 1), _rounded(m["articulation_rate"], 2), int(m["pauses"]),
+        [[round(a, 2), round(b, 2)] for a, b in runs_and_pauses(heard.segments)[1]],
+        _rounded(m["mean_length_of_run_s"], 2), int(m["fillers"]), round(recording.duration_s, 2),
+        heard.listening.complete, {k: _rounded(v, 4) for k, v in m.items()}, _tip(words, scores, heard))
 
 
 def _rounded(value: float, digits: int):
