@@ -28,10 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench, beside this s
 import numpy as np
 import soundfile as sf
 
+from bench import free_port, repeat, start_app, stop_app
 from speaksphere.model import DEFAULT_MODEL_DIR
 from speaksphere.tts import synthesize
-
-from bench import free_port, repeat, start_app, stop_app
 
 SENTENCES = ("Please call Stella and ask her to bring these things with her from the store. "
              "Six spoons of fresh snow peas, five thick slabs of blue cheese, and maybe a snack for her brother Bob.")

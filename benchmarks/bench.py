@@ -125,7 +125,7 @@ def machine() -> list[tuple[str, str]]:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return [("date", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes")),
+    return [("date", datetime.datetime.now(datetime.UTC).isoformat(timespec="minutes")),
             ("CPU", cpu), ("cores", str(os.cpu_count())), ("RAM", f"{ram_gb:.1f} GiB"),
             ("OS", platform.platform()), ("python", platform.python_version()), ("torch", torch.__version__),
             ("transformers", transformers.__version__), ("numpy", np.__version__),

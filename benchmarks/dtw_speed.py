@@ -7,12 +7,11 @@ Prints times (best of several runs after a warm-up) and the path costs, which mu
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import io
 import os
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

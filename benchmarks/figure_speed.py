@@ -28,11 +28,11 @@ import soundfile as sf  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from speaksphere.audio import log_mel_spectrogram  # noqa: E402
 from bench import spoken_attempt  # noqa: E402
+from speaksphere.audio import log_mel_spectrogram  # noqa: E402
 from speaksphere.coach.figures import answer_labels, plot_predictions  # noqa: E402
-from speaksphere.model import DEFAULT_MODEL_DIR, load_model  # noqa: E402
 from speaksphere.figures import plot_recording  # noqa: E402
+from speaksphere.model import DEFAULT_MODEL_DIR, load_model  # noqa: E402
 from speaksphere.pronounce import figures as plots  # noqa: E402
 from speaksphere.pronounce.assess import assess  # noqa: E402
 from speaksphere.pronounce.references import LIBRARY_DIR, library, library_reference  # noqa: E402

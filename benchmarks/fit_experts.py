@@ -31,11 +31,10 @@ from sklearn.model_selection import GroupKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from speechocean import report  # noqa: E402
 from speaksphere.pronounce.experts import EXPERTS_PATH, Z_LIMIT, ExpertModels, LinearModel, standardised  # noqa: E402
-from speaksphere.pronounce.measures import (ANOTHER_SENTENCE_MEASURES, SKILL_MEASURES, WORD_MEASURES,  # noqa: E402
-                                           listener_floored)
+from speaksphere.pronounce.measures import ANOTHER_SENTENCE_MEASURES, SKILL_MEASURES, WORD_MEASURES, listener_floored
 from speaksphere.pronounce.scores import ScoreConfig, another_sentence_by_anchors  # noqa: E402
+from speechocean import report  # noqa: E402
 
 TARGETS = {"accuracy": "accuracy", "fluency": "fluency", "prosody": "prosodic", "overall": "total"}
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
@@ -62,7 +61,7 @@ class SignedLogistic:
     def __init__(self, signs, C: float = 1.0):
         self.signs, self.C = np.asarray(signs, float), C
 
-    def fit(self, z: np.ndarray, y: np.ndarray) -> "SignedLogistic":
+    def fit(self, z: np.ndarray, y: np.ndarray) -> SignedLogistic:
         oriented = z * self.signs
 
         def loss(w):

@@ -29,9 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_experts import fit_ridge  # noqa: E402
 from speaksphere.pronounce.listener import align_words, normalise_word, spell_number  # noqa: E402
 from speaksphere.speak.assess import MIN_SPEECH_S, MIN_WORDS, SPEAKING_PATH, SpeakingModels  # noqa: E402
-from speaksphere.speak.measures import (EMBEDDING_MEASURES, FLUENCY_MEASURES, OVERALL_MEASURES,  # noqa: E402
-                                        PRONUNCIATION_MEASURES, WORD_MEASURES, embedding_measures,
-                                        speech_measures, word_measures)
+from speaksphere.speak.measures import (  # noqa: E402
+    EMBEDDING_MEASURES,
+    FLUENCY_MEASURES,
+    OVERALL_MEASURES,
+    PRONUNCIATION_MEASURES,
+    WORD_MEASURES,
+    embedding_measures,
+    speech_measures,
+    word_measures,
+)
 
 TARGETS = {"pronunciation": ("accuracy", PRONUNCIATION_MEASURES + EMBEDDING_MEASURES),
            "fluency": ("fluency", FLUENCY_MEASURES + EMBEDDING_MEASURES),

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from bench import PHRASE_TEXT, client_headers, spoken_attempt, free_port, start_app, stop_app  # noqa: E402
+from bench import PHRASE_TEXT, client_headers, free_port, spoken_attempt, start_app, stop_app  # noqa: E402
 from speaksphere.learner.store import LearnerStore  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 

@@ -11,11 +11,10 @@ Run: python benchmarks/pronunciation_features.py
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import functools
 import itertools
+import sys
+from pathlib import Path
 
 import librosa
 import numpy as np

@@ -38,10 +38,9 @@ import torch  # noqa: E402
 from pronunciation_languages import GERMAN, VOICES, _wav  # noqa: E402
 from speaksphere.data.engines import render  # noqa: E402
 from speaksphere.pronounce import library  # noqa: E402
+from speaksphere.pronounce.listener import _heard_states  # noqa: E402
 from speaksphere.pronounce.references import golden_reference, library_reference  # noqa: E402
 from speaksphere.recording import load_recording  # noqa: E402
-
-from speaksphere.pronounce.listener import _heard_states  # noqa: E402
 
 assess_module = importlib.import_module("speaksphere.pronounce.assess")  # the module (the package exports its function)
 

@@ -16,10 +16,10 @@ from gradio_client.exceptions import AppError
 import app
 from launching import serve_app
 from speaksphere.coach import ModelMissingError, settings_with_model
-from speaksphere.pronounce.references import LIBRARY_DIR, library
 from speaksphere.learner.recommend import RecommendConfig
-from speaksphere.settings import Settings
 from speaksphere.learner.store import StoreConfig
+from speaksphere.pronounce.references import LIBRARY_DIR, library
+from speaksphere.settings import Settings
 
 SENTENCE = "Please call Stella. Ask her to bring these things with her from the store."  # conftest's `speech`
 PHRASE = next(p for p in library("en") if p.id == "en-auth-incorrect")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from speaksphere.learner.store import SCORES, SCHEMA_VERSION, LearnerStore
+from speaksphere.learner.store import SCHEMA_VERSION, SCORES, LearnerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")

@@ -24,19 +24,20 @@ import gradio as gr
 import threadpoolctl
 import torch
 
+from speaksphere.coach import Coach, ModelMissingError, load_coach
+from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
+from speaksphere.coach.figures import answer_labels
+from speaksphere.learner.recommend import RecommendConfig
+from speaksphere.pronounce.references import SYNTHESIS_VOICES, library, library_phrase
+from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
+from speaksphere.speak.prompts import LEVELS, prompts
+
 from .api import make_endpoints, trusted_networks, user_error
 from .fairness import install_fair_queue
 from .guard import allowed_hosts, install_guard
 from .memory import limit_arenas
 from .quiet import install_quiet_input_errors
 from .uploads import UPLOAD_CLEANUP, UploadBudget
-from speaksphere.coach import Coach, ModelMissingError, load_coach
-from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
-from speaksphere.coach.figures import answer_labels
-from speaksphere.pronounce.references import SYNTHESIS_VOICES, library, library_phrase
-from speaksphere.learner.recommend import RecommendConfig
-from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
-from speaksphere.speak.prompts import LEVELS, prompts
 
 log = logging.getLogger("speaksphere.app")
 

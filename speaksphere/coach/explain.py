@@ -6,9 +6,9 @@ Pure functions from result dicts to Markdown; no gradio, no speech math.
 from __future__ import annotations
 
 from ..audio import CLIPPED_DISTORTED
+from ..learner.progress import points, weakest_skill
 from ..pronounce.figures import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES, library_phrase
-from ..learner.progress import points, weakest_skill
 from ..skills import RESULT_SCORES, SKILLS
 from ..words import normalise_word
 from .voice import describe_voice

@@ -65,7 +65,7 @@ class Prosody:
     expressiveness: float = 1.0  # piper only: factor on the voice's generator noise (noise_scale), >1 livelier
 
     @classmethod
-    def of(cls, profile: EmotionProfile) -> "Prosody":
+    def of(cls, profile: EmotionProfile) -> Prosody:
         return cls(profile.tempo, profile.pitch_semitones, profile.pitch_range, profile.gain_db, profile.tilt_db)
 
     def profile(self) -> EmotionProfile:

@@ -41,8 +41,7 @@ from ..store import SKILLS
 from .catalogue import Catalogue, Exercise, load_catalogue
 from .context import LearnerContext, feature_matrix, feature_names, learner_context
 from .policy import BanditConfig, choose_exercise, learn_from_attempt, learn_from_thumb, new_policy_state, rule_prior
-from .population import (SimulatedLearner, SimulationConfig, effectiveness, make_population, observe, practise,
-                         thumbs)
+from .population import SimulatedLearner, SimulationConfig, effectiveness, make_population, observe, practise, thumbs
 from .recommender import DEFAULT_RECOMMEND_CONFIG_PATH, load_recommend_config
 
 __all__ = ["make_policies", "simulate_learner", "run_simulation", "plot_learning_curves", "main"]
