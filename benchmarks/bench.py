@@ -208,9 +208,9 @@ def bench_dtw(table: Table, runs: int) -> None:
         for k in THREADS:
             with threads(k):
                 exact = table.timing(f"exact DTW (numba) {n}x{m}, cost matrix included", k,
-                                     repeat(lambda: dtw(cost_matrix(x, y)), runs * 3), f"cost {exact_cost:.2f}")
+                                     repeat(lambda x=x, y=y: dtw(cost_matrix(x, y)), runs * 3), f"cost {exact_cost:.2f}")
                 fast = table.timing(f"fastdtw radius 1 (pure Python) {n}x{m}", k,
-                                    repeat(lambda: dtw_fast(x, y, radius=1), max(2, runs // 2), warm_up=0),
+                                    repeat(lambda x=x, y=y: dtw_fast(x, y, radius=1), max(2, runs // 2), warm_up=0),
                                     f"cost {fast_cost:.2f} ({fast_cost / exact_cost - 1:+.1%} vs exact)")
                 table.value(f"ratio fastdtw / exact DTW {n}x{m}", k, f"{fast / exact:.1f}x",
                             "exact is faster" if fast > exact else "fastdtw is faster")

@@ -99,7 +99,7 @@ def fit_ridge(rows, y, groups, features, name: str, alphas=ALPHAS) -> tuple[Line
     matched to the experts'; with its out-of-fold predictions (stretched alike)."""
     best = None
     for alpha in alphas:
-        make = lambda r, t: fit_linear(matrix(r, features), t, features, Ridge(alpha=alpha))  # noqa: E731
+        make = lambda r, t, alpha=alpha: fit_linear(matrix(r, features), t, features, Ridge(alpha=alpha))  # noqa: E731
         predicted = out_of_fold(rows, y, groups, make)
         pearson = np.corrcoef(predicted, y)[0, 1]
         if best is None or pearson > best[0]:

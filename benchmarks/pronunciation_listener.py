@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pronunciation_validity import SPLITS, build_items  # noqa: E402
-
 from speaksphere.audio import read_audio  # noqa: E402
 
 WINDOW = 3000  # Whisper's encoder reads 30 s of 10-ms mel frames; shorter audio is padded with zeros

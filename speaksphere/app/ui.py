@@ -424,8 +424,9 @@ def _wire_progress(api: dict, ui: SimpleNamespace, pronounce: SimpleNamespace, t
                                                             p.feedback_text, p.word_table, p.spectrograms, p.pitch,
                                                             p.dtw_path, p.result],
                              api_visibility="private").then(
-        lambda k, t, l: (gr.Dropdown(visible=k == REFERENCE_KINDS[0]), gr.Textbox(visible=k != REFERENCE_KINDS[0], value=t),
-                         gr.Dropdown(visible=k != REFERENCE_KINDS[0], value=l)),
+        lambda kind, text, language: (gr.Dropdown(visible=kind == REFERENCE_KINDS[0]),
+                                      gr.Textbox(visible=kind != REFERENCE_KINDS[0], value=text),
+                                      gr.Dropdown(visible=kind != REFERENCE_KINDS[0], value=language)),
         [p.kind, p.text, p.language], [p.phrase, p.text, p.language], api_visibility="private")
     ui.export_button.click(api["export"], [learner_id, ui.export_format], ui.export_file, api_name="export")
     # after deletion nothing of the old learner stays on screen: no recommendation to rate, no dead export link

@@ -114,7 +114,7 @@ def _guess(probabilities: dict[str, float], name, abstain: bool = False) -> str:
     """The top answer with its probability and the next two; with `abstain`, "not sure" instead of an
     answer below _UNSURE (the probabilities still shown)."""
     label, p = top_label(probabilities)
-    others = [f"{name(l)} {_percent(q)}" for l, q in sorted(probabilities.items(), key=lambda x: -x[1])[1:3]]
+    others = [f"{name(other)} {_percent(q)}" for other, q in sorted(probabilities.items(), key=lambda x: -x[1])[1:3]]
     if abstain and p < _UNSURE:
         return (f"**not sure** (no answer reaches {_percent(_UNSURE)}: {name(label)} {_percent(p)}"
                 + (f", {', '.join(others)}" if others else "") + ")")

@@ -144,7 +144,7 @@ def make_policies(config: BanditConfig, world: SimulationConfig) -> dict[str, Ca
     rules = {"prior_greedy": _prior_greedy(config), "weakest_skill": _weakest_skill, "accent_first": _accent_first,
              "round_robin": _round_robin, "random": _random}
     policies = {"bandit": lambda exercises, learner, rng: BanditPolicy(exercises, config, rng)}
-    policies.update({name: (lambda pick: lambda exercises, learner, rng: RulePolicy(exercises, pick, rng))(pick)
+    policies.update({name: lambda exercises, learner, rng, pick=pick: RulePolicy(exercises, pick, rng)
                      for name, pick in rules.items()})
     policies["oracle"] = lambda exercises, learner, rng: OraclePolicy(exercises, learner, world, rng)
     return policies
