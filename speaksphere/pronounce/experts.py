@@ -104,9 +104,9 @@ class ExpertModels:
     @classmethod
     def load(cls, path: Path = EXPERTS_PATH) -> ExpertModels:
         spec = json.loads(Path(path).read_text())
-        return cls({k: LinearModel.from_dict(v) for k, v in spec["skills"].items()}, LinearModel.from_dict(spec["words"]),
-                   LinearModel.from_dict(spec["another_sentence"]), float(spec["another_sentence_threshold"]),
-                   spec["info"])
+        return cls({k: LinearModel.from_dict(v) for k, v in spec["skills"].items()},
+                   LinearModel.from_dict(spec["words"]), LinearModel.from_dict(spec["another_sentence"]),
+                   float(spec["another_sentence_threshold"]), spec["info"])
 
     def save(self, path: Path = EXPERTS_PATH) -> None:
         spec = {"skills": {k: v.to_dict() for k, v in self.skills.items()}, "words": self.words.to_dict(),

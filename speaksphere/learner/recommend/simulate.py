@@ -1,7 +1,7 @@
 """Does the bandit help simulated learners more than fixed rules and random choice?
 
-    python -m speaksphere.learner.recommend.simulate [--config speaksphere/learner/recommend/simulate.yaml] [--seeds 0 1 2]
-                                             [--learners 200] [--sessions 50] [--out reports/recommend]
+    python -m speaksphere.learner.recommend.simulate [--config speaksphere/learner/recommend/simulate.yaml]
+                                             [--seeds 0 1 2] [--learners 200] [--sessions 50] [--out reports/recommend]
 
 Every policy teaches the same simulated learners (population.py; same seeds, so the same people and
 the same noise draws wherever their choices allow) for `sessions` sessions. A session: the policy
@@ -228,7 +228,8 @@ def plot_learning_curves(results: dict, summary: dict, config: SimulationConfig)
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=str(DEFAULT_SIMULATION_CONFIG_PATH), help="simulation YAML")
-    parser.add_argument("--recommend-config", default=None, help="recommender YAML (default speaksphere/learner/recommend/recommend.yaml)")
+    parser.add_argument("--recommend-config", default=None,
+                        help="recommender YAML (default speaksphere/learner/recommend/recommend.yaml)")
     parser.add_argument("--seeds", type=int, nargs="+", help="override the seeds")
     parser.add_argument("--learners", type=int, help="override learners per seed")
     parser.add_argument("--sessions", type=int, help="override sessions per learner")
