@@ -24,11 +24,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from speaksphere.audio import SAMPLE_RATE, AudioError  # noqa: E402
+from speaksphere.data.clips import CORPUS_LIMITS  # noqa: E402
 from speaksphere.data.manifest import is_real, read_manifest  # noqa: E402
 from speaksphere.data.speechocean import telephone_band  # noqa: E402
 from speaksphere.model import load_model  # noqa: E402
 from speaksphere.recording import load_recording  # noqa: E402
-from speaksphere.data.clips import CORPUS_LIMITS  # noqa: E402
 
 NATIVE = ("en-US", "en-GB", "en-scotland", "en-caribbean", "en-GB-lancashire", "en-GB-west-midlands")
 

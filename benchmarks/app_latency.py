@@ -28,10 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench, beside this s
 import numpy as np
 import soundfile as sf
 
+from bench import free_port, repeat, start_app, stop_app
 from speaksphere.model import DEFAULT_MODEL_DIR
 from speaksphere.tts import synthesize
-
-from bench import free_port, repeat, start_app, stop_app
 
 SENTENCES = ("Please call Stella and ask her to bring these things with her from the store. "
              "Six spoons of fresh snow peas, five thick slabs of blue cheese, and maybe a snack for her brother Bob.")
@@ -95,7 +94,8 @@ def main() -> None:
         calls = {
             "/analyze": lambda: client.predict(attempt, learner, api_name="/analyze"),
             "/analysis_figures": lambda: client.predict(api_name="/analysis_figures"),  # of the latest /analyze
-            "/pronounce": lambda: client.predict(attempt, "", SENTENCES, "en", None, learner, None, api_name="/pronounce"),
+            "/pronounce": lambda: client.predict(attempt, "", SENTENCES, "en", None, learner, None,
+                                                 api_name="/pronounce"),
             "/pronunciation_figures": lambda: client.predict(api_name="/pronunciation_figures"),
             "/compare": lambda: client.predict(attempt, other, "", SENTENCES, "en", None, learner, api_name="/compare"),
             "/recommend": lambda: client.predict(learner, "en", api_name="/recommend"),
@@ -105,7 +105,8 @@ def main() -> None:
         print(f"model: {which}")
         print(f"machine: {os.cpu_count()} CPU core(s); clip: {args.seconds:.0f} s of English speech (espeak-ng), "
               f"WAV 22.05 kHz; {args.repeats} timed calls per endpoint after one untimed call")
-        print(f"cold start to ready: {cold_s:.1f} s (python app.py until the page answers: imports, model load, warm-up)")
+        print(f"cold start to ready: {cold_s:.1f} s "
+              "(python app.py until the page answers: imports, model load, warm-up)")
         print(f"{'endpoint':<22} {'median s':>9} {'min s':>7} {'max s':>7}")
         for name, call in calls.items():
             times = repeat(call, args.repeats)  # after one untimed call: first transfer, caches

@@ -43,7 +43,8 @@ from speaksphere.audio import SAMPLE_RATE  # noqa: E402
 from speaksphere.settings import DEFAULT_SETTINGS_PATH  # noqa: E402
 
 CLIP_S = 10.0  # seconds: the analysed clip
-ATTEMPT_TEXT = "excuse me could you please tell me the quickest way to the railway station from here"  # 4.9 s (espeak-ng en-gb+f2, 150 words/min)
+# 4.9 s (espeak-ng en-gb+f2, 150 words/min)
+ATTEMPT_TEXT = "excuse me could you please tell me the quickest way to the railway station from here"
 PHRASE_TEXT = "could you please tell me the way to the railway station"  # 3.1 s: the load test's phrase since it began
 DTW_SIZES = ((300, 350), (1000, 1000))  # frames: a 3-s phrase against a 3.5-s reference; two 10-s clips
 THREADS = (1, 2)
@@ -125,7 +126,7 @@ def machine() -> list[tuple[str, str]]:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return [("date", datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes")),
+    return [("date", datetime.datetime.now(datetime.UTC).isoformat(timespec="minutes")),
             ("CPU", cpu), ("cores", str(os.cpu_count())), ("RAM", f"{ram_gb:.1f} GiB"),
             ("OS", platform.platform()), ("python", platform.python_version()), ("torch", torch.__version__),
             ("transformers", transformers.__version__), ("numpy", np.__version__),
@@ -174,7 +175,8 @@ def bench_analysis(table: Table, model: Path, clip: Path, clip_note: str, runs: 
     for n in THREADS:
         with threads(n):
             ours = table.timing("full analysis of a 10-s clip (decode, VAD, windows, model)", n,
-                                repeat(lambda: predictor.analyze(clip), runs), f"{clip_note}; {sizes['model']:.1f} M parameters")
+                                repeat(lambda: predictor.analyze(clip), runs),
+                                f"{clip_note}; {sizes['model']:.1f} M parameters")
             table.value("real-time factor (analysis time / 10 s)", n, f"{ours / CLIP_S:.4f}")
             base = table.timing("same analysis, wav2vec2-base backbone (random weights)", n,
                                 repeat(lambda: reference.analyze(clip), max(2, runs // 2)),
@@ -208,9 +210,10 @@ def bench_dtw(table: Table, runs: int) -> None:
         for k in THREADS:
             with threads(k):
                 exact = table.timing(f"exact DTW (numba) {n}x{m}, cost matrix included", k,
-                                     repeat(lambda: dtw(cost_matrix(x, y)), runs * 3), f"cost {exact_cost:.2f}")
+                                     repeat(lambda x=x, y=y: dtw(cost_matrix(x, y)), runs * 3),
+                                     f"cost {exact_cost:.2f}")
                 fast = table.timing(f"fastdtw radius 1 (pure Python) {n}x{m}", k,
-                                    repeat(lambda: dtw_fast(x, y, radius=1), max(2, runs // 2), warm_up=0),
+                                    repeat(lambda x=x, y=y: dtw_fast(x, y, radius=1), max(2, runs // 2), warm_up=0),
                                     f"cost {fast_cost:.2f} ({fast_cost / exact_cost - 1:+.1%} vs exact)")
                 table.value(f"ratio fastdtw / exact DTW {n}x{m}", k, f"{fast / exact:.1f}x",
                             "exact is faster" if fast > exact else "fastdtw is faster")
@@ -365,7 +368,8 @@ def bench_train(table: Table, model: Path, runs: int) -> None:
 
     config = load_config(config_path, train.Experiment)
     model_config = replace(config.model, class_weighting=False)  # weights change no timing; they need a manifest
-    pretrained = model_config.pretrained and model_config.pretrained != "whisper-base" and ROOT / model_config.pretrained
+    pretrained = (model_config.pretrained and model_config.pretrained != "whisper-base"
+                  and ROOT / model_config.pretrained)
     if pretrained and not pretrained.exists():  # a local encoder folder not built here: the served model's encoder
         served = json.loads((model / "config.json").read_text())["backbone"]
         model_config = replace(model_config, pretrained=None, backbone=served)
@@ -375,7 +379,8 @@ def bench_train(table: Table, model: Path, runs: int) -> None:
     if getattr(config.train, "cache_features", False):
         note += "; the config caches pooled features, so real epochs after the first skip the encoder"
     sizes = repository_module("benchmarks/model_speed.py").TASK_SIZES
-    tasks = {t: list(VOCABULARIES[t][: sizes[t]]) for t in config.data.tasks}  # real labels: Whisper's language ID needs them
+    # real labels: Whisper's language ID needs them
+    tasks = {t: list(VOCABULARIES[t][: sizes[t]]) for t in config.data.tasks}
     model = train.build_model(model_config, tasks, []).train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.train.learning_rate)
     batch, samples = config.train.batch_size, int(config.data.crop_s * SAMPLE_RATE)
@@ -424,7 +429,8 @@ def write_report(path: Path, table: Table, details: list[tuple[str, str]], args:
         "",
         "## Reproduce",
         "",
-        "From the repository root, after `pip install -r requirements.txt -r requirements-train.txt -r requirements-dev.txt`:",
+        "From the repository root, after "
+        "`pip install -r requirements.txt -r requirements-train.txt -r requirements-dev.txt`:",
         "",
         "- every figure above: `python benchmarks/bench.py` (about 10-20 min on 2 cores; `--quick` for a",
         "  smoke run, `--model PATH` for another model, `--sections analysis,dtw` for some of them);",

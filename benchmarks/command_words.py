@@ -100,7 +100,8 @@ def report(name: str, logits: torch.Tensor, labels: torch.Tensor, temperature: f
     right = raw.argmax(-1) == labels.numpy()
     keywords = labels.numpy() < len(COMMAND_WORDS)
     row = {"set": name, "n": len(labels), "accuracy": float(right.mean()),
-           "keywords_n": int(keywords.sum()), "keywords_accuracy": float(right[keywords].mean()) if keywords.any() else None,
+           "keywords_n": int(keywords.sum()),
+           "keywords_accuracy": float(right[keywords].mean()) if keywords.any() else None,
            "ece_before": expected_calibration_error(raw, labels.numpy()),
            "ece_after": expected_calibration_error(calibrated, labels.numpy())}
     print(f"{name:8s} n={row['n']:4d} accuracy {row['accuracy']:.3f} (keywords {row['keywords_accuracy'] or 0:.3f}, "
@@ -128,7 +129,8 @@ def main() -> None:
     }
     found = {name: command_logits(predictor, items) for name, items in sets.items()}
     temperature = fit_temperature(*found["dev"])
-    print(f"temperature fitted on dev: {temperature:.3f} (shipped: {predictor.model.config.temperatures.get('command', 1.0):.3f})")
+    shipped = predictor.model.config.temperatures.get("command", 1.0)
+    print(f"temperature fitted on dev: {temperature:.3f} (shipped: {shipped:.3f})")
     for name, (logits, labels) in found.items():
         report(name, logits, labels, temperature)
     print(f"{time.time() - start:.0f} s")

@@ -28,11 +28,11 @@ import soundfile as sf  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from speaksphere.audio import log_mel_spectrogram  # noqa: E402
 from bench import spoken_attempt  # noqa: E402
+from speaksphere.audio import log_mel_spectrogram  # noqa: E402
 from speaksphere.coach.figures import answer_labels, plot_predictions  # noqa: E402
-from speaksphere.model import DEFAULT_MODEL_DIR, load_model  # noqa: E402
 from speaksphere.figures import plot_recording  # noqa: E402
+from speaksphere.model import DEFAULT_MODEL_DIR, load_model  # noqa: E402
 from speaksphere.pronounce import figures as plots  # noqa: E402
 from speaksphere.pronounce.assess import assess  # noqa: E402
 from speaksphere.pronounce.references import LIBRARY_DIR, library, library_reference  # noqa: E402
@@ -89,14 +89,16 @@ def main() -> None:
          image.postprocess),
         ("analysis: the four answers (gr.Label)", lambda: answer_labels(predictions),
          lambda answers: [label.postprocess(v) for v in answers.values()]),
-        (f"pronounce: spectrograms, {attempt_s:.1f}-s attempt", lambda: plots.spectrograms(assessment), image.postprocess),
+        (f"pronounce: spectrograms, {attempt_s:.1f}-s attempt", lambda: plots.spectrograms(assessment),
+         image.postprocess),
         ("pronounce: word table (HTML)", lambda: plots.word_table(assessment), html.postprocess),
         ("pronounce: pitch", lambda: plots.pitch(assessment), image.postprocess),
         ("pronounce: alignment path", lambda: plots.dtw_path(assessment), image.postprocess),
     ]
     results = [(name, median_ms(draw, show, args.runs)) for name, draw, show in rows]
     reference_ms = results[0][1]
-    print(f"| figure (drawn + encoded by its gradio component, 1 thread) | median ms | vs reference | <= {TARGET_MS:.0f} ms |")
+    print(f"| figure (drawn + encoded by its gradio component, 1 thread) | median ms | vs reference "
+          f"| <= {TARGET_MS:.0f} ms |")
     print("|---|---:|---:|---|")
     for name, ms in results:
         print(f"| {name} | {ms:.1f} | {ms / reference_ms:.2f} | {'yes' if ms <= TARGET_MS else 'no'} |")

@@ -12,8 +12,9 @@ speaker in two folds), then its spread matched to the experts' (predictions stre
 by the experts' standard deviation over the out-of-fold predictions'; Pearson is unchanged). "Another
 sentence": a logistic regression of wrong against right readings, each measure's weight kept to the
 sign measures.py gives it, said at the probability that 1.5% of the right readings reach out of fold
-(and, as assess does, where the anchors' rule says so of a voice the listener hears clearly). Every figure printed is out of fold: each reading predicted by a
-model fitted without its speaker. Refuses a cache with readings outside the train split.
+(and, as assess does, where the anchors' rule says so of a voice the listener hears clearly). Every
+figure printed is out of fold: each reading predicted by a model fitted without its speaker. Refuses a
+cache with readings outside the train split.
 """
 
 from __future__ import annotations
@@ -31,11 +32,10 @@ from sklearn.model_selection import GroupKFold
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from speechocean import report  # noqa: E402
 from speaksphere.pronounce.experts import EXPERTS_PATH, Z_LIMIT, ExpertModels, LinearModel, standardised  # noqa: E402
-from speaksphere.pronounce.measures import (ANOTHER_SENTENCE_MEASURES, SKILL_MEASURES, WORD_MEASURES,  # noqa: E402
-                                           listener_floored)
+from speaksphere.pronounce.measures import ANOTHER_SENTENCE_MEASURES, SKILL_MEASURES, WORD_MEASURES, listener_floored
 from speaksphere.pronounce.scores import ScoreConfig, another_sentence_by_anchors  # noqa: E402
+from speechocean import report  # noqa: E402
 
 TARGETS = {"accuracy": "accuracy", "fluency": "fluency", "prosody": "prosodic", "overall": "total"}
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
@@ -62,7 +62,7 @@ class SignedLogistic:
     def __init__(self, signs, C: float = 1.0):
         self.signs, self.C = np.asarray(signs, float), C
 
-    def fit(self, z: np.ndarray, y: np.ndarray) -> "SignedLogistic":
+    def fit(self, z: np.ndarray, y: np.ndarray) -> SignedLogistic:
         oriented = z * self.signs
 
         def loss(w):
@@ -100,14 +100,15 @@ def fit_ridge(rows, y, groups, features, name: str, alphas=ALPHAS) -> tuple[Line
     matched to the experts'; with its out-of-fold predictions (stretched alike)."""
     best = None
     for alpha in alphas:
-        make = lambda r, t: fit_linear(matrix(r, features), t, features, Ridge(alpha=alpha))  # noqa: E731
+        make = lambda r, t, alpha=alpha: fit_linear(matrix(r, features), t, features, Ridge(alpha=alpha))  # noqa: E731
         predicted = out_of_fold(rows, y, groups, make)
         pearson = np.corrcoef(predicted, y)[0, 1]
         if best is None or pearson > best[0]:
             best = (pearson, alpha, predicted)
     pearson, alpha, predicted = best
     factor, centre = y.std() / predicted.std(), predicted.mean()
-    print(f"  {name:<24} ridge alpha {alpha:>6g}: out-of-fold Pearson {pearson:.3f} (n = {len(y)}), spread x{factor:.2f}")
+    print(f"  {name:<24} ridge alpha {alpha:>6g}: out-of-fold Pearson {pearson:.3f} (n = {len(y)}), "
+          f"spread x{factor:.2f}")
     model = fit_linear(matrix(rows, features), y, features, Ridge(alpha=alpha))
     return stretched(model, factor, model.predict(rows).mean()), centre + factor * (predicted - centre)
 

@@ -29,9 +29,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_experts import fit_ridge  # noqa: E402
 from speaksphere.pronounce.listener import align_words, normalise_word, spell_number  # noqa: E402
 from speaksphere.speak.assess import MIN_SPEECH_S, MIN_WORDS, SPEAKING_PATH, SpeakingModels  # noqa: E402
-from speaksphere.speak.measures import (EMBEDDING_MEASURES, FLUENCY_MEASURES, OVERALL_MEASURES,  # noqa: E402
-                                        PRONUNCIATION_MEASURES, WORD_MEASURES, embedding_measures,
-                                        speech_measures, word_measures)
+from speaksphere.speak.measures import (  # noqa: E402
+    EMBEDDING_MEASURES,
+    FLUENCY_MEASURES,
+    OVERALL_MEASURES,
+    PRONUNCIATION_MEASURES,
+    WORD_MEASURES,
+    embedding_measures,
+    speech_measures,
+    word_measures,
+)
 
 TARGETS = {"pronunciation": ("accuracy", PRONUNCIATION_MEASURES + EMBEDDING_MEASURES),
            "fluency": ("fluency", FLUENCY_MEASURES + EMBEDDING_MEASURES),
@@ -116,12 +123,14 @@ def main() -> None:
         children = np.array([r["age"] < CHILD_BELOW_AGE for r in rows])
         figures[name] = {"pearson": round(float(np.corrcoef(predicted, y)[0, 1]), 3), "n": len(y),
                          "mean": round(float(predicted.mean()), 1),
-                         "children_minus_adults": round(float(predicted[children].mean() - predicted[~children].mean()), 1),
+                         "children_minus_adults": round(float(predicted[children].mean()
+                                                              - predicted[~children].mean()), 1),
                          "experts_children_minus_adults": round(float(y[children].mean() - y[~children].mean()), 1)}
         models[name] = model
     pairs = [(m, y, r["speaker"]) for r in rows for m, y in word_rows(r)]
     word_model, word_predicted = fit_ridge([p[0] for p in pairs], np.array([p[1] for p in pairs]),
-                                           np.array([p[2] for p in pairs]), WORD_MEASURES, "words vs experts' accuracy", ALPHAS)
+                                           np.array([p[2] for p in pairs]), WORD_MEASURES,
+                                           "words vs experts' accuracy", ALPHAS)
     figures["words"] = {"pearson": round(float(np.corrcoef(word_predicted, [p[1] for p in pairs])[0, 1]), 3),
                         "n": len(pairs)}
     figures["english_heard"] = round(float(english), 4)

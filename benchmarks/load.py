@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from gradio_client import Client, handle_file  # noqa: E402
 
-from bench import PHRASE_TEXT, client_headers, spoken_attempt, free_port, start_app, stop_app  # noqa: E402
+from bench import PHRASE_TEXT, client_headers, free_port, spoken_attempt, start_app, stop_app  # noqa: E402
 from speaksphere.learner.store import LearnerStore  # noqa: E402
 from speaksphere.model import DEFAULT_MODEL_DIR  # noqa: E402
 
@@ -97,7 +97,8 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
     With `figures`, each request is followed by its figures call, timed as "NAME+figures" from the start."""
     # connecting is not part of the load. ssl_verify=False on plain-http loopback: otherwise httpx builds a
     # certificate store for every call, and those clients share the 2 cores with the server they measure
-    connected = [Client(url, verbose=False, ssl_verify=not url.startswith("http://127.0.0.1"), headers=client_headers(i))
+    verify = not url.startswith("http://127.0.0.1")
+    connected = [Client(url, verbose=False, ssl_verify=verify, headers=client_headers(i))
                  for i in range(clients)]  # each its own address, as behind a Space's proxy
     learners = [c.predict(api_name="/new_learner") if store else "" for c in connected]
     copies = recordings(Path(recording), clients * requests + 1)
@@ -146,7 +147,8 @@ def drive(url: str, clients: int, requests: int, endpoints: list[str], recording
         latencies = np.array([t for name, t, _ in results if name == endpoint])
         report["endpoints"][endpoint] = {
             "requests": int(latencies.size), "errors": sum(1 for n, _, e in results if n == endpoint and e),
-            "p50_s": round(float(np.percentile(latencies, 50)), 3), "p95_s": round(float(np.percentile(latencies, 95)), 3),
+            "p50_s": round(float(np.percentile(latencies, 50)), 3),
+            "p95_s": round(float(np.percentile(latencies, 95)), 3),
             "max_s": round(float(latencies.max()), 3), "throughput_rps": round(latencies.size / wall, 3),
         }
     answers = [(name, t, e) for name, t, e in results if "+" not in name]  # "all": the endpoints' own answers
@@ -173,7 +175,8 @@ def main() -> None:
     args = parser.parse_args()
     endpoints = [e.strip().lstrip("/") for e in args.endpoints.split(",") if e.strip()]
     if not args.url and not (args.model / "config.json").is_file():
-        parser.exit(2, f"error: no SpeakSphere model in {args.model}; pass --model PATH (a folder written by train.py)\n")
+        parser.exit(2, f"error: no SpeakSphere model in {args.model}; "
+                       "pass --model PATH (a folder written by train.py)\n")
     with tempfile.TemporaryDirectory() as folder:
         recording = Path(folder) / "attempt.wav"
         recording.write_bytes(spoken_attempt(PHRASE_TEXT)[0])  # the same phrase in every session: comparable
@@ -202,7 +205,8 @@ def main() -> None:
         print(f"{name:18s} {r['requests']:8d} {r['errors']:6d} {r['throughput_rps']:7.2f} {r['p50_s']:7.2f} "
               f"{r['p95_s']:7.2f} {r['max_s']:7.2f}")
     a = report["all"]
-    print(f"{'all':18s} {a['requests']:8d} {a['errors']:6d} {a['throughput_rps']:7.2f} {a['p50_s']:7.2f} {a['p95_s']:7.2f}")
+    print(f"{'all':18s} {a['requests']:8d} {a['errors']:6d} {a['throughput_rps']:7.2f} {a['p50_s']:7.2f} "
+          f"{a['p95_s']:7.2f}")
     cpu = report["cpu_s_per_request"]
     print(f"CPU seconds per request{' and its figures' if args.figures else ''}, timed requests only: app "
           f"{cpu['app'] if cpu['app'] is not None else 'n/a'}, load clients {cpu['clients']} "

@@ -11,11 +11,10 @@ Run: python benchmarks/pronunciation_features.py
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import functools
 import itertools
+import sys
+from pathlib import Path
 
 import librosa
 import numpy as np
@@ -89,7 +88,7 @@ def main() -> None:
     for (name, features), metric in itertools.product(options.items(), ["euclidean", "cosine"]):
         ref_feats = {p: features(w) for p, w in references.items()}
         right, wrong = [], []
-        for (phrase, voice), wave in attempts.items():
+        for (phrase, _voice), wave in attempts.items():
             feats = features(wave)
             for ref_phrase, ref in ref_feats.items():
                 result = dtw(cost_matrix(ref, feats, metric))

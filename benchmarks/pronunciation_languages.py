@@ -11,8 +11,9 @@ espeak-ng variants; Russian: three espeak-ng variants and festival's voice). Eac
 twice: against its own text (right) and against the next phrase's text (wrong). Prints, per language,
 the ROC AUC of right vs wrong for the overall score and for the listener's relative log-probability, the
 mean overall of right readings (and their mean and lowest prosody), and how often the result says
-"another sentence" for wrong and for right readings. The voices need Debian packages (the benchmark's, never the app's; contrib/non-free, see
-shared/DATA.md): libttspico-utils, mbrola with mbrola-us1/es1/fr1/it3/de1/de2, festival and festvox-ru.
+"another sentence" for wrong and for right readings. The voices need Debian packages (the benchmark's,
+never the app's; contrib/non-free, see shared/DATA.md): libttspico-utils, mbrola with
+mbrola-us1/es1/fr1/it3/de1/de2, festival and festvox-ru.
 
 `--real` reads real voices instead: every built-in phrase's own recording (the Asterisk voices, 8-kHz
 telephone prompts: Allison en and es, June fr, Carlo it, IvrvoiceRU ru) is the attempt, scored against
@@ -116,15 +117,18 @@ def main() -> None:
                 listener = result["details"].get("listener_relative")
                 if dump:
                     dump.write(json.dumps({"language": language, "voice": voice, "right": right, "text": expected,
-                                           "overall": result["overall"], "another_sentence": result.get("another_sentence"),
+                                           "overall": result["overall"],
+                                           "another_sentence": result.get("another_sentence"),
                                            "transcript": result.get("heard", {}).get("transcript"),
                                            "measures": result["details"]["measures"]}) + "\n")
                 rows.append((right, result["overall"], listener if listener is not None else np.nan,
-                             bool(result.get("another_sentence")), result["prosody"] if result["prosody"] is not None else np.nan))
+                             bool(result.get("another_sentence")),
+                             result["prosody"] if result["prosody"] is not None else np.nan))
                 if args.verbose:
                     heard = result.get("heard", {})
                     print(f"  {'right' if right else 'wrong'} {voice} overall {result['overall']:.1f} "
-                          f"listener {listener} WER {heard.get('word_error_rate')} | {expected} | {heard.get('transcript')}")
+                          f"listener {listener} WER {heard.get('word_error_rate')} | {expected} | "
+                          f"{heard.get('transcript')}")
         right = np.array([r[0] for r in rows])
         overall = np.array([r[1] for r in rows])
         listener = np.array([r[2] for r in rows])
@@ -133,7 +137,8 @@ def main() -> None:
         row = {"n": len(rows), "auc_overall": roc_auc_score(right, overall),
                "auc_listener": roc_auc_score(right, listener) if np.isfinite(listener).all() else float("nan"),
                "right_mean_overall": float(overall[right].mean()),
-               "right_prosody_mean": float(np.nanmean(prosody[right])), "right_prosody_min": float(np.nanmin(prosody[right])),
+               "right_prosody_mean": float(np.nanmean(prosody[right])),
+               "right_prosody_min": float(np.nanmin(prosody[right])),
                "flagged_wrong": float(flagged[~right].mean()), "flagged_right": float(flagged[right].mean())}
         summary[language] = row
         print(f"{language}: n={row['n']} AUC overall {row['auc_overall']:.3f}, listener {row['auc_listener']:.3f}; "

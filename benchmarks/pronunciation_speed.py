@@ -38,10 +38,9 @@ import torch  # noqa: E402
 from pronunciation_languages import GERMAN, VOICES, _wav  # noqa: E402
 from speaksphere.data.engines import render  # noqa: E402
 from speaksphere.pronounce import library  # noqa: E402
+from speaksphere.pronounce.listener import _heard_states  # noqa: E402
 from speaksphere.pronounce.references import golden_reference, library_reference  # noqa: E402
 from speaksphere.recording import load_recording  # noqa: E402
-
-from speaksphere.pronounce.listener import _heard_states  # noqa: E402
 
 assess_module = importlib.import_module("speaksphere.pronounce.assess")  # the module (the package exports its function)
 
@@ -104,8 +103,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"One thread; median of {args.repeats} calls after one untimed call (reference analysed and cached)")
-    print("| language | attempt | scoring | listener | English alignment | rest | encoder pass (ref.) | ratio | heard again "
-          "| overall | word error rate heard |")
+    print("| language | attempt | scoring | listener | English alignment | rest | encoder pass (ref.) | ratio "
+          "| heard again | overall | word error rate heard |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for language in args.languages:
         for engine, voice in VOICES[language]:
@@ -130,7 +129,8 @@ def main() -> None:
             encoder = encoder_pass_s(assess_module.trim_silence(recording.wave, recording.segments), args.repeats)
             heard = result.get("heard", {}).get("word_error_rate")
             print(f"| {language} | {_speech_s(recording):.1f} s, {engine} {voice} | {1000 * total:.0f} ms | "
-                  f"{1000 * listener:.0f} ms | {1000 * english:.0f} ms | {1000 * (total - listener - english):.0f} ms | "
+                  f"{1000 * listener:.0f} ms | {1000 * english:.0f} ms | "
+                  f"{1000 * (total - listener - english):.0f} ms | "
                   f"{1000 * encoder:.0f} ms | {total / encoder:.1f} | {1000 * statistics.median(again):.0f} ms | "
                   f"{result['overall']:.0f} | "
                   f"{'-' if heard is None else f'{heard:.2f}'} |")

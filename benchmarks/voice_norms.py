@@ -57,7 +57,8 @@ def main() -> None:
             print(f"{number + 1} of {len(rows)}", flush=True)
     described = " and ".join(f"{len(speakers[s])} {SOURCES.get(s, s)}" for s in sorted(sources))
     norms = {"source": f"{sum(sources.values())} readings by {described}",
-             "measures": {name: {"p10": round(float(np.percentile(v, 10)), 2), "p50": round(float(np.percentile(v, 50)), 2),
+             "measures": {name: {"p10": round(float(np.percentile(v, 10)), 2),
+                                 "p50": round(float(np.percentile(v, 50)), 2),
                                  "p90": round(float(np.percentile(v, 90)), 2), "n": len(v)}
                           for name, v in sorted(values.items())}}
     args.out.write_text(json.dumps(norms, indent=1) + "\n")

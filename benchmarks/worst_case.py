@@ -238,7 +238,8 @@ def together(url: str, pid: int, f: dict[str, Path], n: int, database: Path) -> 
         stored = {row[0] for row in conn.execute("SELECT DISTINCT learner_id FROM attempts")}
     lost = sum(1 for learner, outcome in zip(learners, outcomes) if outcome == "answered" and learner not in stored)
     alive = Client(url, verbose=False).predict(api_name="/new_learner") is not None
-    summary = {"clients": n, "answered": outcomes.count("answered"), "refused": len(outcomes) - outcomes.count("answered"),
+    summary = {"clients": n, "answered": outcomes.count("answered"),
+               "refused": len(outcomes) - outcomes.count("answered"),
                "refusals": sorted(set(o for o in outcomes if o != "answered")), "lost_writes": lost,
                "server_answers_after": alive, "seconds": round(seconds, 1), "peak_above_idle_mib": round(above, 1)}
     print(f"{n} at once: {summary}", flush=True)
@@ -258,7 +259,8 @@ def main() -> None:
         folder = Path(tmp)
         recordings = files(folder)
         port = free_port()
-        process, _ = start_app(port, args.model, folder, server={"release_memory": "false"} if args.keep_memory else None)
+        process, _ = start_app(port, args.model, folder,
+                               server={"release_memory": "false"} if args.keep_memory else None)
         url = f"http://127.0.0.1:{port}/"
         try:
             time.sleep(5.0)

@@ -1,7 +1,8 @@
 """SpeakSphere: a speaking coach for language learners.
 
 The public API (docs/ARCHITECTURE.md, "Public contracts"): `load_audio` and `AudioError`, `load_model`,
-`score_pronunciation`, `compare` and `assess_speech`. Data flows one way: audio -> features -> model -> analysis/scoring -> app.
+`score_pronunciation`, `compare` and `assess_speech`. Data flows one way:
+audio -> features -> model -> analysis/scoring -> app.
 The model (transformers) and the scorer (numba, pocketsphinx) are imported on first use, so that
 reading a recording does not pay for them; the recording (torch, for the voice activity detector) too.
 """

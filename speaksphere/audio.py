@@ -205,7 +205,8 @@ def _decode(handle, size: int, limits: AudioLimits) -> tuple[np.ndarray, sf._Sou
     except (sf.SoundFileError, RuntimeError, ValueError, MemoryError) as error:
         if isinstance(error, AudioError):
             raise
-        raise AudioError("The recording is damaged and could not be decoded. Please record or upload it again.") from error
+        raise AudioError("The recording is damaged and could not be decoded. "
+                         "Please record or upload it again.") from error
     samples = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
     if info.frames > 0 and len(samples) < 0.98 * info.frames:
         raise AudioError("The recording seems cut off before its end. Please record or upload it again.")
@@ -225,7 +226,8 @@ def _decode_untagged_mp3(handle, info: sf._SoundFileInfo, limits: AudioLimits) -
         raise AudioError(f"The recording is longer than {_format_minutes(limits.max_seconds)}, the limit. "
                          "Please trim it or split it into parts.") from None
     except Mp3Error as error:
-        raise AudioError("The recording is damaged and could not be decoded. Please record or upload it again.") from error
+        raise AudioError("The recording is damaged and could not be decoded. "
+                         "Please record or upload it again.") from error
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 

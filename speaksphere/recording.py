@@ -15,8 +15,8 @@ import numpy as np
 from .audio import SAMPLE_RATE, AudioError, AudioInfo, AudioLimits, dbfs, log_mel_spectrogram, read_audio
 from .vad import PauseStats, SpeechSegment, VadConfig, pause_statistics, speech_segments
 
-__all__ = ["Recording", "Windows", "WindowConfig", "warm_up", "load_audio", "load_recording", "frame_windows", "speech_samples",
-           "speech_facts"]
+__all__ = ["Recording", "Windows", "WindowConfig", "warm_up", "load_audio", "load_recording", "frame_windows",
+           "speech_samples", "speech_facts"]
 
 
 @dataclass(frozen=True)

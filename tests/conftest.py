@@ -61,9 +61,10 @@ def tiny_model_dir(tmp_path_factory):
     """A model folder with configs/tiny.yaml's architecture and random weights, built once per session.
 
     The app tests check wiring, not accuracy: its predictions are meaningless but well formed."""
+    from pathlib import Path
+
     import torch
     import yaml
-    from pathlib import Path
     from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor
 
     from speaksphere.model import SpeakSphereConfig, SpeakSphereModel

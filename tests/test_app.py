@@ -16,10 +16,10 @@ from gradio_client.exceptions import AppError
 import app
 from launching import serve_app
 from speaksphere.coach import ModelMissingError, settings_with_model
-from speaksphere.pronounce.references import LIBRARY_DIR, library
 from speaksphere.learner.recommend import RecommendConfig
-from speaksphere.settings import Settings
 from speaksphere.learner.store import StoreConfig
+from speaksphere.pronounce.references import LIBRARY_DIR, library
+from speaksphere.settings import Settings
 
 SENTENCE = "Please call Stella. Ask her to bring these things with her from the store."  # conftest's `speech`
 PHRASE = next(p for p in library("en") if p.id == "en-auth-incorrect")
@@ -30,7 +30,8 @@ MAX_UPLOAD_MB = 1.0  # small, so the size limit can be tested with a small file
 def client(tiny_model_dir, database):
     settings = settings_with_model(Settings(), tiny_model_dir)
     # one address uploading for many learners: over the per-client upload budget (test_upload_budget's)
-    settings = replace(settings, server=replace(settings.server, max_upload_mb=MAX_UPLOAD_MB, uploads_per_10_min=10_000))
+    settings = replace(settings, server=replace(settings.server, max_upload_mb=MAX_UPLOAD_MB,
+                                                uploads_per_10_min=10_000))
     with serve_app(settings, database) as demo:
         yield Client(demo.local_url, verbose=False)
 
@@ -90,7 +91,8 @@ def test_analyze_reports_real_facts_and_the_models_predictions(client, speech_wi
     assert "What was said" in heard  # the listener's transcript (issue 39)
     # the voice's facts in words beside the emotion (issue 36): measured, each with its word
     assert {"pitch_range_st", "loudness_sd_db"} <= set(facts["voice"])
-    assert all(f["word"] in ("flat", "lively", "even", "varied", "slow", "fast", "usual") for f in facts["voice"].values())
+    assert all(f["word"] in ("flat", "lively", "even", "varied", "slow", "fast", "usual")
+               for f in facts["voice"].values())
     assert "Your voice, measured:" in heard and "semitones" in heard
     assert figure is not None and predictions_figure is not None
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from speaksphere import AudioError, AudioLimits, SAMPLE_RATE, load_audio
+from speaksphere import SAMPLE_RATE, AudioError, AudioLimits, load_audio
 
 
 def refused(source, *words, **kwargs) -> str:

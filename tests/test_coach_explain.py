@@ -1,7 +1,12 @@
 """The learner-facing text: every number comes with its meaning, and doubt is said plainly."""
 
-from speaksphere.coach.explain import (accent_name, describe_comparison, describe_predictions,
-                                       describe_progress, language_name)
+from speaksphere.coach.explain import (
+    accent_name,
+    describe_comparison,
+    describe_predictions,
+    describe_progress,
+    language_name,
+)
 
 
 def test_names_a_learner_reads():

@@ -5,9 +5,9 @@ learners. `python app.py` runs in a subprocess, as in production (an untrained t
 from __future__ import annotations
 
 import itertools
-import sys
 import signal
 import sqlite3
+import sys
 import threading
 import time
 from collections import Counter

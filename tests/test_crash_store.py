@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from speaksphere.learner.store import SCORES, SCHEMA_VERSION, LearnerStore
+from speaksphere.learner.store import SCHEMA_VERSION, SCORES, LearnerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
@@ -137,7 +137,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path, kind, request):
             attempts = {a["id"]: a for a in store.history(learner)}
             recommendations = {r["id"] for r in store.recommendations(learner)}
             feedback = {f["id"] for f in store.feedback(learner)}
-            for kind, who, row_id, *rest in (f for f in acknowledged if f[1] == learner and f[0] != "L"):
+            for kind, _who, row_id, *rest in (f for f in acknowledged if f[1] == learner and f[0] != "L"):
                 if kind == "A":
                     attempt = attempts[int(row_id)]  # KeyError: an acknowledged attempt was lost
                     assert attempt["reference_text"] == rest[0]

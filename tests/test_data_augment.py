@@ -5,8 +5,17 @@ import numpy as np
 import pytest
 
 from speaksphere.audio import SAMPLE_RATE
-from speaksphere.data.augment import (AugmentConfig, add_noise, augment, change_speed, coloured_noise, crop_or_pad,
-                                      reverberate, silence_clip, telephone)
+from speaksphere.data.augment import (
+    AugmentConfig,
+    add_noise,
+    augment,
+    change_speed,
+    coloured_noise,
+    crop_or_pad,
+    reverberate,
+    silence_clip,
+    telephone,
+)
 
 
 @pytest.fixture(scope="module")

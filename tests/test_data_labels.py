@@ -1,9 +1,20 @@
 """The label vocabularies follow the model card's label contracts; missing labels become -100."""
 
-from speaksphere.data.labels import (ACCENTS, COMMAND_WORDS, COMMANDS, EMOTIONS, IGNORE_INDEX, LANGUAGES, SILENCE,
-                                     UNKNOWN, VOCABULARIES, check_label, label_id)
-
 import pytest
+
+from speaksphere.data.labels import (
+    ACCENTS,
+    COMMAND_WORDS,
+    COMMANDS,
+    EMOTIONS,
+    IGNORE_INDEX,
+    LANGUAGES,
+    SILENCE,
+    UNKNOWN,
+    VOCABULARIES,
+    check_label,
+    label_id,
+)
 
 
 def test_vocabularies_match_the_public_contract():

@@ -33,7 +33,8 @@ def test_fold_csv_maps_folds_to_splits_and_labels(tmp_path):
     (tmp_path / "meta.csv").write_text("\n".join(lines))
     dataset = ExternalDataset(kind="fold_csv", name="emo-folds", task="emotion", audio_dir=str(audio),
                               metadata=str(tmp_path / "meta.csv"), columns={"voice": "fsID"}, val_folds=[2],
-                              test_folds=[3], label_map={"ANG": "angry", "SAD": "sad", "HAP": "happy", "NEU": "neutral"})
+                              test_folds=[3],
+                              label_map={"ANG": "angry", "SAD": "sad", "HAP": "happy", "NEU": "neutral"})
     rows = load_external(dataset, tmp_path / "out")
     assert [(r["emotion"], r["split"]) for r in rows] == [("angry", "train"), ("sad", "train"), ("happy", "val"),
                                                          ("neutral", "test")]  # XXX has no label of ours: dropped

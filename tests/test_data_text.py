@@ -27,6 +27,7 @@ def test_text_split_is_stable_and_ignores_case_and_punctuation():
 def test_asterisk_transcripts(tmp_path):
     path = tmp_path / "core-sounds-xx.txt.gz"
     with gzip.open(path, "wt", encoding="utf-8") as file:
-        file.write("; comment\nbeep: [a beep tone]\ndigits/1: one\nconf-x: conf-x: Bonjour à tous.\nagent: \"Hello.\"\n")
+        file.write("; comment\nbeep: [a beep tone]\ndigits/1: one\n"
+                   "conf-x: conf-x: Bonjour à tous.\nagent: \"Hello.\"\n")
     assert read_transcripts(path) == {"digits/1": "one", "conf-x": "Bonjour à tous.", "agent": "Hello."}
     assert normalise("  Bonjour,  À tous! ") == "bonjour à tous"

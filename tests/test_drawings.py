@@ -45,7 +45,8 @@ def test_one_client_cannot_push_out_everyone_elses_drawings():
 
 
 def test_a_session_holds_a_token_and_the_coach_a_bounded_store(tiny_model_dir, database, speech, tmp_path):
-    coach = load_coach(settings_with_model(Settings(), tiny_model_dir), RecommendConfig(store=StoreConfig(path=str(database))))
+    coach = load_coach(settings_with_model(Settings(), tiny_model_dir),
+                       RecommendConfig(store=StoreConfig(path=str(database))))
     path = tmp_path / "speech.wav"
     sf.write(path, *speech)
     first = coach.analyze(str(path), figures=False, client="198.18.0.9")["drawing"]

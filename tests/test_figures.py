@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from PIL import ImageDraw
 
 from speaksphere.figures import Sheet, _font, colourise, envelope

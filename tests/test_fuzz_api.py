@@ -126,10 +126,11 @@ INPUTS = {
 
 @pytest.mark.parametrize("endpoint", sorted(INPUTS))
 def test_every_malformed_recording_in_every_audio_input(client, learner, database, speech, good, tmp_path, endpoint):
+    send = INPUTS[endpoint]
     for kind, payload in malformed(speech).items():
         path = tmp_path / f"{kind}.wav"
         path.write_bytes(payload)
-        refused_cleanly(lambda: INPUTS[endpoint](client, handle_file(str(path)), handle_file(str(good)), learner),
+        refused_cleanly(lambda path=path: send(client, handle_file(str(path)), handle_file(str(good)), learner),
                         database)
 
 
@@ -153,7 +154,8 @@ def test_bad_learner_ids(client, database, learner_id):
     refused_cleanly(lambda: client.predict(learner_id, 1, True, api_name="/feedback"), database)
 
 
-@pytest.mark.parametrize("recommendation_id", [-1, 0, 10**12, 2**63, 1.5, None, "7; DROP TABLE feedback"])  # JSON has no NaN or inf
+# JSON has no NaN or inf
+@pytest.mark.parametrize("recommendation_id", [-1, 0, 10**12, 2**63, 1.5, None, "7; DROP TABLE feedback"])
 def test_bad_recommendation_ids(client, learner, database, recommendation_id):
     refused_cleanly(lambda: client.predict(learner, recommendation_id, True, api_name="/feedback"), database)
 

@@ -33,7 +33,7 @@ FORMATS = {  # name -> (container, subtype) as soundfile writes them
 SMALL = AudioLimits(max_seconds=30.0)  # keeps any declared-huge file that does decode cheap to refuse
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def encoded(name: str) -> bytes:
     """About 1 s of real speech (espeak-ng) in the format `name`, as file bytes."""
     samples, rate = synthesize("Good morning.", voice="en-us")

@@ -65,7 +65,8 @@ def test_exports_are_gone_after_the_learner_is_deleted(served, client):
 
 @pytest.mark.parametrize("call, words", [
     (lambda c, me: c.predict(me, 5, api_name="/recommend"), "language must be text"),
-    (lambda c, me: c.predict(["x"], api_name="/history"), "learner id is not valid"),  # gradio makes it the text "['x']"
+    # gradio makes the list the text "['x']"
+    (lambda c, me: c.predict(["x"], api_name="/history"), "learner id is not valid"),
     (lambda c, me: c.predict(me, "x" * 200, api_name="/recommend"), "longer than 16 characters"),
     (lambda c, me: c.predict(None, "p" * 500, "", "en", None, "", None, api_name="/pronounce"),
      "record or upload"),
@@ -125,7 +126,8 @@ def test_other_websites_cannot_call_the_app_from_a_browser(served, learner, data
         read = httpx.get(f"{url}gradio_api/info", headers={"Origin": origin})
         assert "access-control-allow-origin" not in read.headers
     assert rows(database, "recommendations") == before
-    same = httpx.post(f"{url}gradio_api/call/recommend", json={"data": [learner, "en"]}, headers={"Origin": url.rstrip("/")})
+    same = httpx.post(f"{url}gradio_api/call/recommend", json={"data": [learner, "en"]},
+                      headers={"Origin": url.rstrip("/")})
     assert same.status_code == 200  # the app's own page still works
 
 

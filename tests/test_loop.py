@@ -27,7 +27,7 @@ def test_without_validation_scores_the_last_epoch_is_kept():
     for validate in (None, lambda: {}):
         kept = []
         state = run_epochs(TrainingState(), epochs=4, patience=1, train=lambda epoch: False, validate=validate,
-                           keep_best=lambda: kept.append(1), report=lambda line: None)
+                           keep_best=lambda kept=kept: kept.append(1), report=lambda line: None)
         assert len(kept) == 4 and state.epoch == 4
 
 

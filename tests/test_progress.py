@@ -11,8 +11,13 @@ from hypothesis import strategies as st
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from speaksphere.learner.progress import (history_from_attempts, least_squares_slope, plot_progress, progress_summary,
-                                  skill_history)
+from speaksphere.learner.progress import (
+    history_from_attempts,
+    least_squares_slope,
+    plot_progress,
+    progress_summary,
+    skill_history,
+)
 from speaksphere.learner.store import SCORES, LearnerError, LearnerStore
 
 scores_lists = st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=30)

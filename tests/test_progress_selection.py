@@ -60,7 +60,8 @@ def test_progress_of_one_phrase(coach, learner):
 def test_analyses_are_not_practice_attempts(coach, learner):
     everything = coach.store.history(learner)
     assert sum(a["task"] == "analyze" for a in everything) == 1
-    assert all(a["task"] != "analyze" for a in coach.history(learner, "en")["attempts"] + coach.history(learner)["attempts"])
+    assert all(a["task"] != "analyze"
+               for a in coach.history(learner, "en")["attempts"] + coach.history(learner)["attempts"])
     counts = coach.delete(learner, True)
     assert counts["attempts"] == 7 and counts["analyses"] == 1
 

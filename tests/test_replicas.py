@@ -14,7 +14,6 @@ from gradio_client import Client, handle_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))  # the benchmarks' app launcher
 from bench import free_port, start_app, stop_app  # noqa: E402
-
 from speaksphere.learner.store import LearnerStore  # noqa: E402
 
 OWN = 4  # recordings each replica alone receives

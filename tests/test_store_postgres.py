@@ -13,8 +13,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from speaksphere.learner.store import (DATABASE_URL_ENV, SCHEMA_VERSION, LearnerStore, StoreConfig, StoreError,
-                                       default_store_location)
+from speaksphere.learner.store import (
+    DATABASE_URL_ENV,
+    SCHEMA_VERSION,
+    LearnerStore,
+    StoreConfig,
+    StoreError,
+    default_store_location,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ATTEMPTS_EACH = 40

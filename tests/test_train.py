@@ -133,4 +133,4 @@ def test_wav2vec2_base_config_parses_and_builds_with_a_stand_in(tmp_path):
     assert not any(p.requires_grad for p in model.backbone.feature_extractor.parameters())
     with torch.no_grad():
         logits = model(torch.randn(2, 16000), torch.ones(2, 16000, dtype=torch.long)).logits
-    assert {t: l.shape[-1] for t, l in logits.items()} == {t: len(v) for t, v in tasks.items()}
+    assert {t: scores.shape[-1] for t, scores in logits.items()} == {t: len(v) for t, v in tasks.items()}

@@ -2,8 +2,8 @@
 
 import signal
 import subprocess
-import threading
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np

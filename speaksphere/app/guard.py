@@ -85,7 +85,8 @@ def install_guard(app, allowed_origins: tuple[str, ...] = (), max_upload_bytes: 
     launch and the middleware stack is rebuilt (requests already running keep the old one). A Space's
     own address ($SPACE_HOST) joins `allowed_origins`. `uploads` budgets each client's uploads (keyed as
     api._client keys them, behind `proxies`); `hosts` (allowed_hosts) are the Host names answered."""
-    origins = tuple(allowed_origins) + ((f"https://{os.environ['SPACE_HOST']}",) if os.environ.get("SPACE_HOST") else ())
+    space = (f"https://{os.environ['SPACE_HOST']}",) if os.environ.get("SPACE_HOST") else ()
+    origins = tuple(allowed_origins) + space
     app.user_middleware.insert(0, Middleware(RequestGuard, allowed_origins=origins, max_upload_bytes=max_upload_bytes,
                                              uploads=uploads, proxies=proxies, hosts=hosts))
     app.middleware_stack = app.build_middleware_stack()

@@ -1,8 +1,9 @@
 """SpeakSphere's Gradio app: UI wiring only. The work is done by speaksphere.coach (no speech math here).
 
-Run `python app.py` (or the installed `speaksphere` command) and open http://127.0.0.1:7860. Every tab is also an API endpoint callable with
-gradio_client: "/analyze", "/pronounce", "/speak", "/compare", "/recommend", "/feedback", "/history", plus
-"/new_learner", "/export" and "/delete_learner" (see the README for calls).
+Run `python app.py` (or the installed `speaksphere` command) and open http://127.0.0.1:7860. Every tab
+is also an API endpoint callable with gradio_client: "/analyze", "/pronounce", "/speak", "/compare",
+"/recommend", "/feedback", "/history", plus "/new_learner", "/export" and "/delete_learner" (see the
+README for calls).
 
 Learner ids: the browser keeps the learner's id in gr.BrowserState (localStorage, encrypted); the UI copies
 it into the `learner_id` input of every endpoint. API callers pass their own id (from "/new_learner") or
@@ -24,19 +25,20 @@ import gradio as gr
 import threadpoolctl
 import torch
 
+from speaksphere.coach import Coach, ModelMissingError, load_coach
+from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
+from speaksphere.coach.figures import answer_labels
+from speaksphere.learner.recommend import RecommendConfig
+from speaksphere.pronounce.references import SYNTHESIS_VOICES, library, library_phrase
+from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
+from speaksphere.speak.prompts import LEVELS, prompts
+
 from .api import make_endpoints, trusted_networks, user_error
 from .fairness import install_fair_queue
 from .guard import allowed_hosts, install_guard
 from .memory import limit_arenas
 from .quiet import install_quiet_input_errors
 from .uploads import UPLOAD_CLEANUP, UploadBudget
-from speaksphere.coach import Coach, ModelMissingError, load_coach
-from speaksphere.coach.explain import LANGUAGE_NAMES, language_name
-from speaksphere.coach.figures import answer_labels
-from speaksphere.pronounce.references import SYNTHESIS_VOICES, library, library_phrase
-from speaksphere.learner.recommend import RecommendConfig
-from speaksphere.settings import DEFAULT_SETTINGS_PATH, Settings, load_settings
-from speaksphere.speak.prompts import LEVELS, prompts
 
 log = logging.getLogger("speaksphere.app")
 
@@ -321,7 +323,8 @@ def _progress_tab(coach: Coach) -> SimpleNamespace:
         ui.confirm = gr.Checkbox(label="I understand that deleting removes all my progress for good")
         ui.delete_button = gr.Button("Delete my data", variant="stop")
         ui.delete_text = gr.Markdown(label="Deleted")
-    ui.summary_rows, ui.recommendation, ui.thumb_result = gr.JSON(visible=False), gr.JSON(visible=False), gr.JSON(visible=False)
+    ui.summary_rows, ui.recommendation, ui.thumb_result = (gr.JSON(visible=False), gr.JSON(visible=False),
+                                                           gr.JSON(visible=False))
     ui.thumb, ui.new_id_button = gr.Checkbox(visible=False), gr.Button(visible=False)
     ui.shown_id = gr.Number(value=None, visible=False, precision=0)  # the shown recommendation's id
     return ui
@@ -395,7 +398,8 @@ def _wire_compare(api: dict, ui: SimpleNamespace, learner_id) -> None:
     stale = [ui.comparison, ui.summary, ui.figure, ui.spectrograms_a, ui.spectrograms_b]
     for field in (ui.kind, ui.phrase, ui.text, ui.language, ui.teacher):
         field.input(lambda: (None,) * len(stale), None, stale, api_visibility="private", queue=False)
-    ui.button.click(api["compare"], [ui.attempt_a, ui.attempt_b, ui.phrase, ui.text, ui.language, ui.teacher, learner_id],
+    ui.button.click(api["compare"],
+                    [ui.attempt_a, ui.attempt_b, ui.phrase, ui.text, ui.language, ui.teacher, learner_id],
                     stale, api_name="compare", concurrency_id="speech")
 
 
@@ -416,15 +420,17 @@ def _wire_progress(api: dict, ui: SimpleNamespace, pronounce: SimpleNamespace, t
     ui.up_button.click(lambda: True, None, ui.thumb, api_visibility="private", queue=False).then(
         api["feedback"], [learner_id, ui.shown_id, ui.thumb], [ui.thumb_result, ui.thumb_text], api_name="feedback")
     ui.down_button.click(lambda: False, None, ui.thumb, api_visibility="private", queue=False).then(
-        api["feedback"], [learner_id, ui.shown_id, ui.thumb], [ui.thumb_result, ui.thumb_text], api_visibility="private")
+        api["feedback"], [learner_id, ui.shown_id, ui.thumb], [ui.thumb_result, ui.thumb_text],
+        api_visibility="private")
     p = pronounce
     ui.practise_button.click(_practise, ui.recommendation, [tabs, p.kind, p.phrase, p.text, p.language,
                                                             p.recommendation_id, p.reference_audio, p.attempt,
                                                             p.feedback_text, p.word_table, p.spectrograms, p.pitch,
                                                             p.dtw_path, p.result],
                              api_visibility="private").then(
-        lambda k, t, l: (gr.Dropdown(visible=k == REFERENCE_KINDS[0]), gr.Textbox(visible=k != REFERENCE_KINDS[0], value=t),
-                         gr.Dropdown(visible=k != REFERENCE_KINDS[0], value=l)),
+        lambda kind, text, language: (gr.Dropdown(visible=kind == REFERENCE_KINDS[0]),
+                                      gr.Textbox(visible=kind != REFERENCE_KINDS[0], value=text),
+                                      gr.Dropdown(visible=kind != REFERENCE_KINDS[0], value=language)),
         [p.kind, p.text, p.language], [p.phrase, p.text, p.language], api_visibility="private")
     ui.export_button.click(api["export"], [learner_id, ui.export_format], ui.export_file, api_name="export")
     # after deletion nothing of the old learner stays on screen: no recommendation to rate, no dead export link

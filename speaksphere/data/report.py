@@ -34,7 +34,8 @@ def summarise(rows: Sequence[dict[str, str]]) -> dict:
         sorted({r["split"] for r in rows} - set(SPLITS))
     summary: dict = {
         "clips": len(rows), "hours": round(sum(float(r["duration_s"] or 0) for r in rows) / 3600, 3),
-        "voices": len({r["voice"] for r in rows}), "real_voices": sorted({r["voice"] for r in rows if r["real"] == "1"}),
+        "voices": len({r["voice"] for r in rows}),
+        "real_voices": sorted({r["voice"] for r in rows if r["real"] == "1"}),
         "splits": {s: sum(r["split"] == s for r in rows) for s in splits},
         "sources": dict(Counter(r["source"] for r in rows).most_common()),
         "voices_in_two_splits": sorted(voice_overlap(rows)), "tasks": {},
@@ -146,7 +147,8 @@ def write_report(manifest: Path, out: Path, build_info: Path | None = None) -> d
     info_path = build_info or manifest.parent / "build_info.json"
     if info_path.is_file():
         info = json.loads(info_path.read_text())
-        summary["build"] = {k: info.get(k) for k in ("seconds", "prepare_seconds", "bytes", "clips", "failed", "engines")}
+        summary["build"] = {k: info.get(k)
+                            for k in ("seconds", "prepare_seconds", "bytes", "clips", "failed", "engines")}
     (out / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     figures = {"durations.png": _durations(rows)}
     for task in TASKS:
@@ -183,7 +185,8 @@ def write_report(manifest: Path, out: Path, build_info: Path | None = None) -> d
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--manifest", required=True, type=Path, help="manifest.csv of a corpus")
-    parser.add_argument("--out", default=Path("reports/data"), type=Path, help="folder for README.md, summary.json, PNGs")
+    parser.add_argument("--out", default=Path("reports/data"), type=Path,
+                        help="folder for README.md, summary.json, PNGs")
     args = parser.parse_args(argv)
     summary = write_report(args.manifest, args.out)
     print(f"{summary['clips']} clips, {summary['hours']} h, {summary['voices']} voices -> {args.out}")

@@ -8,8 +8,9 @@ windows, two thirds of them English command words from 240 espeak voices. A froz
 encoder needs far fewer examples per class than a model trained from scratch, so each synthetic clip
 is put in one stratum (its command word, else its emotion, else its accent, else its language) and
 each stratum keeps at most `per_label` clips in train (language strata 4x: language is what a learner
-meets first) and a third of that in val and test, drawn evenly across voices. Real recordings are all kept, and moved to the train split: the shipped model
-learns from every real voice (its honest figures come from leave-one-voice-out, which ignores their split).
+meets first) and a third of that in val and test, drawn evenly across voices. Real recordings are all
+kept, and moved to the train split: the shipped model learns from every real voice (its honest figures
+come from leave-one-voice-out, which ignores their split).
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ def stratum(row: dict[str, str]) -> str:
     return "none"
 
 
-def select_rows(rows: list[dict[str, str]], per_label: int, seed: int = 0, real_split: str = "train") -> list[dict[str, str]]:
+def select_rows(rows: list[dict[str, str]], per_label: int, seed: int = 0,
+                real_split: str = "train") -> list[dict[str, str]]:
     """Every real row (split set to `real_split`), and at most `per_label` synthetic rows per stratum in
-    train (4x for language strata; a third of that in val and test), taken round-robin over voices; manifest order is kept."""
+    train (4x for language strata; a third of that in val and test), taken round-robin over voices;
+    manifest order is kept."""
     rng = np.random.default_rng(seed)
     groups: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for index, row in enumerate(rows):
@@ -69,7 +72,8 @@ def main() -> None:
     rows = select_rows(read_manifest(args.manifest), args.per_label, args.seed)
     write_manifest(rows, args.out)
     real = sum(is_real(r) for r in rows)
-    print(f"{args.out}: {len(rows)} clips ({real} real); " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r['split'] for r in rows).items())))
+    per_split = sorted(Counter(r["split"] for r in rows).items())
+    print(f"{args.out}: {len(rows)} clips ({real} real); " + ", ".join(f"{k} {v}" for k, v in per_split))
 
 
 if __name__ == "__main__":

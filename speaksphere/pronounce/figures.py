@@ -97,7 +97,8 @@ def pitch(assessment: Assessment) -> Image.Image:
     seconds = np.arange(len(ref.pitch)) / FRAME_RATE
     correlation = assessment.result["details"]["pitch_correlation"]
     sheet = Sheet(max(len(ref.pitch), 1) / FRAME_RATE, xlabel="the reference's time (s)",
-                  title=f"Your melody against the reference's (how alike: correlation {correlation:.2f}, 1 = same shape)")
+                  title=f"Your melody against the reference's (how alike: correlation {correlation:.2f}, "
+                        "1 = same shape)")
     reference_colour, attempt_colour = rgb("#2166ac"), rgb("#b2182b")
     sheet.legend = [(reference_colour, "reference"), (attempt_colour, "your attempt, aligned with the reference")]
     sheet.add_curves([(seconds, ref.pitch, reference_colour, 3), (seconds, warped, attempt_colour, 2)], 180,

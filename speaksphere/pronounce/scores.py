@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-__all__ = ["ScoreConfig", "anchor_score", "another_sentence_by_anchors", "fluency_score", "prosody_score", "coherence_score",
-           "horizontal_runs", "overall_score"]
+__all__ = ["ScoreConfig", "anchor_score", "another_sentence_by_anchors", "fluency_score", "prosody_score",
+           "coherence_score", "horizontal_runs", "overall_score"]
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,8 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def prosody_score(ref_pitch: np.ndarray, att_pitch: np.ndarray, ref_energy: np.ndarray,
-                  att_energy: np.ndarray, path: np.ndarray, config: ScoreConfig = ScoreConfig()) -> tuple[float, float, float]:
+def prosody_score(ref_pitch: np.ndarray, att_pitch: np.ndarray, ref_energy: np.ndarray, att_energy: np.ndarray,
+                  path: np.ndarray, config: ScoreConfig = ScoreConfig()) -> tuple[float, float, float]:
     """Pitch and energy contours compared frame by frame along the DTW path.
 
     ref_pitch, ref_energy: shape (n,); att_pitch, att_energy: shape (m,); path: shape (k, 2) of

@@ -8,7 +8,7 @@ compares the bandit with fixed rules and random choice on a simulated learner po
 from .catalogue import Catalogue, Exercise, Prompt, load_catalogue
 from .context import LearnerContext, learner_context
 from .policy import BanditConfig
-from .recommender import RecommendConfig, Recommendation, Recommender, load_recommend_config
+from .recommender import Recommendation, RecommendConfig, Recommender, load_recommend_config
 
 __all__ = [
     "BanditConfig", "Catalogue", "Exercise", "LearnerContext", "Recommendation", "RecommendConfig", "Recommender",

@@ -32,7 +32,7 @@ class LinearThompsonSampler:
             raise ValueError(f"precision has shape {self.precision.shape}, expected ({d}, {d})")
 
     @classmethod
-    def from_prior(cls, mean: np.ndarray, sd: np.ndarray) -> "LinearThompsonSampler":
+    def from_prior(cls, mean: np.ndarray, sd: np.ndarray) -> LinearThompsonSampler:
         """A sampler before any evidence: independent Gaussian weights, `mean` (d,) and `sd` (d,) > 0."""
         mean, sd = np.asarray(mean, dtype=np.float64), np.asarray(sd, dtype=np.float64)
         if np.any(sd <= 0):
@@ -82,6 +82,6 @@ class LinearThompsonSampler:
         return {"precision": self.precision.tolist(), "precision_mean": self.precision_mean.tolist()}
 
     @classmethod
-    def from_state(cls, state: dict) -> "LinearThompsonSampler":
+    def from_state(cls, state: dict) -> LinearThompsonSampler:
         """The sampler saved by `to_state`."""
         return cls(np.asarray(state["precision"]), np.asarray(state["precision_mean"]))

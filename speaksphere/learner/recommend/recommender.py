@@ -26,8 +26,15 @@ from ...config import load_config
 from ..store import LearnerStore, StoreConfig
 from .catalogue import DEFAULT_CATALOGUE_PATH, Catalogue, Exercise, load_catalogue
 from .context import learner_context
-from .policy import (POLICY_NAME, BanditConfig, choose_exercise, language_model, learn_from_attempt,
-                     learn_from_thumb, usable_state)
+from .policy import (
+    POLICY_NAME,
+    BanditConfig,
+    choose_exercise,
+    language_model,
+    learn_from_attempt,
+    learn_from_thumb,
+    usable_state,
+)
 
 __all__ = ["RecommendConfig", "Recommendation", "Recommender", "load_recommend_config",
            "DEFAULT_RECOMMEND_CONFIG_PATH"]
@@ -82,7 +89,7 @@ class Recommender:
         self._rng_lock = threading.Lock()  # a seeded Generator is not safe to share between threads
 
     @classmethod
-    def from_config(cls, config: RecommendConfig) -> "Recommender":
+    def from_config(cls, config: RecommendConfig) -> Recommender:
         """The recommender and its store as configured."""
         catalogue = load_catalogue(config.catalogue or DEFAULT_CATALOGUE_PATH)
         return cls(LearnerStore.from_config(config.store), catalogue, config.bandit)

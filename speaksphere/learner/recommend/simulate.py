@@ -1,7 +1,7 @@
 """Does the bandit help simulated learners more than fixed rules and random choice?
 
-    python -m speaksphere.learner.recommend.simulate [--config speaksphere/learner/recommend/simulate.yaml] [--seeds 0 1 2]
-                                             [--learners 200] [--sessions 50] [--out reports/recommend]
+    python -m speaksphere.learner.recommend.simulate [--config speaksphere/learner/recommend/simulate.yaml]
+                                             [--seeds 0 1 2] [--learners 200] [--sessions 50] [--out reports/recommend]
 
 Every policy teaches the same simulated learners (population.py; same seeds, so the same people and
 the same noise draws wherever their choices allow) for `sessions` sessions. A session: the policy
@@ -41,8 +41,7 @@ from ..store import SKILLS
 from .catalogue import Catalogue, Exercise, load_catalogue
 from .context import LearnerContext, feature_matrix, feature_names, learner_context
 from .policy import BanditConfig, choose_exercise, learn_from_attempt, learn_from_thumb, new_policy_state, rule_prior
-from .population import (SimulatedLearner, SimulationConfig, effectiveness, make_population, observe, practise,
-                         thumbs)
+from .population import SimulatedLearner, SimulationConfig, effectiveness, make_population, observe, practise, thumbs
 from .recommender import DEFAULT_RECOMMEND_CONFIG_PATH, load_recommend_config
 
 __all__ = ["make_policies", "simulate_learner", "run_simulation", "plot_learning_curves", "main"]
@@ -145,7 +144,7 @@ def make_policies(config: BanditConfig, world: SimulationConfig) -> dict[str, Ca
     rules = {"prior_greedy": _prior_greedy(config), "weakest_skill": _weakest_skill, "accent_first": _accent_first,
              "round_robin": _round_robin, "random": _random}
     policies = {"bandit": lambda exercises, learner, rng: BanditPolicy(exercises, config, rng)}
-    policies.update({name: (lambda pick: lambda exercises, learner, rng: RulePolicy(exercises, pick, rng))(pick)
+    policies.update({name: lambda exercises, learner, rng, pick=pick: RulePolicy(exercises, pick, rng)
                      for name, pick in rules.items()})
     policies["oracle"] = lambda exercises, learner, rng: OraclePolicy(exercises, learner, world, rng)
     return policies
@@ -229,7 +228,8 @@ def plot_learning_curves(results: dict, summary: dict, config: SimulationConfig)
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=str(DEFAULT_SIMULATION_CONFIG_PATH), help="simulation YAML")
-    parser.add_argument("--recommend-config", default=None, help="recommender YAML (default speaksphere/learner/recommend/recommend.yaml)")
+    parser.add_argument("--recommend-config", default=None,
+                        help="recommender YAML (default speaksphere/learner/recommend/recommend.yaml)")
     parser.add_argument("--seeds", type=int, nargs="+", help="override the seeds")
     parser.add_argument("--learners", type=int, help="override learners per seed")
     parser.add_argument("--sessions", type=int, help="override sessions per learner")
