@@ -8,11 +8,11 @@ import torch
 
 from speaksphere.data.manifest import as_recorded, read_manifest, write_manifest
 from speaksphere.data.speechocean import learner_rows, main, read_train_split, telephone_band
-from speaksphere.training.heads import WindowSet
-from speaksphere.whisper.language import language_log_probabilities, whisper_languages
 from speaksphere.training.choose import choose_gate, choose_shift
+from speaksphere.training.heads import WindowSet
 from speaksphere.training.held_out import folds
 from speaksphere.training.out_of_fold import Part
+from speaksphere.whisper.language import language_log_probabilities, whisper_languages
 
 RATE = 16000
 
@@ -30,7 +30,8 @@ def _tree(root, speakers=("0001", "0002", "0003"), per_speaker=2):
                 utt = f"{speaker}{u:05d}"
                 path = root / "WAVE" / f"SPEAKER{speaker}" / f"{utt}.WAV"
                 path.parent.mkdir(parents=True, exist_ok=True)
-                sf.write(path, (0.1 * rng.standard_normal(RATE)).astype(np.float32), RATE, subtype="PCM_16")  # full band
+                noise = (0.1 * rng.standard_normal(RATE)).astype(np.float32)
+                sf.write(path, noise, RATE, subtype="PCM_16")  # full band
                 lines["text"].append(f"{utt}\tWE CALL IT BEAR")
                 lines["wav.scp"].append(f"{utt}\tWAVE/SPEAKER{speaker}/{utt}.WAV")
                 lines["utt2spk"].append(f"{utt} {speaker}")
@@ -77,8 +78,10 @@ def test_telephone_band_keeps_speech_band_energy():
 
 
 def test_learners_are_held_out_in_folds_by_speaker_and_real_voices_alone():
-    rows = [{"voice": f"speechocean762:{s:04d}", "source": "speechocean762", "real": "1"} for s in range(12) for _ in range(2)]
-    rows += [{"voice": "asterisk:June", "source": "asterisk", "real": "1"}, {"voice": "espeak:en", "source": "espeak", "real": "0"}]
+    rows = [{"voice": f"speechocean762:{s:04d}", "source": "speechocean762", "real": "1"}
+            for s in range(12) for _ in range(2)]
+    rows += [{"voice": "asterisk:June", "source": "asterisk", "real": "1"},
+             {"voice": "espeak:en", "source": "espeak", "real": "0"}]
     found = folds(rows, learner_folds=5)
     assert set(found) == {f"speechocean762/{k}" for k in range(1, 6)} | {"asterisk:June"}
     speakers = [{rows[i]["voice"] for i in found[f"speechocean762/{k}"]} for k in range(1, 6)]
@@ -163,9 +166,11 @@ def test_accent_gate_is_the_loosest_that_keeps_native_english_from_a_learners_ac
     learners = part("speechocean762/1", 1, [[0.0, 3.0]] * 10, [-1.0] * 6 + [-5.0] * 4)
     # a native voice the head takes for a learner half the time; Whisper hears little Mandarin (-9), once -4
     natives = part("asterisk:allison", 0, [[0.0, 3.0]] * 5 + [[3.0, 0.0]] * 5, [-9.0] * 4 + [-4.0] + [-9.0] * 5)
-    threshold, table = choose_gate([learners, natives], Encodings, "L1-zh", "zh", "en-US", grid=(-np.inf, -6.0, -4.5, -2.0))
+    grid = (-np.inf, -6.0, -4.5, -2.0)
+    threshold, table = choose_gate([learners, natives], Encodings, "L1-zh", "zh", "en-US", grid=grid)
     by = {row["threshold"]: row for row in table}
-    assert by[-np.inf]["natives"] == 0.5 and by[-np.inf]["learners"] == 1.0  # no gate: half the native taken for a learner
+    # no gate: half the native taken for a learner
+    assert by[-np.inf]["natives"] == 0.5 and by[-np.inf]["learners"] == 1.0
     assert by[-6.0]["natives"] == 0.1 and by[-6.0]["learners"] == 1.0
     assert threshold == -6.0 and by[-2.0]["learners"] == 0.6  # the loosest gate with at most 10% of natives
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor
 
-from test_encoder import tiny_whisper_backbone
 from speaksphere.model import IGNORE_INDEX, SpeakSphereConfig, SpeakSphereModel, load_model
+from test_encoder import tiny_whisper_backbone
 
 TASKS = {"language": ["de", "en", "fr"], "emotion": ["neutral", "happy", "sad", "angry"]}
 
@@ -15,13 +15,15 @@ def tiny_backbone(front_end: str = "waveform") -> dict:
     if front_end == "whisper":  # every input padded to 2 s, as the served windows are all padded to 4 s
         return tiny_whisper_backbone(min_input_s=2.0)
     # layer-normalised front end: unlike wav2vec2-base's group norm, it lets padded batches match
-    return Wav2Vec2Config(feat_extract_norm="layer", do_stable_layer_norm=True, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                          conv_dim=(32,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4).to_dict()
+    return Wav2Vec2Config(feat_extract_norm="layer", do_stable_layer_norm=True, hidden_size=32, num_hidden_layers=2,
+                          num_attention_heads=2, intermediate_size=64, conv_dim=(32,) * 7,
+                          num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4).to_dict()
 
 
 def tiny_model(front_end: str = "waveform", **overrides) -> SpeakSphereModel:
     torch.manual_seed(0)
-    return SpeakSphereModel(SpeakSphereConfig(backbone=tiny_backbone(front_end), tasks=TASKS, head_hidden=16, **overrides))
+    config = SpeakSphereConfig(backbone=tiny_backbone(front_end), tasks=TASKS, head_hidden=16, **overrides)
+    return SpeakSphereModel(config)
 
 
 def batch(n: int = 3, seconds: float = 1.0):
@@ -33,7 +35,7 @@ def batch(n: int = 3, seconds: float = 1.0):
 
 def test_logits_per_task_with_the_label_count():
     out = tiny_model()(*batch())
-    assert {task: tuple(l.shape) for task, l in out.logits.items()} == {"language": (3, 3), "emotion": (3, 4)}
+    assert {task: tuple(logits.shape) for task, logits in out.logits.items()} == {"language": (3, 3), "emotion": (3, 4)}
     assert out.loss is None and out.pooled.shape == (3, 32)
 
 
@@ -113,7 +115,8 @@ def test_predictor_analyzes_a_recording(tmp_path, speech, write):
         assert set(result[task]) == set(labels)
         assert sum(result[task].values()) == pytest.approx(1.0, abs=1e-3)
     assert len(result["windows"]) >= 2
-    assert result["windows"][0]["start"] == 0.0 and sum(result["windows"][0]["language"].values()) == pytest.approx(1, abs=1e-3)
+    first = result["windows"][0]
+    assert first["start"] == 0.0 and sum(first["language"].values()) == pytest.approx(1, abs=1e-3)
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path):

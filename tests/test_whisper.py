@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from speaksphere.model import SpeakSphereConfig, SpeakSphereModel
+from speaksphere.tts import synthesize
 from speaksphere.whisper import weights
 from speaksphere.whisper.encoder import pretrained_whisper_encoder, whisper_log_mel
 from speaksphere.whisper.language import whisper_language_logits, whisper_languages
-from speaksphere.tts import synthesize
 
 ctranslate2 = pytest.importorskip("ctranslate2")  # requirements-dev.txt: the reference implementation
 

@@ -9,13 +9,18 @@ import numpy as np
 import pytest
 import torch
 
-from speaksphere.whisper.weights import load_whisper_base
-from speaksphere.whisper.constants import END_OF_TEXT, START_OF_PREVIOUS
-from speaksphere.whisper.decoder import (_repeated_tail,
-                                               first_word_log_probabilities, prompt_tokens, text_tokens,
-                                               token_log_probabilities, transcribe)
-from speaksphere.whisper.encoder import pretrained_whisper_encoder
 from speaksphere.tts import synthesize
+from speaksphere.whisper.constants import END_OF_TEXT, START_OF_PREVIOUS
+from speaksphere.whisper.decoder import (
+    _repeated_tail,
+    first_word_log_probabilities,
+    prompt_tokens,
+    text_tokens,
+    token_log_probabilities,
+    transcribe,
+)
+from speaksphere.whisper.encoder import pretrained_whisper_encoder
+from speaksphere.whisper.weights import load_whisper_base
 
 
 def _states(text: str, voice: str = "en-us") -> torch.Tensor:

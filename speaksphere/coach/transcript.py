@@ -12,9 +12,9 @@ second per word on one core).
 from __future__ import annotations
 
 from ..audio import SAMPLE_RATE
-from ..whisper.language import whisper_languages
 from ..pronounce.listener import MAX_HEARD_S, transcribe_speech
 from ..recording import Recording
+from ..whisper.language import whisper_languages
 
 __all__ = ["MAX_TRANSCRIBED_S", "MIN_SPEECH_S", "language_stretches", "what_was_said"]
 

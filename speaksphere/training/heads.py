@@ -39,7 +39,7 @@ class WindowSet:
     def __len__(self) -> int:
         return len(self.index)
 
-    def subset(self, keep: np.ndarray) -> "WindowSet":
+    def subset(self, keep: np.ndarray) -> WindowSet:
         picked = torch.from_numpy(np.flatnonzero(keep))
         language = None if self.whisper_language is None else self.whisper_language[picked]
         return WindowSet(self.statistics[picked], language,
