@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -26,7 +27,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
 from .audio import SAMPLE_RATE, log_mel_spectrogram  # noqa: E402
-from .recording import Recording  # noqa: E402
+
+if TYPE_CHECKING:  # an annotation only: drawing needs neither torch nor the voice activity detector
+    from .recording import Recording
 
 __all__ = ["FIGURE_DPI", "LOW_SCORE", "HIGH_SCORE", "Sheet", "colourise", "envelope", "new_figure", "plot_recording",
            "rgb", "score_colour"]
