@@ -24,6 +24,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from anywhere without installing
+
+from speaksphere.skills import RESULT_SCORES as SKILLS  # the result's scores in the order results list them
+
 FIGURES_DIR = ROOT / "reports" / "validity"
 DOCUMENT = ROOT / "docs" / "VALIDITY.md"
 DECIMALS = 4  # rounding of every float written: the figures, not the last bits of a float sum
@@ -64,7 +68,6 @@ LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "it": "Itali
 KIND_NAMES = {"native": "native reading (level 0)", "sub": "one phone substituted (1)", "drop": "one word dropped (1)",
               "repeat": "one word repeated (1)", "pause": "a 1-s pause (1)", "double": "two errors (2)",
               "accented": "heavily accented (3)", "wrong": "another text (4)"}
-SKILLS = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
 
 
 def _number(value, digits: int = 1) -> str:
