@@ -85,7 +85,8 @@ def load_coach(settings: Settings, recommend_config: RecommendConfig | None = No
             f"then point the app at its model folder with {MODEL_ENV}=PATH or `model.path` in speaksphere/settings.yaml.")
     predictor = load_model(folder)
     predictor.windows = settings.windows
-    recommender = Recommender.from_config(recommend_config or load_recommend_config())
+    recommender = Recommender.from_config(recommend_config or load_recommend_config(),
+                                          LearnerStore.from_config(settings.store))
     coach = Coach(settings, predictor, recommender, folder)
     coach.warm_up()
     return coach
