@@ -474,11 +474,11 @@ def test_words_are_also_compared_on_the_listeners_encoder_frames(results):
     anchored = assess_module.assess_file(attempt, text=TEXT, language="en", config=anchors).result
     bad = {w["word"]: w for w in anchored["words"] if w["word"]}
     without = assess_module.assess_file(attempt, text=TEXT, language="en",
-                                        config=dataclasses.replace(anchors, heard_frames_weight=0.0)).result
+                                        config=dataclasses.replace(anchors, encoder_weight=0.0)).result
     scored = {w["word"]: w["score"] for w in without["words"] if w["word"]}
     # part of the score: without the frames the words score otherwise (espeak-ng against espeak-ng, the
     # spectra alone condemn a replaced word more: 30.2 vs 36.1 when written; across voices the frames
-    # separate far better, see ScoreConfig.heard_frames_weight)
+    # separate far better, see ScoreConfig.encoder_weight)
     assert np.mean([abs(bad[w]["score"] - scored[w]) for w in replaced]) > 1.0
 
 

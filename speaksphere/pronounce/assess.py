@@ -286,11 +286,11 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     if att.hearing is None or ref.hearing is None:
         return None
     expected = [normalise_word(w) for w in text_words]
-    pairs = align_words(expected, att.hearing.heard_words)
+    pairs = align_words(expected, att.hearing.transcript_words)
     heard_as: list[str | None] = [None] * len(expected)
     rows, errors = [], 0
     for i, j in pairs:
-        said = att.hearing.heard_words[j] if j is not None else None
+        said = att.hearing.transcript_words[j] if j is not None else None
         if i is not None:
             heard_as[i] = said
         miscue = "omission" if j is None else "insertion" if i is None else "none" if expected[i] == said else "substitution"
@@ -300,7 +300,7 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     relative = att.hearing.mean_log_probability - ref.hearing.mean_log_probability
     intelligibility = relative_intelligibility(att.hearing.word_log_probabilities, ref.hearing.word_log_probabilities,
                                               config.intelligibility_drop)
-    floored = listener_floored(att.hearing.mean_log_probability, relative, config.reference_heard_floor)
+    floored = listener_floored(att.hearing.mean_log_probability, relative, config.reference_log_probability_floor)
     encoder_cost = float(encoder_costs.mean()) if encoder_costs is not None and encoder_costs.size else None
     another = another_sentence_by_anchors(wer, floored, encoder_cost, config)
     return Listened(intelligibility, heard_as, rows, wer, relative, another)
@@ -340,9 +340,9 @@ def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, alignabl
     listener heard both), in English pocketsphinx's GOP relative to the reference's own, and the
     listener's intelligibility; with the GOP and relative GOP (or None)."""
     dtw_part = anchor_score(unit_cost, config.cost_native, config.cost_wrong)
-    if encoder_cost is not None and config.heard_frames_weight > 0:
-        heard_part = anchor_score(encoder_cost, config.heard_cost_native, config.heard_cost_wrong)
-        dtw_part = config.heard_frames_weight * heard_part + (1 - config.heard_frames_weight) * dtw_part
+    if encoder_cost is not None and config.encoder_weight > 0:
+        heard_part = anchor_score(encoder_cost, config.encoder_cost_native, config.encoder_cost_wrong)
+        dtw_part = config.encoder_weight * heard_part + (1 - config.encoder_weight) * dtw_part
     score, gop, relative_gop = dtw_part, None, None
     if alignable:
         if words_aligned:
@@ -440,7 +440,7 @@ def _insertions(att: Analysis, path: np.ndarray, att_frame_cost: np.ndarray, kno
     # attempt frames of both sayings of each repeated word: DTW may take either copy for the extra one
     repeated = [((att.words[r.index].start if att.words and r.index < len(att.words) else r.start) * FRAME_RATE,
                  r.end * FRAME_RATE) for r in repetitions]
-    loud = att.energy > -35.0
+    loud = att.energy > config.insertion_loud_db
     for first, last in horizontal_runs(path, int(config.insertion_s * FRAME_RATE)):
         if any(first < end and last >= start for start, end in repeated):
             continue  # already reported as a repetition
@@ -467,7 +467,9 @@ def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, s
     # all segments agreed only because DTW's path and the forced alignment both run in order)
     said = np.sort([s.score for s, p in zip(scored.segments, scored.present) if p])
     # the mean of the words said, and the mean of their weakest quarter (a phrase is as clear as its worst words)
-    accuracy = float(0.5 * said.mean() + 0.5 * said[: max(1, len(said) // 4)].mean()) if said.size else 0.0
+    weakest = config.accuracy_weakest_share
+    accuracy = (float((1 - weakest) * said.mean() + weakest * said[: max(1, len(said) // 4)].mean())
+                if said.size else 0.0)
     completeness = 100.0 * float(scored.present.mean()) if n_units else 0.0
     r_pauses, a_pauses = ref.recording.pauses, att.recording.pauses
     fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
@@ -497,7 +499,7 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     skills, pitch_r, energy_r = _skills(ref, att, path, golden, scored, len(units), repeated_s, config)
     measures, word_rows = _measures(ref, att, units, scored, skills, listened, extra_segments, inserted_s)
     # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
-    gate = min(1.0, (0.5 * skills["accuracy"] + 0.5 * skills["completeness"]) / 50.0)
+    gate = min(1.0, (0.5 * skills["accuracy"] + 0.5 * skills["completeness"]) / config.gate_points)
     overall = overall_score(skills, config) * gate
     # what experts would say, fitted to their ratings of real learners (experts.py): where the text is known
     # and the listener heard the reading, as in every reading it was fitted on
@@ -579,7 +581,7 @@ def _details(ref: Analysis, att: Analysis, golden: Reference, alignment: DtwResu
     r_pauses, a_pauses = ref.recording.pauses, att.recording.pauses
     span_s = (a_pauses.speech_s + a_pauses.pause_total_s) or 1e-3
     # words said: what the listener heard (a reading of 3 words of 8 is not 8 words a minute's worth)
-    n_words = len(att.hearing.heard_words) if att.hearing is not None else len(text_words) if text_words else None
+    n_words = len(att.hearing.transcript_words) if att.hearing is not None else len(text_words) if text_words else None
     return {
         "reference": golden.source, "reference_text": golden.text,
         "dtw_cost": round(float(cost[path[:, 0], path[:, 1]].mean()), 4),

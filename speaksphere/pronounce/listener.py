@@ -31,7 +31,7 @@ from ..whisper.constants import FRAME_SAMPLES
 from ..whisper.decoder import text_tokens, transcribe
 from ..whisper.encoder import pretrained_whisper_encoder
 
-__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "heard_words",
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "transcript_words",
            "kept_log_probability", "spell_number", "align_words", "relative_intelligibility", "EncoderStates"]
 
 MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
@@ -44,7 +44,7 @@ class Hearing:
     """What the listener heard in one recording, for one expected text."""
 
     transcript: str  # greedy, language fixed
-    heard_words: list[str]  # the transcript's words, normalised (lower case, no punctuation)
+    transcript_words: list[str]  # the transcript's words, normalised (lower case, no punctuation)
     word_log_probabilities: np.ndarray  # float64 (n_expected_words,): each expected word's tokens together
     mean_log_probability: float  # per token of the expected text, end-of-text included (0 is best)
     # Whisper's encoder frames of the wave, unit length, read-only: float32 (positions, 512), one every
@@ -102,7 +102,7 @@ def normalise_word(word: str) -> str:
     return "".join(re.findall(r"[\w']+", word)).strip("'")
 
 
-def heard_words(transcript: str, language: str, written: frozenset[str] = frozenset()) -> list[str]:
+def transcript_words(transcript: str, language: str, written: frozenset[str] = frozenset()) -> list[str]:
     """A transcript's words as the expected words (normalised, `written`) are compared with them: numbers
     spelled out (spell_number), and a hyphenated word taken as its parts ("T-shirt" heard for T SHIRT,
     "modo-mudo" for "modo mudo": each a miscue of two words read well) unless the text writes it whole."""
@@ -150,7 +150,7 @@ def hear(wave: np.ndarray, language: str, words: list[str], states: EncoderState
         per_word.append(float(scored[start : start + len(tokens)].sum()))
         start += len(tokens)
     written = frozenset(normalise_word(w) for w in words)
-    heard = heard_words(transcript.text, language, written)
+    heard = transcript_words(transcript.text, language, written)
     frames = states[0, : n_speech // FRAME_SAMPLES + 1].float().numpy()  # the speech's, not the padding's
     frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)  # a new array: the cache's stays
     frames.setflags(write=False)  # shared by every scoring against a cached reference
