@@ -25,7 +25,9 @@ from .features import FeatureConfig, energy_db, frame_features, pitch_semitones,
 from .experts import ExpertModels, expert_models
 from .measures import listener_floored, prosody_measures, utterance_measures, word_measures
 from .caches import ScoringCaches, default_caches
-from .listener import MAX_HEARD_S, EncoderStates, Hearing, align_words, hear, normalise_word, relative_intelligibility
+from ..skills import RESULT_SCORES
+from ..words import normalise_word
+from .listener import MAX_HEARD_S, EncoderStates, Hearing, align_words, hear, relative_intelligibility
 from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
                          library, library_reference, uploaded_reference)
 from .result import Heard, HeardWord, InsertedWord, Phone, PronunciationResult, Segment, WordScore
@@ -672,8 +674,8 @@ class Comparison:
 
 def comparison(first: dict, second: dict) -> Comparison:
     """What changed between two results of score_pronunciation for the same text or reference."""
-    skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
-    difference = {k: None if first[k] is None or second[k] is None else round(second[k] - first[k], 1) for k in skills}
+    difference = {k: None if first[k] is None or second[k] is None else round(second[k] - first[k], 1)
+                  for k in RESULT_SCORES}
     words = []
     another = [name for name, result in (("A", first), ("B", second)) if result.get("another_sentence")]
     if "words" in first and "words" in second and not another:  # words of another sentence are not comparable

@@ -23,12 +23,12 @@ import librosa
 import numpy as np
 import soundfile as sf
 import yaml
-from num2words import num2words
 
 from ..audio import SAMPLE_RATE, AudioLimits
 from ..recording import Recording, load_recording
 from ..tts import synthesize
 from ..vad import VadConfig
+from ..words import normalise_text, number_words
 from .caches import ScoringCaches, default_caches
 from .listener import MAX_HEARD_S, transcribe_speech
 
@@ -125,15 +125,10 @@ def library(language: str | None = None, level: str | None = None, topic: str | 
             and (level is None or p.level == level) and (topic is None or p.topic == topic)]
 
 
-def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
-    return " ".join(re.findall(r"[\w']+", text))
-
-
 def find_phrase(text: str, language: str | None = None) -> Phrase | None:
     """The library phrase with this text (ignoring case and punctuation), if there is one."""
-    wanted = _normalise(text)
-    return next((p for p in library(language) if _normalise(p.text) == wanted), None)
+    wanted = normalise_text(text)
+    return next((p for p in library(language) if normalise_text(p.text) == wanted), None)
 
 
 _MAX_DIGITS = 12  # a phone number in one run; longer runs are read out for minutes ("one hundred trillion...")
@@ -171,7 +166,7 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     if sum(unicodedata.name(c, "").startswith(script) for c in letters) < 0.9 * len(letters):
         raise ScoringError(f"This text is not written in the {script.title()} alphabet that "
                            f"{LANGUAGE_NAMES[language]} uses. Please check the language you chose.")
-    words = _normalise(text).split()
+    words = normalise_text(text).split()
     if language in _FUNCTION_WORDS and len(words) >= 4:
         hits = {code: sum(w in vocab for w in words) for code, vocab in _FUNCTION_WORDS.items()}
         best = max(hits, key=hits.get)
@@ -212,11 +207,9 @@ def spoken_words(text: str, language: str) -> int:
                 continue
             zeros = len(digits) - len(digits.lstrip("0"))
             count += zeros
-            if zeros < len(digits):
-                try:
-                    count += len(num2words(int(digits), lang=language).split())
-                except (NotImplementedError, OverflowError, KeyError, ValueError):  # a word per digit
-                    count += len(digits) - zeros
+            if zeros < len(digits):  # a word per digit in a language num2words does not know
+                spelled = number_words(int(digits), language)
+                count += len(spelled.split()) if spelled is not None else len(digits) - zeros
     return count
 
 
