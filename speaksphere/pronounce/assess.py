@@ -28,8 +28,8 @@ from .caches import ScoringCaches, default_caches
 from ..skills import RESULT_SCORES
 from ..words import normalise_word
 from .listener import MAX_HEARD_S, EncoderStates, Hearing, align_words, hear, relative_intelligibility
-from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
-                         library, library_reference, uploaded_reference)
+from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_language, check_text,
+                         golden_reference, library, library_reference, uploaded_reference)
 from .result import Heard, HeardWord, InsertedWord, Phone, PronunciationResult, Segment, WordScore
 from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
@@ -263,6 +263,8 @@ def assess_file(attempt, reference=None, text: str | None = None, language: str 
     for the arguments. Returns the full Assessment."""
     if text is not None:
         text, language = check_text(text, language)
+    elif language is not None:  # the reference's words, heard in this language ("EN-us" is "en")
+        language = check_language(language)
     golden = _resolve_reference(reference, text, language, settings)
     attempt_recording = _loaded(attempt, settings)
     return assess(attempt_recording, golden, text, language, config, features)
@@ -641,6 +643,8 @@ def compare(a, b, text: str | None = None, language: str | None = None, referenc
     """
     if text is not None:
         text, language = check_text(text, language)
+    elif language is not None:  # the reference's words, heard in this language ("EN-us" is "en")
+        language = check_language(language)
     golden = _resolve_reference(reference, text, language, settings)
     first, second = (_loaded(x, settings) for x in (a, b))
     features = shared_features(golden, first, second)  # both attempts on one band, whatever their microphones

@@ -33,7 +33,7 @@ from .caches import ScoringCaches, default_caches
 from .listener import MAX_HEARD_S, transcribe_speech
 
 __all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "library_phrase", "find_phrase",
-           "check_text", "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference",
+           "check_text", "check_language", "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference",
            "heard_text"]
 
 LIBRARY_DIR = Path(__file__).resolve().parents[1] / "references"
@@ -134,6 +134,17 @@ def find_phrase(text: str, language: str | None = None) -> Phrase | None:
 _MAX_DIGITS = 12  # a phone number in one run; longer runs are read out for minutes ("one hundred trillion...")
 
 
+def check_language(language: str | None) -> str:
+    """A language as practice takes it: its ISO 639-1 code, in lower case, a region left out ("EN-us" ->
+    "en"; None -> "en"). Raises ScoringError for a language pronunciation practice does not support."""
+    language = (language or "en").lower().split("-")[0]
+    if language not in SYNTHESIS_VOICES:
+        supported = ", ".join(f"{LANGUAGE_NAMES[c]} ({c})" for c in SYNTHESIS_VOICES)
+        raise ScoringError(f"Pronunciation practice does not support the language {language!r} yet. "
+                           f"Choose one of: {supported}.")
+    return language
+
+
 def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     """Validate a learner's text and language; returns (clean text, language code).
 
@@ -157,10 +168,7 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     if max((len(run) for run in re.findall(r"\d+", text)), default=0) > _MAX_DIGITS:
         raise ScoringError(f"Numbers of more than {_MAX_DIGITS} digits are too long to practise (a 300-digit "
                            "number is read for minutes). Please write long numbers in shorter groups.")
-    language = (language or "en").lower().split("-")[0]
-    if language not in SYNTHESIS_VOICES:
-        supported = ", ".join(f"{LANGUAGE_NAMES[c]} ({c})" for c in SYNTHESIS_VOICES)
-        raise ScoringError(f"Pronunciation practice does not support the language {language!r} yet. Choose one of: {supported}.")
+    language = check_language(language)
     letters = [c for c in text if c.isalpha()]
     script = "CYRILLIC" if language == "ru" else "LATIN"
     if sum(unicodedata.name(c, "").startswith(script) for c in letters) < 0.9 * len(letters):
