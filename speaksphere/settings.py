@@ -11,7 +11,8 @@ from .learner.store import StoreConfig
 from .recording import WindowConfig
 from .vad import VadConfig
 
-__all__ = ["CacheSettings", "ModelSettings", "ServerConfig", "Settings", "StoreConfig", "load_settings", "DEFAULT_SETTINGS_PATH"]
+__all__ = ["CacheSettings", "ModelSettings", "ServerConfig", "Settings", "StoreConfig",
+           "load_settings", "DEFAULT_SETTINGS_PATH"]
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().with_name("settings.yaml")  # package data
 

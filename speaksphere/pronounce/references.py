@@ -33,7 +33,8 @@ from .caches import ScoringCaches, default_caches
 from .listener import MAX_HEARD_S, transcribe_speech
 
 __all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "library_phrase", "find_phrase",
-           "check_text", "check_language", "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference",
+           "check_text", "check_language",
+           "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference",
            "heard_text"]
 
 LIBRARY_DIR = Path(__file__).resolve().parents[1] / "references"
