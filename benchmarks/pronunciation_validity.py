@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from speaksphere.pronounce import assess_file, library
 from speaksphere.pronounce.scores import ScoreConfig
+from speaksphere.skills import RESULT_SCORES
 from speaksphere.tts import synthesize
 from validity import write_figures  # benchmarks/validity.py: the figures behind docs/VALIDITY.md
 
@@ -243,8 +244,7 @@ def main() -> None:
         chosen = [r for it, r in rows if it.kind == kind]
         if chosen:
             # a skill left unscored (prosody against a typed text's synthesis) is None: "-" when none is scored
-            scored = [[r[k] for r in chosen if r[k] is not None]
-                      for k in ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")]
+            scored = [[r[k] for r in chosen if r[k] is not None] for k in RESULT_SCORES]
             print(f"    {kind:8s} n={len(chosen):3d} " + " ".join(f"{np.mean(v):5.1f}" if v else "    -" for v in scored))
     if args.split == "dev":  # calibration statistics: the raw measurements the anchors are read from
         def pick(kind, key):

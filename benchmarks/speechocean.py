@@ -35,6 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere without installing
 from speaksphere.data.speechocean import read_split  # noqa: E402
+from speaksphere.skills import RESULT_SCORES  # noqa: E402
 from validity import write_figures  # noqa: E402  (benchmarks/validity.py: the figures behind docs/VALIDITY.md)
 
 SKILLS = {"accuracy": "accuracy", "fluency": "fluency", "prosodic": "prosody", "completeness": "completeness",
@@ -91,7 +92,7 @@ def score_job(job: dict) -> dict:
     result = assessment.result
     words = [w for w in result.get("words", []) if w["word"] is not None]
     return {**job, "seconds": round(time.perf_counter() - started, 3),
-            "scores": {k: result[k] for k in ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")},
+            "scores": {k: result[k] for k in RESULT_SCORES},
             "another_sentence": bool(result.get("another_sentence")), "measures": result["details"]["measures"],
             "words": [{"word": w["word"], "score": w["score"], "heard_as": w.get("heard_as"), "miscue": w["miscue"]}
                       for w in words],

@@ -1,5 +1,5 @@
 """Where SpeakSphere caches what it builds once, known without loading torch: the app says at its very
-first moment whether this start converts Whisper base's weights (speaksphere.model.whisper does it); and
+first moment whether this start converts Whisper base's weights (speaksphere.whisper.weights does it); and
 `LruCache`, the bounded in-memory cache of what requests compute again and again."""
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from .audio import AudioLimits
 from .config import load_config
+from .learner.store import StoreConfig
 from .recording import WindowConfig
 from .vad import VadConfig
 
-__all__ = ["CacheSettings", "ModelSettings", "ServerConfig", "Settings", "load_settings", "DEFAULT_SETTINGS_PATH"]
+__all__ = ["CacheSettings", "ModelSettings", "ServerConfig", "Settings", "StoreConfig",
+           "load_settings", "DEFAULT_SETTINGS_PATH"]
 
 DEFAULT_SETTINGS_PATH = Path(__file__).resolve().with_name("settings.yaml")  # package data
 
@@ -75,6 +77,7 @@ class Settings:
     server: ServerConfig = field(default_factory=ServerConfig)
     model: ModelSettings = field(default_factory=ModelSettings)
     caches: CacheSettings = field(default_factory=CacheSettings)
+    store: StoreConfig = field(default_factory=StoreConfig)  # the learner database (learner.store)
 
 
 def load_settings(path: str | Path = DEFAULT_SETTINGS_PATH) -> Settings:

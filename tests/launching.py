@@ -24,10 +24,11 @@ def serve_app(settings, database: Path):
     """The SpeakSphere app on a free loopback port with its own learner database; yields the Blocks
     (its local_url is the address), closed afterwards."""
     import app
-    from speaksphere.learner.recommend import RecommendConfig
+    from dataclasses import replace
+
     from speaksphere.learner.store import StoreConfig
 
-    demo = app.build_app(settings, RecommendConfig(store=StoreConfig(path=str(database))))
+    demo = app.build_app(replace(settings, store=StoreConfig(path=str(database))))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

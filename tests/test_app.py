@@ -16,7 +16,6 @@ from gradio_client.exceptions import AppError
 import app
 from launching import serve_app
 from speaksphere.coach import ModelMissingError, settings_with_model
-from speaksphere.learner.recommend import RecommendConfig
 from speaksphere.learner.store import StoreConfig
 from speaksphere.pronounce.references import LIBRARY_DIR, library
 from speaksphere.settings import Settings
@@ -283,7 +282,7 @@ def test_learner_endpoints_refuse_bad_requests_without_writing(client, learner, 
 def test_a_missing_model_stops_the_app_at_start(tmp_path):
     settings = settings_with_model(Settings(), tmp_path / "no-model-here")
     with pytest.raises(ModelMissingError, match="no trained model in .*no-model-here.*SPEAKSPHERE_MODEL"):
-        app.build_app(settings, RecommendConfig(store=StoreConfig(path=str(tmp_path / "db.sqlite3"))))
+        app.build_app(replace(settings, store=StoreConfig(path=str(tmp_path / "db.sqlite3"))))
 
 
 # ---- /speak ----

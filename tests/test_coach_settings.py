@@ -52,3 +52,18 @@ def test_each_coach_keeps_its_own_caches_sized_by_its_settings():
     coach._reference("en-conf-locked", None, None, None)  # one entry only: the first one goes
     assert coach._reference(PHRASE.id, None, None, None) is not first
     assert len(coach.caches.library_references) == 1 and len(other.caches.library_references) == 0
+
+
+def test_the_coach_opens_the_learner_store_its_settings_name(tiny_model_dir, tmp_path, monkeypatch):
+    """The store's settings are Settings.store (`store:` in settings.yaml); $SPEAKSPHERE_DB still names the
+    file when the settings name none."""
+    from speaksphere.coach import load_coach, settings_with_model
+    from speaksphere.settings import load_settings
+
+    path = tmp_path / "settings.yaml"
+    path.write_text(f"store:\n  path: {tmp_path / 'named.sqlite3'}\n  busy_timeout_s: 5.0\n")
+    settings = settings_with_model(load_settings(path), tiny_model_dir)
+    assert settings.store.busy_timeout_s == 5.0
+    assert load_coach(settings).store.path == tmp_path / "named.sqlite3"
+    monkeypatch.setenv("SPEAKSPHERE_DB", str(tmp_path / "from-env.sqlite3"))
+    assert load_coach(settings_with_model(Settings(), tiny_model_dir)).store.path == tmp_path / "from-env.sqlite3"

@@ -11,7 +11,6 @@ import soundfile as sf
 
 from speaksphere.coach import CoachError, load_coach, settings_with_model
 from speaksphere.coach.drawings import Drawings, nbytes
-from speaksphere.learner.recommend import RecommendConfig
 from speaksphere.learner.store import StoreConfig
 from speaksphere.settings import Settings
 
@@ -45,8 +44,7 @@ def test_one_client_cannot_push_out_everyone_elses_drawings():
 
 
 def test_a_session_holds_a_token_and_the_coach_a_bounded_store(tiny_model_dir, database, speech, tmp_path):
-    coach = load_coach(settings_with_model(Settings(), tiny_model_dir),
-                       RecommendConfig(store=StoreConfig(path=str(database))))
+    coach = load_coach(settings_with_model(Settings(store=StoreConfig(path=str(database))), tiny_model_dir))
     path = tmp_path / "speech.wav"
     sf.write(path, *speech)
     first = coach.analyze(str(path), figures=False, client="198.18.0.9")["drawing"]
@@ -68,8 +66,8 @@ def test_the_app_keeps_a_drawing_in_its_callers_share(tiny_model_dir, database, 
     """The /analyze handler passes the caller's address (as the other per-client limits key it) to the store."""
     from speaksphere.app.api import make_endpoints
 
-    settings = settings_with_model(Settings(), tiny_model_dir)
-    coach = load_coach(settings, RecommendConfig(store=StoreConfig(path=str(database))))
+    settings = settings_with_model(Settings(store=StoreConfig(path=str(database))), tiny_model_dir)
+    coach = load_coach(settings)
     path = tmp_path / "speech.wav"
     sf.write(path, *speech)
     caller = SimpleNamespace(client=SimpleNamespace(host="198.18.0.7"), headers={})

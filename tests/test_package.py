@@ -34,7 +34,7 @@ from speaksphere.app import build_app, main
 where = Path(speaksphere.__file__).resolve().parent
 print("package", where)
 assert DEFAULT_SETTINGS_PATH.is_file() and load_settings().audio.max_seconds > 0
-assert load_recommend_config().store is not None
+assert load_recommend_config().bandit is not None and load_settings().store.path is None
 phrases = library()
 assert len(phrases) >= 40 and all((LIBRARY_DIR / p.file).is_file() for p in phrases), "phrase recordings missing"
 assert (DEFAULT_MODEL_DIR / "config.json").is_file(), DEFAULT_MODEL_DIR
@@ -42,9 +42,9 @@ predictor = load_model()
 answer = predictor.analyze_recording(library_reference(library("fr")[0].id).recording)
 language = max(answer["language"], key=answer["language"].get)  # {code: probability}
 print("language", language)
-from speaksphere.learner.recommend import RecommendConfig
+import dataclasses
 from speaksphere.learner.store import StoreConfig
-demo = build_app(load_settings(), RecommendConfig(store=StoreConfig(path="learners.sqlite3")))
+demo = build_app(dataclasses.replace(load_settings(), store=StoreConfig(path="learners.sqlite3")))
 print("app", type(demo).__name__)
 """
 

@@ -176,6 +176,21 @@ def test_bad_text_raises_a_clear_error(text, language):
         score_pronunciation(spoken(TEXT), text=text, language=language)
 
 
+def test_a_language_without_a_text_is_checked_as_with_one():
+    """A teacher's recording with no text is heard in the language given: "EN-us" is English (it reached
+    Whisper as is and failed with a ValueError), and an unsupported language is a ScoringError."""
+    teacher = spoken("please hold while I try that extension")
+    regional = score_pronunciation(spoken("please hold while I try that extension"), reference=teacher,
+                                   language="EN-us")
+    assert regional == score_pronunciation(spoken("please hold while I try that extension"), reference=teacher,
+                                           language="en")
+    assert regional["details"]["reference_text"] is not None  # the listener heard the teacher in English
+    with pytest.raises(ScoringError, match="does not support the language 'xx'"):
+        score_pronunciation(teacher, reference=teacher, language="xx")
+    with pytest.raises(ScoringError, match="does not support"):
+        compare(teacher, teacher, reference=teacher, language="xx-YY")
+
+
 def test_a_text_read_for_minutes_is_refused_before_synthesis(monkeypatch):
     """Hardening 2: 23 twelve-digit numbers (under the 300-character and 12-digit caps) were synthesised
     into an 82-s reference, refused by scoring, and kept in the reference cache (300 such requests: +1.5 GB)."""
@@ -474,11 +489,11 @@ def test_words_are_also_compared_on_the_listeners_encoder_frames(results):
     anchored = assess_module.assess_file(attempt, text=TEXT, language="en", config=anchors).result
     bad = {w["word"]: w for w in anchored["words"] if w["word"]}
     without = assess_module.assess_file(attempt, text=TEXT, language="en",
-                                        config=dataclasses.replace(anchors, heard_frames_weight=0.0)).result
+                                        config=dataclasses.replace(anchors, encoder_weight=0.0)).result
     scored = {w["word"]: w["score"] for w in without["words"] if w["word"]}
     # part of the score: without the frames the words score otherwise (espeak-ng against espeak-ng, the
     # spectra alone condemn a replaced word more: 30.2 vs 36.1 when written; across voices the frames
-    # separate far better, see ScoreConfig.heard_frames_weight)
+    # separate far better, see ScoreConfig.encoder_weight)
     assert np.mean([abs(bad[w]["score"] - scored[w]) for w in replaced]) > 1.0
 
 

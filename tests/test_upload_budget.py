@@ -16,7 +16,6 @@ from launching import serve_app
 from speaksphere.app.ui import ABOUT
 from speaksphere.app.uploads import UPLOAD_CLEANUP, UploadBudget, folder_bytes
 from speaksphere.coach import settings_with_model
-from speaksphere.learner.recommend import RecommendConfig
 from speaksphere.learner.store import StoreConfig
 from speaksphere.settings import Settings
 
@@ -66,8 +65,7 @@ def test_budgets_count_bytes_per_client_and_cap_the_folder(tmp_path):
 
 
 def test_uploads_leave_within_fifteen_minutes_as_the_about_page_says(tiny_model_dir, database):
-    demo = app.build_app(settings_with_model(Settings(), tiny_model_dir),
-                         RecommendConfig(store=StoreConfig(path=str(database))))
+    demo = app.build_app(settings_with_model(Settings(store=StoreConfig(path=str(database))), tiny_model_dir))
     every_s, age_s = demo.delete_cache
     assert (every_s, age_s) == UPLOAD_CLEANUP and every_s + age_s <= 15 * 60  # was (3600, 3600): up to 2 h
     assert "uploads are deleted within fifteen minutes" in ABOUT

@@ -22,7 +22,7 @@ from ..audio import SAMPLE_RATE, AudioError
 from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
 from ..figures import plot_recording
 from ..learner.progress import Selection, history_from_attempts, plot_progress, progress_summary, select_practice
-from ..pronounce import figures as pronounce_plots
+from ..pronounce import figures as pronounce_figures
 from ..pronounce.assess import assess, compare_results, shared_features
 from ..pronounce.caches import ScoringCaches
 from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_phrase,
@@ -31,7 +31,7 @@ from ..learner.recommend import RecommendConfig, Recommender, load_recommend_con
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
 from ..vad import VadConfig
-from ..speak import figures as speak_plots
+from ..speak import figures as speak_figures
 from ..speak.assess import MAX_SPEECH_S, assess_speech, check_language
 from ..speak.prompts import prompt as speak_prompt
 from ..learner.store import SKILLS, LearnerStore
@@ -85,7 +85,8 @@ def load_coach(settings: Settings, recommend_config: RecommendConfig | None = No
             f"then point the app at its model folder with {MODEL_ENV}=PATH or `model.path` in speaksphere/settings.yaml.")
     predictor = load_model(folder)
     predictor.windows = settings.windows
-    recommender = Recommender.from_config(recommend_config or load_recommend_config())
+    recommender = Recommender.from_config(recommend_config or load_recommend_config(),
+                                          LearnerStore.from_config(settings.store))
     coach = Coach(settings, predictor, recommender, folder)
     coach.warm_up()
     return coach
@@ -209,7 +210,7 @@ class Coach:
         voice = facts["voice"] = voice_facts(recording, predictions["transcript"])
         if learner_id:
             language = explain.top_label(predictions["language"])[0] if "language" in predictions else None
-            accent = explain.sure_label(predictions["accent"]) if "accent" in predictions and language == "en" else None
+            accent = explain.sure_label(predictions["accent"]) if explain.accent_applies(predictions) else None
             self.store.record_attempt(learner_id, "analyze", {}, language=language, accent=accent,
                                       request_digest=_digest("analyze", recording.wave))
         drawing = {"kind": "analysis", "recording": recording, "predictions": predictions, "made_at": time.monotonic()}
@@ -292,7 +293,7 @@ class Coach:
         drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "pronunciation":
             raise CoachError("Score an attempt first; its figures are drawn from that scoring.")
-        return self._in_time(drawing, lambda: pronounce_plots.all_figures(drawing["assessment"]))
+        return self._in_time(drawing, lambda: pronounce_figures.all_figures(drawing["assessment"]))
 
     def _drawing(self, drawing: dict | str | None) -> dict | None:
         """A drawing given itself or by its token (refused once it has left the server's store)."""
@@ -338,8 +339,8 @@ class Coach:
         if learner_id:
             self._record(learner_id, "compare", second.result, reference, None, recording_b)
         return {"comparison": comparison, "summary": explain.describe_comparison(comparison),
-                "figure": plot_comparison(comparison), "spectrograms_a": pronounce_plots.spectrograms(first),
-                "spectrograms_b": pronounce_plots.spectrograms(second)}
+                "figure": plot_comparison(comparison), "spectrograms_a": pronounce_figures.spectrograms(first),
+                "spectrograms_b": pronounce_figures.spectrograms(second)}
 
     def speak(self, audio, prompt_id: str | None = None, language: str | None = None, learner_id: str | None = None,
               report: Reporter = _quiet, figures: bool = True, client: str = "") -> dict:
@@ -388,8 +389,8 @@ class Coach:
         drawing = self._drawing(drawing)
         if not drawing or drawing.get("kind") != "speech":
             raise CoachError("Assess an answer first; its figures are drawn from that assessment.")
-        return self._in_time(drawing, lambda: {"timeline": speak_plots.timeline(drawing["wave"], drawing["result"]),
-                                               "words": speak_plots.word_html(drawing["result"])})
+        return self._in_time(drawing, lambda: {"timeline": speak_figures.timeline(drawing["wave"], drawing["result"]),
+                                               "words": speak_figures.word_html(drawing["result"])})
 
     def new_learner(self, client: str = "") -> str:
         """A new learner id (keep it: it is the only key to the learner's progress). `client` is the

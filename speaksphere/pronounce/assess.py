@@ -25,9 +25,12 @@ from .features import FeatureConfig, energy_db, frame_features, pitch_semitones,
 from .experts import ExpertModels, expert_models
 from .measures import listener_floored, prosody_measures, utterance_measures, word_measures
 from .caches import ScoringCaches, default_caches
-from .listener import MAX_HEARD_S, EncoderStates, Hearing, align_words, hear, normalise_word, relative_intelligibility
-from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_text, golden_reference,
-                         library, library_reference, uploaded_reference)
+from ..skills import RESULT_SCORES
+from ..words import normalise_word
+from .listener import MAX_HEARD_S, EncoderStates, Hearing, align_words, hear, relative_intelligibility
+from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_language, check_text,
+                         golden_reference, library, library_reference, uploaded_reference)
+from .result import Heard, HeardWord, InsertedWord, Phone, PronunciationResult, Segment, WordScore
 from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coherence_score, fluency_score, horizontal_runs,
                      overall_score, prosody_score)
 
@@ -68,9 +71,12 @@ class Unit:
 
 @dataclass(frozen=True)
 class Assessment:
-    """Everything one scoring produced: the learner-facing result and the arrays behind the figures."""
+    """Everything one scoring produced: the learner-facing result and the arrays behind the figures.
+    `scored` is the result typed; `result` its dict view (scored.to_dict(), score_pronunciation's return),
+    made once: what the coach, the app and the figures read."""
 
     result: dict
+    scored: PronunciationResult
     reference: Reference
     ref: Analysis
     att: Analysis
@@ -244,9 +250,10 @@ def assess(attempt: Recording, reference: Reference, text: str | None = None, la
     att = _analyse(attempt, aligner_words, features, attempt=True, listen=listen, states=caches.encoder_states)
     cost, alignment = _align(ref, att, features.metric)
     units = _reference_units(ref, text_words, language)
-    result, word_rows = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
-    result["details"]["compared_below_hz"] = features.fmax  # the band both recordings hold
-    return Assessment(result, golden, ref, att, cost, alignment, units, word_rows)
+    scored, word_rows = _score(ref, att, cost, alignment, units, golden, text_words, aligner_words is not None, config)
+    # the band both recordings hold
+    scored = dataclasses.replace(scored, details={**scored.details, "compared_below_hz": features.fmax})
+    return Assessment(scored.to_dict(), scored, golden, ref, att, cost, alignment, units, word_rows)
 
 
 def assess_file(attempt, reference=None, text: str | None = None, language: str | None = None,
@@ -256,6 +263,8 @@ def assess_file(attempt, reference=None, text: str | None = None, language: str 
     for the arguments. Returns the full Assessment."""
     if text is not None:
         text, language = check_text(text, language)
+    elif language is not None:  # the reference's words, heard in this language ("EN-us" is "en")
+        language = check_language(language)
     golden = _resolve_reference(reference, text, language, settings)
     attempt_recording = _loaded(attempt, settings)
     return assess(attempt_recording, golden, text, language, config, features)
@@ -268,7 +277,7 @@ class Listened:
 
     intelligibility: np.ndarray  # (n_expected_words,), 0-100
     heard_as: list[str | None]  # per expected word: the transcript's word aligned with it, None if left out
-    alignment: list[dict]  # expected and heard words side by side, with the miscue
+    alignment: list[HeardWord]  # expected and heard words side by side, with the miscue
     word_error_rate: float  # (substitutions + omissions + insertions) / expected words
     relative: float  # mean log-probability per token of the expected text, attempt minus reference (nats)
     another_sentence: bool
@@ -281,21 +290,21 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
     if att.hearing is None or ref.hearing is None:
         return None
     expected = [normalise_word(w) for w in text_words]
-    pairs = align_words(expected, att.hearing.heard_words)
+    pairs = align_words(expected, att.hearing.transcript_words)
     heard_as: list[str | None] = [None] * len(expected)
     rows, errors = [], 0
     for i, j in pairs:
-        said = att.hearing.heard_words[j] if j is not None else None
+        said = att.hearing.transcript_words[j] if j is not None else None
         if i is not None:
             heard_as[i] = said
         miscue = "omission" if j is None else "insertion" if i is None else "none" if expected[i] == said else "substitution"
         errors += miscue != "none"
-        rows.append({"expected": text_words[i] if i is not None else None, "heard": said, "miscue": miscue})
+        rows.append(HeardWord(text_words[i] if i is not None else None, said, miscue))
     wer = errors / max(len(expected), 1)
     relative = att.hearing.mean_log_probability - ref.hearing.mean_log_probability
     intelligibility = relative_intelligibility(att.hearing.word_log_probabilities, ref.hearing.word_log_probabilities,
                                               config.intelligibility_drop)
-    floored = listener_floored(att.hearing.mean_log_probability, relative, config.reference_heard_floor)
+    floored = listener_floored(att.hearing.mean_log_probability, relative, config.reference_log_probability_floor)
     encoder_cost = float(encoder_costs.mean()) if encoder_costs is not None and encoder_costs.size else None
     another = another_sentence_by_anchors(wer, floored, encoder_cost, config)
     return Listened(intelligibility, heard_as, rows, wer, relative, another)
@@ -305,9 +314,9 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
 class _Words:
     """The expected words scored along the path: the rows a learner sees, and what the skills need."""
 
-    words: list[dict]  # per expected word (when the text is known): times in s, score 0-100, miscue
-    segments: list[dict]  # per reference unit (word or stretch), the same in every case
-    phones: list[dict]  # English: per phone of the forced-aligned attempt
+    words: list[WordScore]  # per expected word (when the text is known)
+    segments: list[Segment]  # per reference unit (word or stretch), the same in every case
+    phones: list[Phone]  # English: per phone of the forced-aligned attempt
     best_positions: np.ndarray  # (n_units,) attempt frame where each unit is, for the order
     present: np.ndarray  # (n_units,) bool: said (scored well enough and not skipped)
     covered_frames: int  # attempt frames taken by the expected words that were said
@@ -335,9 +344,9 @@ def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, alignabl
     listener heard both), in English pocketsphinx's GOP relative to the reference's own, and the
     listener's intelligibility; with the GOP and relative GOP (or None)."""
     dtw_part = anchor_score(unit_cost, config.cost_native, config.cost_wrong)
-    if encoder_cost is not None and config.heard_frames_weight > 0:
-        heard_part = anchor_score(encoder_cost, config.heard_cost_native, config.heard_cost_wrong)
-        dtw_part = config.heard_frames_weight * heard_part + (1 - config.heard_frames_weight) * dtw_part
+    if encoder_cost is not None and config.encoder_weight > 0:
+        heard_part = anchor_score(encoder_cost, config.encoder_cost_native, config.encoder_cost_wrong)
+        dtw_part = config.encoder_weight * heard_part + (1 - config.encoder_weight) * dtw_part
     score, gop, relative_gop = dtw_part, None, None
     if alignable:
         if words_aligned:
@@ -394,31 +403,26 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
         covered_frames += (a1 - a0) if present[i] else 0
         miscue = "omission" if skipped else "mispronunciation" if not present[i] else "mispronunciation" if score < config.flag_below else "none"
         start, end = att.offset_s + a0 / FRAME_RATE, att.offset_s + a1 / FRAME_RATE
-        segments.append({"label": unit.label, "index": i, "start": round(start, 3), "end": round(end, 3),
-                         "cost": round(unit_cost, 4), "score": round(score, 1), "flag": bool(score < config.flag_below),
-                         "miscue": miscue})
+        segments.append(Segment(unit.label, i, round(start, 3), round(end, 3), round(unit_cost, 4), round(score, 1),
+                                bool(score < config.flag_below), miscue))
         if text_words is not None:
-            entry = {"word": unit.label, "index": i, "start": round(start, 3), "end": round(end, 3),
-                     "score": round(score, 1), "cost": round(unit_cost, 4), "miscue": miscue}
-            if encoder_cost is not None:
-                entry["heard_cost"] = round(encoder_cost, 4)
-            if intelligibility is not None:
-                entry["intelligibility"] = round(intelligibility, 1)
-                entry["heard_as"] = listened.heard_as[i]
-            if gop is not None:
-                entry["gop"] = round(gop, 2)
-                entry["gop_relative"] = round(relative_gop, 2)
-            words.append(entry)
+            heard = intelligibility is not None
+            words.append(WordScore(unit.label, i, round(start, 3), round(end, 3), round(score, 1), round(unit_cost, 4),
+                                   miscue, heard_cost=None if encoder_cost is None else round(encoder_cost, 4),
+                                   intelligibility=round(intelligibility, 1) if heard else None,
+                                   heard_as=listened.heard_as[i] if heard else None,
+                                   gop=None if gop is None else round(gop, 2),
+                                   gop_relative=None if gop is None else round(relative_gop, 2)))
         if words_aligned:
             for ph in att.words[i].phones:
-                phones.append({"phone": ph.phone, "word": unit.label, "start": round(att.offset_s + ph.start, 3),
-                               "end": round(att.offset_s + ph.end, 3), "gop": round(ph.gop, 2),
-                               "score": round(anchor_score(ph.gop, config.gop_native, config.gop_wrong), 1)})
+                phones.append(Phone(ph.phone, unit.label, round(att.offset_s + ph.start, 3),
+                                    round(att.offset_s + ph.end, 3), round(ph.gop, 2),
+                                    round(anchor_score(ph.gop, config.gop_native, config.gop_wrong), 1)))
     return _Words(words, segments, phones, best_positions, present, covered_frames)
 
 
 def _insertions(att: Analysis, path: np.ndarray, att_frame_cost: np.ndarray, known_text: bool,
-                config: ScoreConfig) -> tuple[list[dict], list[dict], float, float]:
+                config: ScoreConfig) -> tuple[list[Segment], list[InsertedWord], float, float]:
     """Speech that is not the expected words: expected words said twice (English grammar decode), then
     attempt speech matched to no new reference frame and unlike what it was matched to.
     att_frame_cost: (n_attempt_frames,) DTW cost along the path. Returns the segments and word rows
@@ -433,16 +437,14 @@ def _insertions(att: Analysis, path: np.ndarray, att_frame_cost: np.ndarray, kno
         first = int(repeat.start * FRAME_RATE)
         frames = np.arange(first, max(int(repeat.end * FRAME_RATE), first + 1))
         run_cost = round(float(att_frame_cost[np.clip(frames, 0, len(att_frame_cost) - 1)].mean()), 4)
-        segments.append({"label": f"{repeat.word} (again)", "start": start, "end": end, "cost": run_cost, "score": 0.0,
-                         "flag": True, "miscue": "insertion", "index": None})
+        segments.append(Segment(f"{repeat.word} (again)", None, start, end, run_cost, 0.0, True, "insertion"))
         if known_text:
-            words.append({"word": None, "index": None, "start": start, "end": end, "score": 0.0, "cost": run_cost,
-                          "miscue": "insertion", "repeats": repeat.index})
+            words.append(InsertedWord(start, end, run_cost, repeats=repeat.index))
     repeated_s = inserted_s
     # attempt frames of both sayings of each repeated word: DTW may take either copy for the extra one
     repeated = [((att.words[r.index].start if att.words and r.index < len(att.words) else r.start) * FRAME_RATE,
                  r.end * FRAME_RATE) for r in repetitions]
-    loud = att.energy > -35.0
+    loud = att.energy > config.insertion_loud_db
     for first, last in horizontal_runs(path, int(config.insertion_s * FRAME_RATE)):
         if any(first < end and last >= start for start, end in repeated):
             continue  # already reported as a repetition
@@ -453,11 +455,11 @@ def _insertions(att: Analysis, path: np.ndarray, att_frame_cost: np.ndarray, kno
         inserted_s += len(frames) / FRAME_RATE
         run_cost = float(att_frame_cost[frames].mean())
         start, end = att.offset_s + first / FRAME_RATE, att.offset_s + (last + 1) / FRAME_RATE
-        segments.append({"label": "(inserted)", "start": round(start, 3), "end": round(end, 3), "cost": round(run_cost, 4),
-                         "score": round(anchor_score(run_cost, config.cost_native, config.cost_wrong), 1),
-                         "flag": True, "miscue": "insertion", "index": None})
+        segments.append(Segment("(inserted)", None, round(start, 3), round(end, 3), round(run_cost, 4),
+                                round(anchor_score(run_cost, config.cost_native, config.cost_wrong), 1), True,
+                                "insertion"))
         if known_text:
-            words.append({"word": None, "index": None, "start": round(start, 3), "end": round(end, 3), "score": 0.0, "cost": round(run_cost, 4), "miscue": "insertion"})
+            words.append(InsertedWord(round(start, 3), round(end, 3), round(run_cost, 4)))
     return segments, words, inserted_s, repeated_s
 
 
@@ -467,9 +469,11 @@ def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, s
     correlations along the path."""
     # scored.segments and scored.present: one per unit, both in reference order (the time-sorted list of
     # all segments agreed only because DTW's path and the forced alignment both run in order)
-    said = np.sort([s["score"] for s, p in zip(scored.segments, scored.present) if p])
+    said = np.sort([s.score for s, p in zip(scored.segments, scored.present) if p])
     # the mean of the words said, and the mean of their weakest quarter (a phrase is as clear as its worst words)
-    accuracy = float(0.5 * said.mean() + 0.5 * said[: max(1, len(said) // 4)].mean()) if said.size else 0.0
+    weakest = config.accuracy_weakest_share
+    accuracy = (float((1 - weakest) * said.mean() + weakest * said[: max(1, len(said) // 4)].mean())
+                if said.size else 0.0)
     completeness = 100.0 * float(scored.present.mean()) if n_units else 0.0
     r_pauses, a_pauses = ref.recording.pauses, att.recording.pauses
     fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
@@ -485,8 +489,10 @@ def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, s
 
 
 def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult, units: list[Unit],
-           golden: Reference, text_words: list[str] | None, alignable: bool, config: ScoreConfig) -> dict:
-    """The result dict of score_pronunciation: words, insertions, skills, overall and details."""
+           golden: Reference, text_words: list[str] | None, alignable: bool,
+           config: ScoreConfig) -> tuple[PronunciationResult, list[dict]]:
+    """score_pronunciation's result (words, insertions, skills, overall and details; its details without
+    compared_below_hz), and measures.word_measures of each unit."""
     path = alignment.path
     att_frame_cost = path_costs(np.nan_to_num(cost, nan=0.0), path, axis=1)
     encoder_costs = _encoder_costs(ref, att, path, units)
@@ -494,67 +500,69 @@ def _score(ref: Analysis, att: Analysis, cost: np.ndarray, alignment: DtwResult,
     scored = _score_words(ref, att, cost, path, units, text_words, alignable, listened, encoder_costs, config)
     extra_segments, extra_words, inserted_s, repeated_s = _insertions(att, path, att_frame_cost,
                                                                       text_words is not None, config)
-    segments = sorted(scored.segments + extra_segments, key=lambda s: s["start"])
-    words = sorted(scored.words + extra_words, key=lambda w: w["start"])
     skills, pitch_r, energy_r = _skills(ref, att, path, golden, scored, len(units), repeated_s, config)
     measures, word_rows = _measures(ref, att, units, scored, skills, listened, extra_segments, inserted_s)
     # a wrong or unintelligible reading caps the rest: fluent delivery of other words is not a good attempt
-    gate = min(1.0, (0.5 * skills["accuracy"] + 0.5 * skills["completeness"]) / 50.0)
+    gate = min(1.0, (0.5 * skills["accuracy"] + 0.5 * skills["completeness"]) / config.gate_points)
     overall = overall_score(skills, config) * gate
     # what experts would say, fitted to their ratings of real learners (experts.py): where the text is known
     # and the listener heard the reading, as in every reading it was fitted on
     models = expert_models() if config.experts and listened is not None else None
     if models is not None:
-        listened, fitted = _as_experts_would(models, measures, word_rows, scored, listened, config)
+        scored, listened, fitted = _as_experts_would(models, measures, word_rows, scored, listened, config)
         skills.update({k: fitted[k] for k in ("accuracy", "fluency", "prosody")})
         overall = fitted["overall"] * gate
     if listened is not None and listened.another_sentence:
         overall = min(overall, config.another_sentence_cap)
-    result = {"overall": round(overall, 1), **{k: None if v is None else round(v, 1) for k, v in skills.items()},
-              "not_scored": {k: NOT_SCORED[k] for k, v in skills.items() if v is None}, "segments": segments,
-              "details": _details(ref, att, golden, alignment, cost, text_words, pitch_r, energy_r, inserted_s)}
-    result["details"]["measures"] = {k: None if not np.isfinite(v) else round(v, 4) for k, v in measures.items()}
+    details = _details(ref, att, golden, alignment, cost, text_words, pitch_r, energy_r, inserted_s)
+    details["measures"] = {k: None if not np.isfinite(v) else round(v, 4) for k, v in measures.items()}
+    heard = None
     if listened is not None:
-        result["another_sentence"] = listened.another_sentence
-        result["heard"] = {"transcript": att.hearing.transcript, "words": listened.alignment,
-                           "word_error_rate": round(listened.word_error_rate, 3)}
-        result["details"]["listener_relative"] = round(listened.relative, 3)
-    if text_words is not None:
-        result["words"] = words
-    if alignable:
-        result["phones"] = scored.phones
+        heard = Heard(att.hearing.transcript, listened.alignment, round(listened.word_error_rate, 3))
+        details["listener_relative"] = round(listened.relative, 3)
+    rounded = {k: None if v is None else round(v, 1) for k, v in skills.items()}
+    result = PronunciationResult(
+        round(overall, 1), **rounded, not_scored={k: NOT_SCORED[k] for k, v in skills.items() if v is None},
+        segments=sorted(scored.segments + extra_segments, key=lambda s: s.start), details=details,
+        another_sentence=listened.another_sentence if listened is not None else None, heard=heard,
+        words=sorted(scored.words + extra_words, key=lambda w: w.start) if text_words is not None else None,
+        phones=scored.phones if alignable else None)
     return result, word_rows
 
 
 def _as_experts_would(models: ExpertModels, measures: dict, word_rows: list[dict], scored: _Words,
-                      listened: Listened, config: ScoreConfig) -> tuple[Listened, dict[str, float]]:
+                      listened: Listened, config: ScoreConfig) -> tuple[_Words, Listened, dict[str, float]]:
     """The calibration's skills (accuracy, fluency, prosody, overall), its word scores written into the
     rows the learner sees of the words said (and their flags and miscues; a word left out or not
     recognisably said keeps the anchors' score, flag and miscue), and its verdict on another sentence:
     its fitted rule, or the anchors' one on a voice the listener hears clearly."""
     fitted = models.skill_scores(measures)
-    for row, segment, present, score in zip(scored.words or scored.segments, scored.segments, scored.present,
-                                            models.word_scores(word_rows)):
+    words, segments = list(scored.words), list(scored.segments)
+    for i, present, score in zip(range(len(segments)), scored.present, models.word_scores(word_rows)):
         if not present:
             continue
-        segment["flag"] = bool(score < config.flag_below)  # word rows carry no flag: their miscue says it
-        for entry in {id(row): row, id(segment): segment}.values():
-            entry["score"] = round(float(score), 1)
-            entry["miscue"] = "mispronunciation" if score < config.flag_below else "none"
+        rewritten = {"score": round(float(score), 1),
+                     "miscue": "mispronunciation" if score < config.flag_below else "none"}
+        # word rows carry no flag: their miscue says it
+        segments[i] = dataclasses.replace(segments[i], flag=bool(score < config.flag_below), **rewritten)
+        if words:
+            words[i] = dataclasses.replace(words[i], **rewritten)
     clear = measures["listener_transcript"] >= config.another_sentence_clear_transcript
     another = models.is_another_sentence(measures) or (listened.another_sentence and clear)
-    return dataclasses.replace(listened, another_sentence=another), fitted
+    scored = dataclasses.replace(scored, words=words, segments=segments)
+    return scored, dataclasses.replace(listened, another_sentence=another), fitted
 
 
 def _measures(ref: Analysis, att: Analysis, units: list[Unit], scored: _Words, skills: dict,
-              listened: Listened | None, extra_segments: list[dict], inserted_s: float) -> tuple[dict, list[dict]]:
+              listened: Listened | None, extra_segments: list[Segment],
+              inserted_s: float) -> tuple[dict, list[dict]]:
     """measures.utterance_measures of this scoring, and measures.word_measures of each unit (from its row:
     the word's, where the text is known)."""
     rows = scored.words if len(scored.words) == len(units) else scored.segments
     by_word = listened is not None and len(rows) == len(att.hearing.word_log_probabilities)
     words = []
     for i, (unit, row) in enumerate(zip(units, rows)):
-        row = {**row, "heard_expected": normalise_word(unit.label)}
+        row = {**row.to_dict(), "heard_expected": normalise_word(unit.label)}
         log_probabilities = ((att.hearing.word_log_probabilities[i], ref.hearing.word_log_probabilities[i])
                              if by_word else ())
         words.append(word_measures(row, (unit.ref_end - unit.ref_start) / FRAME_RATE, *log_probabilities))
@@ -562,7 +570,7 @@ def _measures(ref: Analysis, att: Analysis, units: list[Unit], scored: _Words, s
     timing = {"speech_s": pauses.speech_s, "span_s": pauses.speech_s + pauses.pause_total_s,
               "n_pauses": pauses.n_pauses, "pause_total_s": pauses.pause_total_s,
               "longest_pause_s": pauses.longest_pause_s, "reference_speech_s": ref.recording.pauses.speech_s,
-              "inserted_s": inserted_s, "repetitions": sum(s["label"].endswith(" (again)") for s in extra_segments)}
+              "inserted_s": inserted_s, "repetitions": sum(s.label.endswith(" (again)") for s in extra_segments)}
     listener = None if listened is None else {
         "word_error_rate": listened.word_error_rate, "relative": listened.relative,
         "attempt": att.hearing.mean_log_probability, "transcript": att.hearing.transcript_log_probability}
@@ -577,7 +585,7 @@ def _details(ref: Analysis, att: Analysis, golden: Reference, alignment: DtwResu
     r_pauses, a_pauses = ref.recording.pauses, att.recording.pauses
     span_s = (a_pauses.speech_s + a_pauses.pause_total_s) or 1e-3
     # words said: what the listener heard (a reading of 3 words of 8 is not 8 words a minute's worth)
-    n_words = len(att.hearing.heard_words) if att.hearing is not None else len(text_words) if text_words else None
+    n_words = len(att.hearing.transcript_words) if att.hearing is not None else len(text_words) if text_words else None
     return {
         "reference": golden.source, "reference_text": golden.text,
         "dtw_cost": round(float(cost[path[:, 0], path[:, 1]].mean()), 4),
@@ -635,6 +643,8 @@ def compare(a, b, text: str | None = None, language: str | None = None, referenc
     """
     if text is not None:
         text, language = check_text(text, language)
+    elif language is not None:  # the reference's words, heard in this language ("EN-us" is "en")
+        language = check_language(language)
     golden = _resolve_reference(reference, text, language, settings)
     first, second = (_loaded(x, settings) for x in (a, b))
     features = shared_features(golden, first, second)  # both attempts on one band, whatever their microphones
@@ -668,8 +678,8 @@ class Comparison:
 
 def comparison(first: dict, second: dict) -> Comparison:
     """What changed between two results of score_pronunciation for the same text or reference."""
-    skills = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
-    difference = {k: None if first[k] is None or second[k] is None else round(second[k] - first[k], 1) for k in skills}
+    difference = {k: None if first[k] is None or second[k] is None else round(second[k] - first[k], 1)
+                  for k in RESULT_SCORES}
     words = []
     another = [name for name, result in (("A", first), ("B", second)) if result.get("another_sentence")]
     if "words" in first and "words" in second and not another:  # words of another sentence are not comparable

@@ -80,8 +80,8 @@ def word_errors(wave: np.ndarray, text: str, language: str) -> tuple[int, int, s
     added; words expected; the transcript). A near-miss ("Giulia" heard "Julia") counts as wrong."""
     words = expected_words(text)
     hearing = hear(wave, language, text.split())
-    pairs = align_words(words, hearing.heard_words)
-    errors = sum(i is None or j is None or words[i] != hearing.heard_words[j] for i, j in pairs)
+    pairs = align_words(words, hearing.transcript_words)
+    errors = sum(i is None or j is None or words[i] != hearing.transcript_words[j] for i, j in pairs)
     return errors, len(words), hearing.transcript
 
 

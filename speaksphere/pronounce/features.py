@@ -37,7 +37,7 @@ class FeatureConfig:
 
     # "logmel" or "mfcc": log-mel + deltas + CMVN with cosine distance separated right from wrong text best on
     # the dev voices. Whisper's encoder frames separate them better still, but serve each word's score along this
-    # path (ScoreConfig.heard_frames_weight), not the path: as its features they would need every anchor again
+    # path (ScoreConfig.encoder_weight), not the path: as its features they would need every anchor again
     kind: str = "logmel"
     metric: str = "cosine"  # frame distance for DTW: "cosine" (0..2) or "euclidean"
     n_mfcc: int = 13  # cepstra 1..12 plus c0; more mostly adds speaker detail (pitch harmonics)

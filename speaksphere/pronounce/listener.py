@@ -7,7 +7,7 @@ the same listener's hearing of the golden reference, so a voice or a microphone 
 the native reference shares (`relative_intelligibility`), and aligns the transcript with the expected
 words for omissions, insertions and substitutions (`align_words`).
 
-The weights are the process's one Whisper base (speaksphere.model.whisper.load_whisper_base), shared
+The weights are the process's one Whisper base (speaksphere.whisper.weights.load_whisper_base), shared
 with the analysis model.
 """
 
@@ -18,20 +18,19 @@ import functools
 import hashlib
 import re
 import threading
-import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from num2words import num2words
 
 from ..audio import SAMPLE_RATE
 from ..whisper.constants import FRAME_SAMPLES
 from ..whisper.decoder import text_tokens, transcribe
 from ..whisper.encoder import pretrained_whisper_encoder
+from ..words import normalise_word, spell_number
 
-__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "heard_words",
+__all__ = ["MAX_HEARD_S", "Hearing", "hear", "transcribe_speech", "normalise_word", "transcript_words",
            "kept_log_probability", "spell_number", "align_words", "relative_intelligibility", "EncoderStates"]
 
 MAX_HEARD_S = 29.0  # Whisper hears 30 s at once; scoring skips the listener for longer speech
@@ -44,15 +43,16 @@ class Hearing:
     """What the listener heard in one recording, for one expected text."""
 
     transcript: str  # greedy, language fixed
-    heard_words: list[str]  # the transcript's words, normalised (lower case, no punctuation)
+    transcript_words: list[str]  # the transcript's words, normalised (lower case, no punctuation)
     word_log_probabilities: np.ndarray  # float64 (n_expected_words,): each expected word's tokens together
     mean_log_probability: float  # per token of the expected text, end-of-text included (0 is best)
     # Whisper's encoder frames of the wave, unit length, read-only: float32 (positions, 512), one every
     # 20 ms from the wave's first sample to its last (the silence Whisper pads with left out)
     frames: np.ndarray | None = None
     # per token of the transcript, end-of-text included: how sure the listener is of what it wrote (0 is
-    # best); where Whisper looped (a stretch said twice, cut and its stop scored -inf: whisper_decoder),
-    # over the tokens it kept: the loop is on the padding after the speech, not doubt about the words
+    # best); where Whisper looped (a stretch said twice, cut and its stop scored -inf:
+    # speaksphere.whisper.decoder), over the tokens it kept: the loop is on the padding after the speech,
+    # not doubt about the words
     transcript_log_probability: float = float("nan")
 
 
@@ -95,14 +95,7 @@ class EncoderStates:
 _heard_states = EncoderStates(max_bytes=64 << 20)  # the process's own (default_caches()'s); a coach has its own
 
 
-def normalise_word(word: str) -> str:
-    """A word as the listener's transcript and the expected text are compared: lower case, letters,
-    digits and inner apostrophes only ("Veuillez," -> "veuillez", "l’heure" -> "l'heure")."""
-    word = unicodedata.normalize("NFKC", word).lower().replace("’", "'")
-    return "".join(re.findall(r"[\w']+", word)).strip("'")
-
-
-def heard_words(transcript: str, language: str, written: frozenset[str] = frozenset()) -> list[str]:
+def transcript_words(transcript: str, language: str, written: frozenset[str] = frozenset()) -> list[str]:
     """A transcript's words as the expected words (normalised, `written`) are compared with them: numbers
     spelled out (spell_number), and a hyphenated word taken as its parts ("T-shirt" heard for T SHIRT,
     "modo-mudo" for "modo mudo": each a miscue of two words read well) unless the text writes it whole."""
@@ -111,20 +104,6 @@ def heard_words(transcript: str, language: str, written: frozenset[str] = frozen
         parts = [word] if normalise_word(word) in written else re.split(r"[-\u2010\u2011]", word)
         words += [spelled for part in parts for spelled in spell_number(normalise_word(part), language, written)]
     return words
-
-
-def spell_number(word: str, language: str, expected: frozenset[str] = frozenset()) -> list[str]:
-    """A normalised word as words: digits spelled out in `language` ("3" -> ["three"], "21" -> ["twenty",
-    "one"]), as the expected text writes them, unless the expected words hold the digits themselves ("Il
-    est 3 heures"); any other word as it is ([] for an empty one). Whisper writes numbers as digits:
-    "THREE TWO TWO SEVEN" read well was heard "3 2 2 7", every word a miscue."""
-    if not word.isdecimal() or len(word) > 9 or word in expected:  # isdigit() takes "¹", which int() refuses
-        return [word] if word else []
-    try:
-        spelled = num2words(int(word), lang=language)
-    except (NotImplementedError, OverflowError, KeyError, ValueError):  # a language num2words does not know
-        return [word]
-    return [normalise_word(w) for w in re.split(r"[^\w']+", spelled) if normalise_word(w)]
 
 
 @torch.inference_mode()
@@ -150,7 +129,7 @@ def hear(wave: np.ndarray, language: str, words: list[str], states: EncoderState
         per_word.append(float(scored[start : start + len(tokens)].sum()))
         start += len(tokens)
     written = frozenset(normalise_word(w) for w in words)
-    heard = heard_words(transcript.text, language, written)
+    heard = transcript_words(transcript.text, language, written)
     frames = states[0, : n_speech // FRAME_SAMPLES + 1].float().numpy()  # the speech's, not the padding's
     frames = frames / np.maximum(np.linalg.norm(frames, axis=1, keepdims=True), 1e-9)  # a new array: the cache's stays
     frames.setflags(write=False)  # shared by every scoring against a cached reference

@@ -16,7 +16,7 @@ __all__ = ["utterance_measures", "word_measures", "prosody_measures", "listener_
            "SKILL_MEASURES", "WORD_MEASURES", "ANOTHER_SENTENCE_MEASURES"]
 
 _NAN = float("nan")
-REFERENCE_HEARD_FLOOR = ScoreConfig.reference_heard_floor  # nats/token (scores.py says why)
+REFERENCE_LOG_PROBABILITY_FLOOR = ScoreConfig.reference_log_probability_floor  # nats/token (scores.py says why)
 
 # what the experts' calibration (experts.py) reads, in every language: a reading's skills ...
 SKILL_MEASURES = (
@@ -48,7 +48,7 @@ ANOTHER_SENTENCE_MEASURES = {
 # without it one model serves every language alike)
 
 
-def listener_floored(attempt: float, relative: float, floor: float = REFERENCE_HEARD_FLOOR) -> float:
+def listener_floored(attempt: float, relative: float, floor: float = REFERENCE_LOG_PROBABILITY_FLOOR) -> float:
     """The attempt's mean log-probability of the expected text (nats/token) minus the reference's, the
     reference's counted as at least `floor`: a reference the listener hears poorly (espeak-ng's French)
     must not excuse an attempt it hears even worse."""

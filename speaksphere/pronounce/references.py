@@ -23,17 +23,18 @@ import librosa
 import numpy as np
 import soundfile as sf
 import yaml
-from num2words import num2words
 
 from ..audio import SAMPLE_RATE, AudioLimits
 from ..recording import Recording, load_recording
 from ..tts import synthesize
 from ..vad import VadConfig
+from ..words import normalise_text, number_words
 from .caches import ScoringCaches, default_caches
 from .listener import MAX_HEARD_S, transcribe_speech
 
 __all__ = ["ScoringError", "Phrase", "Reference", "SYNTHESIS_VOICES", "library", "library_phrase", "find_phrase",
-           "check_text", "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference",
+           "check_text", "check_language",
+           "synthesised_reference", "library_reference", "uploaded_reference", "golden_reference",
            "heard_text"]
 
 LIBRARY_DIR = Path(__file__).resolve().parents[1] / "references"
@@ -125,18 +126,24 @@ def library(language: str | None = None, level: str | None = None, topic: str | 
             and (level is None or p.level == level) and (topic is None or p.topic == topic)]
 
 
-def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
-    return " ".join(re.findall(r"[\w']+", text))
-
-
 def find_phrase(text: str, language: str | None = None) -> Phrase | None:
     """The library phrase with this text (ignoring case and punctuation), if there is one."""
-    wanted = _normalise(text)
-    return next((p for p in library(language) if _normalise(p.text) == wanted), None)
+    wanted = normalise_text(text)
+    return next((p for p in library(language) if normalise_text(p.text) == wanted), None)
 
 
 _MAX_DIGITS = 12  # a phone number in one run; longer runs are read out for minutes ("one hundred trillion...")
+
+
+def check_language(language: str | None) -> str:
+    """A language as practice takes it: its ISO 639-1 code, in lower case, a region left out ("EN-us" ->
+    "en"; None -> "en"). Raises ScoringError for a language pronunciation practice does not support."""
+    language = (language or "en").lower().split("-")[0]
+    if language not in SYNTHESIS_VOICES:
+        supported = ", ".join(f"{LANGUAGE_NAMES[c]} ({c})" for c in SYNTHESIS_VOICES)
+        raise ScoringError(f"Pronunciation practice does not support the language {language!r} yet. "
+                           f"Choose one of: {supported}.")
+    return language
 
 
 def check_text(text: str | None, language: str | None) -> tuple[str, str]:
@@ -162,16 +169,13 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
     if max((len(run) for run in re.findall(r"\d+", text)), default=0) > _MAX_DIGITS:
         raise ScoringError(f"Numbers of more than {_MAX_DIGITS} digits are too long to practise (a 300-digit "
                            "number is read for minutes). Please write long numbers in shorter groups.")
-    language = (language or "en").lower().split("-")[0]
-    if language not in SYNTHESIS_VOICES:
-        supported = ", ".join(f"{LANGUAGE_NAMES[c]} ({c})" for c in SYNTHESIS_VOICES)
-        raise ScoringError(f"Pronunciation practice does not support the language {language!r} yet. Choose one of: {supported}.")
+    language = check_language(language)
     letters = [c for c in text if c.isalpha()]
     script = "CYRILLIC" if language == "ru" else "LATIN"
     if sum(unicodedata.name(c, "").startswith(script) for c in letters) < 0.9 * len(letters):
         raise ScoringError(f"This text is not written in the {script.title()} alphabet that "
                            f"{LANGUAGE_NAMES[language]} uses. Please check the language you chose.")
-    words = _normalise(text).split()
+    words = normalise_text(text).split()
     if language in _FUNCTION_WORDS and len(words) >= 4:
         hits = {code: sum(w in vocab for w in words) for code, vocab in _FUNCTION_WORDS.items()}
         best = max(hits, key=hits.get)
@@ -212,11 +216,9 @@ def spoken_words(text: str, language: str) -> int:
                 continue
             zeros = len(digits) - len(digits.lstrip("0"))
             count += zeros
-            if zeros < len(digits):
-                try:
-                    count += len(num2words(int(digits), lang=language).split())
-                except (NotImplementedError, OverflowError, KeyError, ValueError):  # a word per digit
-                    count += len(digits) - zeros
+            if zeros < len(digits):  # a word per digit in a language num2words does not know
+                spelled = number_words(int(digits), language)
+                count += len(spelled.split()) if spelled is not None else len(digits) - zeros
     return count
 
 

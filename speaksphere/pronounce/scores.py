@@ -43,6 +43,9 @@ class ScoreConfig:
     rate_penalty: float = 60.0  # points lost per unit of |ln ratio| beyond the tolerance
     pause_penalty_s: float = 25.0  # points lost per second of pausing beyond the reference's
     extra_pause_penalty: float = 8.0  # points lost per silent pause beyond the reference's
+    # accuracy: the mean score of the words said, blended with the mean of their weakest quarter with this
+    # share (a phrase is as clear as its worst words)
+    accuracy_weakest_share: float = 0.5
     flag_below: float = 60.0  # a segment scoring under this is flagged as needing work
     omission_ratio: float = 0.35  # a word said in under 35% of the reference's time ...
     omission_score: float = 40.0  # ... and scoring under this is counted as left out
@@ -52,6 +55,7 @@ class ScoreConfig:
     relocate_min_s: float = 0.25
     insertion_s: float = 0.25  # attempt speech this long matched to no new reference frame is an insertion
     insertion_cost: float = 0.5  # ... when its DTW cost is above this (a held sound is cheap)
+    insertion_loud_db: float = -35.0  # ... counting its frames louder than this (dB re the loudest frame) only
     # a word the grammar decode hears twice is a repetition only if its two sayings sound alike (mean cosine
     # DTW cost between them at most this): a short word next to an error is often "heard" twice
     repetition_cost: float = 0.40
@@ -65,18 +69,21 @@ class ScoreConfig:
     another_sentence_drop: float = -2.5
     # ... where the reference counts as heard at least this well (mean per token, nats): a reference the
     # listener hears poorly (espeak-ng reading a typed French text) must not excuse an attempt it hears even worse
-    reference_heard_floor: float = -0.5
+    reference_log_probability_floor: float = -0.5
     # ... and the reading far from the reference in Whisper's encoder frames too (mean per word of the
     # words' heard_cost), where both were heard: natives stay below it, readings of another text above
-    another_sentence_heard_cost: float = 0.40
+    another_sentence_encoder_cost: float = 0.40
     # Whisper's encoder frames (the listener's, computed for every attempt and reference) compared along the
     # DTW path: mean cosine distance per word, anchored at the dev split's medians (native words, words of
     # another text), with this share of each word's DTW part: they tell a word from another across voices far
     # better than the spectra
-    heard_frames_weight: float = 0.5
-    heard_cost_native: float = 0.20
-    heard_cost_wrong: float = 0.53
+    encoder_weight: float = 0.5
+    encoder_cost_native: float = 0.20
+    encoder_cost_wrong: float = 0.53
     another_sentence_cap: float = 20.0  # the overall score of a reading of another sentence is at most this
+    # a wrong or unintelligible reading caps the rest: the overall score is scaled by the mean of accuracy and
+    # completeness over this many points (at most 1): fluent delivery of other words is not a good attempt
+    gate_points: float = 50.0
     # With the experts' calibration, "another sentence" is its logistic rule (fitted on learners) or the
     # anchors' rule above where the listener is sure of its own transcript (mean log-probability per token
     # at least this): a clear voice reading other words, as natives' readings of another text are
@@ -94,7 +101,7 @@ def another_sentence_by_anchors(word_error_rate: float, floored: float, heard_co
     and the reading far from the reference in Whisper's encoder frames (heard_cost: the words' mean
     distance; None where there are no frames, and then not asked)."""
     return (word_error_rate >= config.another_sentence_wer and floored <= config.another_sentence_drop
-            and (heard_cost is None or heard_cost >= config.another_sentence_heard_cost))
+            and (heard_cost is None or heard_cost >= config.another_sentence_encoder_cost))
 
 
 def anchor_score(value: np.ndarray | float, native: float, wrong: float) -> np.ndarray | float:

@@ -15,7 +15,8 @@ import re
 
 import numpy as np
 
-from ..pronounce.listener import normalise_word, spell_number
+from ..vad import VadConfig
+from ..words import normalise_word, spell_number
 
 __all__ = ["PRONUNCIATION_MEASURES", "FLUENCY_MEASURES", "OVERALL_MEASURES", "EMBEDDING_MEASURES", "WORD_MEASURES",
            "FILLERS", "MIN_PAUSE_S", "syllables", "runs_and_pauses", "word_measures", "speech_measures",
@@ -44,7 +45,7 @@ EMBEDDING_MEASURES = tuple(f"whisper_{i:03d}" for i in range(512))  # the voice'
 WORD_MEASURES = ("log_probability", "min_token_log_probability", "mean_token_log_probability", "tokens",
                  "seconds_per_letter")
 _UNSURE = np.log(0.5)  # a word the listener gives less than even odds
-MIN_PAUSE_S = 0.25  # a silent pause counts from 250 ms (de Jong & Wempe 2009; VadConfig.min_pause_s)
+MIN_PAUSE_S = VadConfig.min_pause_s  # a silent pause counts from 250 ms (de Jong & Wempe 2009), as for fluency
 
 
 def runs_and_pauses(segments: list[tuple[float, float]]) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:

@@ -19,14 +19,15 @@ import numpy as np
 import scipy.ndimage
 import torch
 
-from ..whisper.constants import END_OF_TEXT
+from ..audio import SAMPLE_RATE
+from ..whisper.constants import END_OF_TEXT, FRAME_SAMPLES
 from ..whisper.decoder import _decoder_and_projection, _log_probabilities, prompt_tokens, token_text
 
 __all__ = ["ALIGNMENT_HEADS", "FRAMES_PER_S", "TimedToken", "timed_tokens", "words_of"]
 
 # Whisper base's alignment heads (layer, head), from openai-whisper's _ALIGNMENT_HEADS["base"]
 ALIGNMENT_HEADS = ((3, 1), (4, 2), (4, 3), (4, 7), (5, 1), (5, 2), (5, 4), (5, 6))
-FRAMES_PER_S = 50  # encoder positions: one every 20 ms
+FRAMES_PER_S = SAMPLE_RATE // FRAME_SAMPLES  # 50 encoder positions a second: one every 20 ms
 _MEDIAN_WIDTH = 7  # frames, as openai-whisper filters the attention
 
 

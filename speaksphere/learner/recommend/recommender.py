@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ...config import load_config
-from ..store import LearnerStore, StoreConfig
+from ..store import LearnerStore
 from .catalogue import DEFAULT_CATALOGUE_PATH, Catalogue, Exercise, load_catalogue
 from .context import learner_context
 from .policy import (
@@ -46,9 +46,9 @@ _PENDING_LOOKBACK = 50  # recommendations searched for the latest one in a langu
 
 @dataclass(frozen=True)
 class RecommendConfig:
-    """Settings of the learner store and the recommender (speaksphere/learner/recommend/recommend.yaml)."""
+    """Settings of the recommender (speaksphere/learner/recommend/recommend.yaml); the store's are
+    Settings.store (speaksphere/settings.yaml)."""
 
-    store: StoreConfig = field(default_factory=StoreConfig)
     bandit: BanditConfig = field(default_factory=BanditConfig)
     catalogue: str | None = None  # None: the built-in speaksphere/learner/recommend/exercises.yaml
 
@@ -89,10 +89,10 @@ class Recommender:
         self._rng_lock = threading.Lock()  # a seeded Generator is not safe to share between threads
 
     @classmethod
-    def from_config(cls, config: RecommendConfig) -> Recommender:
-        """The recommender and its store as configured."""
+    def from_config(cls, config: RecommendConfig, store: LearnerStore) -> Recommender:
+        """The recommender of `store` as configured."""
         catalogue = load_catalogue(config.catalogue or DEFAULT_CATALOGUE_PATH)
-        return cls(LearnerStore.from_config(config.store), catalogue, config.bandit)
+        return cls(store, catalogue, config.bandit)
 
     def learn(self, learner_id: str) -> int:
         """Learn from every outcome and thumb not learned yet; returns how many rewards were used."""
