@@ -18,13 +18,12 @@ vs error level), ROC AUC (right vs wrong text), and how often the worst segment 
 
 from __future__ import annotations
 
-import sys
-
 import argparse
 import hashlib
 import random
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass

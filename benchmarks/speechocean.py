@@ -81,8 +81,8 @@ def jobs_of(ratings: list[dict], corpus: dict[str, dict]) -> list[dict]:
 
 def score_job(job: dict) -> dict:
     """Score one job; the row of the cache (with every measure, and per word its measures)."""
-    from speaksphere.pronounce import ScoringError, assess_file
     from speaksphere.audio import AudioError
+    from speaksphere.pronounce import ScoringError, assess_file
 
     started = time.perf_counter()
     try:

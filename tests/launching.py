@@ -23,9 +23,9 @@ def accelerate_launch(script: str, *arguments: str, processes: int = 2) -> str:
 def serve_app(settings, database: Path):
     """The SpeakSphere app on a free loopback port with its own learner database; yields the Blocks
     (its local_url is the address), closed afterwards."""
-    import app
     from dataclasses import replace
 
+    import app
     from speaksphere.learner.store import StoreConfig
 
     demo = app.build_app(replace(settings, store=StoreConfig(path=str(database))))

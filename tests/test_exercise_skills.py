@@ -14,8 +14,13 @@ from speaksphere.learner.recommend import load_catalogue
 from speaksphere.learner.recommend.catalogue import Exercise
 from speaksphere.pronounce.assess import assess_file
 from speaksphere.pronounce.listener import MAX_HEARD_S
-from speaksphere.pronounce.references import (SYNTHESIS_VOICES, Reference, golden_reference, library_phrase,
-                                              library_reference)
+from speaksphere.pronounce.references import (
+    SYNTHESIS_VOICES,
+    Reference,
+    golden_reference,
+    library_phrase,
+    library_reference,
+)
 from speaksphere.pronounce.scores import ScoreConfig
 from speaksphere.tts import synthesize
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+import speaksphere.pronounce.listener as listener
 from speaksphere.data.engines import render
 from speaksphere.pronounce import library, score_pronunciation
-from speaksphere.pronounce.references import LIBRARY_DIR, synthesised_reference
-import speaksphere.pronounce.listener as listener
 from speaksphere.pronounce.listener import EncoderStates, align_words, hear, normalise_word, relative_intelligibility
+from speaksphere.pronounce.references import LIBRARY_DIR, synthesised_reference
 
 
 def test_alignment_names_omissions_insertions_and_substitutions():

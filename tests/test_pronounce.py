@@ -18,8 +18,8 @@ from speaksphere import AudioError
 from speaksphere.pronounce import ScoringError, compare, library, score_pronunciation
 from speaksphere.pronounce.scores import ScoreConfig
 from speaksphere.recording import load_recording
-from speaksphere.vad import trim_silence
 from speaksphere.tts import synthesize
+from speaksphere.vad import trim_silence
 
 TEXT = "please leave your message after the tone"
 SKILLS = ("overall", "accuracy", "fluency", "prosody", "completeness", "coherence")
@@ -113,8 +113,7 @@ def test_a_reference_says_its_kind_and_its_phrase_id():
 
 def test_the_core_checks_no_text_and_resolves_no_reference(monkeypatch):
     """A resolved reference is scored as it is: its text was checked once, when it was resolved."""
-    from speaksphere.pronounce import golden_reference
-    from speaksphere.pronounce import references
+    from speaksphere.pronounce import golden_reference, references
 
     assess_module = importlib.import_module("speaksphere.pronounce.assess")
     calls = []

@@ -2,8 +2,15 @@
 
 import json
 
-from speaksphere.pronounce import (InsertedWord, Phone, PronunciationResult, Segment, WordScore, assess_file,
-                                   library_reference)
+from speaksphere.pronounce import (
+    InsertedWord,
+    Phone,
+    PronunciationResult,
+    Segment,
+    WordScore,
+    assess_file,
+    library_reference,
+)
 from speaksphere.pronounce.references import LIBRARY_DIR, library_phrase
 from speaksphere.pronounce.result import Heard, HeardWord
 

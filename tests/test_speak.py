@@ -13,8 +13,8 @@ from speaksphere.speak import LEVELS, assess_speech, prompt, prompts
 from speaksphere.speak.listening import MAX_WINDOW_S, listen, speech_windows
 from speaksphere.speak.measures import speech_measures, syllables
 from speaksphere.speak.timing import TimedToken, words_of
-from speaksphere.whisper.decoder import text_tokens
 from speaksphere.vad import SpeechSegment
+from speaksphere.whisper.decoder import text_tokens
 
 INVALID = next(p for p in library("en") if p.id == "en-conf-invalid")  # "That is not a valid conference number..."
 

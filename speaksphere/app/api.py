@@ -73,7 +73,7 @@ def _remove_served_copies(stem: str, older_than_s: float = 0.0) -> int:
     return removed
 
 
-_SWEPT: "weakref.WeakValueDictionary[int, Coach]" = weakref.WeakValueDictionary()  # coaches the sweeper serves
+_SWEPT: weakref.WeakValueDictionary[int, Coach] = weakref.WeakValueDictionary()  # coaches the sweeper serves
 _SWEEPER: list[threading.Thread] = []
 
 

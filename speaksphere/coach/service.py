@@ -19,30 +19,37 @@ import numpy as np
 import soundfile as sf
 
 from ..audio import SAMPLE_RATE, AudioError
-from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
 from ..figures import plot_recording
 from ..learner.progress import Selection, history_from_attempts, plot_progress, progress_summary, select_practice
+from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
+from ..learner.store import SKILLS, LearnerStore
+from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
 from ..pronounce import figures as pronounce_figures
 from ..pronounce.assess import assess, compare_results, shared_features
 from ..pronounce.caches import ScoringCaches
-from ..pronounce.references import (LIBRARY_DIR, Reference, golden_reference, library, library_phrase,
-                                    library_reference, uploaded_reference)
-from ..learner.recommend import RecommendConfig, Recommender, load_recommend_config
+from ..pronounce.references import (
+    LIBRARY_DIR,
+    Reference,
+    golden_reference,
+    library,
+    library_phrase,
+    library_reference,
+    uploaded_reference,
+)
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
-from ..vad import VadConfig
 from ..speak import figures as speak_figures
 from ..speak.assess import MAX_SPEECH_S, assess_speech, check_language
 from ..speak.prompts import prompt as speak_prompt
-from ..learner.store import SKILLS, LearnerStore
+from ..vad import VadConfig
 from . import explain
 from .deadline import FIGURES_LIMIT_S, within
-from .figures import plot_comparison, plot_predictions
 from .drawings import Drawings
+from .figures import plot_comparison, plot_predictions
 from .limits import RateLimit
-from .voice import voice_facts
 from .served import ServedFiles
 from .transcript import what_was_said
+from .voice import voice_facts
 
 __all__ = ["Coach", "CoachError", "ModelMissingError", "Reporter", "model_path", "load_coach", "settings_with_model"]
 
@@ -72,7 +79,7 @@ def model_path(settings: Settings) -> Path:
     return path.resolve()
 
 
-def load_coach(settings: Settings, recommend_config: RecommendConfig | None = None) -> "Coach":
+def load_coach(settings: Settings, recommend_config: RecommendConfig | None = None) -> Coach:
     """Load the model once, open the learner store and warm everything up, so the first learner does not wait.
 
     Raises ModelMissingError (with what to do) when the model folder is missing.

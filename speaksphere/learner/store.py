@@ -33,8 +33,16 @@ from typing import Any, Literal
 
 from .database import Connection, PostgresDatabase, Row, SQLiteDatabase, StoreError, is_database_url, redacted
 from .export import export_text
-from .schema import (ATTEMPT_COLUMNS, FEEDBACK_COLUMNS, MIGRATIONS, RECOMMENDATION_COLUMNS, REQUESTS, SCHEMA_VERSION,
-                     SCORES, SKILLS)
+from .schema import (
+    ATTEMPT_COLUMNS,
+    FEEDBACK_COLUMNS,
+    MIGRATIONS,
+    RECOMMENDATION_COLUMNS,
+    REQUESTS,
+    SCHEMA_VERSION,
+    SCORES,
+    SKILLS,
+)
 
 __all__ = [
     "SKILLS", "SCORES", "REQUESTS", "MIGRATIONS", "SCHEMA_VERSION", "LearnerError", "StoreError", "StoreConfig",
@@ -119,7 +127,7 @@ class LearnerStore:
         self._open_and_migrate()
 
     @classmethod
-    def from_config(cls, config: StoreConfig) -> "LearnerStore":
+    def from_config(cls, config: StoreConfig) -> LearnerStore:
         """The store described by a `StoreConfig`."""
         if config.database_url and not is_database_url(config.database_url):
             raise StoreError(f"store.database_url must be a postgresql://... URL, not {redacted(config.database_url)!r}")

@@ -10,8 +10,16 @@ to_dict(), score_pronunciation's return.
 """
 
 from .assess import Assessment, assess, assess_file, compare, score_pronunciation
-from .references import (Phrase, Reference, ScoringError, golden_reference, library, library_reference,
-                         synthesised_reference, uploaded_reference)
+from .references import (
+                         Phrase,
+                         Reference,
+                         ScoringError,
+                         golden_reference,
+                         library,
+                         library_reference,
+                         synthesised_reference,
+                         uploaded_reference,
+)
 from .result import InsertedWord, Phone, PronunciationResult, Segment, WordScore
 
 __all__ = ["score_pronunciation", "compare", "assess", "assess_file", "Assessment", "ScoringError", "Phrase",

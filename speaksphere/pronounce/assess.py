@@ -7,8 +7,8 @@ draw and the learner-facing result); `assess_file` loads and resolves first;
 
 from __future__ import annotations
 
-import functools
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,21 +18,39 @@ from ..audio import FRAME_RATE, SAMPLE_RATE
 from ..dtw import DtwResult, cost_matrix, dtw, dtw_fast, paired_costs, path_costs, subsequence_dtw
 from ..recording import Recording, load_recording
 from ..settings import Settings
+from ..skills import RESULT_SCORES
 from ..tts import synthesize
 from ..vad import trim_silence
-from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
-from .features import FeatureConfig, energy_db, frame_features, pitch_semitones, shared_band_hz
-from .experts import ExpertModels, expert_models
-from .measures import listener_floored, prosody_measures, utterance_measures, word_measures
-from .caches import ScoringCaches, default_caches
-from ..skills import RESULT_SCORES
 from ..words import normalise_word
+from .align import Repetition, WordSegment, align_english, english_words, repeated_words, unknown_words
+from .caches import ScoringCaches, default_caches
+from .experts import ExpertModels, expert_models
+from .features import FeatureConfig, energy_db, frame_features, pitch_semitones, shared_band_hz
 from .listener import MAX_HEARD_S, EncoderStates, Hearing, align_words, hear, relative_intelligibility
-from .references import (MAX_SCORED_S, Reference, ScoringError, SYNTHESIS_VOICES, check_language, check_text,
-                         golden_reference, library, library_reference, uploaded_reference)
+from .measures import listener_floored, prosody_measures, utterance_measures, word_measures
+from .references import (
+    MAX_SCORED_S,
+    SYNTHESIS_VOICES,
+    Reference,
+    ScoringError,
+    check_language,
+    check_text,
+    golden_reference,
+    library,
+    library_reference,
+    uploaded_reference,
+)
 from .result import Heard, HeardWord, InsertedWord, Phone, PronunciationResult, Segment, WordScore
-from .scores import (ScoreConfig, anchor_score, another_sentence_by_anchors, coherence_score, fluency_score, horizontal_runs,
-                     overall_score, prosody_score)
+from .scores import (
+    ScoreConfig,
+    anchor_score,
+    another_sentence_by_anchors,
+    coherence_score,
+    fluency_score,
+    horizontal_runs,
+    overall_score,
+    prosody_score,
+)
 
 __all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "assess_file", "score_pronunciation", "compare",
            "compare_results", "Comparison", "WordChange", "comparison", "shared_features"]
@@ -85,7 +103,7 @@ class Assessment:
     units: list[Unit]
     word_measures: list[dict] = dataclasses.field(default_factory=list)  # measures.word_measures per unit
 
-    def for_figures(self, max_cells: int = 250_000) -> "Assessment":
+    def for_figures(self, max_cells: int = 250_000) -> Assessment:
         """The same assessment with the distance matrix thinned to at most `max_cells` cells (every k-th
         frame both ways): all the figures need, and what an app keeps between the answer and its figures
         (a whole 60-s x 60-s matrix is 144 MB per learner). The listener's encoder frames (up to 3 MB a

@@ -28,7 +28,7 @@ class ScoringCaches:
     encoder_states: EncoderStates  # Whisper encoder states by the SHA-256 of its input
 
     @classmethod
-    def from_settings(cls, settings: CacheSettings = CacheSettings()) -> "ScoringCaches":
+    def from_settings(cls, settings: CacheSettings = CacheSettings()) -> ScoringCaches:
         return cls(LruCache(max_entries=settings.reference_analyses),
                    LruCache(max_entries=settings.library_references),
                    LruCache(max_bytes=int(settings.synthesised_reference_mb * _MB),

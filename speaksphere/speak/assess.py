@@ -21,7 +21,8 @@ from ..audio import AudioError, AudioLimits
 from ..pronounce.experts import LinearModel
 from ..pronounce.features import energy_db, pitch_semitones
 from ..pronounce.measures import prosody_measures
-from ..pronounce.references import LANGUAGE_NAMES as PRONOUNCE_LANGUAGE_NAMES, ScoringError
+from ..pronounce.references import LANGUAGE_NAMES as PRONOUNCE_LANGUAGE_NAMES
+from ..pronounce.references import ScoringError
 from .listening import Encoded, Listening, encode, listen
 from .measures import embedding_measures, runs_and_pauses, speech_measures, word_measures
 
@@ -56,7 +57,7 @@ class SpeakingModels:
         return embedding - self.language_offsets.get(language, 0.0)
 
     @classmethod
-    def load(cls, path: Path = SPEAKING_PATH) -> "SpeakingModels":
+    def load(cls, path: Path = SPEAKING_PATH) -> SpeakingModels:
         spec = json.loads(Path(path).read_text())
         return cls({k: LinearModel.from_dict(v) for k, v in spec["scores"].items()},
                    LinearModel.from_dict(spec["words"]), spec["info"],

@@ -16,12 +16,12 @@ import numpy as np
 import torch
 
 from ..audio import SAMPLE_RATE
+from ..pronounce.listener import EncoderStates
+from ..vad import SpeechSegment
 from ..whisper.constants import MAX_TOKENS
 from ..whisper.decoder import transcribe
 from ..whisper.language import language_log_probabilities, whisper_language_logits
-from ..pronounce.listener import EncoderStates
 from ..words import normalise_word
-from ..vad import SpeechSegment
 from .measures import runs_and_pauses
 from .timing import FRAMES_PER_S, TimedWord, timed_tokens, words_of
 
