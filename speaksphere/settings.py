@@ -65,6 +65,7 @@ class CacheSettings:
     # Whisper encoder states: a recording heard again (Compare after Pronounce, a retry) costs no second
     # pass; 64 MB is about 20 recordings of 30 s (3 MB each), 115 of 5 s
     encoder_state_mb: float = 64.0
+    speech_state_mb: float = 32.0  # Speak's encoder states of its windows of free speech (up to 28 s each)
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,21 @@ def test_the_coach_opens_the_learner_store_its_settings_name(tiny_model_dir, tmp
     assert load_coach(settings).store.path == tmp_path / "named.sqlite3"
     monkeypatch.setenv("SPEAKSPHERE_DB", str(tmp_path / "from-env.sqlite3"))
     assert load_coach(settings_with_model(Settings(), tiny_model_dir)).store.path == tmp_path / "from-env.sqlite3"
+
+
+def test_speak_and_the_transcript_keep_whisper_states_in_the_coachs_caches():
+    from speaksphere.coach.transcript import what_was_said
+    from speaksphere.speak import listening
+
+    coach = Coach(Settings(), predictor=None, recommender=None, model_dir=Path("unused"))
+    path = str(LIBRARY_DIR / PHRASE.file)
+    kept_by_the_process = len(listening._states._states)
+    answer = coach.speak(path, language="en", figures=False)
+    assert answer["result"]["transcript"]
+    assert len(coach.caches.speech_states._states) >= 1  # Speak's windows, in this coach's bounded store
+    assert len(listening._states._states) == kept_by_the_process  # not in the process's own
+    assert coach.caches.speech_states.max_bytes == int(Settings().caches.speech_state_mb * (1 << 20))
+    recording = load_recording(path)
+    windows = [{"start": 0.0, "end": len(recording.wave) / 16000, "speech_s": 3.0, "language": {"en": 1.0}}]
+    said = what_was_said(recording, windows, coach.caches.encoder_states)
+    assert said and said[0]["text"] and len(coach.caches.encoder_states._states) == 1

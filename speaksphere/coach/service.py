@@ -213,7 +213,7 @@ class Coach:
         report(0.4, "Listening for language, accent, emotion and command")
         predictions = self.predictor.analyze_recording(recording)
         report(0.6, "Writing down what was said")
-        predictions["transcript"] = what_was_said(recording, predictions.get("windows", []))
+        predictions["transcript"] = what_was_said(recording, predictions.get("windows", []), self.caches.encoder_states)
         voice = facts["voice"] = voice_facts(recording, predictions["transcript"])
         if learner_id:
             language = explain.top_label(predictions["language"])[0] if "language" in predictions else None
@@ -373,7 +373,7 @@ class Coach:
         limits = replace(self.settings.audio, max_seconds=min(self.settings.audio.max_seconds, MAX_SPEECH_S))
         recording = self._load(audio, "Your answer", limits, VadConfig())
         report(0.3, "Listening to what you said")
-        result = assess_speech(recording, language)
+        result = assess_speech(recording, language, states=self.caches.speech_states)
         result["prompt"] = None if chosen is None else {"id": chosen.id, "level": chosen.level, "text": chosen.text}
         if learner_id:
             self.store.record_attempt(

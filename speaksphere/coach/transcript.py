@@ -12,7 +12,7 @@ second per word on one core).
 from __future__ import annotations
 
 from ..audio import SAMPLE_RATE
-from ..pronounce.listener import MAX_HEARD_S, transcribe_speech
+from ..pronounce.listener import MAX_HEARD_S, EncoderStates, transcribe_speech
 from ..recording import Recording
 from ..whisper.language import whisper_languages
 
@@ -38,10 +38,11 @@ def language_stretches(windows: list[dict]) -> list[dict]:
     return stretches
 
 
-def what_was_said(recording: Recording, windows: list[dict]) -> list[dict]:
+def what_was_said(recording: Recording, windows: list[dict], states: EncoderStates | None = None) -> list[dict]:
     """The listener's transcript of `recording` per language stretch of its `windows` (see
     `language_stretches`): [{"start", "end" (s), "language" (ISO 639-1), "text"}], the first
-    MAX_TRANSCRIBED_S seconds of them; stretches in a language Whisper does not know are left out."""
+    MAX_TRANSCRIBED_S seconds of them; stretches in a language Whisper does not know are left out.
+    `states`: the encoder states kept (the coach's, shared with its scoring; default: the listener's own)."""
     said, budget = [], MAX_TRANSCRIBED_S
     known = set(whisper_languages())
     for stretch in language_stretches(windows):
@@ -52,5 +53,5 @@ def what_was_said(recording: Recording, windows: list[dict]) -> list[dict]:
         end = min(stretch["end"], stretch["start"] + budget)
         budget -= end - stretch["start"]
         wave = recording.wave[int(stretch["start"] * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
-        said.append({**stretch, "end": round(end, 2), "text": transcribe_speech(wave, stretch["language"])})
+        said.append({**stretch, "end": round(end, 2), "text": transcribe_speech(wave, stretch["language"], states)})
     return said

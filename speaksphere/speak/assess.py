@@ -20,6 +20,7 @@ import numpy as np
 from ..audio import AudioError, AudioLimits
 from ..pronounce.experts import LinearModel
 from ..pronounce.features import energy_db, pitch_semitones
+from ..pronounce.listener import EncoderStates
 from ..pronounce.measures import prosody_measures
 from ..pronounce.references import LANGUAGE_NAMES as PRONOUNCE_LANGUAGE_NAMES
 from ..pronounce.references import ScoringError
@@ -122,12 +123,14 @@ class SpeechAssessment:
         return dataclasses.asdict(self)
 
 
-def hear_speech(recording, language: str | None = None, encoded: Encoded | None = None) -> Heard:
+def hear_speech(recording, language: str | None = None, encoded: Encoded | None = None,
+                states: EncoderStates | None = None) -> Heard:
     """Listen to a loaded Recording (speaksphere.recording) and measure it. language: ISO 639-1 to
-    transcribe in, or None for the language heard; encoded: listening.encode's of it, if done."""
+    transcribe in, or None for the language heard; encoded: listening.encode's of it, if done; states:
+    the encoder states kept (default: listening's own)."""
     from ..recording import speech_samples
 
-    listening = listen(recording.wave, recording.segments, language, encoded)
+    listening = listen(recording.wave, recording.segments, language, encoded, states)
     segments = [(float(s.start), float(s.end)) for s in recording.segments]
     words = [{"text": w.text, "start": w.start, "end": w.end, "log_probabilities": list(w.log_probabilities)}
              for w in listening.words]
@@ -184,7 +187,8 @@ def _tip(words: list[SpokenWord], scores: dict[str, float], heard: Heard) -> str
     return "Clear and fluent. Try a harder prompt, or speak for longer with more detail."
 
 
-def assess_speech(audio, language: str | None = None, limits: AudioLimits | None = None) -> dict:
+def assess_speech(audio, language: str | None = None, limits: AudioLimits | None = None,
+                  states: EncoderStates | None = None) -> dict:
     """Assess unscripted speech (no text to read).
 
     audio: a path, the bytes of an audio file, or a loaded Recording; language: ISO 639-1 of the
@@ -196,12 +200,14 @@ def assess_speech(audio, language: str | None = None, limits: AudioLimits | None
     "pause_spans" [[start, end] s], "mean_length_of_run_s", "fillers", "duration_s", "tip", "complete"
     (False where the listener's decoding stopped early), "measures"}.
 
+    states: the Whisper encoder states kept between calls (a coach's own; default: the process's).
+
     Raises AudioError (not usable audio, no speech, longer than 2 minutes) and ScoringError (a language
     we cannot assess, or speech in another language than the exercise's).
     """
     language = check_language(language)
     recording = _speech_recording(audio, limits or AudioLimits(max_seconds=MAX_SPEECH_S))
-    return speech_assessment(recording, language).to_dict()
+    return speech_assessment(recording, language, states).to_dict()
 
 
 def _speech_recording(audio, limits: AudioLimits):
@@ -229,12 +235,12 @@ def _check_language_heard(encoded: Encoded, language: str | None) -> None:
                            f"{', '.join(LANGUAGE_NAMES[c] for c in ASSESSED)}.")
 
 
-def speech_assessment(recording, language: str | None = None) -> SpeechAssessment:
+def speech_assessment(recording, language: str | None = None, states: EncoderStates | None = None) -> SpeechAssessment:
     """Assess a loaded Recording of free speech; language: checked (check_language), or None for the
     language heard. The core of assess_speech, which loads and checks first (raises as it does)."""
-    encoded = encode(recording.wave, recording.segments)
+    encoded = encode(recording.wave, recording.segments, states)
     _check_language_heard(encoded, language)
-    heard = hear_speech(recording, language, encoded)
+    heard = hear_speech(recording, language, encoded, states)
     too_little = assessable(heard)
     if too_little:
         raise AudioError(too_little)

@@ -32,7 +32,7 @@ LANGUAGES = ("en", "fr", "de", "es", "it", "ru", "nl", "pt", "pl")  # the app's 
 MAX_WINDOW_S = 28.0  # seconds of audio per encoder pass (Whisper hears 30 s; 0.5 s of silence is added)
 _EDGE_S = 0.2  # seconds of audio kept before a window's first speech and after its last
 _TAIL_S = 0.5  # silence after each window, so its last word is not cut (as the pronunciation listener)
-_states = EncoderStates(max_bytes=32 << 20)
+_states = EncoderStates(max_bytes=32 << 20)  # the process's own (library calls); a coach has its own
 
 
 @dataclass(frozen=True)
@@ -118,32 +118,35 @@ class Encoded:
 
 
 @torch.inference_mode()
-def encode(wave: np.ndarray, segments: list[SpeechSegment]) -> Encoded:
-    """wave: float32 (n,), 16 kHz, the whole recording; segments: its speech (VAD)."""
+def encode(wave: np.ndarray, segments: list[SpeechSegment], states: EncoderStates | None = None) -> Encoded:
+    """wave: float32 (n,), 16 kHz, the whole recording; segments: its speech (VAD); states: the encoder
+    states kept (the coach's ScoringCaches.speech_states; default: this module's own)."""
+    kept = states or _states
     windows = speech_windows(segments, len(wave) / SAMPLE_RATE)
-    states, speech_s = [], []
+    encoded, speech_s = [], []
     for start, end in windows:
         piece = wave[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
         piece = np.concatenate([piece, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)]).astype(np.float32)
-        states.append(_states(piece))
+        encoded.append(kept(piece))
         speech_s.append(sum(max(0.0, min(s.end, end) - max(s.start, start)) for s in segments))
-    return Encoded(windows, states, speech_s)
+    return Encoded(windows, encoded, speech_s)
 
 
 @torch.inference_mode()
 def listen(wave: np.ndarray, segments: list[SpeechSegment], language: str | None = None,
-           encoded: Encoded | None = None) -> Listening:
+           encoded: Encoded | None = None, states: EncoderStates | None = None) -> Listening:
     """Hear free speech. wave: float32 (n,), 16 kHz, the whole recording; segments: its speech (VAD);
-    language: ISO 639-1 to transcribe in, or None for the language heard; encoded: `encode`'s, if done."""
-    encoded = encoded or encode(wave, segments)
-    windows, states = encoded.windows, encoded.states
+    language: ISO 639-1 to transcribe in, or None for the language heard; encoded: `encode`'s, if done;
+    states: the encoder states kept (as `encode`'s)."""
+    encoded = encoded or encode(wave, segments, states)
+    windows = encoded.windows
     probabilities = encoded.language_probabilities()
     language = language or max(probabilities, key=probabilities.get)
     words: list[TimedWord] = []
     log_probabilities: list[float] = []
     complete = True
     runs, _ = runs_and_pauses([(s.start, s.end) for s in segments])
-    for (start, end), window_states in zip(windows, states):
+    for (start, end), window_states in zip(windows, encoded.states):
         transcript = transcribe(window_states, language, max_tokens=MAX_TOKENS)  # loops are stopped anyway
         complete &= bool(np.isfinite(transcript.log_probabilities[-1]))
         n_frames = int((end - start) * FRAMES_PER_S) + 1
@@ -154,15 +157,17 @@ def listen(wave: np.ndarray, segments: list[SpeechSegment], language: str | None
                 word_start, word_end = _on_speech(start + w.start, start + w.end, runs)
                 words.append(TimedWord(w.text, round(word_start, 3), round(word_end, 3), w.log_probabilities))
     finite = [lp for lp in log_probabilities if np.isfinite(lp)]
-    return Listening(language, probabilities, words, " ".join(w.text for w in words),
-                     float(np.mean(finite)) if finite else float("nan"), complete, speech_embedding(wave, segments))
+    mean_log_probability = float(np.mean(finite)) if finite else float("nan")
+    return Listening(language, probabilities, words, " ".join(w.text for w in words), mean_log_probability, complete,
+                     speech_embedding(wave, segments, states))
 
 
 EMBEDDING_RUN_S = 10.0  # seconds: a run of speech longer than this is heard for the embedding in pieces
 
 
 @torch.inference_mode()
-def speech_embedding(wave: np.ndarray, segments: list[SpeechSegment]) -> np.ndarray:
+def speech_embedding(wave: np.ndarray, segments: list[SpeechSegment],
+                     states: EncoderStates | None = None) -> np.ndarray:
     """The encoder's last layer averaged over every position inside speech: float32 (512,). Each run of
     speech between pauses of 250 ms or more (cut into pieces of at most EMBEDDING_RUN_S) goes through
     the encoder on its own, with up to _EDGE_S of silence either side. Heard in 28-s windows, a native's
@@ -179,7 +184,7 @@ def speech_embedding(wave: np.ndarray, segments: list[SpeechSegment]) -> np.ndar
         first = max(0.0, start - _EDGE_S)
         piece = wave[int(first * SAMPLE_RATE) : int((end + _EDGE_S) * SAMPLE_RATE)]
         piece = np.concatenate([piece, np.zeros(int(_TAIL_S * SAMPLE_RATE), np.float32)]).astype(np.float32)
-        frames = _states(piece)[0].float().numpy()
+        frames = (states or _states)(piece)[0].float().numpy()
         times = first + np.arange(len(frames)) / FRAMES_PER_S
         inside = np.zeros(len(frames), bool)
         for seg in segments:
