@@ -155,7 +155,8 @@ def speak(text: str, voice: str) -> tuple[np.ndarray, int]:
         elif engine == "pico":
             subprocess.run(["pico2wave", "-l", name, "-w", tmp.name, text], check=True, capture_output=True)
         else:  # espeak-ng CLI with an mbrola voice
-            subprocess.run(["espeak-ng", "-v", name, "-s", "150", "-w", tmp.name, text], check=True, capture_output=True)
+            subprocess.run(["espeak-ng", "-v", name, "-s", "150", "-w", tmp.name, text], check=True,
+                           capture_output=True)
         wave, rate = sf.read(tmp.name, dtype="float32")
     return wave, rate
 
@@ -209,7 +210,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=list(SPLITS), default="test")
     parser.add_argument("--listener-weight", type=float, default=None,
-                        help="the listener's share of word accuracy (ScoreConfig.listener_weight; default: the shipped one)")
+                        help="the listener's share of word accuracy "
+                             "(ScoreConfig.listener_weight; default: the shipped one)")
     args = parser.parse_args()
     config = ScoreConfig() if args.listener_weight is None else ScoreConfig(listener_weight=args.listener_weight)
     items = build_items(args.split)
@@ -244,15 +246,18 @@ def main() -> None:
         if chosen:
             # a skill left unscored (prosody against a typed text's synthesis) is None: "-" when none is scored
             scored = [[r[k] for r in chosen if r[k] is not None] for k in RESULT_SCORES]
-            print(f"    {kind:8s} n={len(chosen):3d} " + " ".join(f"{np.mean(v):5.1f}" if v else "    -" for v in scored))
+            print(f"    {kind:8s} n={len(chosen):3d} "
+                  + " ".join(f"{np.mean(v):5.1f}" if v else "    -" for v in scored))
     if args.split == "dev":  # calibration statistics: the raw measurements the anchors are read from
         def pick(kind, key):
             return [r["details"][key] for it, r in rows if it.kind == kind]
         for key in ("dtw_cost", "pitch_correlation", "energy_correlation"):
-            print(f"  {key}: native median {np.median(pick('native', key)):.3f}, wrong median {np.median(pick('wrong', key)):.3f}")
+            print(f"  {key}: native median {np.median(pick('native', key)):.3f}, "
+                  f"wrong median {np.median(pick('wrong', key)):.3f}")
         native_words = [w for it, r in rows if it.kind == "native" for w in r.get("words", []) if w["word"]]
         wrong_words = [w for it, r in rows if it.kind == "wrong" for w in r.get("words", []) if w["word"]]
-        sub_words = [w for it, r in rows if it.kind == "sub" for w in r.get("words", []) if w.get("index") == it.error_index]
+        sub_words = [w for it, r in rows if it.kind == "sub"
+                     for w in r.get("words", []) if w.get("index") == it.error_index]
         for name, chosen in (("native", native_words), ("substituted", sub_words), ("wrong", wrong_words)):
             gops = [w["gop_relative"] for w in chosen if "gop" in w]
             costs = [w["cost"] for w in chosen]

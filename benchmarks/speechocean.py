@@ -1,4 +1,5 @@
-"""Our scores against experts' ratings of real learners: speechocean762 (Mandarin-L1 adults and children reading English).
+"""Our scores against experts' ratings of real learners: speechocean762 (Mandarin-L1 adults and children
+reading English).
 
     python benchmarks/speechocean.py --root DIR --ratings TSV                 # score, then print the figures
     python benchmarks/speechocean.py --root DIR --ratings TSV --jobs 2 --cache so-train.jsonl
@@ -57,7 +58,8 @@ def read_ratings(path: Path) -> list[dict]:
 
 def read_corpus(root: Path) -> dict[str, dict]:
     """utt_id -> {wav, speaker, age, text, split} over the train and test lists (speaksphere.data.speechocean)."""
-    return {u["utt"]: {"wav": u["wav"], "speaker": u["speaker"], "age": float(u["age"]), "text": u["text"], "split": split}
+    return {u["utt"]: {"wav": u["wav"], "speaker": u["speaker"], "age": float(u["age"]), "text": u["text"],
+                       "split": split}
             for split in ("train", "test") if (root / split).is_dir() for u in read_split(root, split)}
 
 
@@ -164,7 +166,8 @@ def report(rows: list[dict], scores_of=lambda row: row["scores"], word_scores_of
             theirs += [10 * a for a in r["word_accuracies"]]
     pearson, spearman, n = _correlations(ours, theirs)
     figures["word_accuracy"] = {"pearson": pearson, "spearman": spearman, "n": n}
-    print(f"  word score    vs experts' word accuracy  Pearson {pearson:6.3f}  Spearman {spearman:6.3f}  (n = {n} words)")
+    print(f"  word score    vs experts' word accuracy  Pearson {pearson:6.3f}  Spearman {spearman:6.3f}  "
+          f"(n = {n} words)")
     if right and wrong:
         overall = [scores_of(r)["overall"] for r in right + wrong]
         auc = roc_auc_score([1] * len(right) + [0] * len(wrong), overall)
@@ -172,8 +175,8 @@ def report(rows: list[dict], scores_of=lambda row: row["scores"], word_scores_of
         said_wrong = sum(scores_of(r).get("another_sentence", r["another_sentence"]) for r in wrong)
         figures.update(auc=float(auc), another_sentence_right=said_right / len(right),
                        another_sentence_wrong=said_wrong / len(wrong))
-        print(f"  right vs another text: AUC {auc:.3f}; 'another sentence' on {said_right} of {len(right)} right readings "
-              f"({100 * said_right / len(right):.1f}%), on {said_wrong} of {len(wrong)} of another text "
+        print(f"  right vs another text: AUC {auc:.3f}; 'another sentence' on {said_right} of {len(right)} "
+              f"right readings ({100 * said_right / len(right):.1f}%), on {said_wrong} of {len(wrong)} of another text "
               f"({100 * said_wrong / len(wrong):.1f}%)")
     for name, group in (("children", [r for r in right if r["age"] < CHILD_BELOW_AGE]),
                         ("adults", [r for r in right if r["age"] >= CHILD_BELOW_AGE])):
@@ -189,7 +192,8 @@ def report(rows: list[dict], scores_of=lambda row: row["scores"], word_scores_of
         print(f"  children minus adults: ours {ours_gap:+.1f}, experts' {experts_gap:+.1f}")
     seconds = [r["seconds"] for r in right + wrong if "seconds" in r]
     if seconds:
-        print(f"  scoring time per reading: median {1000 * np.median(seconds):.0f} ms (n = {len(seconds)}, jobs in parallel)")
+        print(f"  scoring time per reading: median {1000 * np.median(seconds):.0f} ms "
+              f"(n = {len(seconds)}, jobs in parallel)")
     return figures
 
 

@@ -51,7 +51,8 @@ class ServerConfig:
 class ModelSettings:
     """Which trained model the app serves."""
 
-    path: str | None = None  # None: the embedded speaksphere/model/speaksphere-small; relative paths start at the current folder
+    path: str | None = None  # None: the embedded speaksphere/model/speaksphere-small;
+                             # relative paths start at the current folder
 
 
 @dataclass(frozen=True)

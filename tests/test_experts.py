@@ -50,7 +50,8 @@ def test_the_shipped_calibration_is_small_and_says_what_it_was_fitted_on():
     models = ExpertModels.load()
     assert set(models.skills) == {"accuracy", "fluency", "prosody", "overall"}
     assert all(model.features == SKILL_MEASURES for model in models.skills.values())
-    assert models.words.features == WORD_MEASURES and models.another_sentence.features == tuple(ANOTHER_SENTENCE_MEASURES)
+    assert (models.words.features == WORD_MEASURES
+            and models.another_sentence.features == tuple(ANOTHER_SENTENCE_MEASURES))
     signs = np.sign(models.another_sentence.coef)
     assert all(s in (0, ANOTHER_SENTENCE_MEASURES[f]) for f, s in zip(models.another_sentence.features, signs))
     assert "train split" in models.info["fitted_on"] and "by speaker" in models.info["folds"]
@@ -117,7 +118,8 @@ def tiny_corpus(tmp_path_factory):
         out.write("utt_id\taccuracy\tcompleteness\tfluency\tprosodic\ttotal\ttext\tword_accuracies\tword_totals\n")
         for k, (utt, text) in enumerate(texts.items()):
             n = len(text.split())
-            out.write(f"{utt}\t{6 + k}\t10\t{7 + k % 2}\t{6 + k % 3}\t{6 + k}\t{text}\t{','.join(['8'] * n)}\t{','.join(['8'] * n)}\n")
+            out.write(f"{utt}\t{6 + k}\t10\t{7 + k % 2}\t{6 + k % 3}\t{6 + k}\t{text}\t"
+                      f"{','.join(['8'] * n)}\t{','.join(['8'] * n)}\n")
     return root, ratings
 
 
@@ -125,7 +127,8 @@ def test_the_speechocean_benchmark_scores_and_reports(tiny_corpus, tmp_path):
     root, ratings = tiny_corpus
     cache = tmp_path / "so.jsonl"
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "speechocean.py"), "--root", str(root),
-                          "--ratings", str(ratings), "--cache", str(cache)], capture_output=True, text=True, timeout=600)
+                          "--ratings", str(ratings), "--cache", str(cache)],
+                         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     for expected in ("4 right readings of 2 speakers", "accuracy      vs experts' accuracy", "word score",
                      "right vs another text: AUC", "'another sentence' on", "children  n = 2", "adults    n = 2",
@@ -135,7 +138,8 @@ def test_the_speechocean_benchmark_scores_and_reports(tiny_corpus, tmp_path):
     assert {r["kind"] for r in rows} == {"right", "wrong"} and len(rows) == 8
     assert all(set(SKILL_MEASURES) <= set(r["measures"]) and len(r["word_measures"]) == len(r["words"]) for r in rows)
     again = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "speechocean.py"), "--root", str(root),
-                            "--ratings", str(ratings), "--cache", str(cache)], capture_output=True, text=True, timeout=600)
+                            "--ratings", str(ratings), "--cache", str(cache)],
+                           capture_output=True, text=True, timeout=600)
     assert "8 scorings in" in again.stderr and "0 to go" in again.stderr  # resumed: nothing scored twice
     fit = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fit_experts.py"), str(cache), "--dry-run"],
                          capture_output=True, text=True, timeout=600)

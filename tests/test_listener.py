@@ -76,14 +76,16 @@ def test_intelligibility_is_relative_to_the_reference():
 
 def _wav(wave: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    sf.write(buffer, np.concatenate([np.zeros(4000, np.float32), wave, np.zeros(4000, np.float32)]), 16000, format="WAV")
+    sf.write(buffer, np.concatenate([np.zeros(4000, np.float32), wave, np.zeros(4000, np.float32)]), 16000,
+             format="WAV")
     return buffer.getvalue()
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "es"])
 def test_another_sentence_is_flagged_and_the_right_one_is_not(language):
     first, second = sorted(library(language, topic="telephone"), key=lambda p: p.id)[:2]
-    reading = _wav(render("espeak", {"en": "en-gb", "fr": "fr", "es": "es"}[language], first.text))  # not the references' voice
+    reading = _wav(render("espeak", {"en": "en-gb", "fr": "fr", "es": "es"}[language],
+                          first.text))  # not the references' voice
     right = score_pronunciation(reading, reference=first.id, text=first.text, language=language)
     wrong = score_pronunciation(reading, reference=second.id, text=second.text, language=language)
     assert not right["another_sentence"] and right["overall"] > wrong["overall"] + 30
@@ -100,8 +102,10 @@ def test_a_reference_heard_poorly_does_not_excuse_another_sentence():
     phrases = {p.id: p for p in library("fr")}
     reading, other = phrases["fr-privacy-incorrect"], phrases["fr-queue-quantity2"]
     attempt = str(LIBRARY_DIR / reading.file)
-    right = score_pronunciation(attempt, reference=synthesised_reference(reading.text, "fr"), text=reading.text, language="fr")
-    wrong = score_pronunciation(attempt, reference=synthesised_reference(other.text, "fr"), text=other.text, language="fr")
+    right = score_pronunciation(attempt, reference=synthesised_reference(reading.text, "fr"), text=reading.text,
+                                language="fr")
+    wrong = score_pronunciation(attempt, reference=synthesised_reference(other.text, "fr"), text=other.text,
+                                language="fr")
     assert wrong["another_sentence"] and wrong["details"]["listener_relative"] > -2.5  # the floor decided it
     assert not right["another_sentence"] and right["overall"] > 60
 

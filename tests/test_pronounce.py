@@ -316,7 +316,8 @@ def test_alignment_does_not_depend_on_what_was_decoded_before():
         recording = load_recording(spoken(text, voice))
         return trim_silence(recording.wave, recording.segments, pad_s=0.05)
 
-    words, wave = english_words("my brother works in a big hospital"), trimmed("my brother works in a [[n'u:g]] hospital", "en-gb+f2")
+    words, wave = (english_words("my brother works in a big hospital"),
+                   trimmed("my brother works in a [[n'u:g]] hospital", "en-gb+f2"))
     first = align_english(wave, words)
     other_words, other = english_words("i don't like the cold"), trimmed("i don't don't like the cold", "en-us")
     align_english(other, other_words)
@@ -341,7 +342,8 @@ def test_decoders_are_built_once_for_requests_on_new_threads(monkeypatch):
     monkeypatch.setattr(pocketsphinx, "Decoder", Counted)
     monkeypatch.setattr(align, "_IDLE", [])  # a fresh pool, whatever earlier tests built
     recording = load_recording(spoken("i don't like the cold", voice="en-us"))
-    wave, words = trim_silence(recording.wave, recording.segments, pad_s=0.05), align.english_words("i don't like the cold")
+    wave, words = (trim_silence(recording.wave, recording.segments, pad_s=0.05),
+                   align.english_words("i don't like the cold"))
     answers = []
     for _ in range(3):  # one request after another, each on a thread of its own
         worker = threading.Thread(target=lambda: answers.append((align.align_english(wave, words),
@@ -361,7 +363,7 @@ def test_a_decoder_set_serves_one_call_at_a_time_and_a_failed_one_is_dropped(mon
         assert first is not second  # two calls at once: two sets
     assert sorted(map(id, align._IDLE)) == sorted([id(first), id(second)])
     with pytest.raises(ZeroDivisionError), align._decoders() as failed:
-        1 / 0
+        _ = 1 / 0
     with align._decoders() as broken:
         broken.broken = True  # a decode failed inside and was caught: its state is unknown
     assert failed not in align._IDLE and broken not in align._IDLE and len(align._IDLE) == 0

@@ -190,7 +190,8 @@ def test_speak_attempts_are_their_own_kind_in_progress(tmp_path):
 def test_too_little_speech_is_refused():
     wave = load_recording(_phrase_path(INVALID.id)).wave
     first_word = wave[int(0.05 * SAMPLE_RATE) : int(0.5 * SAMPLE_RATE)]  # "That"
-    padded = np.concatenate([np.zeros(SAMPLE_RATE // 2, np.float32), first_word, np.zeros(SAMPLE_RATE // 2, np.float32)])
+    padded = np.concatenate([np.zeros(SAMPLE_RATE // 2, np.float32), first_word,
+                             np.zeros(SAMPLE_RATE // 2, np.float32)])
     with pytest.raises(AudioError, match="too little to judge"):
         assess_speech(_wav_bytes(padded))
 

@@ -223,8 +223,8 @@ def _speech_endpoints(coach: Coach, proxies: tuple) -> dict:
               request: gr.Request = None, progress=gr.Progress()):
         """Assess free speech (an answer to a prompt; no text to read). Inputs: audio (file, up to 2
         minutes), prompt_id (a prompt of the Speak tab, "" = none), language (ISO 639-1 of the exercise,
-        "" = the language heard; required with a prompt), learner_id ("" = store nothing). Outputs: result (dict: language,
-        transcript, words [{word, start, end, score}], pronunciation, fluency, overall 0-100,
+        "" = the language heard; required with a prompt), learner_id ("" = store nothing). Outputs: result (dict:
+        language, transcript, words [{word, start, end, score}], pronunciation, fluency, overall 0-100,
         speech_rate_wpm, articulation_rate, pauses, mean_length_of_run_s, fillers, tip, ...), feedback
         (Markdown). The figures come from "/speech_figures" next, in the same session."""
         r = coach.speak(audio, prompt_id, language, learner_id, _reporter(progress), figures=False,
@@ -252,7 +252,8 @@ def _progress_endpoints(coach: Coach) -> dict:
 
     def feedback(learner_id: str, recommendation_id: float, thumbs_up: bool):
         """Thumbs up (true) or down (false) on one of the learner's recommendations; the recommender learns
-        from it (one thumb per recommendation: the latest wins). Outputs: result (dict: recommendation_id, thumbs_up, message), message (Markdown)."""
+        from it (one thumb per recommendation: the latest wins). Outputs: result (dict: recommendation_id,
+        thumbs_up, message), message (Markdown)."""
         r = coach.feedback(learner_id, recommendation_id, thumbs_up)
         return r, r["message"]
 

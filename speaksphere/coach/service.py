@@ -89,7 +89,8 @@ def load_coach(settings: Settings, recommend_config: RecommendConfig | None = No
         raise ModelMissingError(
             f"SpeakSphere cannot start: there is no trained model in {folder} (config.json and weights are missing). "
             f"Train one with `accelerate launch train.py --config configs/tiny.yaml --manifest DIR/manifest.csv`, "
-            f"then point the app at its model folder with {MODEL_ENV}=PATH or `model.path` in speaksphere/settings.yaml.")
+            f"then point the app at its model folder with {MODEL_ENV}=PATH "
+            f"or `model.path` in speaksphere/settings.yaml.")
     predictor = load_model(folder)
     predictor.windows = settings.windows
     recommender = Recommender.from_config(recommend_config or load_recommend_config(),
@@ -286,7 +287,8 @@ class Coach:
             self._record(learner_id, "pronounce", result, reference, recommendation, recording)
         out = {"result": result, "feedback": explain.describe_pronunciation(result),
                "reference_audio": self._reference_audio(reference, reference_audio),
-               "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures(), "made_at": time.monotonic()}}
+               "drawing": {"kind": "pronunciation", "assessment": assessment.for_figures(),
+                           "made_at": time.monotonic()}}
         if figures:
             report(0.8, "Drawing the figures")
             out.update(self.draw_pronunciation(out["drawing"]))
@@ -356,8 +358,9 @@ class Coach:
 
         prompt_id: a prompt of speak.prompts in `language` (optional; with it the language is required);
         language: the exercise's (ISO 639-1; None: the language heard). The speech is found with the VAD's
-        default settings, as the calibration's readings were (not the app's `vad` settings). With figures=False the timeline is left out and "drawing" is
-        the token under which `draw_speech` finds what it needs (kept for `client`, as in `analyze`)."""
+        default settings, as the calibration's readings were (not the app's `vad` settings). With
+        figures=False the timeline is left out and "drawing" is the token under which `draw_speech` finds
+        what it needs (kept for `client`, as in `analyze`)."""
         learner_id = self._learner(learner_id, required=False)
         language = check_language(_text(language, "The language", 16))
         prompt_id = _text(prompt_id, "The prompt", 64)
@@ -367,7 +370,8 @@ class Coach:
         if prompt_id:
             chosen = speak_prompt(language, prompt_id)
             if chosen is None:
-                raise CoachError("There is no such prompt in this language. Choose a language, then a prompt from the list.")
+                raise CoachError("There is no such prompt in this language. "
+                                 "Choose a language, then a prompt from the list.")
         audio = _require_audio(audio, "Please record or upload your answer first.")
         report(0.1, "Reading your answer")
         limits = replace(self.settings.audio, max_seconds=min(self.settings.audio.max_seconds, MAX_SPEECH_S))
@@ -419,12 +423,14 @@ class Coach:
         language = _text(language, "The language", 16)
         if language is not None and language not in self.recommender.catalogue.languages():
             names = ", ".join(explain.language_name(c) for c in self.recommender.catalogue.languages())
-            raise CoachError(f"There are no exercises for {explain.language_name(language)} yet; choose one of {names}.")
+            raise CoachError(f"There are no exercises for {explain.language_name(language)} yet; "
+                             f"choose one of {names}.")
         recommendation = self.recommender.recommend(learner_id, language).to_dict()
         return {"recommendation": recommendation, "summary": explain.describe_recommendation(recommendation)}
 
     def feedback(self, learner_id: str | None, recommendation_id, thumbs_up: bool) -> dict:
-        """Store a thumbs up (True) or down (False) on one of the learner's recommendations; the bandit learns from it."""
+        """Store a thumbs up (True) or down (False) on one of the learner's recommendations; the bandit learns
+        from it."""
         learner_id = self._learner(learner_id, required=True)
         thumbs_up = _boolean(thumbs_up, "Say whether the exercise helped: thumbs up (true) or down (false).")
         recommendation = self._recommendation(learner_id, recommendation_id)

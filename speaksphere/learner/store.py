@@ -130,7 +130,8 @@ class LearnerStore:
     def from_config(cls, config: StoreConfig) -> LearnerStore:
         """The store described by a `StoreConfig`."""
         if config.database_url and not is_database_url(config.database_url):
-            raise StoreError(f"store.database_url must be a postgresql://... URL, not {redacted(config.database_url)!r}")
+            raise StoreError(f"store.database_url must be a postgresql://... URL, "
+                             f"not {redacted(config.database_url)!r}")
         return cls(config.database_url or config.path, busy_timeout_s=config.busy_timeout_s,
                    synchronous=config.synchronous, max_connections=config.max_connections)
 
@@ -245,7 +246,8 @@ class LearnerStore:
             now = time.time() if created_at is None else created_at
             if request_digest is not None:  # inside the write transaction: two retries cannot both pass
                 stored = conn.execute("SELECT id FROM attempts WHERE learner_id = ? AND request_digest = ? "
-                                      "AND created_at > ?", (learner_id, request_digest, now - RETRY_WINDOW_S)).fetchone()
+                                      "AND created_at > ?",
+                                      (learner_id, request_digest, now - RETRY_WINDOW_S)).fetchone()
                 if stored is not None:
                     return stored[0]
             values = {"learner_id": learner_id, "created_at": now,
@@ -431,7 +433,8 @@ class LearnerStore:
             thumbs = [{**dict(r), "thumbs_up": bool(r["thumbs_up"])} for r in conn.execute(
                 f"SELECT {', '.join(FEEDBACK_COLUMNS)} FROM feedback WHERE learner_id = ? ORDER BY id", (learner_id,))]
             state = conn.execute("SELECT state FROM policy_states WHERE learner_id = ?", (learner_id,)).fetchone()
-        return export_text(format, learner, attempts, recommendations, thumbs, json.loads(state["state"]) if state else None)
+        return export_text(format, learner, attempts, recommendations, thumbs,
+                           json.loads(state["state"]) if state else None)
 
 
 def _limit(limit: int | None) -> str:

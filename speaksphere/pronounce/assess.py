@@ -2,7 +2,8 @@
 
 `assess` scores a loaded attempt against a resolved reference and returns everything (the arrays the figures
 draw and the learner-facing result); `assess_file` loads and resolves first;
-`score_pronunciation` returns the result dict only (the public contract in docs/ARCHITECTURE.md); `compare` scores two attempts.
+`score_pronunciation` returns the result dict only (the public contract in docs/ARCHITECTURE.md);
+`compare` scores two attempts.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ __all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "assess_fil
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
 # skills a result can leave unscored (None), and why
 NOT_SCORED = {"prosody": "The reference is a computer voice: its melody is regular and robotic, not one to copy, "
-                         "so melody and loudness are not scored. A native recording or a teacher's recording gets a prosody score."}
+                         "so melody and loudness are not scored. "
+                         "A native recording or a teacher's recording gets a prosody score."}
 _CHUNK_S = 0.3  # unit length when the reference's words are unknown: about one syllable and a half
 _TRIM_PAD_S = 0.05  # speech kept around VAD's segments when trimming
 
@@ -126,8 +128,8 @@ def _analyse(recording: Recording, words: list[str] | None, features: FeatureCon
     wave = trim_silence(recording.wave, recording.segments, pad_s=_TRIM_PAD_S)
     if len(wave) > MAX_SCORED_S * SAMPLE_RATE:
         what = "Your attempt" if attempt else "The reference"
-        raise ScoringError(f"{what} holds {len(wave) / SAMPLE_RATE:.0f} s of speech; pronunciation is scored on at most "
-                           f"{MAX_SCORED_S:.0f} s at a time. Practise a passage a few sentences at a time.")
+        raise ScoringError(f"{what} holds {len(wave) / SAMPLE_RATE:.0f} s of speech; pronunciation is scored on "
+                           f"at most {MAX_SCORED_S:.0f} s at a time. Practise a passage a few sentences at a time.")
     offset_s = max(0.0, recording.segments[0].start - _TRIM_PAD_S) if recording.segments else 0.0
     aligned = align_english(wave, words) if words else None
     repetitions = tuple(repeated_words(wave, words)) if words and attempt else ()
@@ -196,7 +198,8 @@ def _reference_units(ref: Analysis, text_words: list[str] | None, language: str 
         ends = np.append(speech_frames[edges[1:-1]], speech_frames[-1] + 1)
         return [Unit(w, int(s), int(max(e, s + 1))) for w, s, e in zip(text_words, starts, ends)]
     width = int(_CHUNK_S * FRAME_RATE)
-    return [Unit(f"#{i + 1}", s, min(s + width, n)) for i, s in enumerate(range(0, n, width)) if min(s + width, n) - s >= 3]
+    return [Unit(f"#{i + 1}", s, min(s + width, n)) for i, s in enumerate(range(0, n, width))
+            if min(s + width, n) - s >= 3]
 
 
 def _resolve_reference(reference, text: str | None, language: str | None, settings: Settings,
@@ -231,7 +234,8 @@ def _align(ref: Analysis, att: Analysis, metric: str) -> tuple[np.ndarray, DtwRe
     return cost, DtwResult(float(on_path.sum()), approx.path)
 
 
-def shared_features(reference: Reference, *attempts: Recording, features: FeatureConfig = FeatureConfig()) -> FeatureConfig:
+def shared_features(reference: Reference, *attempts: Recording,
+                    features: FeatureConfig = FeatureConfig()) -> FeatureConfig:
     """`features` on the band the reference and every attempt hold (a telephone reference and a wideband
     attempt: below 3.8 kHz). Attempts that are compared with each other are given the same band."""
     return dataclasses.replace(features, fmax=shared_band_hz(reference.recording.wave, *(a.wave for a in attempts),
@@ -315,7 +319,8 @@ def _listened(ref: Analysis, att: Analysis, text_words: list[str], config: Score
         said = att.hearing.transcript_words[j] if j is not None else None
         if i is not None:
             heard_as[i] = said
-        miscue = "omission" if j is None else "insertion" if i is None else "none" if expected[i] == said else "substitution"
+        miscue = ("omission" if j is None else "insertion" if i is None
+                  else "none" if expected[i] == said else "substitution")
         errors += miscue != "none"
         rows.append(HeardWord(text_words[i] if i is not None else None, said, miscue))
     wer = errors / max(len(expected), 1)
@@ -374,7 +379,8 @@ def _unit_score(i: int, unit_cost: float, ref: Analysis, att: Analysis, alignabl
                 relative_gop = min(0.0, gop - ref.words[i].gop)
             else:
                 relative_gop = gop
-        gop_part = anchor_score(relative_gop if gop is not None else config.gop_wrong, config.gop_native, config.gop_wrong)
+        gop_part = anchor_score(relative_gop if gop is not None else config.gop_wrong, config.gop_native,
+                                config.gop_wrong)
         score = config.gop_weight * gop_part + (1 - config.gop_weight) * dtw_part
     if intelligibility is not None:
         score = config.listener_weight * intelligibility + (1 - config.listener_weight) * score
@@ -419,7 +425,8 @@ def _score_words(ref: Analysis, att: Analysis, cost: np.ndarray, path: np.ndarra
         skipped = ratio < config.omission_ratio and score < config.omission_score
         present[i] = score >= config.said_score and not skipped
         covered_frames += (a1 - a0) if present[i] else 0
-        miscue = "omission" if skipped else "mispronunciation" if not present[i] else "mispronunciation" if score < config.flag_below else "none"
+        miscue = ("omission" if skipped else "mispronunciation" if not present[i]
+                  else "mispronunciation" if score < config.flag_below else "none")
         start, end = att.offset_s + a0 / FRAME_RATE, att.offset_s + a1 / FRAME_RATE
         segments.append(Segment(unit.label, i, round(start, 3), round(end, 3), round(unit_cost, 4), round(score, 1),
                                 bool(score < config.flag_below), miscue))
@@ -497,7 +504,8 @@ def _skills(ref: Analysis, att: Analysis, path: np.ndarray, golden: Reference, s
     fluency = fluency_score(a_pauses.speech_s, r_pauses.speech_s, a_pauses.pause_total_s, r_pauses.pause_total_s,
                             a_pauses.n_pauses, r_pauses.n_pauses, config)
     prosody, pitch_r, energy_r = prosody_score(ref.pitch, att.pitch, ref.energy, att.energy, path, config)
-    if golden.synthetic:  # a computer voice's melody is no model to copy (README); the experts' prosody is reference-free
+    if golden.synthetic:  # a computer voice's melody is no model to copy (README);
+                          # the experts' prosody is reference-free
         prosody = None
     coherence = coherence_score(scored.best_positions / FRAME_RATE, scored.present,
                                 max(0.0, scored.covered_frames / FRAME_RATE - repeated_s), a_pauses.speech_s)

@@ -121,7 +121,8 @@ def _library() -> tuple[Phrase, ...]:
 
 def library(language: str | None = None, level: str | None = None, topic: str | None = None) -> list[Phrase]:
     """The built-in phrases (telephone prompts, then learners' phrases), optionally of one language
-    (ISO 639-1 code), one CEFR level ("A1".."B2") and one topic ("greetings", ..., "telephone" for the natural recordings)."""
+    (ISO 639-1 code), one CEFR level ("A1".."B2") and one topic ("greetings", ..., "telephone" for the
+    natural recordings)."""
     return [p for p in _library() if (language is None or p.language == language)
             and (level is None or p.level == level) and (topic is None or p.topic == topic)]
 
@@ -160,7 +161,8 @@ def check_text(text: str | None, language: str | None) -> tuple[str, str]:
                            "please type it again.")
     text = " ".join(text.split())
     if len(text) > _MAX_TEXT_CHARS:
-        raise ScoringError(f"Please practise at most {_MAX_TEXT_CHARS} characters at a time; split the text into sentences.")
+        raise ScoringError(f"Please practise at most {_MAX_TEXT_CHARS} characters at a time; "
+                           "split the text into sentences.")
     if not re.search(r"\w", text):
         raise ScoringError("The text has no words in it. Please type the sentence you want to practise.")
     if any(c.isdigit() and not c.isascii() for c in text):  # espeak-ng's voices read none of them: an empty reference

@@ -66,7 +66,8 @@ class SpeakingModels:
 
     def save(self, path: Path = SPEAKING_PATH) -> None:
         spec = {"scores": {k: v.to_dict() for k, v in self.scores.items()}, "words": self.words.to_dict(),
-                "info": self.info, "language_offsets": {k: np.round(v, 5).tolist() for k, v in self.language_offsets.items()}}
+                "info": self.info,
+                "language_offsets": {k: np.round(v, 5).tolist() for k, v in self.language_offsets.items()}}
         Path(path).write_text(json.dumps(spec, indent=1) + "\n")
 
 

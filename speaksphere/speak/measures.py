@@ -115,7 +115,8 @@ def speech_measures(words: list[dict], segments: list[tuple[float, float]], lang
         "syllables_per_run": n_syllables / len(runs) if runs else nan,
         "fillers": float(sum(name in fillers for name in names)),
         "fillers_per_minute": sum(name in fillers for name in names) / minutes if span_s > 0 else nan,
-        "repetitions_per_minute": sum(a == b and a != "" for a, b in zip(names, names[1:])) / minutes if span_s > 0 else nan,
+        "repetitions_per_minute": (sum(a == b and a != "" for a, b in zip(names, names[1:])) / minutes
+                                   if span_s > 0 else nan),
         "word_log_probability_mean": float(word_lps.mean()) if len(words) else nan,
         "word_log_probability_p10": float(np.percentile(word_lps, 10)) if len(words) else nan,
         "unsure_word_share": float(np.mean(word_lps < _UNSURE)) if len(words) else nan,

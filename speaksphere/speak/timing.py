@@ -92,7 +92,8 @@ def timed_tokens(encoder_states: torch.Tensor, language: str, tokens: list[int],
     states = encoder_states.to(decoder.embed_tokens.weight.device, decoder.embed_tokens.weight.dtype)
     _CAPTURE.queries = {}
     try:
-        hidden = decoder(input_ids=torch.tensor([feed]), encoder_hidden_states=states, use_cache=False).last_hidden_state
+        hidden = decoder(input_ids=torch.tensor([feed]), encoder_hidden_states=states,
+                         use_cache=False).last_hidden_state
         captured = _CAPTURE.queries
     finally:
         _CAPTURE.queries = None
