@@ -85,3 +85,14 @@ def test_speak_and_the_transcript_keep_whisper_states_in_the_coachs_caches():
     windows = [{"start": 0.0, "end": len(recording.wave) / 16000, "speech_s": 3.0, "language": {"en": 1.0}}]
     said = what_was_said(recording, windows, coach.caches.encoder_states)
     assert said and said[0]["text"] and len(coach.caches.encoder_states._states) == 1
+
+
+def test_the_coach_checks_a_language_given_without_a_text_as_the_library_does():
+    import pytest
+
+    from speaksphere.pronounce.references import ScoringError
+
+    coach = Coach(Settings(), predictor=None, recommender=None, model_dir=Path("unused"))
+    with pytest.raises(ScoringError):
+        coach._reference(PHRASE.id, None, "xx", None)
+    assert coach._reference(PHRASE.id, None, "EN-us", None).phrase_id == PHRASE.id

@@ -100,7 +100,7 @@ def test_teacher_upload_and_library_reference():
 
 
 def test_a_reference_says_its_kind_and_its_phrase_id():
-    from speaksphere.pronounce import golden_reference, library_reference, uploaded_reference
+    from speaksphere.pronounce import Reference, golden_reference, library_reference, uploaded_reference
 
     phrase = library("en")[0]
     built_in = library_reference(phrase.id)
@@ -109,6 +109,11 @@ def test_a_reference_says_its_kind_and_its_phrase_id():
     assert (typed.kind, typed.phrase_id, typed.source) == ("typed", None, "synthesised:espeak-ng en-us")
     teacher = uploaded_reference(spoken(TEXT), TEXT, "en")
     assert (teacher.kind, teacher.phrase_id, teacher.source) == ("teacher", None, "upload")
+    # the old fourth argument (a source string) is no kind: refused, not served as an upload
+    with pytest.raises(ValueError, match="kind"):
+        Reference(teacher.recording, TEXT, "en", f"library:{phrase.id}")
+    with pytest.raises(ValueError, match="phrase_id"):
+        Reference(teacher.recording, TEXT, "en", "library")
 
 
 def test_the_core_checks_no_text_and_resolves_no_reference(monkeypatch):
@@ -254,6 +259,7 @@ def test_figures_are_drawn(tmp_path):
     assessment = assess_file(spoken("please leave your [[m'A:zi:dZ]] after the tone"), text=TEXT)
     kept = assessment.for_figures(max_cells=10_000)  # what the app keeps between the answer and the figures
     assert kept.cost.size <= 10_000 < assessment.cost.size and kept.result is assessment.result
+    assert kept.scored is None and assessment.scored is not None  # the figures read the dict: one copy kept
     assert assessment.att.hearing.frames is not None and kept.att.hearing.frames is None  # no figure draws them
     assert kept.ref.hearing.frames is None and kept.att.hearing.transcript == assessment.att.hearing.transcript
     figures = all_figures(kept)

@@ -30,6 +30,7 @@ from ..pronounce.caches import ScoringCaches
 from ..pronounce.references import (
     LIBRARY_DIR,
     Reference,
+    check_language,
     golden_reference,
     library,
     library_phrase,
@@ -39,7 +40,7 @@ from ..pronounce.references import (
 from ..recording import Recording, load_recording, speech_facts, warm_up
 from ..settings import Settings
 from ..speak import figures as speak_figures
-from ..speak.assess import MAX_SPEECH_S, assess_speech, check_language
+from ..speak.assess import MAX_SPEECH_S, assess_speech, check_speech_language
 from ..speak.prompts import prompt as speak_prompt
 from ..vad import VadConfig
 from . import explain
@@ -142,7 +143,8 @@ class Coach:
         if phrases:
             reference = library_reference(phrases[0].id, **self._loading())
             assess(reference.recording, reference, caches=self.caches)
-            assess_speech(reference.recording)  # Speak's calibration, its hooks on the decoder, the DTW's compilation
+            # Speak's calibration, its hooks on the decoder, the DTW's compilation
+            assess_speech(reference.recording, states=self.caches.speech_states)
 
     # ---- checks that come before any work ----
 
@@ -174,6 +176,8 @@ class Coach:
         text = _text(text, "The text", 1000)  # references.py explains its own, shorter limit
         language = _text(language, "The language", 16)
         phrase_id = _text(phrase_id, "The built-in phrase", 80)
+        if language and not text:  # as score_pronunciation: "EN-us" is "en", an unsupported one a ScoringError
+            language = check_language(language)
         if reference_audio:
             recording = self._load(reference_audio, "The teacher's reference recording")
             return uploaded_reference(recording, text, language, caches=self.caches)  # loaded as attempts are
@@ -362,7 +366,7 @@ class Coach:
         figures=False the timeline is left out and "drawing" is the token under which `draw_speech` finds
         what it needs (kept for `client`, as in `analyze`)."""
         learner_id = self._learner(learner_id, required=False)
-        language = check_language(_text(language, "The language", 16))
+        language = check_speech_language(_text(language, "The language", 16))
         prompt_id = _text(prompt_id, "The prompt", 64)
         chosen = None
         if prompt_id and language is None:

@@ -96,7 +96,7 @@ class Assessment:
     made once: what the coach, the app and the figures read."""
 
     result: dict
-    scored: PronunciationResult
+    scored: PronunciationResult | None  # None in for_figures' copy: the figures read `result`
     reference: Reference
     ref: Analysis
     att: Analysis
@@ -112,7 +112,7 @@ class Assessment:
         recording) are left out: no figure draws them."""
         step = max(1, int(np.ceil(np.sqrt(self.cost.size / max_cells))))
         return dataclasses.replace(self, cost=np.ascontiguousarray(self.cost[::step, ::step], dtype=np.float32),
-                                   ref=_without_frames(self.ref), att=_without_frames(self.att))
+                                   ref=_without_frames(self.ref), att=_without_frames(self.att), scored=None)
 
 
 def _without_frames(analysis: Analysis) -> Analysis:
@@ -249,8 +249,9 @@ def assess(attempt: Recording, reference: Reference, text: str | None = None, la
     `assess_file` loads and resolves first, as its classify_file).
 
     attempt: the learner's Recording; reference: the golden Reference; text: what should be said, already
-    checked (references.check_text), None for the reference's own; language: ISO 639-1, None for the
-    reference's (else "en"); caches: what is kept between requests (a coach's own, else default_caches()).
+    checked (references.check_text), None for the reference's own; language: ISO 639-1 as
+    references.check_language gives it, None for the reference's (else "en"); caches: what is kept between
+    requests (a coach's own, else default_caches()).
     Returns the full Assessment; its `result` is score_pronunciation's dict.
     """
     if not isinstance(attempt, Recording) or not isinstance(reference, Reference):

@@ -92,6 +92,12 @@ class Reference:
     text_heard: bool = False  # the text is the listener's transcript of an upload given without one
     synthetic: bool = False  # a computer voice (synthesis, or a learners' phrase): its melody is no model to copy
 
+    def __post_init__(self):
+        if self.kind not in ("library", "typed", "teacher"):
+            raise ValueError(f"a Reference's kind is 'library', 'typed' or 'teacher', not {self.kind!r}")
+        if self.kind == "library" and not self.phrase_id:
+            raise ValueError("a library Reference names its phrase_id")
+
     @property
     def source(self) -> str:
         """Where it came from, as the public JSON says it: "library:<id>", "synthesised:espeak-ng <voice>"

@@ -27,8 +27,8 @@ from ..pronounce.references import ScoringError
 from .listening import Encoded, Listening, encode, listen
 from .measures import embedding_measures, runs_and_pauses, speech_measures, word_measures
 
-__all__ = ["check_language", "assessable", "ASSESSED", "MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels",
-           "speaking_models", "Heard", "hear_speech", "SpokenWord", "SpeechAssessment", "speech_assessment",
+__all__ = ["check_speech_language", "assessable", "ASSESSED", "MAX_SPEECH_S", "SPEAKING_PATH", "SpeakingModels",
+           "speaking_models", "HeardSpeech", "hear_speech", "SpokenWord", "SpeechAssessment", "speech_assessment",
            "assess_speech", "LANGUAGE_NAMES"]
 
 MAX_SPEECH_S = 120.0  # a 2-minute answer: long enough to describe a home, short enough for a CPU
@@ -77,7 +77,7 @@ def speaking_models() -> SpeakingModels:
 
 
 @dataclass(frozen=True)
-class Heard:
+class HeardSpeech:
     """Free speech as the listener heard it, with its measures (the fit's input, and the app's)."""
 
     listening: Listening
@@ -125,7 +125,7 @@ class SpeechAssessment:
 
 
 def hear_speech(recording, language: str | None = None, encoded: Encoded | None = None,
-                states: EncoderStates | None = None) -> Heard:
+                states: EncoderStates | None = None) -> HeardSpeech:
     """Listen to a loaded Recording (speaksphere.recording) and measure it. language: ISO 639-1 to
     transcribe in, or None for the language heard; encoded: listening.encode's of it, if done; states:
     the encoder states kept (default: listening's own)."""
@@ -140,10 +140,10 @@ def hear_speech(recording, language: str | None = None, encoded: Encoded | None 
     measures = speech_measures(words, segments, listening.language,
                                listening.language_probabilities.get(listening.language, 0.0),
                                listening.mean_log_probability, prosody)
-    return Heard(listening, segments, words, measures, [word_measures(w) for w in words])
+    return HeardSpeech(listening, segments, words, measures, [word_measures(w) for w in words])
 
 
-def assessable(heard: Heard) -> str | None:
+def assessable(heard: HeardSpeech) -> str | None:
     """Why free speech this short cannot be assessed (a message for the learner), or None: at least
     MIN_SPEECH_S of speech and MIN_WORDS words heard (the fit leaves shorter readings out alike)."""
     speech_s = heard.measures["speech_s"]
@@ -157,7 +157,7 @@ def _score(model: LinearModel, measures: dict) -> float:
     return float(np.clip(model.predict([measures])[0], 0.0, 100.0))
 
 
-def check_language(language: str | None) -> str | None:
+def check_speech_language(language: str | None) -> str | None:
     """`language` if free speech can be assessed in it (ASSESSED) or None; ScoringError otherwise."""
     if language is None:
         return None
@@ -166,7 +166,7 @@ def check_language(language: str | None) -> str | None:
     return language
 
 
-def _tip(words: list[SpokenWord], scores: dict[str, float], heard: Heard) -> str:
+def _tip(words: list[SpokenWord], scores: dict[str, float], heard: HeardSpeech) -> str:
     """One thing to work on: the weaker of pronunciation and fluency (`scores`, rounded as the learner
     sees them), said with what it was measured on."""
     m = heard.measures
@@ -206,7 +206,7 @@ def assess_speech(audio, language: str | None = None, limits: AudioLimits | None
     Raises AudioError (not usable audio, no speech, longer than 2 minutes) and ScoringError (a language
     we cannot assess, or speech in another language than the exercise's).
     """
-    language = check_language(language)
+    language = check_speech_language(language)
     recording = _speech_recording(audio, limits or AudioLimits(max_seconds=MAX_SPEECH_S))
     return speech_assessment(recording, language, states).to_dict()
 
@@ -237,7 +237,7 @@ def _check_language_heard(encoded: Encoded, language: str | None) -> None:
 
 
 def speech_assessment(recording, language: str | None = None, states: EncoderStates | None = None) -> SpeechAssessment:
-    """Assess a loaded Recording of free speech; language: checked (check_language), or None for the
+    """Assess a loaded Recording of free speech; language: checked (check_speech_language), or None for the
     language heard. The core of assess_speech, which loads and checks first (raises as it does)."""
     encoded = encode(recording.wave, recording.segments, states)
     _check_language_heard(encoded, language)
