@@ -25,7 +25,7 @@ from ..learner.recommend import RecommendConfig, Recommender, load_recommend_con
 from ..learner.store import SKILLS, LearnerStore
 from ..model import DEFAULT_MODEL_DIR, Predictor, load_model
 from ..pronounce import figures as pronounce_figures
-from ..pronounce.assess import assess, compare_results, shared_features
+from ..pronounce.assess import assess, compare_results, reference_loading, shared_features
 from ..pronounce.caches import ScoringCaches
 from ..pronounce.references import (
     LIBRARY_DIR,
@@ -192,7 +192,7 @@ class Coach:
 
     def _loading(self) -> dict:
         """How references are loaded and kept: with the attempts' audio limits and VAD, in this coach's caches."""
-        return {"limits": self.settings.audio, "vad": self.settings.vad, "caches": self.caches}
+        return reference_loading(self.settings, self.caches)
 
     def _load(self, source, what: str, limits=None, vad: VadConfig | None = None) -> Recording:
         try:

@@ -54,7 +54,8 @@ from .scores import (
 )
 
 __all__ = ["Analysis", "Unit", "Assessment", "NOT_SCORED", "assess", "assess_file", "score_pronunciation", "compare",
-           "compare_results", "Comparison", "WordChange", "comparison", "shared_features"]
+           "compare_results", "Comparison", "WordChange", "comparison", "reference_loading",
+           "shared_features"]
 
 EXACT_DTW_MAX_CELLS = 6_000_000  # beyond ~25 s x 25 s of frames (48 MB of costs) use fastdtw
 # skills a result can leave unscored (None), and why
@@ -202,12 +203,26 @@ def _reference_units(ref: Analysis, text_words: list[str] | None, language: str 
             if min(s + width, n) - s >= 3]
 
 
+def reference_loading(settings: Settings, caches: ScoringCaches | None = None) -> dict:
+    """How references are loaded and kept (the keyword arguments of references.golden_reference,
+    library_reference and uploaded_reference): with the attempts' audio limits and VAD, in `caches`."""
+    return {"limits": settings.audio, "vad": settings.vad, "caches": caches}
+
+
+def _checked(text: str | None, language: str | None) -> tuple[str | None, str | None]:
+    """A request's text and language checked once: the text with its language (check_text), else a language
+    alone as the reference's words are heard in it ("EN-us" is "en"; check_language)."""
+    if text is not None:
+        return check_text(text, language)
+    return None, None if language is None else check_language(language)
+
+
 def _resolve_reference(reference, text: str | None, language: str | None, settings: Settings,
                        caches: ScoringCaches | None = None) -> Reference:
     """The Reference `reference` names (see score_pronunciation), loaded with the settings' audio and VAD."""
     if isinstance(reference, Reference):
         return reference
-    loading = {"limits": settings.audio, "vad": settings.vad, "caches": caches}
+    loading = reference_loading(settings, caches)
     if reference is None:
         if text is None:
             raise ScoringError("Please give the text you practised, or a reference recording to compare with.")
@@ -284,10 +299,7 @@ def assess_file(attempt, reference=None, text: str | None = None, language: str 
                 settings: Settings = Settings()) -> Assessment:
     """Check the text, resolve the reference and load the attempt, then `assess`; see score_pronunciation
     for the arguments. Returns the full Assessment."""
-    if text is not None:
-        text, language = check_text(text, language)
-    elif language is not None:  # the reference's words, heard in this language ("EN-us" is "en")
-        language = check_language(language)
+    text, language = _checked(text, language)
     golden = _resolve_reference(reference, text, language, settings)
     attempt_recording = _loaded(attempt, settings)
     return assess(attempt_recording, golden, text, language, config, features)
@@ -668,10 +680,7 @@ def compare(a, b, text: str | None = None, language: str | None = None, referenc
     "words": [{word, a, b, difference}]}:
     positive differences mean attempt b did better.
     """
-    if text is not None:
-        text, language = check_text(text, language)
-    elif language is not None:  # the reference's words, heard in this language ("EN-us" is "en")
-        language = check_language(language)
+    text, language = _checked(text, language)
     golden = _resolve_reference(reference, text, language, settings)
     first, second = (_loaded(x, settings) for x in (a, b))
     features = shared_features(golden, first, second)  # both attempts on one band, whatever their microphones
